@@ -1,1 +1,23 @@
-pub fn x(){}
+//! certsift: packet captures in, TLS handshakes, certificates and interception
+//! findings out, as Parquet tables.
+//!
+//! Stages (see DESIGN.md): `capture` → `decode` → `flow` → `tls` → `x509` →
+//! `analysis` → `output`, wired by `pipeline`.
+
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod analysis;
+pub mod capture;
+pub mod cli;
+pub mod decode;
+pub mod error;
+pub mod flow;
+pub mod limits;
+pub mod output;
+pub mod pipeline;
+pub mod report;
+pub mod rows;
+pub mod summary;
+pub mod tls;
+pub mod x509;

@@ -29,3 +29,46 @@ pub const FLOW_IDLE_TIMEOUT_US: i64 = 600 * 1_000_000;
 /// Number of flow shards. A power of two well above the core count keeps
 /// shards balanced; each shard is reassembled by one worker at a time.
 pub const FLOW_SHARDS: usize = 64;
+
+/// Largest pcapng block we accept: one record of `MAX_RECORD_BYTES` plus room
+/// for its header and options. A larger block length is treated as damage.
+pub const MAX_BLOCK_BYTES: usize = MAX_RECORD_BYTES + 64 * 1024;
+
+/// Bytes read from a compressed capture per decompressor call. Bounds the
+/// rolling buffer together with the window size and `MAX_BLOCK_BYTES`.
+pub const INFLATE_CHUNK_BYTES: usize = 256 * 1024;
+
+/// Decryption Secrets Block bytes kept per capture (pcapng type 0x0a); the
+/// rest are dropped.
+pub const MAX_DECRYPTION_SECRETS_BYTES: usize = 16 << 20;
+
+/// Nested encapsulations (VLAN tags, MPLS labels and tunnels such as GRE,
+/// VXLAN, GENEVE, IP-in-IP) walked per frame before giving up.
+pub const MAX_TUNNEL_DEPTH: usize = 4;
+
+/// 802.1Q/802.1ad tags walked per Ethernet header.
+pub const MAX_VLAN_TAGS: usize = 4;
+
+/// MPLS labels walked per label stack.
+pub const MAX_MPLS_LABELS: usize = 8;
+
+/// IPv6 extension headers walked per packet (a long chain is an evasion).
+pub const MAX_IPV6_EXT_HEADERS: usize = 8;
+
+/// Largest IP datagram payload rebuilt from fragments (the IPv4 and IPv6
+/// length fields cap it at 65535).
+pub const MAX_DEFRAG_DATAGRAM_BYTES: usize = 65_535;
+
+/// Datagrams being reassembled at once. Past it the oldest is dropped.
+pub const MAX_DEFRAG_IN_FLIGHT: usize = 4096;
+
+/// Fragments accepted for one datagram (tiny-fragment floods cost CPU).
+pub const MAX_FRAGMENTS_PER_DATAGRAM: usize = 256;
+
+/// A datagram whose fragments stop arriving for this long (capture time) is
+/// dropped, as RFC 791 and RFC 8200 section 4.5 time-outs do.
+pub const DEFRAG_TIMEOUT_US: i64 = 60 * 1_000_000;
+
+/// Decompressed or mapped bytes per window, alongside `WINDOW_FRAMES`: bounds
+/// the memory one window of a compressed capture holds.
+pub const WINDOW_BYTES: usize = 64 << 20;

@@ -1,1 +1,124 @@
-fn main(){}
+//! certsift's binary: parses the command line, calls the library, and turns
+//! the outcome into an exit code (0 done, 1 `--fail-on` met, 2 usage or fatal
+//! error or no input readable, 3 done but some input damaged; precedence 2, 3,
+//! 1).
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use certsift::cli::{Cli, Command, SummaryStyle};
+use certsift::output;
+use certsift::pipeline;
+use certsift::report::Report;
+use certsift::summary::Totals;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("certsift: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Scan(args) => {
+            let report = Report::new(args.quiet, args.verbose);
+            let summary = pipeline::scan(&args.config(), &report)?;
+            let totals = Totals::from_run(&summary);
+            print(match args.summary {
+                SummaryStyle::Human => totals.human(),
+                SummaryStyle::Json => totals.json() + "\n",
+            });
+            if summary.files_read == 0 {
+                for e in &summary.input_errors {
+                    report.error(&e.to_string());
+                }
+                report.error("no input could be read");
+                return Ok(2);
+            }
+            for e in &summary.input_errors {
+                if !matches!(e, certsift::error::InputError::Damaged { .. }) {
+                    report.warn(&e.to_string());
+                }
+            }
+            if !summary.input_errors.is_empty() {
+                return Ok(3);
+            }
+            let threshold = args.fail_on.map(|s| s.severity());
+            let met = threshold.is_some_and(|t| {
+                summary
+                    .findings
+                    .iter()
+                    .any(|f| certsift::rows::Severity::parse(&f.severity).is_some_and(|s| s >= t))
+            });
+            Ok(u8::from(met))
+        }
+        Command::Summary { scan_dir, summary } => {
+            let scan = output::read_scan(&scan_dir)?;
+            let totals = Totals::from_tables(&scan);
+            print(match summary {
+                SummaryStyle::Human => totals.human(),
+                SummaryStyle::Json => totals.json() + "\n",
+            });
+            Ok(0)
+        }
+        Command::Analyze { scan_dirs, out } => {
+            let merged = certsift::analysis::merge_scans(&scan_dirs)?;
+            let findings = certsift::analysis::analyze(&merged.handshakes, &merged.certificates);
+            output::write_tables(
+                &out,
+                output::Format::Parquet,
+                &merged.handshakes,
+                &merged.certificates,
+                &findings,
+            )?;
+            let scan = output::Scan {
+                findings,
+                ..merged
+            };
+            print(Totals::from_tables(&scan).human());
+            Ok(0)
+        }
+        Command::Schema => {
+            let tables: serde_json::Map<String, serde_json::Value> = output::schemas()
+                .into_iter()
+                .map(|(name, schema)| {
+                    let cols: Vec<serde_json::Value> = schema
+                        .fields()
+                        .iter()
+                        .map(|f| {
+                            serde_json::json!({
+                                "name": f.name(),
+                                "type": f.data_type().to_string(),
+                                "nullable": f.is_nullable(),
+                                "description": f.metadata().get(output::DESCRIPTION_KEY),
+                            })
+                        })
+                        .collect();
+                    (name.to_string(), cols.into())
+                })
+                .collect();
+            print(serde_json::to_string_pretty(&tables)? + "\n");
+            Ok(0)
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe ends quietly.
+fn print(text: String) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}

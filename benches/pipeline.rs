@@ -1,0 +1,36 @@
+//! The whole scan, end to end, on a corpus capture from testdata: capture walk,
+//! decode, reassembly, TLS, certificates, analysis and Parquet output.
+
+use std::path::Path;
+
+use certsift::output::Format;
+use certsift::pipeline::{scan, Config};
+use certsift::report::Report;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+fn bench(c: &mut Criterion) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/captures");
+    let input = root.join("s01_baseline_direct.pcap");
+    let size = std::fs::metadata(&input).map(|m| m.len()).unwrap_or(0);
+    let out = tempfile::tempdir().expect("tempdir");
+    let cfg = Config {
+        inputs: vec![input],
+        out: out.path().to_path_buf(),
+        threads: None,
+        trust_stores: Vec::new(),
+        default_roots: true,
+        format: Format::Parquet,
+        use_mmap: true,
+    };
+    let report = Report::silent();
+    let mut g = c.benchmark_group("pipeline");
+    g.throughput(Throughput::Bytes(size));
+    g.sample_size(20);
+    g.bench_function("scan_s01", |b| {
+        b.iter(|| scan(&cfg, &report).expect("scan"))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,150 @@
+//! The command line: clap types, and their validation into plain configs.
+//! Doc comments here are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::output::Format;
+use crate::pipeline::Config;
+use crate::rows::Severity;
+
+/// Finds TLS interception in packet captures: extracts every handshake and
+/// certificate, compares the certificates each server name was answered with,
+/// and writes handshakes, certificates and findings as Parquet tables.
+#[derive(Debug, Parser)]
+#[command(name = "certsift", version, propagate_version = true)]
+#[command(after_long_help = "Examples:\n  certsift scan -o out capture.pcap\n  certsift scan -o out --trust-store corp-root.pem /evidence/ring/\n  certsift summary out\n  duckdb -c \"SELECT kind, severity, summary FROM 'out/findings.parquet'\"")]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read captures and write the handshakes, certificates and findings tables.
+    #[command(after_long_help = "Examples:\n  certsift scan capture.pcap                 # tables in ./certsift-out\n  certsift scan -o out a.pcapng b.pcap.gz dir/\n  certsift scan --trust-store corp-root.pem --fail-on medium -q capture.pcap\n  certsift scan --format jsonl -o out capture.pcap\n\nExit codes: 0 done; 1 a finding at or above --fail-on; 2 usage error or no input readable; 3 done, but some input was damaged.")]
+    Scan(ScanArgs),
+    /// Print the counts and findings of a finished scan.
+    #[command(after_long_help = "Example:\n  certsift summary certsift-out")]
+    Summary {
+        /// Folder holding a scan's Parquet tables.
+        scan_dir: PathBuf,
+        /// Output style.
+        #[arg(long, value_enum, default_value_t = SummaryStyle::Human)]
+        summary: SummaryStyle,
+    },
+    /// Recompute findings over the union of several scans' tables.
+    #[command(after_long_help = "Example:\n  certsift analyze shard-1 shard-2 shard-3 -o merged")]
+    Analyze {
+        /// Scan folders to merge.
+        #[arg(required = true)]
+        scan_dirs: Vec<PathBuf>,
+        /// Output folder for the merged tables.
+        #[arg(short, long, default_value = "certsift-out")]
+        out: PathBuf,
+    },
+    /// Print the tables' schemas, with column descriptions, as JSON.
+    Schema,
+}
+
+/// Options of `scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Capture files (pcap, pcapng, optionally .gz or .zst) or folders.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Output folder.
+    #[arg(short, long, default_value = "certsift-out")]
+    pub out: PathBuf,
+    /// Worker threads (default: all cores).
+    #[arg(short = 'j', long)]
+    pub threads: Option<usize>,
+    /// Extra trusted root certificates, PEM (repeatable).
+    #[arg(long = "trust-store", value_name = "PEM")]
+    pub trust_stores: Vec<PathBuf>,
+    /// Trust only the roots given with --trust-store, not the Mozilla set.
+    #[arg(long)]
+    pub no_default_roots: bool,
+    /// Table format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Parquet)]
+    pub format: FormatArg,
+    /// Exit with code 1 when a finding at or above this severity exists.
+    #[arg(long, value_enum)]
+    pub fail_on: Option<SeverityArg>,
+    /// Read files into memory instead of mapping them.
+    #[arg(long)]
+    pub no_mmap: bool,
+    /// Summary style on stdout.
+    #[arg(long, value_enum, default_value_t = SummaryStyle::Human)]
+    pub summary: SummaryStyle,
+    /// No progress bar, no warnings (errors still go to stderr).
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// More detail on stderr (per-file statistics).
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// `--format` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    /// Apache Parquet, zstd-compressed.
+    Parquet,
+    /// JSON lines, one object per row.
+    Jsonl,
+}
+
+/// `--fail-on` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SeverityArg {
+    /// Any finding.
+    Info,
+    /// Low and above.
+    Low,
+    /// Medium and above (interception evidence).
+    Medium,
+    /// High only.
+    High,
+}
+
+/// `--summary` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryStyle {
+    /// A table for a terminal.
+    Human,
+    /// One JSON object.
+    Json,
+}
+
+impl SeverityArg {
+    /// The severity.
+    pub fn severity(self) -> Severity {
+        match self {
+            SeverityArg::Info => Severity::Info,
+            SeverityArg::Low => Severity::Low,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::High => Severity::High,
+        }
+    }
+}
+
+impl ScanArgs {
+    /// The pipeline's configuration.
+    pub fn config(&self) -> Config {
+        Config {
+            inputs: self.inputs.clone(),
+            out: self.out.clone(),
+            threads: self.threads.filter(|n| *n > 0),
+            trust_stores: self.trust_stores.clone(),
+            default_roots: !self.no_default_roots,
+            format: match self.format {
+                FormatArg::Parquet => Format::Parquet,
+                FormatArg::Jsonl => Format::Jsonl,
+            },
+            use_mmap: !self.no_mmap,
+        }
+    }
+}

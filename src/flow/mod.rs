@@ -1,0 +1,398 @@
+//! TCP connections: decoded segments in capture order in, one `FlowRecord`
+//! per connection out, with its TLS handshake when there was one.
+//!
+//! A `Shard` owns every connection whose canonical 4-tuple hashes to it, so
+//! shards run on different cores without sharing anything. Each connection has
+//! a `Reassembler` per direction feeding a `tls::Session`; once the session no
+//! longer wants a direction's bytes, that direction is switched to passthrough
+//! and further segments cost a hash lookup and a counter.
+//!
+//! A connection ends at the end of the input set, after `FLOW_IDLE_TIMEOUT_US`
+//! of silence, or when a new SYN reuses its 4-tuple after FIN/RST or with
+//! another initial sequence number. Left out: UDP flows (QUIC comes later).
+
+mod reassembly;
+
+pub use reassembly::{Chunk, Counters, Reassembler};
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+
+use crate::limits::{FLOW_IDLE_TIMEOUT_US, MAX_FLOWS_PER_SHARD};
+use crate::tls::{Handshake, Session, Side};
+
+/// TCP flag bits as in the header's 13th byte (RFC 9293 section 3.1).
+pub mod flags {
+    /// No more data from sender.
+    pub const FIN: u8 = 0x01;
+    /// Synchronize sequence numbers.
+    pub const SYN: u8 = 0x02;
+    /// Reset the connection.
+    pub const RST: u8 = 0x04;
+    /// Acknowledgment field significant.
+    pub const ACK: u8 = 0x10;
+}
+
+/// One TCP segment as the flow stage needs it; borrows the payload.
+#[derive(Debug, Clone, Copy)]
+pub struct Segment<'a> {
+    /// Sender.
+    pub src: SocketAddr,
+    /// Receiver.
+    pub dst: SocketAddr,
+    /// Sequence number.
+    pub seq: u32,
+    /// TCP flags (see [`flags`]).
+    pub flags: u8,
+    /// IP TTL or hop limit.
+    pub ttl: u8,
+    /// TCP payload.
+    pub payload: &'a [u8],
+    /// Capture time, µs since the Unix epoch.
+    pub ts_us: i64,
+    /// Index of the capture file in the run.
+    pub file: u32,
+    /// Index of the frame in its file.
+    pub frame: u64,
+}
+
+/// The 4-tuple with the lower endpoint first, so both directions share it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FlowKey {
+    lo: SocketAddr,
+    hi: SocketAddr,
+}
+
+impl FlowKey {
+    /// The canonical key of a segment from `src` to `dst`.
+    pub fn new(src: SocketAddr, dst: SocketAddr) -> FlowKey {
+        if src <= dst {
+            FlowKey { lo: src, hi: dst }
+        } else {
+            FlowKey { lo: dst, hi: src }
+        }
+    }
+
+    /// A well-mixed hash for picking a shard; the same in both directions.
+    pub fn shard_hash(&self) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for addr in [self.lo, self.hi] {
+            match addr.ip() {
+                IpAddr::V4(ip) => h = mix(h, u64::from(u32::from(ip))),
+                IpAddr::V6(ip) => {
+                    let v = u128::from(ip);
+                    h = mix(h, v as u64);
+                    h = mix(h, (v >> 64) as u64);
+                }
+            }
+            h = mix(h, u64::from(addr.port()));
+        }
+        h
+    }
+}
+
+fn mix(h: u64, v: u64) -> u64 {
+    (h ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29)
+}
+
+/// A finished connection, owned, ready for the tables.
+#[derive(Debug)]
+pub struct FlowRecord {
+    /// The TLS client (the SYN sender when no TLS was seen).
+    pub client: SocketAddr,
+    /// The TLS server.
+    pub server: SocketAddr,
+    /// File index of the first packet.
+    pub file: u32,
+    /// Frame index of the first packet in that file.
+    pub first_frame: u64,
+    /// Time of the first packet, µs.
+    pub ts_start: i64,
+    /// Time of the last packet, µs.
+    pub ts_end: i64,
+    /// Packets in both directions.
+    pub packets: u64,
+    /// TCP payload bytes client to server (retransmissions included).
+    pub client_bytes: u64,
+    /// TCP payload bytes server to client.
+    pub server_bytes: u64,
+    /// IP TTL of the client's first packet.
+    pub client_ttl: Option<u8>,
+    /// IP TTL of the server's first packet.
+    pub server_ttl: Option<u8>,
+    /// True when the connection's SYN was captured.
+    pub syn_seen: bool,
+    /// The TLS handshake, when TLS was seen.
+    pub handshake: Option<Handshake>,
+    /// Reassembly anomalies (short codes).
+    pub anomalies: Vec<&'static str>,
+}
+
+struct Direction {
+    reasm: Reassembler,
+    ttl: Option<u8>,
+    packets: u64,
+}
+
+struct Conn {
+    /// The endpoint that is side A (SYN sender, or first packet's sender).
+    a: SocketAddr,
+    /// The other endpoint, side B.
+    b: SocketAddr,
+    dirs: [Direction; 2],
+    session: Session,
+    syn_seq: Option<u32>,
+    closing: bool,
+    file: u32,
+    first_frame: u64,
+    ts_start: i64,
+    ts_last: i64,
+}
+
+impl Conn {
+    fn new(seg: &Segment<'_>) -> Conn {
+        // A SYN-ACK seen first means the other end opened the connection.
+        let (a, b) = if seg.flags & (flags::SYN | flags::ACK) == flags::SYN | flags::ACK {
+            (seg.dst, seg.src)
+        } else {
+            (seg.src, seg.dst)
+        };
+        let dir = || Direction {
+            reasm: Reassembler::new(),
+            ttl: None,
+            packets: 0,
+        };
+        Conn {
+            a,
+            b,
+            dirs: [dir(), dir()],
+            session: Session::new(),
+            syn_seq: None,
+            closing: false,
+            file: seg.file,
+            first_frame: seg.frame,
+            ts_start: seg.ts_us,
+            ts_last: seg.ts_us,
+        }
+    }
+
+    fn side_of(&self, src: SocketAddr) -> Side {
+        if src == self.a {
+            Side::A
+        } else {
+            Side::B
+        }
+    }
+
+    fn push(&mut self, seg: &Segment<'_>) {
+        let side = self.side_of(seg.src);
+        let idx = usize::from(side == Side::B);
+        self.ts_last = self.ts_last.max(seg.ts_us);
+        let Conn {
+            dirs, session, ..
+        } = self;
+        let Some(dir) = dirs.get_mut(idx) else {
+            return;
+        };
+        dir.packets += 1;
+        if dir.ttl.is_none() {
+            dir.ttl = Some(seg.ttl);
+        }
+        if seg.flags & flags::SYN != 0 {
+            dir.reasm.syn(seg.seq);
+            if side == Side::A && seg.flags & flags::ACK == 0 {
+                self.syn_seq.get_or_insert(seg.seq);
+            }
+        }
+        if seg.flags & (flags::FIN | flags::RST) != 0 {
+            self.closing = true;
+        }
+        if seg.payload.is_empty() {
+            return;
+        }
+        if dir.reasm.is_passthrough() {
+            let n = dir.reasm.push(seg.seq, seg.payload, &mut |_| {});
+            session.skip(side, n);
+            return;
+        }
+        let ts = seg.ts_us;
+        dir.reasm.push(seg.seq, seg.payload, &mut |chunk| match chunk {
+            Chunk::Data(d) => session.feed(side, d, ts),
+            Chunk::Gap(n) => session.gap(side, n),
+        });
+        if !session.wants_bytes(side) {
+            dir.reasm.set_passthrough();
+        }
+    }
+
+    fn finish(mut self) -> FlowRecord {
+        let ts = self.ts_last;
+        for (idx, side) in [(0usize, Side::A), (1, Side::B)] {
+            let Conn {
+                dirs, session, ..
+            } = &mut self;
+            if let Some(dir) = dirs.get_mut(idx) {
+                if !dir.reasm.is_passthrough() {
+                    dir.reasm.flush(&mut |chunk| match chunk {
+                        Chunk::Data(d) => session.feed(side, d, ts),
+                        Chunk::Gap(n) => session.gap(side, n),
+                    });
+                }
+            }
+        }
+        let [da, db] = self.dirs;
+        let mut anomalies = Vec::new();
+        let (ca, cb) = (da.reasm.counters(), db.reasm.counters());
+        if ca.conflicting_overlaps + cb.conflicting_overlaps > 0 {
+            anomalies.push("tcp_conflicting_overlap");
+        }
+        if ca.gaps + cb.gaps > 0 {
+            anomalies.push("tcp_gap");
+        }
+        if ca.ooo_overflows + cb.ooo_overflows > 0 {
+            anomalies.push("tcp_ooo_cap_reached");
+        }
+        if da.reasm.started_midstream() || db.reasm.started_midstream() {
+            anomalies.push("tcp_midstream");
+        }
+        let handshake = if self.session.is_tls() {
+            self.session.finish()
+        } else {
+            None
+        };
+        let b_addr = self.b;
+        let client_is_a = handshake.as_ref().is_none_or(|h| h.client_side == Side::A);
+        let (client, server, cdir, sdir, cc, sc) = if client_is_a {
+            (self.a, b_addr, &da, &db, ca, cb)
+        } else {
+            (b_addr, self.a, &db, &da, cb, ca)
+        };
+        FlowRecord {
+            client,
+            server,
+            file: self.file,
+            first_frame: self.first_frame,
+            ts_start: self.ts_start,
+            ts_end: self.ts_last,
+            packets: da.packets + db.packets,
+            client_bytes: cc.segment_bytes,
+            server_bytes: sc.segment_bytes,
+            client_ttl: cdir.ttl,
+            server_ttl: sdir.ttl,
+            syn_seen: self.syn_seq.is_some(),
+            handshake,
+            anomalies,
+        }
+    }
+}
+
+/// Counters of one shard, summed into the run's summary.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ShardStats {
+    /// TCP segments processed.
+    pub segments: u64,
+    /// Connections ended early because the shard was full.
+    pub evicted: u64,
+    /// Connections ended by a new SYN on the same 4-tuple.
+    pub reused: u64,
+    /// Connections ended by idle timeout.
+    pub timed_out: u64,
+}
+
+/// The connections of one shard of the flow table. Owned by one worker at a
+/// time; no locks.
+#[derive(Default)]
+pub struct Shard {
+    conns: HashMap<FlowKey, Conn>,
+    /// Connections ended so far, in the order they ended.
+    pub finished: Vec<FlowRecord>,
+    /// What this shard counted.
+    pub stats: ShardStats,
+    now: i64,
+}
+
+impl Shard {
+    /// An empty shard.
+    pub fn new() -> Shard {
+        Shard::default()
+    }
+
+    /// Live connections.
+    pub fn live(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// Takes one segment; segments must arrive in capture order.
+    pub fn push(&mut self, seg: &Segment<'_>) {
+        self.stats.segments += 1;
+        self.now = self.now.max(seg.ts_us);
+        let key = FlowKey::new(seg.src, seg.dst);
+        let pure_syn = seg.flags & (flags::SYN | flags::ACK) == flags::SYN;
+        if let Some(conn) = self.conns.get(&key) {
+            let idle = seg.ts_us.saturating_sub(conn.ts_last) > FLOW_IDLE_TIMEOUT_US;
+            let reused = pure_syn
+                && (conn.closing || conn.syn_seq.is_some_and(|s| s != seg.seq) || seg.src != conn.a);
+            if idle || reused {
+                if let Some(old) = self.conns.remove(&key) {
+                    if idle {
+                        self.stats.timed_out += 1;
+                    } else {
+                        self.stats.reused += 1;
+                    }
+                    self.finished.push(old.finish());
+                }
+            }
+        }
+        if !self.conns.contains_key(&key) && self.conns.len() >= MAX_FLOWS_PER_SHARD {
+            self.evict();
+        }
+        self.conns
+            .entry(key)
+            .or_insert_with(|| Conn::new(seg))
+            .push(seg);
+    }
+
+    /// Ends connections idle for longer than the timeout at capture time `now`.
+    pub fn expire(&mut self, now: i64) {
+        let now = now.max(self.now);
+        let idle: Vec<FlowKey> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| now.saturating_sub(c.ts_last) > FLOW_IDLE_TIMEOUT_US)
+            .map(|(k, _)| *k)
+            .collect();
+        for key in idle {
+            if let Some(conn) = self.conns.remove(&key) {
+                self.stats.timed_out += 1;
+                self.finished.push(conn.finish());
+            }
+        }
+    }
+
+    /// Ends every live connection (end of the input set).
+    pub fn finish_all(&mut self) {
+        let mut keys: Vec<FlowKey> = self.conns.keys().copied().collect();
+        keys.sort_unstable();
+        for key in keys {
+            if let Some(conn) = self.conns.remove(&key) {
+                self.finished.push(conn.finish());
+            }
+        }
+    }
+
+    /// Ends the least recently active eighth of the connections.
+    fn evict(&mut self) {
+        let mut by_age: Vec<(i64, FlowKey)> =
+            self.conns.iter().map(|(k, c)| (c.ts_last, *k)).collect();
+        by_age.sort_unstable();
+        let n = (by_age.len() / 8).max(1);
+        for (_, key) in by_age.into_iter().take(n) {
+            if let Some(conn) = self.conns.remove(&key) {
+                self.stats.evicted += 1;
+                let mut rec = conn.finish();
+                rec.anomalies.push("flow_evicted");
+                self.finished.push(rec);
+            }
+        }
+    }
+}

@@ -1,0 +1,370 @@
+//! Rows in, table files out: Parquet (zstd) by default, JSON lines on request.
+//! Every file is written to `<table>.<ext>.tmp` and renamed when complete, so a
+//! reader never sees half a table. Also reads certsift's Parquet tables back,
+//! for `summary`, `analyze` and tests.
+
+mod columns;
+mod tables;
+
+pub use columns::DESCRIPTION_KEY;
+pub use tables::SCHEMA_VERSION;
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Int32Type, Int64Type, TimestampMicrosecondType};
+use arrow_array::{Array, RecordBatch};
+use arrow_schema::{DataType, Schema};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+
+use crate::error::Error;
+use crate::rows::{CertRow, FindingRow, HandshakeRow};
+
+/// Table file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Apache Parquet, zstd-compressed.
+    Parquet,
+    /// One JSON object per line, same column names.
+    Jsonl,
+}
+
+impl Format {
+    /// File extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Parquet => "parquet",
+            Format::Jsonl => "jsonl",
+        }
+    }
+}
+
+/// Rows per record batch / row group slice.
+const BATCH_ROWS: usize = 64 * 1024;
+
+/// Writes the three tables into `dir` (created if missing).
+pub fn write_tables(
+    dir: &Path,
+    format: Format,
+    handshakes: &[HandshakeRow],
+    certificates: &[CertRow],
+    findings: &[FindingRow],
+) -> Result<Vec<PathBuf>, Error> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Output {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    Ok(vec![
+        write_table(dir, "handshakes", format, handshakes, |r| {
+            tables::handshakes(r).batch()
+        })?,
+        write_table(dir, "certificates", format, certificates, |r| {
+            tables::certificates(r).batch()
+        })?,
+        write_table(dir, "findings", format, findings, |r| {
+            tables::findings(r).batch()
+        })?,
+    ])
+}
+
+/// The schemas of the three tables, by name.
+pub fn schemas() -> Vec<(&'static str, Schema)> {
+    vec![
+        ("handshakes", tables::handshakes(&[]).schema()),
+        ("certificates", tables::certificates(&[]).schema()),
+        ("findings", tables::findings(&[]).schema()),
+    ]
+}
+
+fn write_table<R>(
+    dir: &Path,
+    name: &str,
+    format: Format,
+    rows: &[R],
+    to_batch: impl Fn(&[R]) -> Result<RecordBatch, String>,
+) -> Result<PathBuf, Error> {
+    let path = dir.join(format!("{name}.{}", format.extension()));
+    let tmp = dir.join(format!("{name}.{}.tmp", format.extension()));
+    let io_err = |source| Error::Output {
+        path: tmp.clone(),
+        source,
+    };
+    let enc_err = |msg: String| Error::Encode {
+        path: path.clone(),
+        msg,
+    };
+    let file = File::create(&tmp).map_err(io_err)?;
+    let first = to_batch(rows.get(..rows.len().min(BATCH_ROWS)).unwrap_or_default())
+        .map_err(enc_err)?;
+    match format {
+        Format::Parquet => {
+            let props = WriterProperties::builder()
+                .set_compression(Compression::ZSTD(
+                    ZstdLevel::try_new(3).map_err(|e| enc_err(e.to_string()))?,
+                ))
+                .set_key_value_metadata(Some(vec![
+                    KeyValue::new("certsift.schema_version".into(), SCHEMA_VERSION.to_string()),
+                    KeyValue::new("certsift.table".into(), name.to_string()),
+                    KeyValue::new(
+                        "certsift.version".into(),
+                        env!("CARGO_PKG_VERSION").to_string(),
+                    ),
+                ]))
+                .build();
+            let mut w = ArrowWriter::try_new(BufWriter::new(file), first.schema(), Some(props))
+                .map_err(|e| enc_err(e.to_string()))?;
+            w.write(&first).map_err(|e| enc_err(e.to_string()))?;
+            for chunk in rows.chunks(BATCH_ROWS).skip(1) {
+                let b = to_batch(chunk).map_err(enc_err)?;
+                w.write(&b).map_err(|e| enc_err(e.to_string()))?;
+            }
+            let inner = w.into_inner().map_err(|e| enc_err(e.to_string()))?;
+            let file = inner.into_inner().map_err(|e| io_err(e.into_error()))?;
+            file.sync_all().map_err(io_err)?;
+        }
+        Format::Jsonl => {
+            let mut w = BufWriter::new(file);
+            write_jsonl(&mut w, &first).map_err(io_err)?;
+            for chunk in rows.chunks(BATCH_ROWS).skip(1) {
+                let b = to_batch(chunk).map_err(enc_err)?;
+                write_jsonl(&mut w, &b).map_err(io_err)?;
+            }
+            let file = w.into_inner().map_err(|e| io_err(e.into_error()))?;
+            file.sync_all().map_err(io_err)?;
+        }
+    }
+    std::fs::rename(&tmp, &path).map_err(|source| Error::Output {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(path)
+}
+
+/// Writes each row of `batch` as one JSON object, columns in table order.
+/// Timestamps become RFC 3339 strings; binary becomes hex.
+fn write_jsonl(w: &mut impl Write, batch: &RecordBatch) -> std::io::Result<()> {
+    let schema = batch.schema();
+    let mut line = String::new();
+    for i in 0..batch.num_rows() {
+        line.clear();
+        line.push('{');
+        for (j, field) in schema.fields().iter().enumerate() {
+            if j > 0 {
+                line.push(',');
+            }
+            line.push_str(&json_string(field.name()));
+            line.push(':');
+            let value = batch
+                .columns()
+                .get(j)
+                .map(|c| json_cell(c.as_ref(), i))
+                .unwrap_or_else(|| "null".into());
+            line.push_str(&value);
+        }
+        line.push_str("}\n");
+        w.write_all(line.as_bytes())?;
+    }
+    Ok(())
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::Value::String(s.to_string()).to_string()
+}
+
+fn json_cell(c: &dyn Array, i: usize) -> String {
+    if c.is_null(i) {
+        return "null".into();
+    }
+    match c.data_type() {
+        DataType::Utf8 => json_string(c.as_string::<i32>().value(i)),
+        DataType::Int32 => c.as_primitive::<Int32Type>().value(i).to_string(),
+        DataType::Int64 => c.as_primitive::<Int64Type>().value(i).to_string(),
+        DataType::Boolean => c.as_boolean().value(i).to_string(),
+        DataType::Binary => json_string(&hex::encode(c.as_binary::<i32>().value(i))),
+        DataType::Timestamp(_, _) => {
+            json_string(&rfc3339_us(c.as_primitive::<TimestampMicrosecondType>().value(i)))
+        }
+        DataType::List(_) => {
+            let v = c.as_list::<i32>().value(i);
+            let items: Vec<String> = (0..v.len()).map(|k| json_cell(v.as_ref(), k)).collect();
+            format!("[{}]", items.join(","))
+        }
+        _ => "null".into(),
+    }
+}
+
+/// Formats µs since the epoch as `2026-11-29T01:02:03.000004Z`.
+pub fn rfc3339_us(us: i64) -> String {
+    let secs = us.div_euclid(1_000_000);
+    let micros = us.rem_euclid(1_000_000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian
+/// (H. Hinnant's civil_from_days algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// A finished scan's tables, read back from its folder.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// `handshakes.parquet` rows.
+    pub handshakes: Vec<HandshakeRow>,
+    /// `certificates.parquet` rows.
+    pub certificates: Vec<CertRow>,
+    /// `findings.parquet` rows.
+    pub findings: Vec<FindingRow>,
+}
+
+/// Reads the Parquet tables of a scan folder.
+pub fn read_scan(dir: &Path) -> Result<Scan, Error> {
+    Ok(Scan {
+        handshakes: read_batches(&dir.join("handshakes.parquet"))?
+            .iter()
+            .flat_map(tables::handshakes_from)
+            .collect(),
+        certificates: read_batches(&dir.join("certificates.parquet"))?
+            .iter()
+            .flat_map(tables::certificates_from)
+            .collect(),
+        findings: read_batches(&dir.join("findings.parquet"))?
+            .iter()
+            .flat_map(tables::findings_from)
+            .collect(),
+    })
+}
+
+/// Reads every batch of one Parquet file.
+pub fn read_batches(path: &Path) -> Result<Vec<RecordBatch>, Error> {
+    let err = |msg: String| Error::Table {
+        path: path.to_path_buf(),
+        msg,
+    };
+    let file = File::open(path).map_err(|e| err(format!("cannot open: {e}")))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| err(format!("not a Parquet table: {e}")))?
+        .build()
+        .map_err(|e| err(e.to_string()))?;
+    reader
+        .map(|b| b.map_err(|e| err(e.to_string())))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> (Vec<HandshakeRow>, Vec<CertRow>, Vec<FindingRow>) {
+        let h = HandshakeRow {
+            flow_id: "f1".into(),
+            file: "a.pcap".into(),
+            ts_start: 1_795_871_690_202_503,
+            ts_end: 1_795_871_691_103_746,
+            client_ip: "192.0.2.10".into(),
+            client_port: 40201,
+            server_ip: "203.0.113.10".into(),
+            server_port: 443,
+            sni: Some("www.example.test".into()),
+            alpn: vec!["h2".into(), "http/1.1".into()],
+            cert_chain_sha256: vec!["aa".into(), "bb".into()],
+            leaf_sha256: Some("aa".into()),
+            cert_visibility: "plain".into(),
+            chain_trusted: Some(false),
+            client_ttl: Some(64),
+            ..Default::default()
+        };
+        let c = CertRow {
+            sha256: "aa".into(),
+            san_dns: vec!["www.example.test".into()],
+            not_before: Some(0),
+            key_bits: Some(2048),
+            der: vec![1, 2, 3],
+            ..Default::default()
+        };
+        let f = FindingRow {
+            finding_id: "x".into(),
+            kind: "issuer_divergence".into(),
+            severity: "high".into(),
+            names: vec!["www.example.test".into()],
+            ..Default::default()
+        };
+        (vec![h], vec![c], vec![f])
+    }
+
+    #[test]
+    fn parquet_round_trip_keeps_every_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let (h, c, f) = sample();
+        write_tables(dir.path(), Format::Parquet, &h, &c, &f).unwrap();
+        let scan = read_scan(dir.path()).unwrap();
+        assert_eq!(scan.handshakes, h);
+        assert_eq!(scan.certificates, c);
+        assert_eq!(scan.findings, f);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+    }
+
+    #[test]
+    fn jsonl_has_one_object_per_row_with_typed_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let (h, c, f) = sample();
+        write_tables(dir.path(), Format::Jsonl, &h, &c, &f).unwrap();
+        let text = std::fs::read_to_string(dir.path().join("handshakes.jsonl")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(v["ts_start"], "2026-11-28T10:34:50.202503Z");
+        assert_eq!(v["alpn"], serde_json::json!(["h2", "http/1.1"]));
+        assert_eq!(v["server_port"], 443);
+        assert_eq!(v["sni"], "www.example.test");
+        assert!(v["ja3"].is_null());
+        let certs = std::fs::read_to_string(dir.path().join("certificates.jsonl")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(certs.trim()).unwrap();
+        assert_eq!(v["der"], "010203");
+        assert_eq!(v["not_before"], "1970-01-01T00:00:00.000000Z");
+    }
+
+    #[test]
+    fn schemas_carry_descriptions() {
+        for (_, schema) in schemas() {
+            for f in schema.fields() {
+                assert!(
+                    f.metadata().get(DESCRIPTION_KEY).is_some_and(|d| !d.is_empty()),
+                    "{}",
+                    f.name()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn rfc3339_handles_leap_years_and_negative_times() {
+        assert_eq!(rfc3339_us(951_782_400_000_000), "2000-02-29T00:00:00.000000Z");
+        assert_eq!(rfc3339_us(-1), "1969-12-31T23:59:59.999999Z");
+    }
+}

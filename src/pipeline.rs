@@ -1,0 +1,661 @@
+//! Wires the stages: inputs → capture windows → parallel decode → flow shards
+//! (reassembly + TLS) → certificates parsed once and judged at flow time →
+//! rows → analysis → tables. The only module that uses rayon.
+//!
+//! Inputs are grouped into capture sets: a rotated series (files in one folder
+//! whose names differ only in digits, e.g. `dump.pcap0`, `dump.pcap1`) is one
+//! set read in time order, so a connection that spans files is one
+//! connection; any other file is a set of its own. Inside a set, the walk over
+//! record headers is sequential and everything else runs on all cores: frames
+//! of a window are decoded in chunks in parallel, segments are routed to
+//! `FLOW_SHARDS` shards by a hash of the canonical 4-tuple, and each shard
+//! consumes its segments in capture order on one worker, without locks.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::capture::{Capture, Window};
+use crate::decode::{self, Decoded, Defragmenter};
+use crate::error::{Error, InputError};
+use crate::flow::{FlowRecord, Segment, Shard};
+use crate::limits::{FLOW_SHARDS, WINDOW_BYTES, WINDOW_FRAMES};
+use crate::output::{self, Format};
+use crate::report::Report;
+use crate::rows::{CertRow, FindingRow, HandshakeRow, Severity};
+use crate::tls::{self, Handshake};
+use crate::x509::{self, CertInfo, ChainVerdict, TrustStore};
+use crate::analysis;
+
+/// What a scan needs to know, validated by the command line.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Capture files and folders.
+    pub inputs: Vec<PathBuf>,
+    /// Output folder.
+    pub out: PathBuf,
+    /// Worker threads; `None` for all cores.
+    pub threads: Option<usize>,
+    /// Extra trusted roots (PEM files).
+    pub trust_stores: Vec<PathBuf>,
+    /// Trust the Mozilla root set too.
+    pub default_roots: bool,
+    /// Table format.
+    pub format: Format,
+    /// Map files (true) or read them into memory.
+    pub use_mmap: bool,
+}
+
+/// What a scan did, for the summary and the exit code.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// Capture files found.
+    pub inputs: usize,
+    /// Capture files read (wholly or up to damage).
+    pub files_read: usize,
+    /// On-disk bytes of the files read.
+    pub bytes: u64,
+    /// Frames (packets) read.
+    pub packets: u64,
+    /// TCP segments decoded.
+    pub tcp_segments: u64,
+    /// TCP connections seen.
+    pub connections: u64,
+    /// Connections in which TLS was seen.
+    pub tls_connections: u64,
+    /// Distinct server names.
+    pub names: usize,
+    /// Distinct certificates.
+    pub certificates: usize,
+    /// Findings, most severe first.
+    pub findings: Vec<FindingRow>,
+    /// Per-file problems; the run went on.
+    pub input_errors: Vec<InputError>,
+    /// Table files written.
+    pub outputs: Vec<PathBuf>,
+}
+
+impl Summary {
+    /// Findings at exactly `s`.
+    pub fn count(&self, s: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| Severity::parse(&f.severity) == Some(s))
+            .count()
+    }
+}
+
+/// Runs a scan: reads every input, writes the tables, returns the summary.
+pub fn scan(cfg: &Config, report: &Report) -> Result<Summary, Error> {
+    let trust = load_trust(cfg)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(cfg.threads.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::NoInput(format!("cannot start worker threads: {e}")))?;
+    pool.install(|| scan_in_pool(cfg, &trust, report))
+}
+
+fn load_trust(cfg: &Config) -> Result<TrustStore, Error> {
+    let mut extra = Vec::new();
+    for p in &cfg.trust_stores {
+        let pem = std::fs::read(p).map_err(|e| Error::TrustStore {
+            path: p.clone(),
+            msg: format!("cannot read: {e}"),
+        })?;
+        extra.push((p.display().to_string(), pem));
+    }
+    TrustStore::new(cfg.default_roots, &extra).map_err(|msg| Error::TrustStore {
+        path: cfg.trust_stores.first().cloned().unwrap_or_default(),
+        msg,
+    })
+}
+
+fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Summary, Error> {
+    let mut summary = Summary::default();
+    let (files, mut errors) = expand_inputs(&cfg.inputs);
+    summary.inputs = files.len() + errors.len();
+    let mut captures: Vec<Capture> = Vec::new();
+    for path in files {
+        match Capture::open(&path, cfg.use_mmap) {
+            Ok(c) => captures.push(c),
+            Err(e) => errors.push(e),
+        }
+    }
+    let total: u64 = captures.iter().map(Capture::size_bytes).sum();
+    report.start(total);
+    let sets = capture_sets(&captures);
+    let names: Vec<String> = captures
+        .iter()
+        .map(|c| c.path().display().to_string())
+        .collect();
+    let mut records: Vec<FlowRecord> = Vec::new();
+    for set in sets {
+        let mut shards: Vec<Shard> = (0..FLOW_SHARDS).map(|_| Shard::new()).collect();
+        let mut defrag = Defragmenter::new();
+        for file in set {
+            let Some(capture) = captures.get(file) else {
+                continue;
+            };
+            report.file(capture.path());
+            summary.files_read += 1;
+            summary.bytes += capture.size_bytes();
+            let file_id = u32::try_from(file).unwrap_or(u32::MAX);
+            let mut windows = capture.windows();
+            let mut frame_base: u64 = 0;
+            let mut done_before = 0;
+            loop {
+                match windows.next_window(WINDOW_FRAMES, WINDOW_BYTES) {
+                    Ok(Some(w)) => {
+                        let n = process_window(&w, file_id, frame_base, &mut shards, &mut defrag);
+                        summary.packets += w.frames.len() as u64;
+                        summary.tcp_segments += n;
+                        frame_base += w.frames.len() as u64;
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        report.warn(&e.to_string());
+                        errors.push(e);
+                        break;
+                    }
+                }
+                let done = windows.bytes_consumed();
+                report.advance(done.saturating_sub(done_before));
+                done_before = done;
+            }
+            report.advance(capture.size_bytes().saturating_sub(done_before));
+        }
+        shards.par_iter_mut().for_each(Shard::finish_all);
+        for s in &mut shards {
+            records.append(&mut s.finished);
+        }
+    }
+    report.finish();
+    summary.connections = records.len() as u64;
+    let mut flows: Vec<(FlowRecord, Handshake)> = records
+        .into_iter()
+        .filter_map(|mut r| r.handshake.take().map(|h| (r, h)))
+        .collect();
+    flows.sort_by_key(|(r, _)| (r.file, r.first_frame, r.ts_start));
+    summary.tls_connections = flows.len() as u64;
+    let (handshakes, certificates) = build_rows(&flows, &names, trust);
+    let findings = analysis::analyze(&handshakes, &certificates);
+    summary.names = handshakes
+        .iter()
+        .filter_map(|h| h.sni.as_deref().map(analysis::normalize_name))
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    summary.certificates = certificates.len();
+    summary.outputs = output::write_tables(&cfg.out, cfg.format, &handshakes, &certificates, &findings)?;
+    summary.findings = findings;
+    summary.input_errors = errors;
+    Ok(summary)
+}
+
+/// Decodes one window in parallel and feeds the shards. Returns TCP segments.
+fn process_window(
+    w: &Window<'_>,
+    file: u32,
+    frame_base: u64,
+    shards: &mut [Shard],
+    defrag: &mut Defragmenter,
+) -> u64 {
+    let threads = rayon::current_num_threads().max(1);
+    let chunk = (w.frames.len() / (threads * 4)).max(2048);
+    let parts: Vec<Routed<'_>> = w
+        .frames
+        .par_chunks(chunk)
+        .enumerate()
+        .map(|(ci, frames)| {
+            let mut routed = Routed::new();
+            for (k, f) in frames.iter().enumerate() {
+                let frame = frame_base + (ci * chunk + k) as u64;
+                match decode::decode(f.linktype, w.bytes(f)) {
+                    Decoded::Tcp(t) => routed.push(segment(&t, f.ts_us, file, frame)),
+                    Decoded::Fragment(fr) => routed.fragments.push((frame, f.ts_us, fr)),
+                    _ => {}
+                }
+            }
+            routed
+        })
+        .collect();
+    // Fragments are rare; they are reassembled in capture order, on one core.
+    let mut datagrams: Vec<(u64, i64, Vec<u8>)> = Vec::new();
+    for part in &parts {
+        for (frame, ts, fr) in &part.fragments {
+            if let Some(d) = defrag.push(fr, *ts) {
+                datagrams.push((*frame, *ts, d));
+            }
+        }
+    }
+    let mut extra = Routed::new();
+    for (frame, ts, d) in &datagrams {
+        if let Decoded::Tcp(t) = decode::decode_ip(d) {
+            extra.push(segment(&t, *ts, file, *frame));
+        }
+    }
+    let last_ts = w.frames.iter().map(|f| f.ts_us).max().unwrap_or(0);
+    let count: u64 = parts.iter().map(|p| p.count).sum::<u64>() + extra.count;
+    shards.par_iter_mut().enumerate().for_each(|(s, shard)| {
+        for part in parts.iter().chain(std::iter::once(&extra)) {
+            if let Some(segs) = part.by_shard.get(s) {
+                for seg in segs {
+                    shard.push(seg);
+                }
+            }
+        }
+        shard.expire(last_ts);
+    });
+    count
+}
+
+/// Segments of one chunk, by shard, in capture order.
+struct Routed<'a> {
+    by_shard: Vec<Vec<Segment<'a>>>,
+    fragments: Vec<(u64, i64, decode::Fragment<'a>)>,
+    count: u64,
+}
+
+impl<'a> Routed<'a> {
+    fn new() -> Self {
+        Routed {
+            by_shard: (0..FLOW_SHARDS).map(|_| Vec::new()).collect(),
+            fragments: Vec::new(),
+            count: 0,
+        }
+    }
+
+    fn push(&mut self, seg: Segment<'a>) {
+        let key = crate::flow::FlowKey::new(seg.src, seg.dst);
+        let s = (key.shard_hash() % FLOW_SHARDS as u64) as usize;
+        if let Some(v) = self.by_shard.get_mut(s) {
+            v.push(seg);
+            self.count += 1;
+        }
+    }
+}
+
+fn segment<'a>(t: &decode::TcpSegment<'a>, ts_us: i64, file: u32, frame: u64) -> Segment<'a> {
+    Segment {
+        src: std::net::SocketAddr::new(t.src, t.src_port),
+        dst: std::net::SocketAddr::new(t.dst, t.dst_port),
+        seq: t.seq,
+        flags: t.flags,
+        ttl: t.ttl,
+        payload: t.payload,
+        ts_us,
+        file,
+        frame,
+    }
+}
+
+/// Files to read: the inputs, with folders walked recursively (sorted).
+fn expand_inputs(inputs: &[PathBuf]) -> (Vec<PathBuf>, Vec<InputError>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for input in inputs {
+        walk(input, &mut files, &mut errors, 0);
+    }
+    (files, errors)
+}
+
+fn walk(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<InputError>, depth: usize) {
+    let unreadable = |msg: String| InputError::Unreadable {
+        path: path.to_path_buf(),
+        msg,
+    };
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => return errors.push(unreadable(e.to_string())),
+    };
+    if !meta.is_dir() {
+        files.push(path.to_path_buf());
+        return;
+    }
+    // Symlink loops are cut by depth.
+    if depth > 32 {
+        return errors.push(unreadable("folder nesting deeper than 32".into()));
+    }
+    let entries = match std::fs::read_dir(path) {
+        Ok(e) => e,
+        Err(e) => return errors.push(unreadable(e.to_string())),
+    };
+    let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    children.sort();
+    for child in children {
+        let hidden = child
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
+        if !hidden {
+            walk(&child, files, errors, depth + 1);
+        }
+    }
+}
+
+/// Groups capture indices into sets; each set in time order.
+fn capture_sets(captures: &[Capture]) -> Vec<Vec<usize>> {
+    let mut groups: BTreeMap<(PathBuf, String), Vec<usize>> = BTreeMap::new();
+    for (i, c) in captures.iter().enumerate() {
+        groups.entry(series_key(c.path())).or_default().push(i);
+    }
+    let mut sets: Vec<Vec<usize>> = groups.into_values().collect();
+    for set in &mut sets {
+        set.sort_by_key(|&i| {
+            let c = captures.get(i);
+            (c.and_then(Capture::first_timestamp_us), i)
+        });
+    }
+    sets.sort_by_key(|s| s.first().copied());
+    sets
+}
+
+/// Folder and file name without digits: rotated files share it.
+fn series_key(path: &Path) -> (PathBuf, String) {
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem: String = name.chars().filter(|c| !c.is_ascii_digit()).collect();
+    (dir, stem)
+}
+
+/// Per-certificate accumulation while building rows.
+struct Seen<'a> {
+    der: &'a [u8],
+    first: i64,
+    last: i64,
+    flows: i64,
+    first_verdict: Option<usize>,
+}
+
+fn build_rows(
+    flows: &[(FlowRecord, Handshake)],
+    names: &[String],
+    trust: &TrustStore,
+) -> (Vec<HandshakeRow>, Vec<CertRow>) {
+    // Every distinct certificate, parsed once, in parallel.
+    let mut seen: HashMap<String, Seen<'_>> = HashMap::new();
+    let mut order: Vec<String> = Vec::new();
+    let chains: Vec<(Vec<String>, Vec<String>)> = flows
+        .iter()
+        .map(|(_, h)| (hash_all(&h.server_chain), hash_all(&h.client_chain)))
+        .collect();
+    for ((r, h), (server, client)) in flows.iter().zip(&chains) {
+        let ders = h.server_chain.iter().chain(&h.client_chain);
+        let hashes = server.iter().chain(client);
+        for (der, sha) in ders.zip(hashes) {
+            let e = seen.entry(sha.clone()).or_insert_with(|| {
+                order.push(sha.clone());
+                Seen {
+                    der,
+                    first: r.ts_start,
+                    last: r.ts_start,
+                    flows: 0,
+                    first_verdict: None,
+                }
+            });
+            e.first = e.first.min(r.ts_start);
+            e.last = e.last.max(r.ts_start);
+            e.flows += 1;
+        }
+    }
+    let infos: HashMap<&str, CertInfo> = order
+        .par_iter()
+        .filter_map(|sha| seen.get(sha).map(|s| (sha.as_str(), CertInfo::parse(s.der))))
+        .collect();
+    // Trust, judged at each connection's time; one verification per chain and day.
+    let day = |ts: i64| ts.div_euclid(86_400_000_000);
+    let mut keys: Vec<(String, i64)> = flows
+        .iter()
+        .zip(&chains)
+        .filter(|((_, h), _)| !h.server_chain.is_empty())
+        .map(|((r, _), (server, _))| (server.join(","), day(r.ts_start)))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let chain_of: HashMap<String, &Handshake> = flows
+        .iter()
+        .zip(&chains)
+        .map(|((_, h), (server, _))| (server.join(","), h))
+        .collect();
+    let verdicts: HashMap<(String, i64), ChainVerdict> = keys
+        .into_par_iter()
+        .filter_map(|(key, d)| {
+            let h = chain_of.get(&key)?;
+            let ders: Vec<&[u8]> = h.server_chain.iter().map(Vec::as_slice).collect();
+            // Noon of the day keeps the cache key honest for day-granular validity.
+            let at = d * 86_400_000_000 + 43_200_000_000;
+            Some(((key, d), trust.verify(&ders, at)))
+        })
+        .collect();
+    let mut rows = Vec::with_capacity(flows.len());
+    let mut verdict_list: Vec<(bool, Option<&'static str>)> = Vec::new();
+    for ((r, h), (server, client)) in flows.iter().zip(&chains) {
+        let verdict = if server.is_empty() {
+            None
+        } else {
+            verdicts.get(&(server.join(","), day(r.ts_start)))
+        };
+        if let Some(v) = verdict {
+            verdict_list.push((v.trusted, v.reason));
+            let idx = verdict_list.len() - 1;
+            for sha in server {
+                if let Some(s) = seen.get_mut(sha) {
+                    if s.first_verdict.is_none() {
+                        s.first_verdict = Some(idx);
+                    }
+                }
+            }
+        }
+        let leaf = server.first().and_then(|s| infos.get(s.as_str()));
+        let file = names.get(r.file as usize).cloned().unwrap_or_default();
+        rows.push(handshake_row(r, h, server, client, verdict, leaf, file));
+    }
+    let mut certs: Vec<CertRow> = order
+        .iter()
+        .filter_map(|sha| {
+            let s = seen.get(sha)?;
+            let info = infos.get(sha.as_str())?;
+            let v = s.first_verdict.and_then(|i| verdict_list.get(i));
+            Some(cert_row(info, s, v))
+        })
+        .collect();
+    certs.sort_by(|a, b| a.first_seen.cmp(&b.first_seen).then(a.sha256.cmp(&b.sha256)));
+    (rows, certs)
+}
+
+fn hash_all(chain: &[Vec<u8>]) -> Vec<String> {
+    chain.iter().map(|d| hex::encode(Sha256::digest(d))).collect()
+}
+
+fn flow_id(file: &str, r: &FlowRecord) -> String {
+    let name = Path::new(file)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut h = Sha256::new();
+    h.update(name.as_bytes());
+    h.update(r.first_frame.to_le_bytes());
+    h.update(r.ts_start.to_le_bytes());
+    h.update(r.client.to_string().as_bytes());
+    h.update(r.server.to_string().as_bytes());
+    hex::encode(h.finalize().get(..8).unwrap_or_default())
+}
+
+fn handshake_row(
+    r: &FlowRecord,
+    h: &Handshake,
+    server: &[String],
+    client: &[String],
+    verdict: Option<&ChainVerdict>,
+    leaf: Option<&CertInfo>,
+    file: String,
+) -> HandshakeRow {
+    let ch = h.client_hello.as_ref();
+    let sh = h.server_hello.as_ref();
+    let sni = ch.and_then(|c| c.sni.clone());
+    let offered: Vec<String> = match ch {
+        Some(c) if !c.supported_versions.is_empty() => c
+            .supported_versions
+            .iter()
+            .filter(|v| !is_grease(**v))
+            .map(|v| tls::version_name(*v))
+            .collect(),
+        Some(c) => vec![tls::version_name(c.legacy_version)],
+        None => Vec::new(),
+    };
+    let mut anomalies: Vec<String> = r
+        .anomalies
+        .iter()
+        .chain(h.anomalies.iter())
+        .map(|s| s.to_string())
+        .collect();
+    anomalies.sort();
+    anomalies.dedup();
+    let alerts = h
+        .alerts
+        .iter()
+        .map(|a| {
+            let side = if a.side == h.client_side { "client" } else { "server" };
+            if a.encrypted {
+                format!("{side}:encrypted")
+            } else {
+                format!(
+                    "{side}:{}:{}",
+                    a.level.map(alert_level).unwrap_or_else(|| "?".into()),
+                    a.description.map(alert_description).unwrap_or_else(|| "?".into())
+                )
+            }
+        })
+        .collect();
+    HandshakeRow {
+        flow_id: flow_id(&file, r),
+        file,
+        ts_start: r.ts_start,
+        ts_end: r.ts_end,
+        client_ip: r.client.ip().to_string(),
+        client_port: i32::from(r.client.port()),
+        server_ip: r.server.ip().to_string(),
+        server_port: i32::from(r.server.port()),
+        sni_matches_leaf: match (&sni, leaf) {
+            (Some(s), Some(l)) => Some(x509::name_matches(l, s)),
+            _ => None,
+        },
+        sni,
+        alpn: ch.map(|c| c.alpn.clone()).unwrap_or_default(),
+        alpn_selected: sh.and_then(|s| s.alpn.clone()),
+        tls_version: h.version.map(tls::version_name),
+        offered_versions: offered,
+        cipher_suite: h.cipher.map(tls::cipher_name),
+        ja3: h.ja3.clone(),
+        ja3_full: h.ja3_full.clone(),
+        ja3s: h.ja3s.clone(),
+        ja3s_full: h.ja3s_full.clone(),
+        ja4: h.ja4.clone(),
+        ja4_r: h.ja4_r.clone(),
+        cert_chain_sha256: server.to_vec(),
+        leaf_sha256: server.first().cloned(),
+        cert_visibility: h.visibility.as_str().to_string(),
+        chain_trusted: verdict.map(|v| v.trusted),
+        trust_reason: verdict.and_then(|v| v.reason.map(str::to_string)),
+        client_chain_sha256: client.to_vec(),
+        alerts,
+        connect_target: h.connect_target.clone(),
+        server_flight_bytes: i64::try_from(h.server_flight_bytes).unwrap_or(i64::MAX),
+        client_bytes: i64::try_from(r.client_bytes).unwrap_or(i64::MAX),
+        server_bytes: i64::try_from(r.server_bytes).unwrap_or(i64::MAX),
+        packets: i64::try_from(r.packets).unwrap_or(i64::MAX),
+        client_ttl: r.client_ttl.map(i32::from),
+        server_ttl: r.server_ttl.map(i32::from),
+        anomalies,
+    }
+}
+
+fn is_grease(v: u16) -> bool {
+    v & 0x0f0f == 0x0a0a && v >> 8 == v & 0xff
+}
+
+fn alert_level(l: u8) -> String {
+    match l {
+        1 => "warning".into(),
+        2 => "fatal".into(),
+        x => x.to_string(),
+    }
+}
+
+/// Alert descriptions (RFC 8446 section 6, RFC 5246 section 7.2).
+fn alert_description(d: u8) -> String {
+    let name = match d {
+        0 => "close_notify",
+        10 => "unexpected_message",
+        20 => "bad_record_mac",
+        22 => "record_overflow",
+        40 => "handshake_failure",
+        42 => "bad_certificate",
+        43 => "unsupported_certificate",
+        44 => "certificate_revoked",
+        45 => "certificate_expired",
+        46 => "certificate_unknown",
+        47 => "illegal_parameter",
+        48 => "unknown_ca",
+        49 => "access_denied",
+        50 => "decode_error",
+        51 => "decrypt_error",
+        70 => "protocol_version",
+        71 => "insufficient_security",
+        80 => "internal_error",
+        86 => "inappropriate_fallback",
+        90 => "user_canceled",
+        109 => "missing_extension",
+        110 => "unsupported_extension",
+        112 => "unrecognized_name",
+        113 => "bad_certificate_status_response",
+        115 => "unknown_psk_identity",
+        116 => "certificate_required",
+        120 => "no_application_protocol",
+        x => return x.to_string(),
+    };
+    name.to_string()
+}
+
+fn cert_row(info: &CertInfo, s: &Seen<'_>, verdict: Option<&(bool, Option<&'static str>)>) -> CertRow {
+    CertRow {
+        sha256: info.sha256.clone(),
+        sha1: info.sha1.clone(),
+        spki_sha256: info.spki_sha256.clone(),
+        spki_pin: info.spki_pin.clone(),
+        subject: info.subject.clone(),
+        issuer: info.issuer.clone(),
+        subject_cn: info.subject_cn.clone(),
+        issuer_cn: info.issuer_cn.clone(),
+        serial: info.serial.clone(),
+        not_before: info.not_before_us,
+        not_after: info.not_after_us,
+        san_dns: info.san_dns.clone(),
+        san_ip: info.san_ip.clone(),
+        key_algorithm: info.key_algorithm.clone(),
+        key_bits: info.key_bits.and_then(|b| i32::try_from(b).ok()),
+        curve: info.curve.clone(),
+        signature_algorithm: info.signature_algorithm.clone(),
+        is_ca: info.is_ca,
+        path_len: info.path_len.and_then(|b| i32::try_from(b).ok()),
+        self_signed: info.self_signed,
+        key_usage: info.key_usage.clone(),
+        ext_key_usage: info.ext_key_usage.clone(),
+        authority_key_id: info.authority_key_id.clone(),
+        subject_key_id: info.subject_key_id.clone(),
+        has_ocsp: info.has_ocsp,
+        has_crl: info.has_crl,
+        has_sct: info.has_sct,
+        trusted: verdict.map(|v| v.0),
+        validation_reason: verdict.and_then(|v| v.1.map(str::to_string)),
+        first_seen: s.first,
+        last_seen: s.last,
+        flow_count: s.flows,
+        parse_error: info.parse_error.clone(),
+        der: s.der.to_vec(),
+    }
+}

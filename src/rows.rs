@@ -1,0 +1,220 @@
+//! One plain struct per output table, one field per column. Built by the
+//! pipeline, judged by analysis, written (and read back) by output. Times are
+//! µs since the Unix epoch, UTC.
+
+/// One row of `handshakes`: a TCP connection in which TLS was seen.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HandshakeRow {
+    /// Stable id of the connection, unique across files and scans.
+    pub flow_id: String,
+    /// Capture file the connection's first packet came from.
+    pub file: String,
+    /// First packet.
+    pub ts_start: i64,
+    /// Last packet.
+    pub ts_end: i64,
+    /// TLS client address.
+    pub client_ip: String,
+    /// TLS client port.
+    pub client_port: i32,
+    /// TLS server address.
+    pub server_ip: String,
+    /// TLS server port.
+    pub server_port: i32,
+    /// Server name the client asked for.
+    pub sni: Option<String>,
+    /// ALPN protocols offered by the client.
+    pub alpn: Vec<String>,
+    /// ALPN protocol the server selected.
+    pub alpn_selected: Option<String>,
+    /// Negotiated version ("TLS 1.2").
+    pub tls_version: Option<String>,
+    /// Versions the client offered (supported_versions, else legacy version).
+    pub offered_versions: Vec<String>,
+    /// Negotiated cipher suite, IANA name.
+    pub cipher_suite: Option<String>,
+    /// JA3 hash of the ClientHello.
+    pub ja3: Option<String>,
+    /// JA3 string before hashing.
+    pub ja3_full: Option<String>,
+    /// JA3S hash of the ServerHello.
+    pub ja3s: Option<String>,
+    /// JA3S string before hashing.
+    pub ja3s_full: Option<String>,
+    /// JA4 fingerprint of the ClientHello.
+    pub ja4: Option<String>,
+    /// JA4 raw (unhashed) form.
+    pub ja4_r: Option<String>,
+    /// Server certificate chain, SHA-256 of each DER, as sent (leaf first).
+    pub cert_chain_sha256: Vec<String>,
+    /// SHA-256 of the leaf certificate.
+    pub leaf_sha256: Option<String>,
+    /// "plain", "encrypted", "absent" or "resumed".
+    pub cert_visibility: String,
+    /// Whether the chain led to a trusted root at the connection's time.
+    pub chain_trusted: Option<bool>,
+    /// Why the chain was not trusted.
+    pub trust_reason: Option<String>,
+    /// Whether the SNI matches the leaf's names (RFC 6125).
+    pub sni_matches_leaf: Option<bool>,
+    /// Client certificate chain (mutual TLS), SHA-256 of each DER.
+    pub client_chain_sha256: Vec<String>,
+    /// Alerts: "side:level:description", side client or server.
+    pub alerts: Vec<String>,
+    /// Host:port of an HTTP CONNECT that preceded TLS (explicit proxy).
+    pub connect_target: Option<String>,
+    /// Size of the server's handshake flight (encrypted in TLS 1.3).
+    pub server_flight_bytes: i64,
+    /// TCP payload bytes client to server.
+    pub client_bytes: i64,
+    /// TCP payload bytes server to client.
+    pub server_bytes: i64,
+    /// Packets in both directions.
+    pub packets: i64,
+    /// IP TTL of the client's first packet.
+    pub client_ttl: Option<i32>,
+    /// IP TTL of the server's first packet.
+    pub server_ttl: Option<i32>,
+    /// Short codes of what was odd about the connection.
+    pub anomalies: Vec<String>,
+}
+
+/// One row of `certificates`: a distinct certificate (by SHA-256 of its DER).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CertRow {
+    /// SHA-256 of the DER.
+    pub sha256: String,
+    /// SHA-1 of the DER (the thumbprint Windows shows).
+    pub sha1: String,
+    /// SHA-256 of the SubjectPublicKeyInfo, hex.
+    pub spki_sha256: String,
+    /// The same as a base64 pin (HPKP format).
+    pub spki_pin: String,
+    /// Subject distinguished name.
+    pub subject: String,
+    /// Issuer distinguished name.
+    pub issuer: String,
+    /// Subject common name.
+    pub subject_cn: Option<String>,
+    /// Issuer common name.
+    pub issuer_cn: Option<String>,
+    /// Serial number, hex.
+    pub serial: String,
+    /// Start of validity.
+    pub not_before: Option<i64>,
+    /// End of validity.
+    pub not_after: Option<i64>,
+    /// DNS names of the subjectAltName extension.
+    pub san_dns: Vec<String>,
+    /// IP addresses of the subjectAltName extension.
+    pub san_ip: Vec<String>,
+    /// Public key algorithm.
+    pub key_algorithm: String,
+    /// Public key size in bits.
+    pub key_bits: Option<i32>,
+    /// Named curve of an EC key.
+    pub curve: Option<String>,
+    /// Signature algorithm.
+    pub signature_algorithm: String,
+    /// Basic constraints CA flag.
+    pub is_ca: bool,
+    /// Basic constraints path length.
+    pub path_len: Option<i32>,
+    /// Subject equals issuer and the signature verifies with its own key.
+    pub self_signed: bool,
+    /// Key usage bits by name.
+    pub key_usage: Vec<String>,
+    /// Extended key usages by name.
+    pub ext_key_usage: Vec<String>,
+    /// Authority key identifier, hex.
+    pub authority_key_id: Option<String>,
+    /// Subject key identifier, hex.
+    pub subject_key_id: Option<String>,
+    /// Has an OCSP responder address.
+    pub has_ocsp: bool,
+    /// Has CRL distribution points.
+    pub has_crl: bool,
+    /// Carries embedded SCTs (Certificate Transparency).
+    pub has_sct: bool,
+    /// Chain to a trusted root when first seen as a leaf (null for non-leaves).
+    pub trusted: Option<bool>,
+    /// Why that chain was not trusted.
+    pub validation_reason: Option<String>,
+    /// First connection that carried it.
+    pub first_seen: i64,
+    /// Last connection that carried it.
+    pub last_seen: i64,
+    /// Connections that carried it.
+    pub flow_count: i64,
+    /// Why the DER could not be parsed, if it could not.
+    pub parse_error: Option<String>,
+    /// The certificate itself.
+    pub der: Vec<u8>,
+}
+
+/// One row of `findings`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FindingRow {
+    /// Stable id of the finding.
+    pub finding_id: String,
+    /// What was found (e.g. "issuer_divergence").
+    pub kind: String,
+    /// "info", "low", "medium" or "high".
+    pub severity: String,
+    /// The server name, null when the finding spans names.
+    pub sni: Option<String>,
+    /// Every server name involved.
+    pub names: Vec<String>,
+    /// One sentence a responder can act on.
+    pub summary: String,
+    /// Connections that are evidence.
+    pub flow_ids: Vec<String>,
+    /// Certificates that are evidence.
+    pub cert_sha256: Vec<String>,
+    /// Client addresses involved.
+    pub clients: Vec<String>,
+    /// Issuers involved.
+    pub issuers: Vec<String>,
+    /// First evidence.
+    pub first_seen: i64,
+    /// Last evidence.
+    pub last_seen: i64,
+}
+
+/// Severity levels, ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Context, nothing wrong.
+    Info,
+    /// An inconsistency a legitimate deployment explains.
+    Low,
+    /// Interception evidence to look at.
+    Medium,
+    /// Strong interception evidence.
+    High,
+}
+
+impl Severity {
+    /// Every level, lowest first.
+    pub const ALL: [Severity; 4] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+    ];
+
+    /// The name used in tables and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+
+    /// Parses a table or command-line name.
+    pub fn parse(s: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}

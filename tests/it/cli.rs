@@ -1,0 +1,123 @@
+//! The command line contract: exit codes, stdout summary, silent stderr under
+//! `--quiet`, atomic outputs.
+
+use crate::{capture, certsift, scan, testdata};
+
+#[test]
+fn scan_writes_three_tables_and_a_summary() {
+    let (dir, out) = scan(&["s02_transparent_mitm_mixed.pcap"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("1 input"), "{stdout}");
+    assert!(stdout.contains("TLS connections"), "{stdout}");
+    assert!(stdout.contains("high"), "{stdout}");
+    let mut files: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        ["certificates.parquet", "findings.parquet", "handshakes.parquet"]
+    );
+}
+
+#[test]
+fn fail_on_threshold_gives_exit_1() {
+    let (_d, out) = scan(&["s02_transparent_mitm_mixed.pcap"], &["--fail-on", "high"]);
+    assert_eq!(out.status.code(), Some(1));
+    let (_d, out) = scan(&["s01_baseline_direct.pcap"], &["--fail-on", "medium"]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn json_summary_counts_findings_by_severity() {
+    let (_d, out) = scan(&["s02_transparent_mitm_mixed.pcap"], &["--summary", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["inputs"], 1);
+    assert!(v["tls_connections"].as_u64().unwrap() >= 17);
+    assert!(v["findings_by_severity"]["high"].as_u64().unwrap() >= 1);
+}
+
+#[test]
+fn usage_errors_and_unreadable_inputs_give_exit_2() {
+    let out = certsift(&["scan"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = certsift(&["scan", "--bogus", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    let dir = tempfile::tempdir().unwrap();
+    let o = dir.path().join("o");
+    let out = certsift(&["scan", "-o", o.to_str().unwrap(), "/nonexistent/capture.pcap"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/capture.pcap"));
+}
+
+#[test]
+fn damaged_file_gives_exit_3_with_file_and_offset_and_keeps_earlier_flows() {
+    let whole = std::fs::read(capture("s02_transparent_mitm_mixed.pcap")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.pcap");
+    std::fs::write(&cut, &whole[..whole.len() * 2 / 3]).unwrap();
+    let o = dir.path().join("out");
+    let out = certsift(&["scan", "-o", o.to_str().unwrap(), cut.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cut.pcap") && stderr.contains("offset"), "{stderr}");
+    let scan = certsift::output::read_scan(&o).unwrap();
+    assert!(scan.handshakes.len() >= 8, "{}", scan.handshakes.len());
+}
+
+#[test]
+fn not_a_capture_beside_a_good_one_gives_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("notes.txt");
+    std::fs::write(&junk, b"hello, this is not a capture").unwrap();
+    let o = dir.path().join("out");
+    let good = capture("s08_linktypes_en10mb.pcap");
+    let out = certsift(&[
+        "scan",
+        "-o",
+        o.to_str().unwrap(),
+        junk.to_str().unwrap(),
+        good.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("notes.txt"));
+}
+
+#[test]
+fn summary_and_schema_commands() {
+    let (dir, _) = scan(&["s02_transparent_mitm_mixed.pcap"], &[]);
+    let out = certsift(&["summary", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("issuer_divergence"));
+    let out = certsift(&["schema"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cols: Vec<&str> = v["handshakes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    for want in [
+        "flow_id", "file", "ts_start", "ts_end", "client_ip", "client_port", "server_ip",
+        "server_port", "sni", "alpn", "tls_version", "cipher_suite", "ja3", "ja3s", "ja4",
+        "cert_chain_sha256", "leaf_sha256", "cert_visibility", "anomalies",
+    ] {
+        assert!(cols.contains(&want), "{want}");
+    }
+}
+
+#[test]
+fn a_folder_input_is_walked() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("a/b");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::copy(capture("s08_linktypes_en10mb.pcap"), sub.join("x.pcap")).unwrap();
+    let o = dir.path().join("out");
+    let out = certsift(&["scan", "-q", "-o", o.to_str().unwrap(), dir.path().join("a").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!certsift::output::read_scan(&o).unwrap().handshakes.is_empty());
+    let _ = testdata();
+}

@@ -1,0 +1,158 @@
+//! Every corpus capture in testdata against its manifest: the ground truth
+//! recorded by the tools that made the traffic (client and server addresses,
+//! SNI, negotiated version, the leaf certificate's SHA-256, its visibility),
+//! and the expected verdict per server name.
+
+use std::collections::BTreeMap;
+
+use certsift::output::read_scan;
+use certsift::rows::HandshakeRow;
+use serde_json::Value;
+
+use crate::{scan, testdata};
+
+fn manifest(name: &str) -> Value {
+    let path = testdata().join("manifests").join(format!("{name}.json"));
+    serde_json::from_str(&std::fs::read_to_string(path).expect("manifest")).expect("json")
+}
+
+fn key(ip: &str, port: i64) -> String {
+    format!("{ip}|{port}")
+}
+
+/// Checks every manifest flow against the handshakes table; returns the
+/// mismatches as readable lines.
+fn compare_flows(manifest: &Value, rows: &[HandshakeRow]) -> Vec<String> {
+    let mut by_client: BTreeMap<String, Vec<&HandshakeRow>> = BTreeMap::new();
+    for r in rows {
+        by_client
+            .entry(key(&r.client_ip, i64::from(r.client_port)))
+            .or_default()
+            .push(r);
+    }
+    let mut problems = Vec::new();
+    let flows = manifest["flows"].as_array().expect("flows");
+    for f in flows {
+        let client = key(
+            f["client_ip"].as_str().unwrap_or_default(),
+            f["client_port"].as_i64().unwrap_or_default(),
+        );
+        let server = key(
+            f["server_ip"].as_str().unwrap_or_default(),
+            f["server_port"].as_i64().unwrap_or_default(),
+        );
+        let candidates = by_client.get(&client).cloned().unwrap_or_default();
+        let row = candidates
+            .iter()
+            .find(|r| key(&r.server_ip, i64::from(r.server_port)) == server);
+        let Some(row) = row else {
+            problems.push(format!("flow {client} -> {server}: no handshake row"));
+            continue;
+        };
+        let want_sni = f["sni"].as_str();
+        if row.sni.as_deref() != want_sni {
+            problems.push(format!("{client}: sni {:?}, want {want_sni:?}", row.sni));
+        }
+        let want_version = f["tls_version"].as_str();
+        if want_version.is_some() && row.tls_version.as_deref() != want_version {
+            problems.push(format!(
+                "{client}: version {:?}, want {want_version:?}",
+                row.tls_version
+            ));
+        }
+        let visibility = f["cert_visibility"].as_str().unwrap_or_default();
+        // Decryption comes with key logs (a later stage); without them a TLS 1.3
+        // certificate is "encrypted".
+        let want_vis = if visibility == "decrypted" { "encrypted" } else { visibility };
+        if !want_vis.is_empty() && row.cert_visibility != want_vis {
+            problems.push(format!(
+                "{client}: visibility {}, want {want_vis}",
+                row.cert_visibility
+            ));
+        }
+        if want_vis == "plain" {
+            let want_leaf = f["leaf_sha256"].as_str();
+            if row.leaf_sha256.as_deref() != want_leaf {
+                problems.push(format!("{client}: leaf {:?}, want {want_leaf:?}", row.leaf_sha256));
+            }
+            let want_chain: Vec<&str> = f["chain_sha256"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            if !want_chain.is_empty() && row.cert_chain_sha256 != want_chain {
+                problems.push(format!("{client}: chain differs from the manifest"));
+            }
+        }
+    }
+    problems
+}
+
+fn check_capture(name: &str, file: &str) {
+    let (dir, out) = scan(&[file], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let scan = read_scan(dir.path()).expect("tables");
+    let m = manifest(name);
+    let problems = compare_flows(&m, &scan.handshakes);
+    assert!(problems.is_empty(), "{name}:\n{}", problems.join("\n"));
+    // Verdicts: an intercepted name seen also with its genuine certificate
+    // must have a high finding; a clean name none at medium or above.
+    let verdicts = m["sni_verdicts"].as_object().expect("verdicts");
+    for (sni, v) in verdicts {
+        if sni.starts_with("(no-sni)") {
+            continue;
+        }
+        let serious = scan.findings.iter().any(|f| {
+            f.names.iter().any(|n| n == sni) && (f.severity == "high" || f.severity == "medium")
+        });
+        let verdict = v["verdict"].as_str().unwrap_or_default();
+        let baseline = v["genuine_baseline_present"].as_bool().unwrap_or(false);
+        let forged = v["forged_leaf_sha256"].as_array().is_some_and(|a| !a.is_empty());
+        match verdict {
+            "intercepted" if baseline && forged => {
+                assert!(serious, "{name}: {sni} intercepted but no finding: {:#?}", scan.findings)
+            }
+            "clean" | "benign-multi-cert" => {
+                assert!(!serious, "{name}: {sni} is {verdict} but accused: {:#?}", scan.findings)
+            }
+            _ => {}
+        }
+    }
+}
+
+macro_rules! corpus_test {
+    ($test:ident, $name:literal, $file:literal) => {
+        #[test]
+        fn $test() {
+            check_capture($name, $file);
+        }
+    };
+}
+
+corpus_test!(s01_baseline_direct, "s01_baseline_direct", "s01_baseline_direct.pcap");
+corpus_test!(s02_transparent_mitm, "s02_transparent_mitm_mixed", "s02_transparent_mitm_mixed.pcap");
+corpus_test!(s03_sslsplit, "s03_sslsplit_all_intercepted", "s03_sslsplit_all_intercepted.pcap");
+corpus_test!(s04_explicit_proxy, "s04_explicit_proxy_connect", "s04_explicit_proxy_connect.pcap");
+corpus_test!(s05_benign_multicert, "s05_benign_multicert", "s05_benign_multicert.pcap");
+corpus_test!(s06_ipv6_dualstack, "s06_ipv6_dualstack", "s06_ipv6_dualstack.pcap");
+corpus_test!(s07_tls13, "s07_tls13_keylog", "s07_tls13_keylog.pcap");
+corpus_test!(s07_tls13_pcapng, "s07_tls13_keylog_dsb", "s07_tls13_keylog_dsb.pcapng");
+corpus_test!(s08_en10mb, "s08_linktypes_en10mb", "s08_linktypes_en10mb.pcap");
+corpus_test!(s08_gzip, "s08_linktypes_gzip", "s08_linktypes_gzip.pcap.gz");
+corpus_test!(s08_multi_if, "s08_linktypes_multi_if", "s08_linktypes_multi_if.pcapng");
+corpus_test!(s08_nanosec, "s08_linktypes_nanosec", "s08_linktypes_nanosec.pcap");
+corpus_test!(s08_sll, "s08_linktypes_sll", "s08_linktypes_sll.pcap");
+corpus_test!(s08_sll2, "s08_linktypes_sll2", "s08_linktypes_sll2.pcap");
+corpus_test!(s09_vlan, "s09_vlan_trunk", "s09_vlan_trunk.pcap");
+corpus_test!(s10_lossy, "s10_lossy_retransmissions", "s10_lossy_retransmissions.pcap");
+
+#[test]
+fn zstd_copy_gives_the_same_handshakes_as_the_plain_file() {
+    let (a, _) = scan(&["s08_linktypes_en10mb.pcap"], &[]);
+    let (b, _) = scan(&["s08_linktypes_en10mb.pcap.zst"], &[]);
+    let ra = read_scan(a.path()).expect("a").handshakes;
+    let rb = read_scan(b.path()).expect("b").handshakes;
+    assert_eq!(ra.len(), rb.len());
+    for (x, y) in ra.iter().zip(&rb) {
+        assert_eq!((&x.sni, &x.leaf_sha256, x.ts_start), (&y.sni, &y.leaf_sha256, y.ts_start));
+    }
+}

@@ -1,0 +1,51 @@
+//! certsift's integration tests: the binary on the corpus captures in
+//! `testdata/`, checked against their ground-truth manifests and goldens.
+
+mod cli;
+mod corpus;
+mod golden;
+mod regression;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository's testdata folder.
+pub fn testdata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata")
+}
+
+/// A capture in testdata/captures.
+pub fn capture(name: &str) -> PathBuf {
+    testdata().join("captures").join(name)
+}
+
+/// Runs the certsift binary.
+pub fn certsift(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_certsift"))
+        .args(args)
+        .output()
+        .expect("run certsift")
+}
+
+/// Scans `captures` into a fresh folder with the corpus trust anchors; returns
+/// the folder (kept alive by the TempDir) and the process output.
+pub fn scan(captures: &[&str], extra: &[&str]) -> (tempfile::TempDir, Output) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().to_str().expect("utf-8 temp path").to_string();
+    let anchors = testdata().join("pki/trust-anchors.pem");
+    let mut args: Vec<String> = vec![
+        "scan".into(),
+        "-q".into(),
+        "-o".into(),
+        out,
+        "--trust-store".into(),
+        anchors.to_str().expect("utf-8").into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    for c in captures {
+        args.push(capture(c).to_str().expect("utf-8").into());
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = certsift(&refs);
+    (dir, output)
+}
