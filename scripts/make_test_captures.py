@@ -1,0 +1,274 @@
+#!/usr/bin/env python3
+"""Writes the synthetic captures in testdata/captures/ byte by byte (no
+dependencies beyond the standard library), for the capture and decode tests.
+
+  synth_sections.pcapng  two sections (little- then big-endian), interfaces
+                         with different link types, if_tsresol and
+                         if_tsoffset, enhanced, simple and obsolete packet
+                         blocks, a Decryption Secrets Block, an unknown block
+  synth_encaps.pcap      Ethernet frames carrying the same kind of TCP segment
+                         under VLAN, QinQ, MPLS, PPPoE, VXLAN, GENEVE, GRE,
+                         ERSPAN II/III, IP-in-IP, IPv6 extension headers
+  synth_fragments.pcap   a TCP segment in three IPv4 fragments (out of order,
+                         one overlapping) and a UDP datagram in two IPv6
+                         fragments
+  synth_linktypes.pcapng one interface per link type: NULL, LOOP, raw IP (101,
+                         12, 14), IPv4 (228), IPv6 (229), PPP, SLL, SLL2
+
+Every TCP segment goes 10.0.0.1:40000 -> 10.0.0.2:443 (or 2001:db8::1 ->
+2001:db8::2) with payload b"certsift-<n>", n the frame number from 1. Run from
+the repository root: python3 scripts/make_test_captures.py
+"""
+
+import struct
+import sys
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent.parent / "testdata" / "captures"
+SRC4 = bytes([10, 0, 0, 1])
+DST4 = bytes([10, 0, 0, 2])
+SRC6 = bytes.fromhex("20010db8000000000000000000000001")
+DST6 = bytes.fromhex("20010db8000000000000000000000002")
+MAC_A = bytes.fromhex("020000000001")
+MAC_B = bytes.fromhex("020000000002")
+T0 = 1_700_000_000  # 2023-11-14T22:13:20Z
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+def tcp(payload, sport=40000, dport=443, seq=1000, flags=0x18):
+    return struct.pack("!HHIIBBHHH", sport, dport, seq, 1, 5 << 4, flags, 65535, 0, 0) + payload
+
+
+def udp(payload, sport=50000, dport=53):
+    return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+
+
+def ipv4(proto, body, ident=1, frag=0, src=SRC4, dst=DST4, ttl=64):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(body), ident, frag, ttl, proto, 0, src, dst)
+    h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
+    return h + body
+
+
+def ipv6(nh, body, src=SRC6, dst=DST6, hlim=64):
+    return struct.pack("!IHBB16s16s", 6 << 28, len(body), nh, hlim, src, dst) + body
+
+
+def eth(ethertype, body, dst=MAC_B, src=MAC_A):
+    return dst + src + struct.pack("!H", ethertype) + body
+
+
+def seg4(n, **kw):
+    return ipv4(6, tcp(b"certsift-%d" % n), **kw)
+
+
+def seg6(n):
+    return ipv6(6, tcp(b"certsift-%d" % n))
+
+
+def vlan(tpid, vid, inner_type, body):
+    return struct.pack("!HH", tpid, vid) + struct.pack("!H", inner_type) + body
+
+
+def gre(proto, body, key=None, seq=None, csum_flag=False):
+    flags = 0
+    extra = b""
+    if csum_flag:
+        flags |= 0x8000
+        extra += b"\0\0\0\0"
+    if key is not None:
+        flags |= 0x2000
+        extra += struct.pack("!I", key)
+    if seq is not None:
+        flags |= 0x1000
+        extra += struct.pack("!I", seq)
+    return struct.pack("!HH", flags, proto) + extra + body
+
+
+# ---------------------------------------------------------------- pcap
+
+
+def pcap(path, linktype, frames, nanos=False, big_endian=False):
+    e = ">" if big_endian else "<"
+    magic = 0xA1B23C4D if nanos else 0xA1B2C3D4
+    out = struct.pack(e + "IHHiIII", magic, 2, 4, 0, 0, 262144, linktype)
+    for i, f in enumerate(frames):
+        sec, frac = T0 + i, 1000 * i
+        out += struct.pack(e + "IIII", sec, frac, len(f), len(f)) + f
+    path.write_bytes(out)
+
+
+def encaps_frames():
+    f = []
+    f.append(eth(0x0800, seg4(1)))  # 1 plain
+    f.append(eth(0x8100, struct.pack("!H", 100) + struct.pack("!H", 0x0800) + seg4(2)))  # 2 VLAN 100
+    f.append(eth(0x88A8, struct.pack("!HHH", 200, 0x8100, 300) + struct.pack("!H", 0x0800) + seg4(3)))  # 3 QinQ
+    mpls = struct.pack("!I", (16 << 12) | (0 << 9) | (0 << 8) | 64) + struct.pack("!I", (17 << 12) | (1 << 8) | 64)
+    f.append(eth(0x8847, mpls + seg4(4)))  # 4 MPLS two labels, IPv4
+    f.append(eth(0x8847, struct.pack("!I", (18 << 12) | (1 << 8) | 64) + seg6(5)))  # 5 MPLS, IPv6
+    ppp4 = struct.pack("!H", 0x0021) + seg4(6)
+    f.append(eth(0x8864, struct.pack("!BBHH", 0x11, 0, 0x1234, len(ppp4)) + ppp4))  # 6 PPPoE IPv4
+    ppp6 = struct.pack("!H", 0x0057) + seg6(7)
+    f.append(eth(0x8864, struct.pack("!BBHH", 0x11, 0, 0x1234, len(ppp6)) + ppp6))  # 7 PPPoE IPv6
+    inner = eth(0x0800, seg4(8))
+    vx = struct.pack("!BBBBI", 0x08, 0, 0, 0, 42 << 8) + inner
+    f.append(eth(0x0800, ipv4(17, udp(vx, 51000, 4789), src=bytes([192, 0, 2, 1]), dst=bytes([192, 0, 2, 2]))))  # 8 VXLAN
+    gen = struct.pack("!BBHI", 0x01, 0, 0x6558, 7 << 8) + b"\x01\x02\x03\x04" + eth(0x0800, seg4(9))
+    f.append(eth(0x0800, ipv4(17, udp(gen, 51001, 6081), src=bytes([192, 0, 2, 1]), dst=bytes([192, 0, 2, 2]))))  # 9 GENEVE
+    f.append(eth(0x0800, ipv4(47, gre(0x0800, seg4(10), key=5), src=bytes([192, 0, 2, 1]), dst=bytes([192, 0, 2, 2]))))  # 10 GRE IPv4
+    f.append(eth(0x0800, ipv4(47, gre(0x6558, eth(0x0800, seg4(11)), csum_flag=True), src=bytes([192, 0, 2, 1]), dst=bytes([192, 0, 2, 2]))))  # 11 GRE TEB
+    er2 = struct.pack("!HHI", 0x1000 | 10, 0x0000, 0) + eth(0x0800, seg4(12))
+    f.append(eth(0x0800, ipv4(47, gre(0x88BE, er2, seq=1), src=bytes([192, 0, 2, 1]), dst=bytes([192, 0, 2, 2]))))  # 12 ERSPAN II
+    er3 = struct.pack("!HHIHH", 0x2000 | 10, 0, 123456, 0, 0) + eth(0x0800, seg4(13))
+    f.append(eth(0x0800, ipv4(47, gre(0x22EB, er3, seq=2), src=bytes([192, 0, 2, 1]), dst=bytes([192, 0, 2, 2]))))  # 13 ERSPAN III
+    f.append(eth(0x0800, ipv4(4, seg4(14), src=bytes([192, 0, 2, 1]), dst=bytes([192, 0, 2, 2]))))  # 14 IPv4-in-IPv4
+    hbh = struct.pack("!BB", 60, 0) + b"\x01\x04\0\0\0\0"  # hop-by-hop, PadN
+    dst = struct.pack("!BB", 6, 0) + b"\x01\x04\0\0\0\0"  # destination options
+    f.append(eth(0x86DD, ipv6(0, hbh + dst + tcp(b"certsift-15"))))  # 15 IPv6 ext headers
+    f.append(eth(0x0800, seg4(16)) + b"\0" * 8)  # 16 Ethernet padding after IP
+    return f
+
+
+def frag_frames():
+    body = tcp(b"certsift-fragmented-" + b"x" * 20)  # 60 bytes
+    a, b, c = body[:24], body[24:48], body[48:]
+    f = []
+    f.append(eth(0x0800, ipv4(6, b, ident=77, frag=0x2000 | 3)))  # offset 24, more
+    f.append(eth(0x0800, ipv4(6, c, ident=77, frag=6)))  # offset 48, last
+    # overlapping duplicate of [16, 40) that agrees with the data
+    f.append(eth(0x0800, ipv4(6, body[16:40], ident=77, frag=0x2000 | 2)))
+    f.append(eth(0x0800, ipv4(6, a, ident=77, frag=0x2000)))  # offset 0, more
+    u = udp(b"certsift-v6-fragmented-" + b"y" * 17, 50000, 443)  # 48 bytes
+    p, q = u[:32], u[32:]
+    fh1 = struct.pack("!BBHI", 17, 0, (0 << 3) | 1, 0xABCDEF01)
+    fh2 = struct.pack("!BBHI", 17, 0, (32 // 8) << 3, 0xABCDEF01)
+    f.append(eth(0x86DD, ipv6(44, fh1 + p)))
+    f.append(eth(0x86DD, ipv6(44, fh2 + q)))
+    return f
+
+
+# ---------------------------------------------------------------- pcapng
+
+
+def opt(code, value, e):
+    pad = (-len(value)) % 4
+    return struct.pack(e + "HH", code, len(value)) + value + b"\0" * pad
+
+
+def opts(items, e):
+    if not items:
+        return b""
+    return b"".join(opt(c, v, e) for c, v in items) + struct.pack(e + "HH", 0, 0)
+
+
+def block(btype, body, e):
+    body += b"\0" * ((-len(body)) % 4)
+    n = 12 + len(body)
+    return struct.pack(e + "II", btype, n) + body + struct.pack(e + "I", n)
+
+
+def shb(e):
+    return block(0x0A0D0D0A, struct.pack(e + "IHHq", 0x1A2B3C4D, 1, 0, -1), e)
+
+
+def idb(linktype, e, tsresol=None, tsoffset=None):
+    o = []
+    if tsresol is not None:
+        o.append((9, bytes([tsresol])))
+    if tsoffset is not None:
+        o.append((14, struct.pack(e + "q", tsoffset)))
+    return block(1, struct.pack(e + "HHI", linktype, 0, 262144) + opts(o, e), e)
+
+
+def epb(if_id, units, data, e):
+    return block(6, struct.pack(e + "IIIII", if_id, units >> 32, units & 0xFFFFFFFF, len(data), len(data)) + data, e)
+
+
+def spb(data, e):
+    return block(3, struct.pack(e + "I", len(data)) + data, e)
+
+
+def obsolete_pb(if_id, units, data, e):
+    return block(2, struct.pack(e + "HHIIII", if_id, 0, units >> 32, units & 0xFFFFFFFF, len(data), len(data)) + data, e)
+
+
+def dsb(secret, e):
+    return block(0x0A, struct.pack(e + "II", 0x544C534B, len(secret)) + secret, e)
+
+
+def sections():
+    out = b""
+    e = "<"
+    out += shb(e)
+    out += idb(1, e)  # if 0: Ethernet, microseconds
+    out += idb(101, e, tsresol=9)  # if 1: raw IP, nanoseconds
+    out += block(0x99, b"unknown block body", e)
+    out += dsb(b"CLIENT_RANDOM 00 11\n", e)
+    out += epb(0, (T0 + 1) * 10**6 + 5, eth(0x0800, seg4(1)), e)  # frame 1
+    out += epb(1, (T0 + 2) * 10**9 + 123456789, seg4(2), e)  # frame 2
+    out += spb(eth(0x0800, seg4(3)), e)  # frame 3: ts of frame 2
+    out += obsolete_pb(1, (T0 + 3) * 10**9 + 999, seg4(4), e)  # frame 4
+    e = ">"
+    out += shb(e)
+    out += idb(113, e, tsresol=0x80 | 10, tsoffset=T0)  # if 0: SLL, 2^-10 s, offset T0
+    sll = struct.pack("!HHH8sH", 0, 1, 6, MAC_A + b"\0\0", 0x0800) + seg4(5)
+    out += epb(0, 4 * 1024 + 512, sll, e)  # frame 5: T0 + 4.5 s
+    out += spb(sll[:-4] + b"", e)  # frame 6: SPB, same ts as frame 5 (cut 4 bytes)
+    return out
+
+
+def linktypes():
+    e = "<"
+    out = shb(e)
+    frames = []
+    lts = []
+
+    def add(lt, data):
+        lts.append(lt)
+        frames.append(data)
+
+    n = 1
+    add(0, struct.pack("<I", 2) + seg4(n)); n += 1  # NULL, host order (LE), AF_INET
+    add(0, struct.pack("<I", 30) + seg6(n)); n += 1  # NULL, AF_INET6 (macOS)
+    add(108, struct.pack(">I", 2) + seg4(n)); n += 1  # LOOP, network order
+    add(108, struct.pack(">I", 24) + seg6(n)); n += 1  # LOOP, AF_INET6 (NetBSD)
+    add(101, seg4(n)); n += 1
+    add(101, seg6(n)); n += 1
+    add(12, seg4(n)); n += 1
+    add(14, seg6(n)); n += 1
+    add(228, seg4(n)); n += 1
+    add(229, seg6(n)); n += 1
+    add(9, b"\xff\x03" + struct.pack("!H", 0x0021) + seg4(n)); n += 1  # PPP with HDLC address/control
+    add(9, struct.pack("!H", 0x0057) + seg6(n)); n += 1  # PPP without
+    add(113, struct.pack("!HHH8sH", 0, 1, 6, MAC_A + b"\0\0", 0x0800) + seg4(n)); n += 1
+    add(113, struct.pack("!HHH8sH", 4, 772, 0, b"\0" * 8, 0x86DD) + seg6(n)); n += 1
+    add(276, struct.pack("!HHIHBB8s", 0x0800, 0, 2, 1, 0, 6, MAC_A + b"\0\0") + seg4(n)); n += 1
+    add(276, struct.pack("!HHIHBB8s", 0x86DD, 0, 1, 772, 4, 0, b"\0" * 8) + seg6(n)); n += 1
+    order = []
+    for lt in lts:
+        if lt not in order:
+            order.append(lt)
+            out += idb(lt, e)
+    for i, (lt, f) in enumerate(zip(lts, frames)):
+        out += epb(order.index(lt), (T0 + i) * 10**6, f, e)
+    return out
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    pcap(OUT / "synth_encaps.pcap", 1, encaps_frames())
+    pcap(OUT / "synth_fragments.pcap", 1, frag_frames())
+    (OUT / "synth_sections.pcapng").write_bytes(sections())
+    (OUT / "synth_linktypes.pcapng").write_bytes(linktypes())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,335 @@
+//! IPv4 (RFC 791), IPv6 (RFC 8200) with its extension headers, TCP (RFC 9293),
+//! UDP (RFC 768), and the tunnels found above IP: GRE (RFC 2784/2890) with
+//! ERSPAN, VXLAN (RFC 7348), GENEVE (RFC 8926), IP-in-IP.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use super::link::{ethernet, ethertype, ETHERTYPE_IPV4, ETHERTYPE_IPV6};
+use super::{be16, be32, Ctx, Decoded, Fragment, SkipReason, TcpSegment, Tunnel, UdpDatagram};
+use crate::limits::MAX_IPV6_EXT_HEADERS;
+
+const PROTO_HOPOPTS: u8 = 0;
+const PROTO_IPIP: u8 = 4;
+const PROTO_TCP: u8 = 6;
+const PROTO_UDP: u8 = 17;
+const PROTO_IPV6: u8 = 41;
+const PROTO_ROUTING: u8 = 43;
+const PROTO_FRAGMENT: u8 = 44;
+const PROTO_GRE: u8 = 47;
+const PROTO_AH: u8 = 51;
+const PROTO_DSTOPTS: u8 = 60;
+
+const PORT_VXLAN: u16 = 4789;
+const PORT_GENEVE: u16 = 6081;
+
+const GRE_TEB: u16 = 0x6558;
+const GRE_ERSPAN_2: u16 = 0x88BE;
+const GRE_ERSPAN_3: u16 = 0x22EB;
+
+/// The IP-level facts the transport decoders need.
+#[derive(Debug, Clone, Copy)]
+struct Ip {
+    src: IpAddr,
+    dst: IpAddr,
+    ttl: u8,
+}
+
+/// Decodes from an IPv4 or IPv6 header, chosen by the version nibble.
+pub(super) fn decode_ip(packet: &[u8], ctx: Ctx) -> Decoded<'_> {
+    match packet.first().map(|b| b >> 4) {
+        Some(4) => ipv4(packet, ctx),
+        Some(6) => ipv6(packet, ctx),
+        Some(_) => Decoded::Skip(SkipReason::NotIp),
+        None => Decoded::Skip(SkipReason::Truncated),
+    }
+}
+
+fn ipv4(p: &[u8], ctx: Ctx) -> Decoded<'_> {
+    let Some(h) = p.get(..20) else {
+        return Decoded::Skip(SkipReason::Truncated);
+    };
+    let ihl = usize::from(h.first().map_or(0, |b| b & 0x0F)) * 4;
+    if ihl < 20 {
+        return Decoded::Skip(SkipReason::BadIpHeader);
+    }
+    let total = usize::from(be16(h, 2).unwrap_or(0));
+    // A total length of 0 is seen on captured TSO super-packets: use what
+    // was captured. Otherwise it trims Ethernet padding.
+    let total = if total == 0 { p.len() } else { total };
+    if total < ihl {
+        return Decoded::Skip(SkipReason::BadIpHeader);
+    }
+    let (Some(header), Some(payload)) = (p.get(..ihl), p.get(ihl..total)) else {
+        return Decoded::Skip(SkipReason::Truncated);
+    };
+    let (Some(src), Some(dst)) = (addr4(h, 12), addr4(h, 16)) else {
+        return Decoded::Skip(SkipReason::Truncated);
+    };
+    let ip = Ip {
+        src: IpAddr::V4(src),
+        dst: IpAddr::V4(dst),
+        ttl: h.get(8).copied().unwrap_or(0),
+    };
+    let proto = h.get(9).copied().unwrap_or(0);
+    let frag = be16(h, 6).unwrap_or(0);
+    let more = frag & 0x2000 != 0;
+    let offset = u32::from(frag & 0x1FFF) * 8;
+    if more || offset != 0 {
+        return Decoded::Fragment(Fragment {
+            src: ip.src,
+            dst: ip.dst,
+            id: u32::from(be16(h, 4).unwrap_or(0)),
+            protocol: proto,
+            offset,
+            more,
+            header,
+            payload,
+            ipv6: false,
+        });
+    }
+    transport(proto, payload, ip, ctx)
+}
+
+fn ipv6(p: &[u8], ctx: Ctx) -> Decoded<'_> {
+    let Some(h) = p.get(..40) else {
+        return Decoded::Skip(SkipReason::Truncated);
+    };
+    let plen = usize::from(be16(h, 4).unwrap_or(0));
+    // Payload length 0 means a jumbogram (RFC 2675) or TSO: use what was
+    // captured.
+    let end = if plen == 0 { p.len() } else { 40 + plen };
+    let Some(body) = p.get(40..end) else {
+        return Decoded::Skip(SkipReason::Truncated);
+    };
+    let (Some(src), Some(dst)) = (addr6(h, 8), addr6(h, 24)) else {
+        return Decoded::Skip(SkipReason::Truncated);
+    };
+    let ip = Ip {
+        src: IpAddr::V6(src),
+        dst: IpAddr::V6(dst),
+        ttl: h.get(7).copied().unwrap_or(0),
+    };
+    let mut next = h.get(6).copied().unwrap_or(0);
+    let mut rest = body;
+    for _ in 0..=MAX_IPV6_EXT_HEADERS {
+        let len = match next {
+            PROTO_HOPOPTS | PROTO_ROUTING | PROTO_DSTOPTS => {
+                rest.get(1).map(|l| (usize::from(*l) + 1) * 8)
+            }
+            // AH length is in 4-byte units, minus 2 (RFC 4302 section 2.2).
+            PROTO_AH => rest.get(1).map(|l| (usize::from(*l) + 2) * 4),
+            PROTO_FRAGMENT => {
+                let (Some(&nh), Some(off_flags), Some(id), Some(data)) =
+                    (rest.first(), be16(rest, 2), be32(rest, 4), rest.get(8..))
+                else {
+                    return Decoded::Skip(SkipReason::Truncated);
+                };
+                let offset = u32::from(off_flags >> 3) * 8;
+                let more = off_flags & 1 != 0;
+                if offset == 0 && !more {
+                    // An atomic fragment (RFC 6946): just a header to skip.
+                    next = nh;
+                    rest = data;
+                    continue;
+                }
+                return Decoded::Fragment(Fragment {
+                    src: ip.src,
+                    dst: ip.dst,
+                    id,
+                    protocol: nh,
+                    offset,
+                    more,
+                    header: h,
+                    payload: data,
+                    ipv6: true,
+                });
+            }
+            proto => return transport(proto, rest, ip, ctx),
+        };
+        let (Some(len), Some(&nh)) = (len, rest.first()) else {
+            return Decoded::Skip(SkipReason::Truncated);
+        };
+        let Some(after) = rest.get(len..) else {
+            return Decoded::Skip(SkipReason::Truncated);
+        };
+        next = nh;
+        rest = after;
+    }
+    Decoded::Skip(SkipReason::TunnelTooDeep)
+}
+
+fn addr4(h: &[u8], at: usize) -> Option<Ipv4Addr> {
+    let b: [u8; 4] = h.get(at..at + 4)?.try_into().ok()?;
+    Some(Ipv4Addr::from(b))
+}
+
+fn addr6(h: &[u8], at: usize) -> Option<Ipv6Addr> {
+    let b: [u8; 16] = h.get(at..at + 16)?.try_into().ok()?;
+    Some(Ipv6Addr::from(b))
+}
+
+/// The upper layer of a whole (unfragmented) IP payload.
+fn transport(proto: u8, payload: &[u8], ip: Ip, ctx: Ctx) -> Decoded<'_> {
+    match proto {
+        PROTO_TCP => tcp(payload, ip, ctx),
+        PROTO_UDP => udp(payload, ip, ctx),
+        PROTO_GRE => gre(payload, ctx),
+        PROTO_IPIP | PROTO_IPV6 => match ctx.enter(Tunnel::IpInIp) {
+            Some(inner) => decode_ip(payload, inner),
+            None => Decoded::Skip(SkipReason::TunnelTooDeep),
+        },
+        other => Decoded::Skip(SkipReason::OtherProtocol(other)),
+    }
+}
+
+fn tcp(t: &[u8], ip: Ip, ctx: Ctx) -> Decoded<'_> {
+    let Some(h) = t.get(..20) else {
+        return Decoded::Skip(SkipReason::Truncated);
+    };
+    let data_offset = usize::from(h.get(12).map_or(0, |b| b >> 4)) * 4;
+    if data_offset < 20 {
+        return Decoded::Skip(SkipReason::BadTcpHeader);
+    }
+    let Some(payload) = t.get(data_offset..) else {
+        return Decoded::Skip(SkipReason::BadTcpHeader);
+    };
+    let (Some(src_port), Some(dst_port), Some(seq), Some(ack), Some(window)) =
+        (be16(h, 0), be16(h, 2), be32(h, 4), be32(h, 8), be16(h, 14))
+    else {
+        return Decoded::Skip(SkipReason::Truncated);
+    };
+    Decoded::Tcp(TcpSegment {
+        src: ip.src,
+        dst: ip.dst,
+        src_port,
+        dst_port,
+        seq,
+        ack,
+        flags: h.get(13).copied().unwrap_or(0),
+        window,
+        ttl: ip.ttl,
+        payload,
+        tunnel: ctx.tunnel,
+        vlan: ctx.vlan,
+    })
+}
+
+fn udp(u: &[u8], ip: Ip, ctx: Ctx) -> Decoded<'_> {
+    let (Some(src_port), Some(dst_port), Some(len)) = (be16(u, 0), be16(u, 2), be16(u, 4)) else {
+        return Decoded::Skip(SkipReason::Truncated);
+    };
+    let len = usize::from(len);
+    // Length 0 (IPv6 jumbograms) or less than the header: trust the IP length.
+    let end = if len < 8 { u.len() } else { len };
+    let Some(payload) = u.get(8..end) else {
+        return Decoded::Skip(SkipReason::Truncated);
+    };
+    let datagram = Decoded::Udp(UdpDatagram {
+        src: ip.src,
+        dst: ip.dst,
+        src_port,
+        dst_port,
+        ttl: ip.ttl,
+        payload,
+        tunnel: ctx.tunnel,
+        vlan: ctx.vlan,
+    });
+    let inner = match dst_port {
+        PORT_VXLAN => vxlan(payload, ctx),
+        PORT_GENEVE => geneve(payload, ctx),
+        _ => None,
+    };
+    inner.unwrap_or(datagram)
+}
+
+/// VXLAN (RFC 7348 section 5): 8-byte header with the I flag, then Ethernet.
+/// `None` when the header does not look like VXLAN (the datagram is then
+/// reported as plain UDP).
+fn vxlan(p: &[u8], ctx: Ctx) -> Option<Decoded<'_>> {
+    let flags = *p.first()?;
+    let frame = p.get(8..)?;
+    if flags & 0x08 == 0 {
+        return None;
+    }
+    Some(match ctx.enter(Tunnel::Vxlan) {
+        Some(inner) => ethernet(frame, inner),
+        None => Decoded::Skip(SkipReason::TunnelTooDeep),
+    })
+}
+
+/// GENEVE (RFC 8926 section 3): version 0, option length in 4-byte words,
+/// protocol type as an EtherType (0x6558 for Ethernet).
+fn geneve(p: &[u8], ctx: Ctx) -> Option<Decoded<'_>> {
+    let b0 = *p.first()?;
+    if b0 >> 6 != 0 {
+        return None;
+    }
+    let opt_len = usize::from(b0 & 0x3F) * 4;
+    let proto = be16(p, 2)?;
+    let body = p.get(8 + opt_len..)?;
+    let Some(inner) = ctx.enter(Tunnel::Geneve) else {
+        return Some(Decoded::Skip(SkipReason::TunnelTooDeep));
+    };
+    Some(match proto {
+        GRE_TEB => ethernet(body, inner),
+        ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => decode_ip(body, inner),
+        _ => Decoded::Skip(SkipReason::NotIp),
+    })
+}
+
+/// GRE (RFC 2784, keys and sequence numbers RFC 2890): optional checksum,
+/// key and sequence words, then a protocol type. ERSPAN type II and III
+/// (draft-foschiano-erspan) ride on protocol types 0x88be and 0x22eb.
+fn gre(g: &[u8], ctx: Ctx) -> Decoded<'_> {
+    let (Some(flags), Some(proto)) = (be16(g, 0), be16(g, 2)) else {
+        return Decoded::Skip(SkipReason::Truncated);
+    };
+    let version = flags & 0x0007;
+    let routing = flags & 0x4000 != 0;
+    if version != 0 || routing {
+        return Decoded::Skip(SkipReason::OtherProtocol(PROTO_GRE));
+    }
+    let seq = flags & 0x1000 != 0;
+    let mut hlen = 4;
+    if flags & 0x8000 != 0 {
+        hlen += 4;
+    }
+    if flags & 0x2000 != 0 {
+        hlen += 4;
+    }
+    if seq {
+        hlen += 4;
+    }
+    let Some(body) = g.get(hlen..) else {
+        return Decoded::Skip(SkipReason::Truncated);
+    };
+    let erspan = matches!(proto, GRE_ERSPAN_2 | GRE_ERSPAN_3);
+    let kind = if erspan { Tunnel::Erspan } else { Tunnel::Gre };
+    let Some(inner) = ctx.enter(kind) else {
+        return Decoded::Skip(SkipReason::TunnelTooDeep);
+    };
+    match proto {
+        GRE_TEB => ethernet(body, inner),
+        // Type I has no sequence number and no ERSPAN header.
+        GRE_ERSPAN_2 if !seq => ethernet(body, inner),
+        GRE_ERSPAN_2 => match body.get(8..) {
+            Some(frame) => ethernet(frame, inner),
+            None => Decoded::Skip(SkipReason::Truncated),
+        },
+        GRE_ERSPAN_3 => {
+            let (Some(&b10), Some(&b11)) = (body.get(10), body.get(11)) else {
+                return Decoded::Skip(SkipReason::Truncated);
+            };
+            // O flag: an 8-byte platform-specific subheader follows.
+            let hdr = if b11 & 0x01 != 0 { 20 } else { 12 };
+            let frame_type = (b10 >> 2) & 0x1F;
+            match (body.get(hdr..), frame_type) {
+                (Some(frame), 0) => ethernet(frame, inner),
+                (Some(packet), 2) => decode_ip(packet, inner),
+                (Some(_), _) => Decoded::Skip(SkipReason::NotIp),
+                (None, _) => Decoded::Skip(SkipReason::Truncated),
+            }
+        }
+        other => ethertype(other, body, inner),
+    }
+}

@@ -1,0 +1,257 @@
+//! TLS handshake extraction from the two reassembled byte streams of one TCP
+//! connection.
+//!
+//! In: each direction's bytes in order ([`Session::feed`]), capture gaps
+//! ([`Session::gap`]) and the byte counts the caller skipped once a direction
+//! stopped wanting bytes ([`Session::skip`]). Out: one [`Handshake`] per
+//! connection with both hellos, the certificate chains as sent (DER), alerts,
+//! JA3/JA3S/JA4, the negotiated version and cipher, whether the server's
+//! certificate was visible, and anomaly codes.
+//!
+//! Handles: records split across segments and handshake messages split
+//! across records or packed several per record (RFC 8446 §5.1, RFC 5246
+//! §6.2.1), SSLv2-compatible ClientHello, HelloRetryRequest, abbreviated
+//! (resumed) handshakes, TLS 1.3 encrypted flights, client certificates
+//! (mutual TLS), clear and encrypted alerts, an HTTP CONNECT preamble (its
+//! target is kept), and TLS that starts after a plaintext preamble
+//! (STARTTLS in SMTP/IMAP/POP3/XMPP/LDAP/PostgreSQL/MySQL, SOCKS), found by
+//! looking for a hello record header in the first `MAX_PREAMBLE` bytes.
+//! Leaves out: decryption, renegotiation after the first handshake, DTLS and
+//! QUIC (the JA4 function takes a `quic` flag for a later QUIC front end).
+//!
+//! Every size is capped (see the `MAX_*` constants): a direction buffers at
+//! most one partial record (or SSLv2 record, or CONNECT header, ≤ 32 KiB)
+//! plus one partial handshake message (≤ `MAX_HANDSHAKE_MSG_LEN`), every
+//! loop consumes input, and no input can make this module panic.
+
+mod hello;
+pub mod ja;
+mod names;
+mod session;
+#[cfg(test)]
+mod tests;
+
+pub use names::{cipher_name, version_name};
+pub use session::Session;
+
+/// Largest TLS record accepted: 2^14 plaintext + 2048 expansion
+/// (RFC 5246 §6.2.3; TLS 1.3 allows 2^14 + 256, RFC 8446 §5.2).
+pub const MAX_RECORD_LEN: usize = (1 << 14) + 2048;
+/// Largest handshake message reassembled. Zeek's `tls-fragmented-handshake`
+/// trace carries a real 332 KiB Certificate message (a certificate with
+/// thousands of SANs), so the cap sits above that; larger is flagged
+/// (`handshake_too_large`) and the direction dropped.
+pub const MAX_HANDSHAKE_MSG_LEN: usize = 512 * 1024;
+/// Most certificates kept per chain.
+pub const MAX_CHAIN_LEN: usize = 64;
+/// Most clear handshake bytes processed per direction before giving up.
+pub const MAX_HANDSHAKE_BYTES: usize = 1024 * 1024;
+/// Most alerts kept per connection.
+pub const MAX_ALERTS: usize = 32;
+/// Most non-TLS bytes searched for a first hello record (STARTTLS, SOCKS,
+/// proxy preambles) before a direction is declared not TLS.
+pub const MAX_PREAMBLE: usize = 16 * 1024;
+/// Most bytes searched for a record header after a gap before a direction
+/// is given up.
+pub const MAX_RESYNC: usize = 64 * 1024;
+/// Most bytes of an HTTP CONNECT request or its reply buffered before TLS.
+pub const MAX_CONNECT_PREAMBLE: usize = 8 * 1024;
+
+/// One direction of a TCP connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Side {
+    /// The side that sent the SYN (or was seen first).
+    #[default]
+    A,
+    /// The other side.
+    B,
+}
+
+impl Side {
+    /// The opposite side.
+    pub fn other(self) -> Side {
+        match self {
+            Side::A => Side::B,
+            Side::B => Side::A,
+        }
+    }
+}
+
+/// Whether the server's certificate could be read from the capture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Visibility {
+    /// The Certificate message was sent in clear (TLS ≤ 1.2).
+    Plain,
+    /// TLS 1.3: the certificate travelled inside the encrypted flight.
+    Encrypted,
+    /// Abbreviated handshake (session id, ticket or PSK): no certificate sent.
+    Resumed,
+    /// No certificate seen (handshake incomplete, anonymous suite, gap).
+    #[default]
+    Absent,
+}
+
+impl Visibility {
+    /// The `cert_visibility` column value: "plain", "encrypted", "resumed", "absent".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Plain => "plain",
+            Visibility::Encrypted => "encrypted",
+            Visibility::Resumed => "resumed",
+            Visibility::Absent => "absent",
+        }
+    }
+}
+
+/// A TLS alert record (RFC 8446 §6).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Alert {
+    /// The side that sent it.
+    pub side: Side,
+    /// AlertLevel (1 warning, 2 fatal); `None` when encrypted.
+    pub level: Option<u8>,
+    /// AlertDescription; `None` when encrypted.
+    pub description: Option<u8>,
+    /// The record was sent after the cipher change, so its content is opaque.
+    pub encrypted: bool,
+    /// Sent after the server's Certificate was seen: a client rejecting the
+    /// presented chain shows up here.
+    pub after_server_certificate: bool,
+    /// Capture time of the segment that completed the record, µs since epoch.
+    pub ts_us: i64,
+}
+
+/// A decoded ClientHello (RFC 8446 §4.1.2). Values are raw, GREASE kept, in
+/// wire order.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ClientHello {
+    /// legacy_version (client_version before TLS 1.3).
+    pub legacy_version: u16,
+    /// server_name host_name, if any (lossy UTF-8).
+    pub sni: Option<String>,
+    /// The server_name extension was present (JA4 `d`), even if unparsable.
+    pub has_sni_ext: bool,
+    /// ALPN protocol names offered, in order (lossy UTF-8).
+    pub alpn: Vec<String>,
+    /// supported_versions values offered.
+    pub supported_versions: Vec<u16>,
+    /// Cipher suites offered.
+    pub ciphers: Vec<u16>,
+    /// Extension types in wire order.
+    pub extensions: Vec<u16>,
+    /// supported_groups (elliptic_curves) values.
+    pub groups: Vec<u16>,
+    /// ec_point_formats values.
+    pub ec_point_formats: Vec<u8>,
+    /// signature_algorithms values, in order.
+    pub sig_algs: Vec<u16>,
+    /// Compression methods offered.
+    pub compression: Vec<u8>,
+    /// Length of legacy_session_id.
+    pub session_id_len: u8,
+    /// legacy_session_id (SSLv2: empty, only its length is kept).
+    pub session_id: Vec<u8>,
+    /// The session_ticket extension was present.
+    pub has_session_ticket: bool,
+    /// The pre_shared_key extension was present.
+    pub psk: bool,
+    /// Sent as an SSLv2-compatible record.
+    pub sslv2: bool,
+    /// SSLv2 cipher specs that have no TLS equivalent (first byte non-zero).
+    pub sslv2_ciphers: Vec<u32>,
+    /// The extension block was truncated or malformed; the list stops there.
+    pub truncated_extensions: bool,
+}
+
+/// A decoded ServerHello or HelloRetryRequest (RFC 8446 §4.1.3-4.1.4).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ServerHello {
+    /// legacy_version (server_version before TLS 1.3).
+    pub legacy_version: u16,
+    /// supported_versions value chosen by the server (TLS 1.3), if any.
+    pub selected_version: Option<u16>,
+    /// Cipher suite chosen.
+    pub cipher: u16,
+    /// Extension types in wire order.
+    pub extensions: Vec<u16>,
+    /// ALPN protocol chosen.
+    pub alpn: Option<String>,
+    /// legacy_session_id_echo.
+    pub session_id: Vec<u8>,
+    /// Compression method chosen.
+    pub compression: u8,
+    /// The pre_shared_key extension was present (TLS 1.3 resumption).
+    pub psk: bool,
+    /// The random is the HelloRetryRequest constant.
+    pub is_hello_retry: bool,
+    /// The extension block was truncated or malformed.
+    pub truncated_extensions: bool,
+}
+
+impl ServerHello {
+    /// The negotiated version: supported_versions if present, else legacy_version.
+    pub fn version(&self) -> u16 {
+        self.selected_version.unwrap_or(self.legacy_version)
+    }
+}
+
+/// Everything learnt about the TLS handshake of one connection.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Handshake {
+    /// The side that sent the ClientHello (or the opposite of the ServerHello sender).
+    pub client_side: Side,
+    /// host:port of an HTTP CONNECT seen on the client side before TLS.
+    pub connect_target: Option<String>,
+    /// The first ClientHello.
+    pub client_hello: Option<ClientHello>,
+    /// The ServerHello (not the HelloRetryRequest).
+    pub server_hello: Option<ServerHello>,
+    /// A HelloRetryRequest was sent.
+    pub hello_retry: bool,
+    /// The HelloRetryRequest itself, when sent.
+    pub hello_retry_request: Option<ServerHello>,
+    /// The ClientHello sent after a HelloRetryRequest.
+    pub client_hello2: Option<ClientHello>,
+    /// Negotiated version (supported_versions in the ServerHello for TLS 1.3).
+    pub version: Option<u16>,
+    /// Negotiated cipher suite.
+    pub cipher: Option<u16>,
+    /// Server certificates (DER) in the order sent.
+    pub server_chain: Vec<Vec<u8>>,
+    /// Client certificates (DER) in the order sent (mutual TLS, TLS ≤ 1.2).
+    pub client_chain: Vec<Vec<u8>>,
+    /// Whether the server certificate was visible.
+    pub visibility: Visibility,
+    /// Alerts, in order.
+    pub alerts: Vec<Alert>,
+    /// JA3 MD5 of the first ClientHello.
+    pub ja3: Option<String>,
+    /// JA3 string of the first ClientHello.
+    pub ja3_full: Option<String>,
+    /// JA3S MD5 of the ServerHello.
+    pub ja3s: Option<String>,
+    /// JA3S string of the ServerHello.
+    pub ja3s_full: Option<String>,
+    /// JA4 of the first ClientHello.
+    pub ja4: Option<String>,
+    /// JA4_r (raw, sorted) of the first ClientHello.
+    pub ja4_r: Option<String>,
+    /// Size of the server's handshake flight after its ServerHello. TLS 1.3:
+    /// the encrypted records (headers included) sent before the client's
+    /// first encrypted record, i.e. EncryptedExtensions..Finished. TLS ≤ 1.2:
+    /// the clear handshake messages (4-byte headers included) after the
+    /// ServerHello: Certificate, ServerKeyExchange, ..., ServerHelloDone.
+    pub server_flight_bytes: u64,
+    /// Client bytes after its handshake (application data, skipped bytes).
+    pub app_bytes_client: u64,
+    /// Server bytes after its handshake (application data, skipped bytes).
+    pub app_bytes_server: u64,
+    /// Time of the first bytes seen, µs since epoch.
+    pub first_ts_us: Option<i64>,
+    /// Time of the last bytes seen, µs since epoch.
+    pub last_ts_us: Option<i64>,
+    /// Short snake_case anomaly codes, each once, in order of first sight.
+    pub anomalies: Vec<&'static str>,
+    /// The server sent a CertificateRequest (mutual TLS).
+    pub client_cert_requested: bool,
+}

@@ -1,0 +1,688 @@
+//! The per-connection TLS state machine: record defragmentation, handshake
+//! message reassembly, and the decisions about when each direction is done.
+//!
+//! In: both directions' reassembled bytes, gaps and skipped counts. Out: a
+//! [`Handshake`] from [`Session::finish`]. Leaves out: decryption and any
+//! handshake after the first (renegotiation is encrypted anyway).
+
+use super::hello::{
+    looks_like_sslv2_hello, parse_client_hello, parse_server_hello, parse_sslv2_client_hello,
+};
+use super::{
+    ja, Alert, ClientHello, Handshake, ServerHello, Side, Visibility, MAX_ALERTS, MAX_CHAIN_LEN,
+    MAX_CONNECT_PREAMBLE, MAX_HANDSHAKE_BYTES, MAX_HANDSHAKE_MSG_LEN, MAX_PREAMBLE, MAX_RECORD_LEN,
+    MAX_RESYNC,
+};
+
+/// TLS ContentType values (RFC 8446 §5.1).
+const CT_CCS: u8 = 20;
+const CT_ALERT: u8 = 21;
+const CT_HANDSHAKE: u8 = 22;
+const CT_APP_DATA: u8 = 23;
+const CT_HEARTBEAT: u8 = 24;
+
+/// HandshakeType values (RFC 8446 §4, RFC 5246 §7.4).
+const HT_CLIENT_HELLO: u8 = 1;
+const HT_SERVER_HELLO: u8 = 2;
+const HT_CERTIFICATE: u8 = 11;
+const HT_CERTIFICATE_REQUEST: u8 = 13;
+
+/// Encrypted TLS 1.3 alert: 2 bytes + content type + 16-byte AEAD tag
+/// (all TLS 1.3 suites in use have a 16-byte tag).
+const TLS13_ENCRYPTED_ALERT_LEN: usize = 19;
+
+/// State of one direction.
+#[derive(Default, Debug)]
+struct Dir {
+    /// Undecoded bytes: at most one partial record (or a preamble).
+    buf: Vec<u8>,
+    /// A handshake message split across records.
+    hs: Vec<u8>,
+    /// The first TLS record (or SSLv2 hello) was recognised.
+    started: bool,
+    /// Nothing more to learn from this direction.
+    done: bool,
+    /// After a gap: look for the next plausible record header.
+    resync: bool,
+    /// ChangeCipherSpec sent (TLS ≤ 1.2): later records are encrypted.
+    ccs: bool,
+    /// A TLS 1.3 encrypted record was sent by this side.
+    sent_encrypted: bool,
+    /// Sent a Certificate message.
+    sent_certificate: bool,
+    /// Clear handshake bytes processed.
+    hs_bytes: usize,
+    /// Bytes after this direction's handshake.
+    app_bytes: u64,
+    /// Non-TLS bytes skipped before the first record (STARTTLS, SOCKS...).
+    hunted: u64,
+}
+
+/// Collects the TLS handshake of one TCP connection from both directions.
+#[derive(Debug, Default)]
+pub struct Session {
+    a: Dir,
+    b: Dir,
+    client_side: Option<Side>,
+    hs: Handshake,
+    tls_seen: bool,
+}
+
+fn plausible_header(b: &[u8]) -> Option<(u8, usize)> {
+    let ty = *b.first()?;
+    let major = *b.get(1)?;
+    let minor = *b.get(2)?;
+    let len = usize::from(u16::from_be_bytes([*b.get(3)?, *b.get(4)?]));
+    let ok = (CT_CCS..=CT_HEARTBEAT).contains(&ty) && major == 3 && minor <= 4;
+    ok.then_some((ty, len))
+}
+
+fn is_tls13(v: u16) -> bool {
+    v == 0x0304 || (0x7f00..=0x7fff).contains(&v) || (0xfb00..=0xfbff).contains(&v)
+}
+
+/// Offset of the first `16 03 0x LL LL 01|02`: a handshake record that
+/// starts with a ClientHello or ServerHello.
+fn find_hello_header(b: &[u8]) -> Option<usize> {
+    b.windows(6).position(|w| {
+        matches!(w, [CT_HANDSHAKE, 3, minor, hi, lo, HT_CLIENT_HELLO | HT_SERVER_HELLO]
+        if *minor <= 4 && {
+            let l = usize::from(u16::from_be_bytes([*hi, *lo]));
+            (4..=MAX_RECORD_LEN).contains(&l)
+        })
+    })
+}
+
+fn find_subslice(h: &[u8], n: &[u8]) -> Option<usize> {
+    h.windows(n.len()).position(|w| w == n)
+}
+
+/// Outcome of looking at the start of a direction.
+enum Start {
+    Tls,
+    Wait,
+    Consumed(usize),
+    Sslv2(usize),
+    NotTls,
+}
+
+impl Session {
+    /// A session with nothing seen yet.
+    pub fn new() -> Session {
+        Session::default()
+    }
+
+    fn dir(&self, side: Side) -> &Dir {
+        match side {
+            Side::A => &self.a,
+            Side::B => &self.b,
+        }
+    }
+
+    fn dir_mut(&mut self, side: Side) -> &mut Dir {
+        match side {
+            Side::A => &mut self.a,
+            Side::B => &mut self.b,
+        }
+    }
+
+    fn anomaly(&mut self, code: &'static str) {
+        if !self.hs.anomalies.contains(&code) {
+            self.hs.anomalies.push(code);
+        }
+    }
+
+    fn client(&self) -> Side {
+        self.client_side.unwrap_or(Side::A)
+    }
+
+    fn negotiated_13(&self) -> bool {
+        self.hs
+            .server_hello
+            .as_ref()
+            .is_some_and(|sh| is_tls13(sh.version()))
+    }
+
+    fn client_offers_13(&self) -> bool {
+        self.hs
+            .client_hello
+            .as_ref()
+            .is_some_and(|ch| ch.supported_versions.iter().any(|v| is_tls13(*v)))
+    }
+
+    /// Bytes of one direction, in order, as reassembled; `ts_us` is the
+    /// capture time of the segment.
+    pub fn feed(&mut self, side: Side, data: &[u8], ts_us: i64) {
+        if data.is_empty() {
+            return;
+        }
+        if self.hs.first_ts_us.is_none() {
+            self.hs.first_ts_us = Some(ts_us);
+        }
+        self.hs.last_ts_us = Some(ts_us);
+        let d = self.dir_mut(side);
+        if d.done {
+            d.app_bytes = d.app_bytes.saturating_add(data.len() as u64);
+            return;
+        }
+        let consumed;
+        if d.buf.is_empty() {
+            consumed = self.process(side, data, ts_us);
+            let rest = data.get(consumed..).unwrap_or(&[]);
+            let d = self.dir_mut(side);
+            if d.done {
+                d.app_bytes = d.app_bytes.saturating_add(rest.len() as u64);
+            } else {
+                d.buf.extend_from_slice(rest);
+            }
+        } else {
+            d.buf.extend_from_slice(data);
+            let mut buf = std::mem::take(&mut d.buf);
+            consumed = self.process(side, &buf, ts_us);
+            buf.drain(..consumed.min(buf.len()));
+            let d = self.dir_mut(side);
+            if d.done {
+                d.app_bytes = d.app_bytes.saturating_add(buf.len() as u64);
+            } else {
+                d.buf = buf;
+            }
+        }
+    }
+
+    /// `lost` bytes missing in this direction (capture gap): resynchronise on
+    /// the next plausible record header.
+    pub fn gap(&mut self, side: Side, lost: u64) {
+        let tls = self.tls_seen;
+        let d = self.dir_mut(side);
+        if d.done {
+            d.app_bytes = d.app_bytes.saturating_add(lost);
+            return;
+        }
+        let mid_handshake = d.started || !d.buf.is_empty() || !d.hs.is_empty();
+        d.buf.clear();
+        d.hs.clear();
+        d.resync = true;
+        if mid_handshake || tls {
+            self.anomaly("gap_in_handshake");
+        }
+    }
+
+    /// False once this direction has nothing more to give the handshake.
+    pub fn wants_bytes(&self, side: Side) -> bool {
+        !self.dir(side).done
+    }
+
+    /// Bytes the caller did not feed because `wants_bytes` was false.
+    pub fn skip(&mut self, side: Side, n: u64) {
+        let d = self.dir_mut(side);
+        d.app_bytes = d.app_bytes.saturating_add(n);
+    }
+
+    /// True once a ClientHello or ServerHello was parsed.
+    pub fn is_tls(&self) -> bool {
+        self.tls_seen
+    }
+
+    /// The handshake, or `None` when no TLS hello was seen.
+    pub fn finish(mut self) -> Option<Handshake> {
+        if !self.tls_seen {
+            return None;
+        }
+        for side in [Side::A, Side::B] {
+            let d = self.dir(side);
+            let truncated = !d.done && (!d.hs.is_empty() || (d.started && !d.buf.is_empty()));
+            let never_tls = !d.started && d.hunted > 0;
+            if truncated {
+                self.anomaly("handshake_truncated");
+            }
+            if never_tls {
+                self.anomaly("not_tls_after_hello");
+            }
+        }
+        let client = self.client();
+        let (cd, sd) = match client {
+            Side::A => (&self.a, &self.b),
+            Side::B => (&self.b, &self.a),
+        };
+        self.hs.app_bytes_client = cd.app_bytes;
+        self.hs.app_bytes_server = sd.app_bytes;
+        self.hs.client_side = client;
+        // An abbreviated handshake (RFC 5246 §7.3; RFC 5077 §3.1): the server
+        // goes from ServerHello to CCS without a Certificate, echoing the
+        // client's session id or accepting its ticket. Without either, a
+        // missing Certificate is more likely a capture gap.
+        let echoed = match (&self.hs.client_hello, &self.hs.server_hello) {
+            (Some(ch), Some(sh)) => {
+                ch.has_session_ticket
+                    || (!sh.session_id.is_empty() && ch.session_id == sh.session_id)
+                    || ch.sslv2
+            }
+            (None, Some(_)) => true,
+            _ => false,
+        };
+        let server_ccs_no_cert = sd.ccs && !sd.sent_certificate && echoed;
+        self.hs.visibility = if !self.hs.server_chain.is_empty() {
+            Visibility::Plain
+        } else {
+            match &self.hs.server_hello {
+                Some(sh) if is_tls13(sh.version()) => {
+                    if sh.psk {
+                        Visibility::Resumed
+                    } else {
+                        Visibility::Encrypted
+                    }
+                }
+                Some(_) if server_ccs_no_cert => Visibility::Resumed,
+                _ => Visibility::Absent,
+            }
+        };
+        Some(self.hs)
+    }
+
+    /// Decides what the first bytes of a direction are.
+    fn classify_start(&mut self, side: Side, b: &[u8]) -> Start {
+        if plausible_header(b).is_some() {
+            return Start::Tls;
+        }
+        if b.len() < 5 {
+            return Start::Wait;
+        }
+        if looks_like_sslv2_hello(b) && self.hs.client_hello.is_none() {
+            let len = usize::from(u16::from_be_bytes([
+                b.first().copied().unwrap_or(0) & 0x7f,
+                b.get(1).copied().unwrap_or(0),
+            ]));
+            let total = len.saturating_add(2);
+            return if b.len() >= total {
+                Start::Sslv2(total)
+            } else {
+                Start::Wait
+            };
+        }
+        let connect = b.starts_with(b"CONNECT ") || b"CONNECT ".starts_with(b);
+        let reply = self.hs.connect_target.is_some() && b.starts_with(b"HTTP/1.");
+        if connect || reply {
+            if let Some(end) = find_subslice(b, b"\r\n\r\n") {
+                let total = end.saturating_add(4);
+                if connect {
+                    let head = String::from_utf8_lossy(b.get(..end).unwrap_or(&[]));
+                    let target = head
+                        .lines()
+                        .next()
+                        .and_then(|l| l.split(' ').nth(1))
+                        .map(str::to_string);
+                    if self.client_side.is_none() {
+                        self.client_side = Some(side);
+                    }
+                    self.hs.connect_target = target;
+                }
+                return Start::Consumed(total);
+            }
+            return if b.len() > MAX_CONNECT_PREAMBLE {
+                Start::NotTls
+            } else {
+                Start::Wait
+            };
+        }
+        // STARTTLS (SMTP, IMAP, POP3, XMPP, LDAP, PostgreSQL, MySQL), SOCKS
+        // and other preambles: look for a hello record header further on.
+        let hunted = self.dir(side).hunted;
+        match find_hello_header(b) {
+            Some(0) => Start::Tls,
+            Some(i) => {
+                self.dir_mut(side).hunted = hunted.saturating_add(i as u64);
+                Start::Consumed(i)
+            }
+            None => {
+                let drop = b.len().saturating_sub(5);
+                let total = hunted.saturating_add(drop as u64);
+                if total > MAX_PREAMBLE as u64 {
+                    Start::NotTls
+                } else if drop == 0 {
+                    Start::Wait
+                } else {
+                    self.dir_mut(side).hunted = total;
+                    Start::Consumed(drop)
+                }
+            }
+        }
+    }
+
+    /// Consumes complete records from `input`; returns the bytes used.
+    fn process(&mut self, side: Side, input: &[u8], ts_us: i64) -> usize {
+        let mut pos = 0usize;
+        loop {
+            if self.dir(side).done {
+                return pos;
+            }
+            let rest = input.get(pos..).unwrap_or(&[]);
+            if self.dir(side).resync {
+                // Skip to the next byte offset that reads as a TLS record
+                // header; keep the last 4 bytes, which may start one.
+                match (0..rest.len()).find(|&i| {
+                    rest.get(i..)
+                        .and_then(plausible_header)
+                        .is_some_and(|(_, l)| l > 0 && l <= MAX_RECORD_LEN)
+                }) {
+                    Some(i) => {
+                        pos = pos.saturating_add(i);
+                        let d = self.dir_mut(side);
+                        d.resync = false;
+                        d.started = true;
+                        d.hunted = 0;
+                        continue;
+                    }
+                    None => {
+                        let keep = rest.len().min(4);
+                        let dropped = rest.len().saturating_sub(keep);
+                        let d = self.dir_mut(side);
+                        d.hunted = d.hunted.saturating_add(dropped as u64);
+                        if d.hunted > MAX_RESYNC as u64 {
+                            // Nothing record-like for long: bulk data or not
+                            // TLS; stop costing the caller.
+                            d.done = true;
+                        }
+                        return pos.saturating_add(dropped);
+                    }
+                }
+            }
+            if rest.is_empty() {
+                return pos;
+            }
+            if !self.dir(side).started {
+                match self.classify_start(side, rest) {
+                    Start::Tls => self.dir_mut(side).started = true,
+                    Start::Wait => return pos,
+                    Start::Consumed(n) => {
+                        pos = pos.saturating_add(n);
+                        continue;
+                    }
+                    Start::Sslv2(n) => {
+                        let rec = rest.get(..n).unwrap_or(&[]);
+                        match parse_sslv2_client_hello(rec) {
+                            Some(ch) => {
+                                self.anomaly("sslv2_hello");
+                                self.on_client_hello(side, ch);
+                                self.dir_mut(side).started = true;
+                            }
+                            None => self.not_tls(side),
+                        }
+                        pos = pos.saturating_add(n);
+                        continue;
+                    }
+                    Start::NotTls => {
+                        self.not_tls(side);
+                        return pos;
+                    }
+                }
+            }
+            let Some((ty, len)) = plausible_header(rest) else {
+                if rest.len() < 5 {
+                    return pos;
+                }
+                self.not_tls(side);
+                return pos;
+            };
+            if len > MAX_RECORD_LEN {
+                self.anomaly("record_too_large");
+                self.dir_mut(side).done = true;
+                return pos;
+            }
+            let end = 5usize.saturating_add(len);
+            let Some(payload) = rest.get(5..end) else {
+                return pos;
+            };
+            pos = pos.saturating_add(end);
+            self.on_record(side, ty, payload, ts_us);
+        }
+    }
+
+    fn not_tls(&mut self, side: Side) {
+        if self.tls_seen {
+            self.anomaly("not_tls_after_hello");
+        }
+        self.dir_mut(side).done = true;
+    }
+
+    fn on_record(&mut self, side: Side, ty: u8, payload: &[u8], ts_us: i64) {
+        let rec_len = payload.len().saturating_add(5) as u64;
+        let is13 = self.negotiated_13();
+        let client = self.client();
+        match ty {
+            CT_CCS => {
+                // The TLS 1.3 middlebox-compatibility CCS (RFC 8446 §D.4),
+                // also sent around a HelloRetryRequest or before the
+                // ServerHello with 0-RTT, changes nothing.
+                let offers_13 = self.client_offers_13();
+                let maybe_13 = self.hs.server_hello.is_none() && (self.hs.hello_retry || offers_13);
+                if !is13 && !maybe_13 {
+                    self.dir_mut(side).ccs = true;
+                }
+            }
+            CT_ALERT => {
+                let encrypted = self.dir(side).ccs || payload.len() != 2;
+                let (level, description) = match (encrypted, payload) {
+                    (false, [l, d]) => (Some(*l), Some(*d)),
+                    _ => (None, None),
+                };
+                self.push_alert(side, level, description, encrypted, ts_us);
+            }
+            CT_HANDSHAKE => {
+                if self.dir(side).ccs {
+                    // The encrypted Finished (TLS ≤ 1.2): this side is done.
+                    self.dir_mut(side).done = true;
+                } else {
+                    self.on_handshake_bytes(side, payload);
+                }
+            }
+            CT_APP_DATA => {
+                if is13 && side != client {
+                    if self.dir(client).sent_encrypted {
+                        let d = self.dir_mut(side);
+                        d.app_bytes = d.app_bytes.saturating_add(rec_len);
+                    } else {
+                        self.hs.server_flight_bytes =
+                            self.hs.server_flight_bytes.saturating_add(rec_len);
+                        self.dir_mut(side).sent_encrypted = true;
+                    }
+                } else if is13 && side == client && !self.dir(side).sent_encrypted {
+                    // The client's first encrypted record ends the server's
+                    // flight: its Finished, or an alert rejecting the flight.
+                    if payload.len() == TLS13_ENCRYPTED_ALERT_LEN {
+                        self.push_alert(side, None, None, true, ts_us);
+                    }
+                    self.dir_mut(side).sent_encrypted = true;
+                    self.dir_mut(side).done = true;
+                    self.dir_mut(side.other()).done = true;
+                } else {
+                    let early_data =
+                        side == client && self.hs.server_hello.is_none() && self.client_offers_13();
+                    let d = self.dir_mut(side);
+                    d.app_bytes = d.app_bytes.saturating_add(rec_len);
+                    if !d.ccs && !is13 && !early_data {
+                        // Application data with no cipher change seen: the
+                        // handshake was missed or this is not a real session.
+                        d.done = true;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn push_alert(
+        &mut self,
+        side: Side,
+        level: Option<u8>,
+        description: Option<u8>,
+        encrypted: bool,
+        ts_us: i64,
+    ) {
+        if self.hs.alerts.len() >= MAX_ALERTS {
+            self.anomaly("too_many_alerts");
+            return;
+        }
+        let server = self.client().other();
+        let after_server_certificate =
+            self.dir(server).sent_certificate || self.hs.server_flight_bytes > 0;
+        self.hs.alerts.push(Alert {
+            side,
+            level,
+            description,
+            encrypted,
+            after_server_certificate,
+            ts_us,
+        });
+    }
+
+    fn on_handshake_bytes(&mut self, side: Side, payload: &[u8]) {
+        let d = self.dir_mut(side);
+        d.hs.extend_from_slice(payload);
+        let hs = std::mem::take(&mut d.hs);
+        let mut pos = 0usize;
+        loop {
+            let rest = hs.get(pos..).unwrap_or(&[]);
+            let (Some(&ty), Some(l)) = (rest.first(), rest.get(1..4)) else {
+                break;
+            };
+            let len = l.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+            if len > MAX_HANDSHAKE_MSG_LEN {
+                self.anomaly("handshake_too_large");
+                self.dir_mut(side).done = true;
+                return;
+            }
+            let end = 4usize.saturating_add(len);
+            let Some(body) = rest.get(4..end) else {
+                break;
+            };
+            pos = pos.saturating_add(end);
+            let d = self.dir_mut(side);
+            d.hs_bytes = d.hs_bytes.saturating_add(end);
+            if d.hs_bytes > MAX_HANDSHAKE_BYTES {
+                self.anomaly("handshake_cap");
+                self.dir_mut(side).done = true;
+                return;
+            }
+            if side != self.client() && self.hs.server_hello.is_some() && ty != HT_SERVER_HELLO {
+                self.hs.server_flight_bytes =
+                    self.hs.server_flight_bytes.saturating_add(end as u64);
+            }
+            self.on_message(side, ty, body);
+            if self.dir(side).done {
+                return;
+            }
+        }
+        let rest = hs.get(pos..).unwrap_or(&[]);
+        self.dir_mut(side).hs = rest.to_vec();
+    }
+
+    fn on_message(&mut self, side: Side, ty: u8, body: &[u8]) {
+        match ty {
+            HT_CLIENT_HELLO => match parse_client_hello(body) {
+                Some(ch) => self.on_client_hello(side, ch),
+                None => self.anomaly("bad_client_hello"),
+            },
+            HT_SERVER_HELLO => match parse_server_hello(body) {
+                Some(sh) => self.on_server_hello(side, sh),
+                None => self.anomaly("bad_server_hello"),
+            },
+            HT_CERTIFICATE => self.on_certificate(side, body),
+            HT_CERTIFICATE_REQUEST if side != self.client() => {
+                self.hs.client_cert_requested = true;
+            }
+            _ => {}
+        }
+    }
+
+    fn on_client_hello(&mut self, side: Side, ch: ClientHello) {
+        self.tls_seen = true;
+        if self.client_side.is_none() || self.hs.client_hello.is_none() {
+            self.client_side = Some(side);
+        }
+        if ch.truncated_extensions {
+            self.anomaly("malformed_extensions");
+        }
+        if self.hs.client_hello.is_none() {
+            let (full, h) = ja::ja3(&ch);
+            self.hs.ja3_full = Some(full);
+            self.hs.ja3 = Some(h);
+            let (j4, j4r) = ja::ja4(&ch, false);
+            self.hs.ja4 = Some(j4);
+            self.hs.ja4_r = Some(j4r);
+            self.hs.client_hello = Some(ch);
+        } else if self.hs.client_hello2.is_none() && self.hs.server_hello.is_none() {
+            // The answer to a HelloRetryRequest, even when the capture
+            // missed the HelloRetryRequest itself.
+            if !self.hs.hello_retry {
+                self.anomaly("client_hello_without_retry");
+            }
+            self.hs.client_hello2 = Some(ch);
+        } else {
+            self.anomaly("extra_client_hello");
+        }
+    }
+
+    fn on_server_hello(&mut self, side: Side, sh: ServerHello) {
+        self.tls_seen = true;
+        if self.client_side.is_none() {
+            self.client_side = Some(side.other());
+        }
+        if side == self.client() {
+            self.anomaly("server_hello_from_client");
+            return;
+        }
+        if sh.truncated_extensions {
+            self.anomaly("malformed_extensions");
+        }
+        if sh.is_hello_retry {
+            if self.hs.hello_retry {
+                self.anomaly("extra_hello_retry");
+            }
+            self.hs.hello_retry = true;
+            self.hs.hello_retry_request = Some(sh);
+            return;
+        }
+        if self.hs.server_hello.is_some() {
+            self.anomaly("extra_server_hello");
+            return;
+        }
+        self.hs.version = Some(sh.version());
+        self.hs.cipher = Some(sh.cipher);
+        let (full, h) = ja::ja3s(&sh);
+        self.hs.ja3s_full = Some(full);
+        self.hs.ja3s = Some(h);
+        self.hs.server_hello = Some(sh);
+    }
+
+    /// Certificate message, TLS ≤ 1.2 layout (RFC 5246 §7.4.2), through
+    /// tls-parser. A TLS 1.3 Certificate is never in clear.
+    fn on_certificate(&mut self, side: Side, body: &[u8]) {
+        self.dir_mut(side).sent_certificate = true;
+        let chain: Vec<Vec<u8>> = match tls_parser::parse_tls_handshake_msg_certificate(body) {
+            Ok((_, tls_parser::TlsMessageHandshake::Certificate(c))) => {
+                if c.cert_chain.len() > MAX_CHAIN_LEN {
+                    self.anomaly("chain_too_long");
+                }
+                c.cert_chain
+                    .iter()
+                    .take(MAX_CHAIN_LEN)
+                    .map(|r| r.data.to_vec())
+                    .collect()
+            }
+            _ => {
+                self.anomaly("bad_certificate_message");
+                return;
+            }
+        };
+        let target = if side == self.client() {
+            &mut self.hs.client_chain
+        } else {
+            &mut self.hs.server_chain
+        };
+        if target.is_empty() {
+            *target = chain;
+        } else {
+            self.anomaly("extra_certificate");
+        }
+    }
+}
