@@ -1,6 +1,8 @@
 //! The whole scan, end to end, on a corpus capture from testdata: capture walk,
 //! decode, reassembly, TLS, certificates, analysis and Parquet output.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 
 use certsift::output::Format;

@@ -1,6 +1,8 @@
 //! TCP reassembly throughput: in-order segments (the common case) and the same
 //! segments shuffled in windows of eight (a lossy, reordering path).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use certsift::flow::{Chunk, Reassembler};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::hint::black_box;

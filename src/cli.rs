@@ -14,7 +14,9 @@ use crate::rows::Severity;
 /// and writes handshakes, certificates and findings as Parquet tables.
 #[derive(Debug, Parser)]
 #[command(name = "certsift", version, propagate_version = true)]
-#[command(after_long_help = "Examples:\n  certsift scan -o out capture.pcap\n  certsift scan -o out --trust-store corp-root.pem /evidence/ring/\n  certsift summary out\n  duckdb -c \"SELECT kind, severity, summary FROM 'out/findings.parquet'\"")]
+#[command(
+    after_long_help = "Examples:\n  certsift scan -o out capture.pcap\n  certsift scan -o out --trust-store corp-root.pem /evidence/ring/\n  certsift summary out\n  duckdb -c \"SELECT kind, severity, summary FROM 'out/findings.parquet'\""
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -25,7 +27,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read captures and write the handshakes, certificates and findings tables.
-    #[command(after_long_help = "Examples:\n  certsift scan capture.pcap                 # tables in ./certsift-out\n  certsift scan -o out a.pcapng b.pcap.gz dir/\n  certsift scan --trust-store corp-root.pem --fail-on medium -q capture.pcap\n  certsift scan --format jsonl -o out capture.pcap\n\nExit codes: 0 done; 1 a finding at or above --fail-on; 2 usage error or no input readable; 3 done, but some input was damaged.")]
+    #[command(
+        after_long_help = "Examples:\n  certsift scan capture.pcap                 # tables in ./certsift-out\n  certsift scan -o out a.pcapng b.pcap.gz dir/\n  certsift scan --trust-store corp-root.pem --fail-on medium -q capture.pcap\n  certsift scan --format jsonl -o out capture.pcap\n\nExit codes: 0 done; 1 a finding at or above --fail-on; 2 usage error or no input readable; 3 done, but some input was damaged."
+    )]
     Scan(ScanArgs),
     /// Print the counts and findings of a finished scan.
     #[command(after_long_help = "Example:\n  certsift summary certsift-out")]

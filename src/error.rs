@@ -58,7 +58,9 @@ pub enum InputError {
         msg: String,
     },
     /// The file does not start like any capture format we know.
-    #[error("{path}: not a capture file (no pcap, pcapng, gzip or zstd magic at offset 0); skipped")]
+    #[error(
+        "{path}: not a capture file (no pcap, pcapng, gzip or zstd magic at offset 0); skipped"
+    )]
     NotACapture {
         /// The file.
         path: PathBuf,

@@ -84,10 +84,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 &merged.certificates,
                 &findings,
             )?;
-            let scan = output::Scan {
-                findings,
-                ..merged
-            };
+            let scan = output::Scan { findings, ..merged };
             print(Totals::from_tables(&scan).human());
             Ok(0)
         }

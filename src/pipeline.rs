@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
+use crate::analysis;
 use crate::capture::{Capture, Window};
 use crate::decode::{self, Decoded, Defragmenter};
 use crate::error::{Error, InputError};
@@ -27,7 +28,6 @@ use crate::report::Report;
 use crate::rows::{CertRow, FindingRow, HandshakeRow, Severity};
 use crate::tls::{self, Handshake};
 use crate::x509::{self, CertInfo, ChainVerdict, TrustStore};
-use crate::analysis;
 
 /// What a scan needs to know, validated by the command line.
 #[derive(Debug, Clone)]
@@ -187,7 +187,8 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
         .collect::<std::collections::BTreeSet<_>>()
         .len();
     summary.certificates = certificates.len();
-    summary.outputs = output::write_tables(&cfg.out, cfg.format, &handshakes, &certificates, &findings)?;
+    summary.outputs =
+        output::write_tables(&cfg.out, cfg.format, &handshakes, &certificates, &findings)?;
     summary.findings = findings;
     summary.input_errors = errors;
     Ok(summary)
@@ -404,7 +405,10 @@ fn build_rows(
     }
     let infos: HashMap<&str, CertInfo> = order
         .par_iter()
-        .filter_map(|sha| seen.get(sha).map(|s| (sha.as_str(), CertInfo::parse(s.der))))
+        .filter_map(|sha| {
+            seen.get(sha)
+                .map(|s| (sha.as_str(), CertInfo::parse(s.der)))
+        })
         .collect();
     // Trust, judged at each connection's time; one verification per chain and day.
     let day = |ts: i64| ts.div_euclid(86_400_000_000);
@@ -463,12 +467,19 @@ fn build_rows(
             Some(cert_row(info, s, v))
         })
         .collect();
-    certs.sort_by(|a, b| a.first_seen.cmp(&b.first_seen).then(a.sha256.cmp(&b.sha256)));
+    certs.sort_by(|a, b| {
+        a.first_seen
+            .cmp(&b.first_seen)
+            .then(a.sha256.cmp(&b.sha256))
+    });
     (rows, certs)
 }
 
 fn hash_all(chain: &[Vec<u8>]) -> Vec<String> {
-    chain.iter().map(|d| hex::encode(Sha256::digest(d))).collect()
+    chain
+        .iter()
+        .map(|d| hex::encode(Sha256::digest(d)))
+        .collect()
 }
 
 fn flow_id(file: &str, r: &FlowRecord) -> String {
@@ -519,14 +530,20 @@ fn handshake_row(
         .alerts
         .iter()
         .map(|a| {
-            let side = if a.side == h.client_side { "client" } else { "server" };
+            let side = if a.side == h.client_side {
+                "client"
+            } else {
+                "server"
+            };
             if a.encrypted {
                 format!("{side}:encrypted")
             } else {
                 format!(
                     "{side}:{}:{}",
                     a.level.map(alert_level).unwrap_or_else(|| "?".into()),
-                    a.description.map(alert_description).unwrap_or_else(|| "?".into())
+                    a.description
+                        .map(alert_description)
+                        .unwrap_or_else(|| "?".into())
                 )
             }
         })
@@ -621,7 +638,11 @@ fn alert_description(d: u8) -> String {
     name.to_string()
 }
 
-fn cert_row(info: &CertInfo, s: &Seen<'_>, verdict: Option<&(bool, Option<&'static str>)>) -> CertRow {
+fn cert_row(
+    info: &CertInfo,
+    s: &Seen<'_>,
+    verdict: Option<&(bool, Option<&'static str>)>,
+) -> CertRow {
     CertRow {
         sha256: info.sha256.clone(),
         sha1: info.sha1.clone(),

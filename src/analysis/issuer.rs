@@ -36,7 +36,7 @@ pub fn divergence(ev: &Evidence<'_>) -> Vec<FindingRow> {
                         .iter()
                         .filter(|h| h.leaf_sha256.as_ref().is_some_and(|l| leaves.contains(l)))
                         .count();
-                    format!("{issuer} ({n} connections)")
+                    format!("{issuer} ({n} connection{})", if n == 1 { "" } else { "s" })
                 })
                 .collect();
             (
@@ -57,7 +57,11 @@ pub fn divergence(ev: &Evidence<'_>) -> Vec<FindingRow> {
                     "{name} was answered by {} different leaf certificates, all from {}; \
                      consistent with renewal, dual RSA/ECDSA or load balancing",
                     leaves.len(),
-                    issuers.iter().next().map(String::as_str).unwrap_or_default()
+                    issuers
+                        .iter()
+                        .next()
+                        .map(String::as_str)
+                        .unwrap_or_default()
                 ),
             )
         };

@@ -121,7 +121,9 @@ pub fn finding(
 
 /// The union of several scans' tables: handshakes deduplicated by flow id,
 /// certificates by SHA-256 with their sightings merged.
-pub fn merge_scans(dirs: &[std::path::PathBuf]) -> Result<crate::output::Scan, crate::error::Error> {
+pub fn merge_scans(
+    dirs: &[std::path::PathBuf],
+) -> Result<crate::output::Scan, crate::error::Error> {
     let mut handshakes: Vec<HandshakeRow> = Vec::new();
     let mut seen_flows: BTreeSet<String> = BTreeSet::new();
     let mut certs: std::collections::BTreeMap<String, CertRow> = std::collections::BTreeMap::new();

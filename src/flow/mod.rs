@@ -188,9 +188,7 @@ impl Conn {
         let side = self.side_of(seg.src);
         let idx = usize::from(side == Side::B);
         self.ts_last = self.ts_last.max(seg.ts_us);
-        let Conn {
-            dirs, session, ..
-        } = self;
+        let Conn { dirs, session, .. } = self;
         let Some(dir) = dirs.get_mut(idx) else {
             return;
         };
@@ -216,10 +214,11 @@ impl Conn {
             return;
         }
         let ts = seg.ts_us;
-        dir.reasm.push(seg.seq, seg.payload, &mut |chunk| match chunk {
-            Chunk::Data(d) => session.feed(side, d, ts),
-            Chunk::Gap(n) => session.gap(side, n),
-        });
+        dir.reasm
+            .push(seg.seq, seg.payload, &mut |chunk| match chunk {
+                Chunk::Data(d) => session.feed(side, d, ts),
+                Chunk::Gap(n) => session.gap(side, n),
+            });
         if !session.wants_bytes(side) {
             dir.reasm.set_passthrough();
         }
@@ -228,9 +227,7 @@ impl Conn {
     fn finish(mut self) -> FlowRecord {
         let ts = self.ts_last;
         for (idx, side) in [(0usize, Side::A), (1, Side::B)] {
-            let Conn {
-                dirs, session, ..
-            } = &mut self;
+            let Conn { dirs, session, .. } = &mut self;
             if let Some(dir) = dirs.get_mut(idx) {
                 if !dir.reasm.is_passthrough() {
                     dir.reasm.flush(&mut |chunk| match chunk {
@@ -331,7 +328,9 @@ impl Shard {
         if let Some(conn) = self.conns.get(&key) {
             let idle = seg.ts_us.saturating_sub(conn.ts_last) > FLOW_IDLE_TIMEOUT_US;
             let reused = pure_syn
-                && (conn.closing || conn.syn_seq.is_some_and(|s| s != seg.seq) || seg.src != conn.a);
+                && (conn.closing
+                    || conn.syn_seq.is_some_and(|s| s != seg.seq)
+                    || seg.src != conn.a);
             if idle || reused {
                 if let Some(old) = self.conns.remove(&key) {
                     if idle {

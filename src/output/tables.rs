@@ -12,42 +12,130 @@ pub const SCHEMA_VERSION: &str = "1";
 /// The `handshakes` columns over `rows`.
 pub fn handshakes(rows: &[HandshakeRow]) -> Cols<'_, HandshakeRow> {
     let mut c = Cols::new(rows);
-    c.text("flow_id", "stable id of the TCP connection, unique across files and scans", |r| &r.flow_id)
-        .text("file", "capture file holding the connection's first packet", |r| &r.file)
-        .time("ts_start", "first packet of the connection (UTC)", |r| Some(r.ts_start))
-        .time("ts_end", "last packet of the connection (UTC)", |r| Some(r.ts_end))
-        .text("client_ip", "TLS client address", |r| &r.client_ip)
-        .int32("client_port", "TLS client port", |r| Some(r.client_port))
-        .text("server_ip", "TLS server address", |r| &r.server_ip)
-        .int32("server_port", "TLS server port", |r| Some(r.server_port))
-        .text_opt("sni", "server name from the ClientHello, null when absent", |r| r.sni.as_deref())
-        .list("alpn", "ALPN protocols the client offered", |r| &r.alpn)
-        .text_opt("tls_version", "negotiated version, e.g. \"TLS 1.2\"", |r| r.tls_version.as_deref())
-        .text_opt("cipher_suite", "negotiated cipher suite (IANA name)", |r| r.cipher_suite.as_deref())
-        .text_opt("ja3", "JA3 of the ClientHello (MD5 hex)", |r| r.ja3.as_deref())
-        .text_opt("ja3s", "JA3S of the ServerHello (MD5 hex)", |r| r.ja3s.as_deref())
-        .text_opt("ja4", "JA4 of the ClientHello (FoxIO)", |r| r.ja4.as_deref())
-        .list("cert_chain_sha256", "SHA-256 of each server certificate as sent, leaf first; empty when not visible", |r| &r.cert_chain_sha256)
-        .text_opt("leaf_sha256", "SHA-256 of the server's leaf certificate, null when not visible", |r| r.leaf_sha256.as_deref())
-        .text("cert_visibility", "plain, encrypted (TLS 1.3), absent or resumed", |r| &r.cert_visibility)
-        .list("anomalies", "short codes of what was odd in the connection", |r| &r.anomalies)
-        .text_opt("alpn_selected", "ALPN protocol the server selected", |r| r.alpn_selected.as_deref())
-        .list("offered_versions", "versions the client offered", |r| &r.offered_versions)
-        .text_opt("ja3_full", "JA3 string before hashing", |r| r.ja3_full.as_deref())
-        .text_opt("ja3s_full", "JA3S string before hashing", |r| r.ja3s_full.as_deref())
-        .text_opt("ja4_r", "JA4 raw form, before hashing", |r| r.ja4_r.as_deref())
-        .flag("chain_trusted", "chain led to a trusted root at the connection's time; null when no chain was visible", |r| r.chain_trusted)
-        .text_opt("trust_reason", "why the chain was not trusted", |r| r.trust_reason.as_deref())
-        .flag("sni_matches_leaf", "SNI matches the leaf's names under RFC 6125; null without SNI or leaf", |r| r.sni_matches_leaf)
-        .list("client_chain_sha256", "client certificate chain (mutual TLS), SHA-256 of each", |r| &r.client_chain_sha256)
-        .list("alerts", "TLS alerts as side:level:description", |r| &r.alerts)
-        .text_opt("connect_target", "host:port of the HTTP CONNECT that preceded TLS (explicit proxy)", |r| r.connect_target.as_deref())
-        .int64("server_flight_bytes", "bytes of the server's handshake flight (encrypted in TLS 1.3)", |r| Some(r.server_flight_bytes))
-        .int64("client_bytes", "TCP payload bytes from client to server", |r| Some(r.client_bytes))
-        .int64("server_bytes", "TCP payload bytes from server to client", |r| Some(r.server_bytes))
-        .int64("packets", "packets in both directions", |r| Some(r.packets))
-        .int32("client_ttl", "IP TTL of the client's first packet", |r| r.client_ttl)
-        .int32("server_ttl", "IP TTL of the server's first packet", |r| r.server_ttl);
+    c.text(
+        "flow_id",
+        "stable id of the TCP connection, unique across files and scans",
+        |r| &r.flow_id,
+    )
+    .text(
+        "file",
+        "capture file holding the connection's first packet",
+        |r| &r.file,
+    )
+    .time("ts_start", "first packet of the connection (UTC)", |r| {
+        Some(r.ts_start)
+    })
+    .time("ts_end", "last packet of the connection (UTC)", |r| {
+        Some(r.ts_end)
+    })
+    .text("client_ip", "TLS client address", |r| &r.client_ip)
+    .int32("client_port", "TLS client port", |r| Some(r.client_port))
+    .text("server_ip", "TLS server address", |r| &r.server_ip)
+    .int32("server_port", "TLS server port", |r| Some(r.server_port))
+    .text_opt(
+        "sni",
+        "server name from the ClientHello, null when absent",
+        |r| r.sni.as_deref(),
+    )
+    .list("alpn", "ALPN protocols the client offered", |r| &r.alpn)
+    .text_opt("tls_version", "negotiated version, e.g. \"TLS 1.2\"", |r| {
+        r.tls_version.as_deref()
+    })
+    .text_opt("cipher_suite", "negotiated cipher suite (IANA name)", |r| {
+        r.cipher_suite.as_deref()
+    })
+    .text_opt("ja3", "JA3 of the ClientHello (MD5 hex)", |r| {
+        r.ja3.as_deref()
+    })
+    .text_opt("ja3s", "JA3S of the ServerHello (MD5 hex)", |r| {
+        r.ja3s.as_deref()
+    })
+    .text_opt("ja4", "JA4 of the ClientHello (FoxIO)", |r| {
+        r.ja4.as_deref()
+    })
+    .list(
+        "cert_chain_sha256",
+        "SHA-256 of each server certificate as sent, leaf first; empty when not visible",
+        |r| &r.cert_chain_sha256,
+    )
+    .text_opt(
+        "leaf_sha256",
+        "SHA-256 of the server's leaf certificate, null when not visible",
+        |r| r.leaf_sha256.as_deref(),
+    )
+    .text(
+        "cert_visibility",
+        "plain, encrypted (TLS 1.3), absent or resumed",
+        |r| &r.cert_visibility,
+    )
+    .list(
+        "anomalies",
+        "short codes of what was odd in the connection",
+        |r| &r.anomalies,
+    )
+    .text_opt("alpn_selected", "ALPN protocol the server selected", |r| {
+        r.alpn_selected.as_deref()
+    })
+    .list("offered_versions", "versions the client offered", |r| {
+        &r.offered_versions
+    })
+    .text_opt("ja3_full", "JA3 string before hashing", |r| {
+        r.ja3_full.as_deref()
+    })
+    .text_opt("ja3s_full", "JA3S string before hashing", |r| {
+        r.ja3s_full.as_deref()
+    })
+    .text_opt("ja4_r", "JA4 raw form, before hashing", |r| {
+        r.ja4_r.as_deref()
+    })
+    .flag(
+        "chain_trusted",
+        "chain led to a trusted root at the connection's time; null when no chain was visible",
+        |r| r.chain_trusted,
+    )
+    .text_opt("trust_reason", "why the chain was not trusted", |r| {
+        r.trust_reason.as_deref()
+    })
+    .flag(
+        "sni_matches_leaf",
+        "SNI matches the leaf's names under RFC 6125; null without SNI or leaf",
+        |r| r.sni_matches_leaf,
+    )
+    .list(
+        "client_chain_sha256",
+        "client certificate chain (mutual TLS), SHA-256 of each",
+        |r| &r.client_chain_sha256,
+    )
+    .list("alerts", "TLS alerts as side:level:description", |r| {
+        &r.alerts
+    })
+    .text_opt(
+        "connect_target",
+        "host:port of the HTTP CONNECT that preceded TLS (explicit proxy)",
+        |r| r.connect_target.as_deref(),
+    )
+    .int64(
+        "server_flight_bytes",
+        "bytes of the server's handshake flight (encrypted in TLS 1.3)",
+        |r| Some(r.server_flight_bytes),
+    )
+    .int64(
+        "client_bytes",
+        "TCP payload bytes from client to server",
+        |r| Some(r.client_bytes),
+    )
+    .int64(
+        "server_bytes",
+        "TCP payload bytes from server to client",
+        |r| Some(r.server_bytes),
+    )
+    .int64("packets", "packets in both directions", |r| Some(r.packets))
+    .int32("client_ttl", "IP TTL of the client's first packet", |r| {
+        r.client_ttl
+    })
+    .int32("server_ttl", "IP TTL of the server's first packet", |r| {
+        r.server_ttl
+    });
     c
 }
 
@@ -183,13 +271,33 @@ pub fn certificates_from(batch: &RecordBatch) -> Vec<CertRow> {
 pub fn findings(rows: &[FindingRow]) -> Cols<'_, FindingRow> {
     let mut c = Cols::new(rows);
     c.text("finding_id", "stable id of the finding", |r| &r.finding_id)
-        .text("kind", "what was found, e.g. issuer_divergence", |r| &r.kind)
-        .text("severity", "info, low, medium or high; medium and high are interception evidence", |r| &r.severity)
-        .text_opt("sni", "the server name; null when the finding spans names", |r| r.sni.as_deref())
+        .text("kind", "what was found, e.g. issuer_divergence", |r| {
+            &r.kind
+        })
+        .text(
+            "severity",
+            "info, low, medium or high; medium and high are interception evidence",
+            |r| &r.severity,
+        )
+        .text_opt(
+            "sni",
+            "the server name; null when the finding spans names",
+            |r| r.sni.as_deref(),
+        )
         .list("names", "every server name involved", |r| &r.names)
-        .text("summary", "one sentence a responder can act on", |r| &r.summary)
-        .list("flow_ids", "connections that are evidence (handshakes.flow_id)", |r| &r.flow_ids)
-        .list("cert_sha256", "certificates that are evidence (certificates.sha256)", |r| &r.cert_sha256)
+        .text("summary", "one sentence a responder can act on", |r| {
+            &r.summary
+        })
+        .list(
+            "flow_ids",
+            "connections that are evidence (handshakes.flow_id)",
+            |r| &r.flow_ids,
+        )
+        .list(
+            "cert_sha256",
+            "certificates that are evidence (certificates.sha256)",
+            |r| &r.cert_sha256,
+        )
         .list("clients", "client addresses involved", |r| &r.clients)
         .time("first_seen", "first evidence (UTC)", |r| Some(r.first_seen))
         .time("last_seen", "last evidence (UTC)", |r| Some(r.last_seen))

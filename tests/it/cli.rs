@@ -7,7 +7,11 @@ use crate::{capture, certsift, scan, testdata};
 fn scan_writes_three_tables_and_a_summary() {
     let (dir, out) = scan(&["s02_transparent_mitm_mixed.pcap"], &[]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("1 input"), "{stdout}");
     assert!(stdout.contains("TLS connections"), "{stdout}");
@@ -19,7 +23,11 @@ fn scan_writes_three_tables_and_a_summary() {
     files.sort();
     assert_eq!(
         files,
-        ["certificates.parquet", "findings.parquet", "handshakes.parquet"]
+        [
+            "certificates.parquet",
+            "findings.parquet",
+            "handshakes.parquet"
+        ]
     );
 }
 
@@ -48,7 +56,12 @@ fn usage_errors_and_unreadable_inputs_give_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     let dir = tempfile::tempdir().unwrap();
     let o = dir.path().join("o");
-    let out = certsift(&["scan", "-o", o.to_str().unwrap(), "/nonexistent/capture.pcap"]);
+    let out = certsift(&[
+        "scan",
+        "-o",
+        o.to_str().unwrap(),
+        "/nonexistent/capture.pcap",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/capture.pcap"));
 }
@@ -63,7 +76,10 @@ fn damaged_file_gives_exit_3_with_file_and_offset_and_keeps_earlier_flows() {
     let out = certsift(&["scan", "-o", o.to_str().unwrap(), cut.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("cut.pcap") && stderr.contains("offset"), "{stderr}");
+    assert!(
+        stderr.contains("cut.pcap") && stderr.contains("offset"),
+        "{stderr}"
+    );
     let scan = certsift::output::read_scan(&o).unwrap();
     assert!(scan.handshakes.len() >= 8, "{}", scan.handshakes.len());
 }
@@ -101,9 +117,25 @@ fn summary_and_schema_commands() {
         .map(|c| c["name"].as_str().unwrap())
         .collect();
     for want in [
-        "flow_id", "file", "ts_start", "ts_end", "client_ip", "client_port", "server_ip",
-        "server_port", "sni", "alpn", "tls_version", "cipher_suite", "ja3", "ja3s", "ja4",
-        "cert_chain_sha256", "leaf_sha256", "cert_visibility", "anomalies",
+        "flow_id",
+        "file",
+        "ts_start",
+        "ts_end",
+        "client_ip",
+        "client_port",
+        "server_ip",
+        "server_port",
+        "sni",
+        "alpn",
+        "tls_version",
+        "cipher_suite",
+        "ja3",
+        "ja3s",
+        "ja4",
+        "cert_chain_sha256",
+        "leaf_sha256",
+        "cert_visibility",
+        "anomalies",
     ] {
         assert!(cols.contains(&want), "{want}");
     }
@@ -116,8 +148,22 @@ fn a_folder_input_is_walked() {
     std::fs::create_dir_all(&sub).unwrap();
     std::fs::copy(capture("s08_linktypes_en10mb.pcap"), sub.join("x.pcap")).unwrap();
     let o = dir.path().join("out");
-    let out = certsift(&["scan", "-q", "-o", o.to_str().unwrap(), dir.path().join("a").to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(!certsift::output::read_scan(&o).unwrap().handshakes.is_empty());
+    let out = certsift(&[
+        "scan",
+        "-q",
+        "-o",
+        o.to_str().unwrap(),
+        dir.path().join("a").to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!certsift::output::read_scan(&o)
+        .unwrap()
+        .handshakes
+        .is_empty());
     let _ = testdata();
 }

@@ -6,7 +6,12 @@ use crate::{scan, testdata};
 
 fn golden(capture: &str) {
     let (dir, out) = scan(&[capture], &["--format", "jsonl"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stem = capture.split('.').next().unwrap();
     let gold = testdata().join("golden").join(stem);
     let bless = std::env::var_os("CERTSIFT_BLESS").is_some();
@@ -18,7 +23,13 @@ fn golden(capture: &str) {
             .map(|l| {
                 let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
                 if let Some(f) = v.get_mut("file") {
-                    let name = f.as_str().unwrap_or_default().rsplit('/').next().unwrap().to_string();
+                    let name = f
+                        .as_str()
+                        .unwrap_or_default()
+                        .rsplit('/')
+                        .next()
+                        .unwrap()
+                        .to_string();
                     *f = name.into();
                 }
                 v.to_string() + "\n"

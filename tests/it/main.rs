@@ -1,6 +1,8 @@
 //! certsift's integration tests: the binary on the corpus captures in
 //! `testdata/`, checked against their ground-truth manifests and goldens.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod cli;
 mod corpus;
 mod golden;
