@@ -75,7 +75,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Analyze { scan_dirs, out } => {
-            let merged = certsift::analysis::merge_scans(&scan_dirs)?;
+            let merged = output::merge_scans(&scan_dirs)?;
             let findings = certsift::analysis::analyze(&merged.handshakes, &merged.certificates);
             output::write_tables(
                 &out,

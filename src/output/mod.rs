@@ -272,6 +272,47 @@ pub fn read_batches(path: &Path) -> Result<Vec<RecordBatch>, Error> {
     reader.map(|b| b.map_err(|e| err(e.to_string()))).collect()
 }
 
+/// The union of several scans' tables: handshakes deduplicated by flow id,
+/// certificates by SHA-256 with their sightings merged.
+pub fn merge_scans(dirs: &[std::path::PathBuf]) -> Result<Scan, Error> {
+    let mut handshakes: Vec<crate::rows::HandshakeRow> = Vec::new();
+    let mut seen_flows: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let mut certs: std::collections::BTreeMap<String, crate::rows::CertRow> =
+        std::collections::BTreeMap::new();
+    for dir in dirs {
+        let scan = read_scan(dir)?;
+        for h in scan.handshakes {
+            if seen_flows.insert(h.flow_id.clone()) {
+                handshakes.push(h);
+            }
+        }
+        for c in scan.certificates {
+            match certs.get_mut(&c.sha256) {
+                Some(e) => {
+                    if c.first_seen < e.first_seen {
+                        e.trusted = c.trusted;
+                        e.validation_reason = c.validation_reason.clone();
+                    }
+                    e.first_seen = e.first_seen.min(c.first_seen);
+                    e.last_seen = e.last_seen.max(c.last_seen);
+                    e.flow_count += c.flow_count;
+                }
+                None => {
+                    certs.insert(c.sha256.clone(), c);
+                }
+            }
+        }
+    }
+    handshakes.sort_by(|a, b| (a.ts_start, &a.flow_id).cmp(&(b.ts_start, &b.flow_id)));
+    let mut certificates: Vec<crate::rows::CertRow> = certs.into_values().collect();
+    certificates.sort_by(|a, b| (a.first_seen, &a.sha256).cmp(&(b.first_seen, &b.sha256)));
+    Ok(Scan {
+        handshakes,
+        certificates,
+        findings: Vec::new(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
