@@ -83,6 +83,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 &merged.handshakes,
                 &merged.certificates,
                 &findings,
+                Some(&merged.files),
             )?;
             let scan = output::Scan { findings, ..merged };
             print(Totals::from_tables(&scan).human());

@@ -18,14 +18,14 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::analysis;
-use crate::capture::{Capture, Window};
-use crate::decode::{self, Decoded, Defragmenter};
+use crate::capture::{Capture, Compression, Format as CaptureFormat, Window};
+use crate::decode::{self, Decoded, Defragmenter, SkipReason};
 use crate::error::{Error, InputError};
 use crate::flow::{FlowRecord, Segment, Shard};
 use crate::limits::{FLOW_SHARDS, WINDOW_BYTES, WINDOW_FRAMES};
 use crate::output::{self, Format};
 use crate::report::Report;
-use crate::rows::{CertRow, FindingRow, HandshakeRow, Severity};
+use crate::rows::{CertRow, FileRow, FindingRow, HandshakeRow, Severity};
 use crate::tls::{self, Handshake};
 use crate::x509::{self, CertInfo, ChainVerdict, TrustStore};
 
@@ -113,14 +113,20 @@ fn load_trust(cfg: &Config) -> Result<TrustStore, Error> {
 }
 
 fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Summary, Error> {
+    output::prepare_dir(&cfg.out)?;
     let mut summary = Summary::default();
     let (files, mut errors) = expand_inputs(&cfg.inputs);
     summary.inputs = files.len() + errors.len();
+    let mut file_rows: Vec<FileRow> = errors.iter().map(failed_row).collect();
     let mut captures: Vec<Capture> = Vec::new();
     for path in files {
         match Capture::open(&path, cfg.use_mmap) {
             Ok(c) => captures.push(c),
-            Err(e) => errors.push(e),
+            Err(e) => {
+                report.warn(&e.to_string());
+                file_rows.push(failed_row(&e));
+                errors.push(e);
+            }
         }
     }
     let total: u64 = captures.iter().map(Capture::size_bytes).sum();
@@ -130,6 +136,7 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
         .iter()
         .map(|c| c.path().display().to_string())
         .collect();
+    let mut per_file: Vec<Option<FileRow>> = captures.iter().map(|_| None).collect();
     let mut records: Vec<FlowRecord> = Vec::new();
     for set in sets {
         let mut shards: Vec<Shard> = (0..FLOW_SHARDS).map(|_| Shard::new()).collect();
@@ -142,21 +149,27 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
             summary.files_read += 1;
             summary.bytes += capture.size_bytes();
             let file_id = u32::try_from(file).unwrap_or(u32::MAX);
+            let mut counts = Counts::default();
+            let mut damage: Option<InputError> = None;
             let mut windows = capture.windows();
             let mut frame_base: u64 = 0;
             let mut done_before = 0;
             loop {
                 match windows.next_window(WINDOW_FRAMES, WINDOW_BYTES) {
                     Ok(Some(w)) => {
-                        let n = process_window(&w, file_id, frame_base, &mut shards, &mut defrag);
-                        summary.packets += w.frames.len() as u64;
-                        summary.tcp_segments += n;
+                        counts.add(&process_window(
+                            &w,
+                            file_id,
+                            frame_base,
+                            &mut shards,
+                            &mut defrag,
+                        ));
                         frame_base += w.frames.len() as u64;
                     }
                     Ok(None) => break,
                     Err(e) => {
                         report.warn(&e.to_string());
-                        errors.push(e);
+                        damage = Some(e);
                         break;
                     }
                 }
@@ -165,6 +178,22 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
                 done_before = done;
             }
             report.advance(capture.size_bytes().saturating_sub(done_before));
+            summary.packets += counts.packets;
+            summary.tcp_segments += counts.tcp;
+            let row = file_row(capture, &counts, damage.as_ref());
+            report.detail(&format!(
+                "{}: {} packets, {} TCP segments, {} skipped",
+                row.file,
+                row.packets,
+                row.tcp_segments,
+                counts.skipped()
+            ));
+            if let Some(slot) = per_file.get_mut(file) {
+                *slot = Some(row);
+            }
+            if let Some(e) = damage {
+                errors.push(e);
+            }
         }
         shards.par_iter_mut().for_each(Shard::finish_all);
         for s in &mut shards {
@@ -172,6 +201,7 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
         }
     }
     report.finish();
+    file_rows.extend(per_file.into_iter().flatten());
     summary.connections = records.len() as u64;
     let mut flows: Vec<(FlowRecord, Handshake)> = records
         .into_iter()
@@ -187,21 +217,172 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
         .collect::<std::collections::BTreeSet<_>>()
         .len();
     summary.certificates = certificates.len();
-    summary.outputs =
-        output::write_tables(&cfg.out, cfg.format, &handshakes, &certificates, &findings)?;
+    summary.outputs = output::write_tables(
+        &cfg.out,
+        cfg.format,
+        &handshakes,
+        &certificates,
+        &findings,
+        Some(&file_rows),
+    )?;
     summary.findings = findings;
     summary.input_errors = errors;
     Ok(summary)
 }
 
-/// Decodes one window in parallel and feeds the shards. Returns TCP segments.
+/// What one window (or chunk of it) held, by kind.
+#[derive(Debug, Default, Clone)]
+struct Counts {
+    packets: u64,
+    captured_bytes: u64,
+    tcp: u64,
+    udp: u64,
+    fragments: u64,
+    skip_link: u64,
+    skip_not_ip: u64,
+    skip_truncated: u64,
+    skip_bad_header: u64,
+    skip_other: u64,
+    skip_deep: u64,
+    first_ts: Option<i64>,
+    last_ts: Option<i64>,
+    link_types: std::collections::BTreeSet<u32>,
+}
+
+impl Counts {
+    fn add(&mut self, o: &Counts) {
+        self.packets += o.packets;
+        self.captured_bytes += o.captured_bytes;
+        self.tcp += o.tcp;
+        self.udp += o.udp;
+        self.fragments += o.fragments;
+        self.skip_link += o.skip_link;
+        self.skip_not_ip += o.skip_not_ip;
+        self.skip_truncated += o.skip_truncated;
+        self.skip_bad_header += o.skip_bad_header;
+        self.skip_other += o.skip_other;
+        self.skip_deep += o.skip_deep;
+        self.first_ts = min_opt(self.first_ts, o.first_ts);
+        self.last_ts = self.last_ts.max(o.last_ts);
+        self.link_types.extend(o.link_types.iter().copied());
+    }
+
+    fn skipped(&self) -> u64 {
+        self.skip_link
+            + self.skip_not_ip
+            + self.skip_truncated
+            + self.skip_bad_header
+            + self.skip_other
+            + self.skip_deep
+    }
+
+    fn skip(&mut self, reason: SkipReason) {
+        match reason {
+            SkipReason::UnsupportedLinktype(_) => self.skip_link += 1,
+            SkipReason::NotIp => self.skip_not_ip += 1,
+            SkipReason::Truncated => self.skip_truncated += 1,
+            SkipReason::BadIpHeader | SkipReason::BadTcpHeader => self.skip_bad_header += 1,
+            SkipReason::OtherProtocol(_) => self.skip_other += 1,
+            SkipReason::TunnelTooDeep => self.skip_deep += 1,
+        }
+    }
+}
+
+fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// Names of the link types a capture is likely to hold (tcpdump's names).
+fn link_type_name(lt: u32) -> String {
+    let name = match lt {
+        0 => "NULL",
+        1 => "EN10MB",
+        9 => "PPP",
+        12 | 14 | 101 => "RAW",
+        108 => "LOOP",
+        113 => "LINUX_SLL",
+        228 => "IPV4",
+        229 => "IPV6",
+        276 => "LINUX_SLL2",
+        _ => "unsupported",
+    };
+    format!("{lt} {name}")
+}
+
+fn failed_row(e: &InputError) -> FileRow {
+    let (path, status) = match e {
+        InputError::Unreadable { path, .. } => (path, "unreadable"),
+        InputError::NotACapture { path } => (path, "not_a_capture"),
+        InputError::Empty { path } => (path, "empty"),
+        InputError::Damaged { path, .. } => (path, "damaged"),
+    };
+    FileRow {
+        file: path.display().to_string(),
+        status: status.into(),
+        error: Some(e.to_string()),
+        ..Default::default()
+    }
+}
+
+fn file_row(c: &Capture, n: &Counts, damage: Option<&InputError>) -> FileRow {
+    let format = match c.format() {
+        CaptureFormat::Pcap { big_endian, nanos } => match (big_endian, nanos) {
+            (false, false) => "pcap",
+            (false, true) => "pcap-ns",
+            (true, false) => "pcap-be",
+            (true, true) => "pcap-be-ns",
+        },
+        CaptureFormat::Pcapng => "pcapng",
+    };
+    let compression = match c.compression() {
+        Compression::None => "none",
+        Compression::Gzip => "gzip",
+        Compression::Zstd => "zstd",
+    };
+    FileRow {
+        file: c.path().display().to_string(),
+        format: Some(format.into()),
+        compression: Some(compression.into()),
+        size_bytes: to_i64(c.size_bytes()),
+        status: if damage.is_some() { "damaged" } else { "ok" }.into(),
+        error: damage.map(ToString::to_string),
+        damage_offset: damage.and_then(|d| match d {
+            InputError::Damaged { offset, .. } => Some(to_i64(*offset)),
+            _ => None,
+        }),
+        packets: to_i64(n.packets),
+        captured_bytes: to_i64(n.captured_bytes),
+        first_ts: n.first_ts,
+        last_ts: n.last_ts,
+        link_types: n.link_types.iter().map(|l| link_type_name(*l)).collect(),
+        tcp_segments: to_i64(n.tcp),
+        udp_datagrams: to_i64(n.udp),
+        ip_fragments: to_i64(n.fragments),
+        skipped_unsupported_link: to_i64(n.skip_link),
+        skipped_not_ip: to_i64(n.skip_not_ip),
+        skipped_truncated: to_i64(n.skip_truncated),
+        skipped_bad_header: to_i64(n.skip_bad_header),
+        skipped_other_protocol: to_i64(n.skip_other),
+        skipped_too_deep: to_i64(n.skip_deep),
+    }
+}
+
+/// Decodes one window in parallel and feeds the shards.
 fn process_window(
     w: &Window<'_>,
     file: u32,
     frame_base: u64,
     shards: &mut [Shard],
     defrag: &mut Defragmenter,
-) -> u64 {
+) -> Counts {
     let threads = rayon::current_num_threads().max(1);
     let chunk = (w.frames.len() / (threads * 4)).max(2048);
     let parts: Vec<Routed<'_>> = w
@@ -212,10 +393,20 @@ fn process_window(
             let mut routed = Routed::new();
             for (k, f) in frames.iter().enumerate() {
                 let frame = frame_base + (ci * chunk + k) as u64;
+                let n = &mut routed.counts;
+                n.packets += 1;
+                n.captured_bytes += f.len as u64;
+                n.first_ts = min_opt(n.first_ts, Some(f.ts_us));
+                n.last_ts = n.last_ts.max(Some(f.ts_us));
+                n.link_types.insert(f.linktype);
                 match decode::decode(f.linktype, w.bytes(f)) {
                     Decoded::Tcp(t) => routed.push(segment(&t, f.ts_us, file, frame)),
-                    Decoded::Fragment(fr) => routed.fragments.push((frame, f.ts_us, fr)),
-                    _ => {}
+                    Decoded::Udp(_) => routed.counts.udp += 1,
+                    Decoded::Fragment(fr) => {
+                        routed.counts.fragments += 1;
+                        routed.fragments.push((frame, f.ts_us, fr));
+                    }
+                    Decoded::Skip(reason) => routed.counts.skip(reason),
                 }
             }
             routed
@@ -232,12 +423,17 @@ fn process_window(
     }
     let mut extra = Routed::new();
     for (frame, ts, d) in &datagrams {
-        if let Decoded::Tcp(t) = decode::decode_ip(d) {
-            extra.push(segment(&t, *ts, file, *frame));
+        match decode::decode_ip(d) {
+            Decoded::Tcp(t) => extra.push(segment(&t, *ts, file, *frame)),
+            Decoded::Udp(_) => extra.counts.udp += 1,
+            _ => {}
         }
     }
     let last_ts = w.frames.iter().map(|f| f.ts_us).max().unwrap_or(0);
-    let count: u64 = parts.iter().map(|p| p.count).sum::<u64>() + extra.count;
+    let mut counts = Counts::default();
+    for p in parts.iter().chain(std::iter::once(&extra)) {
+        counts.add(&p.counts);
+    }
     shards.par_iter_mut().enumerate().for_each(|(s, shard)| {
         for part in parts.iter().chain(std::iter::once(&extra)) {
             if let Some(segs) = part.by_shard.get(s) {
@@ -248,14 +444,14 @@ fn process_window(
         }
         shard.expire(last_ts);
     });
-    count
+    counts
 }
 
 /// Segments of one chunk, by shard, in capture order.
 struct Routed<'a> {
     by_shard: Vec<Vec<Segment<'a>>>,
     fragments: Vec<(u64, i64, decode::Fragment<'a>)>,
-    count: u64,
+    counts: Counts,
 }
 
 impl<'a> Routed<'a> {
@@ -263,7 +459,7 @@ impl<'a> Routed<'a> {
         Routed {
             by_shard: (0..FLOW_SHARDS).map(|_| Vec::new()).collect(),
             fragments: Vec::new(),
-            count: 0,
+            counts: Counts::default(),
         }
     }
 
@@ -272,7 +468,7 @@ impl<'a> Routed<'a> {
         let s = (key.shard_hash() % FLOW_SHARDS as u64) as usize;
         if let Some(v) = self.by_shard.get_mut(s) {
             v.push(seg);
-            self.count += 1;
+            self.counts.tcp += 1;
         }
     }
 }
@@ -584,6 +780,8 @@ fn handshake_row(
         server_flight_bytes: i64::try_from(h.server_flight_bytes).unwrap_or(i64::MAX),
         client_bytes: i64::try_from(r.client_bytes).unwrap_or(i64::MAX),
         server_bytes: i64::try_from(r.server_bytes).unwrap_or(i64::MAX),
+        app_bytes_client: to_i64(h.app_bytes_client),
+        app_bytes_server: to_i64(h.app_bytes_server),
         packets: i64::try_from(r.packets).unwrap_or(i64::MAX),
         client_ttl: r.client_ttl.map(i32::from),
         server_ttl: r.server_ttl.map(i32::from),

@@ -67,6 +67,10 @@ pub struct HandshakeRow {
     pub server_flight_bytes: i64,
     /// TCP payload bytes client to server.
     pub client_bytes: i64,
+    /// TLS bytes the client sent after its handshake (application data).
+    pub app_bytes_client: i64,
+    /// TLS bytes the server sent after its handshake (application data).
+    pub app_bytes_server: i64,
     /// TCP payload bytes server to client.
     pub server_bytes: i64,
     /// Packets in both directions.
@@ -217,4 +221,51 @@ impl Severity {
     pub fn parse(s: &str) -> Option<Severity> {
         Severity::ALL.into_iter().find(|v| v.as_str() == s)
     }
+}
+
+/// One row of `files`: what one input file held and what became of it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FileRow {
+    /// The path as given (or found in a folder).
+    pub file: String,
+    /// "pcap", "pcap-ns", "pcap-be", "pcap-be-ns", "pcapng", or null when unknown.
+    pub format: Option<String>,
+    /// "none", "gzip" or "zstd".
+    pub compression: Option<String>,
+    /// Size on disk.
+    pub size_bytes: i64,
+    /// "ok", "damaged", "not_a_capture", "empty" or "unreadable".
+    pub status: String,
+    /// The error message, when not ok.
+    pub error: Option<String>,
+    /// Byte offset of the damage in the (decompressed) stream.
+    pub damage_offset: Option<i64>,
+    /// Packet records read.
+    pub packets: i64,
+    /// Captured bytes of those packets.
+    pub captured_bytes: i64,
+    /// First packet time.
+    pub first_ts: Option<i64>,
+    /// Last packet time.
+    pub last_ts: Option<i64>,
+    /// Link types seen, as numbers with names ("1 EN10MB").
+    pub link_types: Vec<String>,
+    /// TCP segments decoded.
+    pub tcp_segments: i64,
+    /// UDP datagrams decoded.
+    pub udp_datagrams: i64,
+    /// IP fragments handed to reassembly.
+    pub ip_fragments: i64,
+    /// Packets skipped: link type not decoded.
+    pub skipped_unsupported_link: i64,
+    /// Packets skipped: not IP (ARP, LLDP...).
+    pub skipped_not_ip: i64,
+    /// Packets skipped: truncated headers.
+    pub skipped_truncated: i64,
+    /// Packets skipped: malformed IP or TCP header.
+    pub skipped_bad_header: i64,
+    /// Packets skipped: another IP protocol (ICMP, ESP...).
+    pub skipped_other_protocol: i64,
+    /// Packets skipped: too many nested encapsulations.
+    pub skipped_too_deep: i64,
 }

@@ -24,7 +24,7 @@ use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 
 use crate::error::Error;
-use crate::rows::{CertRow, FindingRow, HandshakeRow};
+use crate::rows::{CertRow, FileRow, FindingRow, HandshakeRow};
 
 /// Table file formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,19 +48,37 @@ impl Format {
 /// Rows per record batch / row group slice.
 const BATCH_ROWS: usize = 64 * 1024;
 
-/// Writes the three tables into `dir` (created if missing).
+/// Creates `dir` if needed and proves it writable, before any work starts.
+pub fn prepare_dir(dir: &Path) -> Result<(), Error> {
+    let err = |source| Error::Output {
+        path: dir.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let probe = dir.join(".certsift-write-probe.tmp");
+    std::fs::write(&probe, b"probe").map_err(err)?;
+    std::fs::remove_file(&probe).map_err(err)?;
+    Ok(())
+}
+
+/// Writes the tables into `dir` (created if missing); `files` is written when
+/// given (a scan knows its inputs; `analyze` does not).
 pub fn write_tables(
     dir: &Path,
     format: Format,
     handshakes: &[HandshakeRow],
     certificates: &[CertRow],
     findings: &[FindingRow],
+    files: Option<&[FileRow]>,
 ) -> Result<Vec<PathBuf>, Error> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::Output {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    Ok(vec![
+    prepare_dir(dir)?;
+    let mut written = Vec::new();
+    if let Some(files) = files {
+        written.push(write_table(dir, "files", format, files, |r| {
+            tables::files(r).batch()
+        })?);
+    }
+    written.extend([
         write_table(dir, "handshakes", format, handshakes, |r| {
             tables::handshakes(r).batch()
         })?,
@@ -70,7 +88,8 @@ pub fn write_tables(
         write_table(dir, "findings", format, findings, |r| {
             tables::findings(r).batch()
         })?,
-    ])
+    ]);
+    Ok(written)
 }
 
 /// The schemas of the three tables, by name.
@@ -79,6 +98,7 @@ pub fn schemas() -> Vec<(&'static str, Schema)> {
         ("handshakes", tables::handshakes(&[]).schema()),
         ("certificates", tables::certificates(&[]).schema()),
         ("findings", tables::findings(&[]).schema()),
+        ("files", tables::files(&[]).schema()),
     ]
 }
 
@@ -238,6 +258,8 @@ pub struct Scan {
     pub certificates: Vec<CertRow>,
     /// `findings.parquet` rows.
     pub findings: Vec<FindingRow>,
+    /// `files.parquet` rows (empty when the folder has none).
+    pub files: Vec<FileRow>,
 }
 
 /// Reads the Parquet tables of a scan folder.
@@ -255,6 +277,13 @@ pub fn read_scan(dir: &Path) -> Result<Scan, Error> {
             .iter()
             .flat_map(tables::findings_from)
             .collect(),
+        files: match dir.join("files.parquet") {
+            p if p.exists() => read_batches(&p)?
+                .iter()
+                .flat_map(tables::files_from)
+                .collect(),
+            _ => Vec::new(),
+        },
     })
 }
 
@@ -279,8 +308,10 @@ pub fn merge_scans(dirs: &[std::path::PathBuf]) -> Result<Scan, Error> {
     let mut seen_flows: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     let mut certs: std::collections::BTreeMap<String, crate::rows::CertRow> =
         std::collections::BTreeMap::new();
+    let mut files = Vec::new();
     for dir in dirs {
         let scan = read_scan(dir)?;
+        files.extend(scan.files);
         for h in scan.handshakes {
             if seen_flows.insert(h.flow_id.clone()) {
                 handshakes.push(h);
@@ -310,6 +341,7 @@ pub fn merge_scans(dirs: &[std::path::PathBuf]) -> Result<Scan, Error> {
         handshakes,
         certificates,
         findings: Vec::new(),
+        files,
     })
 }
 
@@ -358,7 +390,7 @@ mod tests {
     fn parquet_round_trip_keeps_every_column() {
         let dir = tempfile::tempdir().unwrap();
         let (h, c, f) = sample();
-        write_tables(dir.path(), Format::Parquet, &h, &c, &f).unwrap();
+        write_tables(dir.path(), Format::Parquet, &h, &c, &f, None).unwrap();
         let scan = read_scan(dir.path()).unwrap();
         assert_eq!(scan.handshakes, h);
         assert_eq!(scan.certificates, c);
@@ -374,7 +406,7 @@ mod tests {
     fn jsonl_has_one_object_per_row_with_typed_values() {
         let dir = tempfile::tempdir().unwrap();
         let (h, c, f) = sample();
-        write_tables(dir.path(), Format::Jsonl, &h, &c, &f).unwrap();
+        write_tables(dir.path(), Format::Jsonl, &h, &c, &f, None).unwrap();
         let text = std::fs::read_to_string(dir.path().join("handshakes.jsonl")).unwrap();
         let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
         assert_eq!(v["ts_start"], "2026-11-28T13:14:50.202503Z");

@@ -4,7 +4,7 @@
 use arrow_array::RecordBatch;
 
 use super::columns::{Cells, Cols};
-use crate::rows::{CertRow, FindingRow, HandshakeRow};
+use crate::rows::{CertRow, FileRow, FindingRow, HandshakeRow};
 
 /// Version of the table layout; bumped when a column is renamed or retyped.
 pub const SCHEMA_VERSION: &str = "1";
@@ -176,6 +176,8 @@ pub fn handshakes_from(batch: &RecordBatch) -> Vec<HandshakeRow> {
             server_flight_bytes: c.int("server_flight_bytes", i).unwrap_or_default(),
             client_bytes: c.int("client_bytes", i).unwrap_or_default(),
             server_bytes: c.int("server_bytes", i).unwrap_or_default(),
+            app_bytes_client: c.int("app_bytes_client", i).unwrap_or_default(),
+            app_bytes_server: c.int("app_bytes_server", i).unwrap_or_default(),
             packets: c.int("packets", i).unwrap_or_default(),
             client_ttl: int32(c.int("client_ttl", i)),
             server_ttl: int32(c.int("server_ttl", i)),
@@ -322,6 +324,116 @@ pub fn findings_from(batch: &RecordBatch) -> Vec<FindingRow> {
             issuers: c.list("issuers", i),
             first_seen: c.int("first_seen", i).unwrap_or_default(),
             last_seen: c.int("last_seen", i).unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// The `files` columns over `rows`.
+pub fn files(rows: &[FileRow]) -> Cols<'_, FileRow> {
+    let mut c = Cols::new(rows);
+    c.text("file", "input path as given or found in a folder", |r| {
+        &r.file
+    })
+    .text_opt(
+        "format",
+        "pcap, pcap-ns, pcap-be, pcap-be-ns or pcapng",
+        |r| r.format.as_deref(),
+    )
+    .text_opt("compression", "none, gzip or zstd", |r| {
+        r.compression.as_deref()
+    })
+    .int64("size_bytes", "size on disk", |r| Some(r.size_bytes))
+    .text(
+        "status",
+        "ok, damaged, not_a_capture, empty or unreadable",
+        |r| &r.status,
+    )
+    .text_opt("error", "what went wrong, with the byte offset", |r| {
+        r.error.as_deref()
+    })
+    .int64(
+        "damage_offset",
+        "byte offset of the damage in the (decompressed) stream",
+        |r| r.damage_offset,
+    )
+    .int64("packets", "packet records read", |r| Some(r.packets))
+    .int64("captured_bytes", "captured bytes of those packets", |r| {
+        Some(r.captured_bytes)
+    })
+    .time("first_ts", "first packet (UTC)", |r| r.first_ts)
+    .time("last_ts", "last packet (UTC)", |r| r.last_ts)
+    .list("link_types", "link types seen: number and name", |r| {
+        &r.link_types
+    })
+    .int64("tcp_segments", "TCP segments decoded", |r| {
+        Some(r.tcp_segments)
+    })
+    .int64("udp_datagrams", "UDP datagrams decoded", |r| {
+        Some(r.udp_datagrams)
+    })
+    .int64("ip_fragments", "IP fragments given to reassembly", |r| {
+        Some(r.ip_fragments)
+    })
+    .int64(
+        "skipped_unsupported_link",
+        "packets skipped: link type not decoded",
+        |r| Some(r.skipped_unsupported_link),
+    )
+    .int64(
+        "skipped_not_ip",
+        "packets skipped: not IP (ARP, LLDP...)",
+        |r| Some(r.skipped_not_ip),
+    )
+    .int64(
+        "skipped_truncated",
+        "packets skipped: headers cut short by the snap length",
+        |r| Some(r.skipped_truncated),
+    )
+    .int64(
+        "skipped_bad_header",
+        "packets skipped: malformed IP or TCP header",
+        |r| Some(r.skipped_bad_header),
+    )
+    .int64(
+        "skipped_other_protocol",
+        "packets skipped: another IP protocol (ICMP, ESP...)",
+        |r| Some(r.skipped_other_protocol),
+    )
+    .int64(
+        "skipped_too_deep",
+        "packets skipped: too many nested encapsulations",
+        |r| Some(r.skipped_too_deep),
+    );
+    c
+}
+
+/// Rows of a `files` batch.
+pub fn files_from(batch: &RecordBatch) -> Vec<FileRow> {
+    let c = Cells::new(batch);
+    let n = |name: &str, i: usize| c.int(name, i).unwrap_or_default();
+    (0..c.len())
+        .map(|i| FileRow {
+            file: c.text("file", i).unwrap_or_default(),
+            format: c.text("format", i),
+            compression: c.text("compression", i),
+            size_bytes: n("size_bytes", i),
+            status: c.text("status", i).unwrap_or_default(),
+            error: c.text("error", i),
+            damage_offset: c.int("damage_offset", i),
+            packets: n("packets", i),
+            captured_bytes: n("captured_bytes", i),
+            first_ts: c.int("first_ts", i),
+            last_ts: c.int("last_ts", i),
+            link_types: c.list("link_types", i),
+            tcp_segments: n("tcp_segments", i),
+            udp_datagrams: n("udp_datagrams", i),
+            ip_fragments: n("ip_fragments", i),
+            skipped_unsupported_link: n("skipped_unsupported_link", i),
+            skipped_not_ip: n("skipped_not_ip", i),
+            skipped_truncated: n("skipped_truncated", i),
+            skipped_bad_header: n("skipped_bad_header", i),
+            skipped_other_protocol: n("skipped_other_protocol", i),
+            skipped_too_deep: n("skipped_too_deep", i),
         })
         .collect()
 }

@@ -4,7 +4,7 @@
 use crate::{capture, certsift, scan, testdata};
 
 #[test]
-fn scan_writes_three_tables_and_a_summary() {
+fn scan_writes_the_tables_and_a_summary() {
     let (dir, out) = scan(&["s02_transparent_mitm_mixed.pcap"], &[]);
     assert_eq!(out.status.code(), Some(0));
     assert!(
@@ -25,6 +25,7 @@ fn scan_writes_three_tables_and_a_summary() {
         files,
         [
             "certificates.parquet",
+            "files.parquet",
             "findings.parquet",
             "handshakes.parquet"
         ]

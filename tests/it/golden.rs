@@ -15,7 +15,7 @@ fn golden(capture: &str) {
     let stem = capture.split('.').next().unwrap();
     let gold = testdata().join("golden").join(stem);
     let bless = std::env::var_os("CERTSIFT_BLESS").is_some();
-    for table in ["handshakes", "certificates", "findings"] {
+    for table in ["handshakes", "certificates", "findings", "files"] {
         let got = std::fs::read_to_string(dir.path().join(format!("{table}.jsonl"))).unwrap();
         // The file column names the capture's path, which differs per machine.
         let got: String = got
