@@ -1,132 +1,304 @@
-//! Issuer divergence: one server name answered by leaf certificates from
-//! different issuers is interception evidence ("high"); several leaves from one
-//! issuer is what renewals, dual RSA/ECDSA deployments and load balancers do
-//! ("low").
+//! Issuer divergence. In: each name's connections with a visible leaf. Out:
+//! "issuer_divergence" when the leaves come from issuers whose chains lead to
+//! different roots ("high" when one side looks like an interceptor's: a known
+//! inspection product, minted at first use, a CA's key, or an unknown issuer
+//! while the trust store covers the run; "medium" when the chains could not
+//! be verified or trusted issuers overlap in time; "low" when one trusted
+//! issuer simply took over from another);
+//! "issuer_rotation" ("low") for sibling intermediates under one root; and
+//! "multiple_leaves_same_issuer" ("low") for renewals, RSA and ECDSA side by
+//! side, or load balancers.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{finding, Evidence};
-use crate::rows::{FindingRow, Severity};
+use crate::rows::{FindingRow, HandshakeRow, Severity};
+
+struct Side<'a> {
+    leaves: BTreeSet<&'a str>,
+    anchors: BTreeSet<String>,
+    flows: Vec<&'a HandshakeRow>,
+    first: i64,
+    last: i64,
+    suspect: bool,
+    untrusted: bool,
+}
 
 /// The issuer divergence detector.
 pub fn divergence(ev: &Evidence<'_>) -> Vec<FindingRow> {
     let mut out = Vec::new();
     for (name, flows) in ev.by_name() {
-        // leaf -> issuer, issuer -> leaves
-        let mut by_issuer: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut by_issuer: BTreeMap<String, Side<'_>> = BTreeMap::new();
         for h in &flows {
-            let Some(leaf) = &h.leaf_sha256 else { continue };
-            let issuer = ev
-                .certs
-                .get(leaf.as_str())
-                .map(|c| c.issuer.clone())
-                .unwrap_or_else(|| "(unknown issuer)".into());
-            by_issuer.entry(issuer).or_default().insert(leaf.clone());
+            let Some(leaf) = h.leaf_sha256.as_deref() else {
+                continue;
+            };
+            let side = by_issuer.entry(ev.issuer_of(leaf)).or_insert(Side {
+                leaves: BTreeSet::new(),
+                anchors: BTreeSet::new(),
+                flows: Vec::new(),
+                first: i64::MAX,
+                last: i64::MIN,
+                suspect: false,
+                untrusted: false,
+            });
+            side.leaves.insert(leaf);
+            if let Some(a) = ev.anchor(h) {
+                side.anchors.insert(a);
+            }
+            side.flows.push(h);
+            side.first = side.first.min(h.ts_start);
+            side.last = side.last.max(h.ts_start);
+            side.suspect |= ev.leaf_suspect(leaf);
+            side.untrusted |= h.chain_trusted == Some(false);
         }
-        let leaves: BTreeSet<String> = by_issuer.values().flatten().cloned().collect();
+        let leaves: BTreeSet<String> = by_issuer
+            .values()
+            .flat_map(|s| s.leaves.iter().map(|l| l.to_string()))
+            .collect();
         if leaves.len() < 2 {
             continue;
         }
         let issuers: BTreeSet<String> = by_issuer.keys().cloned().collect();
-        let (kind, severity, summary) = if issuers.len() > 1 {
-            let detail: Vec<String> = by_issuer
-                .iter()
-                .map(|(issuer, leaves)| {
-                    let n = flows
-                        .iter()
-                        .filter(|h| h.leaf_sha256.as_ref().is_some_and(|l| leaves.contains(l)))
-                        .count();
-                    format!("{issuer} ({n} connection{})", if n == 1 { "" } else { "s" })
-                })
-                .collect();
-            (
-                "issuer_divergence",
-                Severity::High,
-                format!(
-                    "{name} was answered by leaf certificates from {} different issuers: {}; \
-                     one of them is likely an interceptor",
-                    issuers.len(),
-                    detail.join(", ")
-                ),
-            )
+        let finding_row = if issuers.len() > 1 {
+            diverging(ev, &name, &flows, &by_issuer, leaves, issuers)
         } else {
-            (
-                "multiple_leaves_same_issuer",
-                Severity::Low,
-                format!(
-                    "{name} was answered by {} different leaf certificates, all from {}; \
-                     consistent with renewal, dual RSA/ECDSA or load balancing",
-                    leaves.len(),
-                    issuers
-                        .iter()
-                        .next()
-                        .map(String::as_str)
-                        .unwrap_or_default()
-                ),
-            )
+            same_issuer(ev, &name, &flows, &by_issuer, leaves, issuers)
         };
-        out.push(finding(
-            kind,
-            severity,
-            Some(&name),
-            &flows,
-            leaves,
-            issuers,
-            summary,
-        ));
+        out.push(finding_row);
     }
     out
 }
 
+fn diverging(
+    ev: &Evidence<'_>,
+    name: &str,
+    flows: &[&HandshakeRow],
+    by_issuer: &BTreeMap<String, Side<'_>>,
+    leaves: BTreeSet<String>,
+    issuers: BTreeSet<String>,
+) -> FindingRow {
+    let anchors: BTreeSet<&String> = by_issuer.values().flat_map(|s| &s.anchors).collect();
+    let one_root = anchors.len() == 1;
+    let any_suspect = by_issuer.values().any(|s| s.suspect);
+    // issuers overlap when one starts before another ends
+    let mut spans: Vec<(i64, i64)> = by_issuer.values().map(|s| (s.first, s.last)).collect();
+    spans.sort();
+    let overlap = spans.windows(2).any(|w| w[1].0 <= w[0].1);
+    let detail: Vec<String> = by_issuer
+        .iter()
+        .map(|(_, side)| {
+            let leaf = side.leaves.iter().next().copied().unwrap_or_default();
+            format!(
+                "{} ({} connection{})",
+                ev.describe_issuer(leaf),
+                side.flows.len(),
+                super::plural(side.flows.len())
+            )
+        })
+        .collect();
+    // the outcome that matters is that of the suspect side(s)
+    let suspect_flows: Vec<&HandshakeRow> = by_issuer
+        .values()
+        .filter(|s| s.suspect)
+        .flat_map(|s| s.flows.iter().copied())
+        .collect();
+    let (kind, severity, tail) = if any_suspect {
+        (
+            "issuer_divergence",
+            Severity::High,
+            format!(
+                "one of them is likely an interceptor; its certificate was {}",
+                ev.outcome(&suspect_flows).sentence()
+            ),
+        )
+    } else if one_root {
+        (
+            "issuer_rotation",
+            Severity::Low,
+            "all lead to the same root; consistent with a CA rotating its intermediates".into(),
+        )
+    } else if by_issuer.values().any(|s| s.untrusted) {
+        (
+            "issuer_divergence",
+            Severity::Medium,
+            "the chains could not all be verified (is --trust-store set?), so either issuer \
+             may be an interceptor"
+                .into(),
+        )
+    } else if overlap {
+        (
+            "issuer_divergence",
+            Severity::Medium,
+            "every chain verified, but trusted issuers overlapping in time for one name \
+             can be a mis-issued or inspection certificate"
+                .into(),
+        )
+    } else {
+        (
+            "issuer_divergence",
+            Severity::Low,
+            "every chain verified and each issuer took over from the previous one; \
+             consistent with a change of CA"
+                .into(),
+        )
+    };
+    let summary = format!(
+        "{name} was answered by leaf certificates from {} different issuers: {}; {tail}",
+        issuers.len(),
+        detail.join(", ")
+    );
+    finding(kind, severity, Some(name), flows, leaves, issuers, summary)
+}
+
+fn same_issuer(
+    ev: &Evidence<'_>,
+    name: &str,
+    flows: &[&HandshakeRow],
+    by_issuer: &BTreeMap<String, Side<'_>>,
+    leaves: BTreeSet<String>,
+    issuers: BTreeSet<String>,
+) -> FindingRow {
+    let issuer = issuers.iter().next().cloned().unwrap_or_default();
+    let algs: BTreeSet<&str> = leaves
+        .iter()
+        .filter_map(|l| ev.cert(l))
+        .map(|c| c.key_algorithm.as_str())
+        .collect();
+    // a renewal: each leaf's connections all come after the previous leaf's
+    let mut spans: Vec<(i64, i64)> = leaves
+        .iter()
+        .filter_map(|l| {
+            let f = ev.leaf_flows.get(l.as_str())?;
+            Some((f.first()?.ts_start, f.last()?.ts_start))
+        })
+        .collect();
+    spans.sort();
+    let takeover = spans.windows(2).all(|w| w[1].0 > w[0].1);
+    let why = if algs.len() > 1 {
+        "RSA and ECDSA certificates side by side"
+    } else if takeover {
+        "a renewal (each new leaf took over from the previous one)"
+    } else {
+        "several certificates behind a load balancer or CDN"
+    };
+    let suspect = by_issuer.values().any(|s| s.suspect);
+    let summary = format!(
+        "{name} was answered by {} different leaf certificates, all from {issuer}; \
+         consistent with {why}{}",
+        leaves.len(),
+        if suspect {
+            " (the issuer itself is examined by other findings)"
+        } else {
+            ""
+        }
+    );
+    let severity = if takeover && algs.len() <= 1 && !suspect {
+        Severity::Info
+    } else {
+        Severity::Low
+    };
+    finding(
+        "multiple_leaves_same_issuer",
+        severity,
+        Some(name),
+        flows,
+        leaves,
+        issuers,
+        summary,
+    )
+}
+
 #[cfg(test)]
 mod tests {
-    use crate::analysis::analyze;
-    use crate::rows::{CertRow, HandshakeRow};
+    use crate::analysis::testutil::{cert, hs, hs_untrusted};
+    use crate::analysis::{analyze, Thresholds};
 
-    fn hs(id: &str, sni: &str, leaf: &str, client: &str) -> HandshakeRow {
-        HandshakeRow {
-            flow_id: id.into(),
-            sni: Some(sni.into()),
-            leaf_sha256: Some(leaf.into()),
-            client_ip: client.into(),
-            ts_start: 10,
-            ..Default::default()
-        }
-    }
-
-    fn cert(sha: &str, issuer: &str) -> CertRow {
-        CertRow {
-            sha256: sha.into(),
-            issuer: issuer.into(),
-            ..Default::default()
-        }
+    fn kinds(f: &[crate::rows::FindingRow], name: &str) -> Vec<(String, String)> {
+        f.iter()
+            .filter(|f| f.names.iter().any(|n| n == name))
+            .map(|f| (f.kind.clone(), f.severity.clone()))
+            .collect()
     }
 
     #[test]
-    fn different_issuers_are_high_and_same_issuer_low() {
+    fn untrusted_other_issuer_is_high() {
         let h = vec![
-            hs("1", "bank.test", "a", "10.0.0.1"),
-            hs("2", "Bank.test.", "b", "10.0.0.2"),
-            hs("3", "cdn.test", "c", "10.0.0.1"),
-            hs("4", "cdn.test", "d", "10.0.0.1"),
-            hs("5", "solo.test", "e", "10.0.0.1"),
+            hs("1", "bank.test", "a", "10.0.0.1", 10),
+            hs_untrusted("2", "Bank.test.", "b", "10.0.0.2", 20),
         ];
         let c = vec![
-            cert("a", "CN=Real CA"),
-            cert("b", "CN=mitmproxy"),
-            cert("c", "CN=CDN CA"),
-            cert("d", "CN=CDN CA"),
-            cert("e", "CN=CDN CA"),
+            cert("a", "CN=Real CA", "k1", &["bank.test"]),
+            cert("b", "CN=Evil CA", "k2", &["bank.test"]),
         ];
-        let f = analyze(&h, &c);
-        assert_eq!(f.len(), 2);
-        assert_eq!(f[0].kind, "issuer_divergence");
-        assert_eq!(f[0].severity, "high");
-        assert_eq!(f[0].sni.as_deref(), Some("bank.test"));
-        assert_eq!(f[0].flow_ids, vec!["1", "2"]);
-        assert_eq!(f[0].clients, vec!["10.0.0.1", "10.0.0.2"]);
-        assert_eq!(f[0].issuers, vec!["CN=Real CA", "CN=mitmproxy"]);
-        assert_eq!(f[1].kind, "multiple_leaves_same_issuer");
-        assert_eq!(f[1].severity, "low");
+        let f = analyze(&h, &c, &Thresholds::default());
+        let d = f.iter().find(|f| f.kind == "issuer_divergence").unwrap();
+        assert_eq!(d.severity, "high");
+        assert_eq!(d.sni.as_deref(), Some("bank.test"));
+        assert_eq!(d.flow_ids, vec!["1", "2"]);
+        assert_eq!(d.clients, vec!["10.0.0.1", "10.0.0.2"]);
+        assert_eq!(d.issuers, vec!["CN=Evil CA", "CN=Real CA"]);
+        assert!(d.summary.contains("accepted by 1 of 1 client"));
+    }
+
+    #[test]
+    fn renewal_dual_key_and_cdn_stay_low() {
+        let mut ec = cert("d", "CN=CDN CA", "k4", &["dual.test"]);
+        ec.key_algorithm = "EC".into();
+        let h = vec![
+            // renewal: b takes over from a
+            hs("1", "renew.test", "a", "10.0.0.1", 1),
+            hs("2", "renew.test", "a", "10.0.0.2", 2),
+            hs("3", "renew.test", "b", "10.0.0.1", 3),
+            // RSA and ECDSA side by side
+            hs("4", "dual.test", "c", "10.0.0.1", 1),
+            hs("5", "dual.test", "d", "10.0.0.2", 1),
+            hs("6", "dual.test", "c", "10.0.0.2", 2),
+            // CDN: several leaves, one trusted CA, interleaved
+            hs("7", "cdn.test", "e", "10.0.0.1", 1),
+            hs("8", "cdn.test", "f", "10.0.0.2", 2),
+            hs("9", "cdn.test", "e", "10.0.0.3", 3),
+        ];
+        let c = vec![
+            cert("a", "CN=CA", "k1", &["renew.test"]),
+            cert("b", "CN=CA", "k2", &["renew.test"]),
+            cert("c", "CN=CDN CA", "k3", &["dual.test"]),
+            ec,
+            cert("e", "CN=CDN CA", "k5", &["cdn.test"]),
+            cert("f", "CN=CDN CA", "k6", &["cdn.test"]),
+        ];
+        let f = analyze(&h, &c, &Thresholds::default());
+        assert!(
+            f.iter()
+                .all(|f| f.severity == "low" || f.severity == "info"),
+            "{f:#?}"
+        );
+        assert_eq!(
+            kinds(&f, "renew.test"),
+            vec![("multiple_leaves_same_issuer".into(), "info".into())]
+        );
+        assert!(f
+            .iter()
+            .any(|f| f.sni.as_deref() == Some("dual.test") && f.summary.contains("ECDSA")));
+        assert!(f
+            .iter()
+            .any(|f| f.sni.as_deref() == Some("cdn.test") && f.summary.contains("CDN")));
+    }
+
+    #[test]
+    fn trusted_change_of_ca_is_low() {
+        let h = vec![
+            hs("1", "moved.test", "a", "10.0.0.1", 1),
+            hs("2", "moved.test", "b", "10.0.0.1", 5),
+        ];
+        let c = vec![
+            cert("a", "CN=Old CA", "k1", &["moved.test"]),
+            cert("b", "CN=New CA", "k2", &["moved.test"]),
+        ];
+        let f = analyze(&h, &c, &Thresholds::default());
+        assert_eq!(
+            kinds(&f, "moved.test"),
+            vec![("issuer_divergence".into(), "low".into())]
+        );
     }
 }

@@ -1,15 +1,143 @@
 //! Handshake and certificate rows in, findings out. Runs once over every
 //! connection of the run (all files, all threads), after the scan, or over the
 //! union of several scans' tables (`certsift analyze`). Each detector lives in
-//! its own file and returns `FindingRow`s; this module orders them.
+//! its own file and returns `FindingRow`s; this module indexes the rows once
+//! (`Evidence`), runs the detectors, raises the TLS 1.3 shape findings that
+//! other evidence corroborates, and orders the result.
+//!
+//! Left out: anything that needs the bytes of a connection (only rows are
+//! read), and names whose every certificate was encrypted (TLS 1.3 without a
+//! key log): those only get shape evidence.
 
+mod baseline;
+mod clients;
+mod forging;
+mod fresh;
 mod issuer;
+mod keyreuse;
+mod products;
+mod rejection;
+mod shape;
+mod untrusted;
+mod validity;
 
 use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
 
 use sha2::{Digest, Sha256};
 
 use crate::rows::{CertRow, FindingRow, HandshakeRow, Severity};
+
+pub use products::{match_product, Product};
+
+/// Named, configurable thresholds of the detectors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thresholds {
+    /// A leaf whose `not_before` lies at most this many seconds before the
+    /// first connection that carried it was minted for that connection
+    /// ("fresh_certificate").
+    pub fresh_cert_max_age_secs: i64,
+    /// Forging proxies backdate the certificates they mint by a round amount
+    /// (mitmproxy two days, others one day or one hour): a `not_before` within
+    /// this many seconds of such an offset before first use counts as minted.
+    pub mint_backdate_tolerance_secs: i64,
+    /// One issuer with leaves for at least this many unrelated registrable
+    /// domains, together with a minting sign (fresh validity, shared key,
+    /// known inspection product), is a forging issuer.
+    pub forging_issuer_min_domains: usize,
+    /// One public key on certificates for at least this many unrelated
+    /// registrable domains is key reuse.
+    pub key_reuse_min_domains: usize,
+    /// TLS 1.3: the encrypted server flight of one name and server changes
+    /// when it differs by at least this many bytes...
+    pub shape_min_delta_bytes: i64,
+    /// ...and by at least this fraction of the larger flight.
+    pub shape_min_delta_ratio: f64,
+    /// When application-data byte counts are not available (older tables),
+    /// a connection counts as accepted when the server sent more than this
+    /// many bytes after its handshake flight (Finished, tickets and data).
+    pub fallback_accept_tail_bytes: i64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            fresh_cert_max_age_secs: 600,
+            mint_backdate_tolerance_secs: 5,
+            forging_issuer_min_domains: 3,
+            key_reuse_min_domains: 2,
+            shape_min_delta_bytes: 400,
+            shape_min_delta_ratio: 0.25,
+            fallback_accept_tail_bytes: 256,
+        }
+    }
+}
+
+/// Round amounts by which forging proxies backdate `not_before`, seconds.
+const MINT_BACKDATES_SECS: [i64; 4] = [3_600, 86_400, 172_800, 604_800];
+
+/// What became of one group of connections that carried a certificate.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    /// Connections considered.
+    pub flows: usize,
+    /// Connections where the client went on to exchange application data.
+    pub accepted_flows: usize,
+    /// Connections the client ended with a fatal alert.
+    pub refused_flows: usize,
+    /// Distinct clients that accepted at least once.
+    pub accepted_clients: usize,
+    /// Distinct clients.
+    pub clients: usize,
+    /// Bytes the accepting clients sent after the handshake.
+    pub bytes_to_server: i64,
+    /// Bytes the server side sent them after the handshake.
+    pub bytes_to_client: i64,
+    /// Whether the byte counts are estimates (no application-data columns).
+    pub estimated: bool,
+}
+
+impl Outcome {
+    /// "accepted by 2 of 3 clients (4 connections), exposing 812 bytes to the
+    /// server and 9104 bytes back; 1 connection refused it".
+    pub fn sentence(&self) -> String {
+        let mut s = format!(
+            "accepted by {} of {} client{} ({} of {} connection{})",
+            self.accepted_clients,
+            self.clients,
+            plural(self.clients),
+            self.accepted_flows,
+            self.flows,
+            plural(self.flows)
+        );
+        if self.accepted_flows > 0 {
+            let _ = write!(
+                s,
+                ", exposing {}{} bytes to the server and {} bytes back",
+                if self.estimated { "about " } else { "" },
+                self.bytes_to_server,
+                self.bytes_to_client
+            );
+        }
+        if self.refused_flows > 0 {
+            let _ = write!(
+                s,
+                "; {} connection{} refused it with an alert",
+                self.refused_flows,
+                plural(self.refused_flows)
+            );
+        }
+        s
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
 
 /// Everything the detectors look at, indexed once.
 pub struct Evidence<'a> {
@@ -17,35 +145,232 @@ pub struct Evidence<'a> {
     pub handshakes: &'a [HandshakeRow],
     /// Certificates by SHA-256.
     pub certs: HashMap<&'a str, &'a CertRow>,
+    /// The thresholds in force.
+    pub cfg: &'a Thresholds,
+    /// Every handshake grouped by name key (see [`name_key`]), keys in order,
+    /// connections in (time, flow id) order.
+    pub groups: Vec<(String, Vec<&'a HandshakeRow>)>,
+    /// Connections that carried each leaf, in (time, flow id) order.
+    pub leaf_flows: HashMap<&'a str, Vec<&'a HandshakeRow>>,
+    /// Public keys of CA certificates (a leaf carrying one was minted by a
+    /// proxy that signs with its own key).
+    pub ca_keys: HashMap<&'a str, &'a CertRow>,
+    /// Whether any chain of the run led to a trusted root: when none did, the
+    /// trust store does not cover this network and "untrusted" means little.
+    pub any_trusted: bool,
+    /// Whether the handshake rows carry application-data byte counts.
+    pub app_bytes_counted: bool,
 }
 
 impl<'a> Evidence<'a> {
-    /// Indexes the rows.
+    /// Indexes the rows with the default thresholds.
     pub fn new(handshakes: &'a [HandshakeRow], certs: &'a [CertRow]) -> Self {
+        static DEFAULT: std::sync::OnceLock<Thresholds> = std::sync::OnceLock::new();
+        Self::with(handshakes, certs, DEFAULT.get_or_init(Thresholds::default))
+    }
+
+    /// Indexes the rows.
+    pub fn with(handshakes: &'a [HandshakeRow], certs: &'a [CertRow], cfg: &'a Thresholds) -> Self {
+        let mut map: HashMap<String, Vec<&'a HandshakeRow>> = HashMap::new();
+        let mut leaf_flows: HashMap<&'a str, Vec<&'a HandshakeRow>> = HashMap::new();
+        let mut any_trusted = false;
+        let mut app_bytes_counted = false;
+        for h in handshakes {
+            if let Some(key) = name_key(h) {
+                map.entry(key).or_default().push(h);
+            }
+            if let Some(leaf) = &h.leaf_sha256 {
+                leaf_flows.entry(leaf.as_str()).or_default().push(h);
+            }
+            any_trusted |= h.chain_trusted == Some(true);
+            app_bytes_counted |= h.app_bytes_client > 0 || h.app_bytes_server > 0;
+        }
+        let mut groups: Vec<_> = map.into_iter().collect();
+        groups.sort_by(|a, b| a.0.cmp(&b.0));
+        for (_, flows) in &mut groups {
+            flows.sort_by(|a, b| flow_order(a, b));
+        }
+        for flows in leaf_flows.values_mut() {
+            flows.sort_by(|a, b| flow_order(a, b));
+        }
         Evidence {
             handshakes,
             certs: certs.iter().map(|c| (c.sha256.as_str(), c)).collect(),
+            cfg,
+            groups,
+            leaf_flows,
+            ca_keys: certs
+                .iter()
+                .filter(|c| c.is_ca && !c.spki_sha256.is_empty())
+                .map(|c| (c.spki_sha256.as_str(), c))
+                .collect(),
+            any_trusted,
+            app_bytes_counted,
         }
     }
 
-    /// Handshakes with a visible leaf, grouped by server name (lowercase, no
-    /// trailing dot), names in order.
+    /// Handshakes with a visible leaf, grouped by name key, names in order.
     pub fn by_name(&self) -> Vec<(String, Vec<&'a HandshakeRow>)> {
-        let mut map: HashMap<String, Vec<&'a HandshakeRow>> = HashMap::new();
-        for h in self.handshakes {
-            let (Some(sni), Some(_)) = (&h.sni, &h.leaf_sha256) else {
-                continue;
-            };
-            let name = normalize_name(sni);
-            if name.is_empty() {
+        self.groups
+            .iter()
+            .filter_map(|(name, flows)| {
+                let v: Vec<_> = flows
+                    .iter()
+                    .copied()
+                    .filter(|h| h.leaf_sha256.is_some())
+                    .collect();
+                (!v.is_empty()).then(|| (name.clone(), v))
+            })
+            .collect()
+    }
+
+    /// The certificate row of a hash.
+    pub fn cert(&self, sha: &str) -> Option<&'a CertRow> {
+        self.certs.get(sha).copied()
+    }
+
+    /// Issuer DN of a leaf ("(unknown issuer)" when the row is missing).
+    pub fn issuer_of(&self, leaf: &str) -> String {
+        self.cert(leaf)
+            .map(|c| c.issuer.clone())
+            .unwrap_or_else(|| "(unknown issuer)".into())
+    }
+
+    /// The root a connection's chain leads to, as far as it was sent: the
+    /// subject of a self-signed last certificate, else the issuer of the last.
+    pub fn anchor(&self, h: &HandshakeRow) -> Option<String> {
+        let last = h
+            .cert_chain_sha256
+            .iter()
+            .rev()
+            .find_map(|s| self.cert(s))?;
+        Some(if last.self_signed {
+            last.subject.clone()
+        } else {
+            last.issuer.clone()
+        })
+    }
+
+    /// Whether any connection carrying this leaf had an untrusted chain for a
+    /// reason that says "not issued by whom it should be" (unknown issuer,
+    /// bad signature), as opposed to expiry or a weak key.
+    pub fn leaf_unknown_issuer(&self, leaf: &str) -> bool {
+        self.leaf_flows.get(leaf).is_some_and(|flows| {
+            flows.iter().any(|h| {
+                h.chain_trusted == Some(false)
+                    && matches!(
+                        h.trust_reason.as_deref(),
+                        Some("unknown_issuer" | "bad_signature") | None
+                    )
+            })
+        })
+    }
+
+    /// Whether the leaf itself looks like an interceptor's: it names a known
+    /// inspection product, was minted at first use, carries a CA's key, or
+    /// its issuer is unknown while the trust store does cover this run.
+    pub fn leaf_suspect(&self, leaf: &str) -> bool {
+        self.product_of_leaf(leaf).is_some()
+            || self.minted_at_first_use(leaf)
+            || self
+                .cert(leaf)
+                .is_some_and(|c| self.ca_keys.contains_key(c.spki_sha256.as_str()))
+            || (self.any_trusted && self.leaf_unknown_issuer(leaf))
+    }
+
+    /// Whether any connection carrying this leaf had a trusted chain.
+    pub fn leaf_trusted(&self, leaf: &str) -> bool {
+        self.leaf_flows
+            .get(leaf)
+            .is_some_and(|flows| flows.iter().any(|h| h.chain_trusted == Some(true)))
+    }
+
+    /// Seconds between the leaf's `not_before` and its first connection.
+    pub fn age_at_first_use(&self, leaf: &str) -> Option<i64> {
+        let nb = self.cert(leaf)?.not_before?;
+        let first = self.leaf_flows.get(leaf)?.first()?.ts_start;
+        Some((first - nb).div_euclid(1_000_000))
+    }
+
+    /// Whether the leaf looks minted for its first connection: `not_before`
+    /// minutes before it, or a round backdate to the second.
+    pub fn minted_at_first_use(&self, leaf: &str) -> bool {
+        let Some(age) = self.age_at_first_use(leaf) else {
+            return false;
+        };
+        let tol = self.cfg.mint_backdate_tolerance_secs;
+        (0..=self.cfg.fresh_cert_max_age_secs).contains(&age)
+            || MINT_BACKDATES_SECS.iter().any(|b| (age - b).abs() <= tol)
+    }
+
+    /// The inspection product an issuer (or a certificate of the chains that
+    /// carried the leaf) names, if any.
+    pub fn product_of_leaf(&self, leaf: &str) -> Option<&'static Product> {
+        let c = self.cert(leaf)?;
+        if let Some(p) = match_product(&c.issuer) {
+            return Some(p);
+        }
+        let flows = self.leaf_flows.get(leaf)?;
+        flows.iter().take(1).find_map(|h| {
+            h.cert_chain_sha256.iter().skip(1).find_map(|s| {
+                let cc = self.cert(s)?;
+                match_product(&cc.subject).or_else(|| match_product(&cc.issuer))
+            })
+        })
+    }
+
+    /// What became of these connections (see [`Outcome`]).
+    pub fn outcome(&self, flows: &[&HandshakeRow]) -> Outcome {
+        let mut o = Outcome {
+            flows: flows.len(),
+            estimated: !self.app_bytes_counted,
+            ..Outcome::default()
+        };
+        let mut clients: BTreeSet<&str> = BTreeSet::new();
+        let mut accepted: BTreeSet<&str> = BTreeSet::new();
+        for h in flows {
+            clients.insert(&h.client_ip);
+            let refused = h.alerts.iter().any(|a| a.starts_with("client:fatal:"));
+            if refused {
+                o.refused_flows += 1;
                 continue;
             }
-            map.entry(name).or_default().push(h);
+            let (to_server, to_client) = if self.app_bytes_counted {
+                (h.app_bytes_client, h.app_bytes_server)
+            } else {
+                let tail = h.server_bytes - h.server_flight_bytes;
+                if tail > self.cfg.fallback_accept_tail_bytes {
+                    (h.client_bytes, tail)
+                } else {
+                    (0, 0)
+                }
+            };
+            if to_server > 0 || to_client > 0 {
+                o.accepted_flows += 1;
+                o.bytes_to_server += to_server.max(0);
+                o.bytes_to_client += to_client.max(0);
+                accepted.insert(&h.client_ip);
+            }
         }
-        let mut v: Vec<_> = map.into_iter().collect();
-        v.sort_by(|a, b| a.0.cmp(&b.0));
-        v
+        o.clients = clients.len();
+        o.accepted_clients = accepted.len();
+        o
     }
+
+    /// " issuer X (a known TLS-inspection CA: P, corporate proxy)".
+    pub fn describe_issuer(&self, leaf: &str) -> String {
+        let issuer = self.issuer_of(leaf);
+        match self.product_of_leaf(leaf) {
+            Some(p) => format!("{issuer} (matches {}: {})", p.product, p.category),
+            None => issuer,
+        }
+    }
+}
+
+fn flow_order(a: &HandshakeRow, b: &HandshakeRow) -> std::cmp::Ordering {
+    a.ts_start
+        .cmp(&b.ts_start)
+        .then_with(|| a.flow_id.cmp(&b.flow_id))
 }
 
 /// Lowercase, without a trailing dot.
@@ -53,10 +378,111 @@ pub fn normalize_name(name: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
 }
 
-/// Runs every detector; findings most severe first, then by name and kind.
-pub fn analyze(handshakes: &[HandshakeRow], certs: &[CertRow]) -> Vec<FindingRow> {
-    let ev = Evidence::new(handshakes, certs);
+/// The name a connection is judged under: its SNI, or without one
+/// "(no-sni)@host:port" of the CONNECT target or the server address.
+pub fn name_key(h: &HandshakeRow) -> Option<String> {
+    if let Some(sni) = &h.sni {
+        let n = normalize_name(sni);
+        if !n.is_empty() {
+            return Some(n);
+        }
+    }
+    if let Some(t) = &h.connect_target {
+        return Some(format!("(no-sni)@{}", t.to_ascii_lowercase()));
+    }
+    if h.server_ip.is_empty() {
+        return None;
+    }
+    Some(format!("(no-sni)@{}:{}", h.server_ip, h.server_port))
+}
+
+/// The registrable part of a DNS name, for "unrelated names": the last two
+/// labels, three under a known two-label public suffix ("co.uk"). Wildcards
+/// and case are ignored; an IP address is its own domain.
+pub fn registrable_domain(name: &str) -> String {
+    const TWO_LABEL_SUFFIXES: [&str; 14] = [
+        "co.uk", "org.uk", "ac.uk", "gov.uk", "com.au", "net.au", "org.au", "co.jp", "ne.jp",
+        "com.br", "com.cn", "co.nz", "co.in", "com.mx",
+    ];
+    let n = normalize_name(name.trim_start_matches("*."));
+    if n.parse::<std::net::IpAddr>().is_ok() {
+        return n;
+    }
+    let labels: Vec<&str> = n.split('.').filter(|l| !l.is_empty()).collect();
+    let take = match labels.len() {
+        0..=2 => labels.len(),
+        len => {
+            let last_two = labels[len - 2..].join(".");
+            if TWO_LABEL_SUFFIXES.contains(&last_two.as_str()) {
+                3
+            } else {
+                2
+            }
+        }
+    };
+    labels[labels.len() - take..].join(".")
+}
+
+/// Every DNS name a certificate speaks for (SANs, else the subject CN).
+pub fn cert_names(c: &CertRow) -> Vec<String> {
+    let mut v: Vec<String> = c.san_dns.iter().map(|n| normalize_name(n)).collect();
+    if v.is_empty() {
+        if let Some(cn) = &c.subject_cn {
+            v.push(normalize_name(cn));
+        } else if let Some(cn) = c
+            .subject
+            .split(',')
+            .find_map(|p| p.trim().strip_prefix("CN="))
+        {
+            v.push(normalize_name(cn));
+        }
+    }
+    v
+}
+
+/// Runs every detector with these thresholds; findings most severe first,
+/// then by names, kind and id.
+pub fn analyze(
+    handshakes: &[HandshakeRow],
+    certs: &[CertRow],
+    cfg: &Thresholds,
+) -> Vec<FindingRow> {
+    analyze_with_baseline(handshakes, certs, cfg, None)
+}
+
+/// [`analyze`], plus: every certificate of a name that a known-good
+/// baseline scan (its handshake and certificate rows) never saw for that name
+/// is evidence.
+pub fn analyze_with_baseline(
+    handshakes: &[HandshakeRow],
+    certs: &[CertRow],
+    cfg: &Thresholds,
+    baseline: Option<(&[HandshakeRow], &[CertRow])>,
+) -> Vec<FindingRow> {
+    let ev = Evidence::with(handshakes, certs, cfg);
     let mut findings = issuer::divergence(&ev);
+    findings.extend(untrusted::untrusted_chain(&ev));
+    findings.extend(validity::validity(&ev));
+    findings.extend(keyreuse::key_reuse(&ev));
+    findings.extend(forging::forging_issuer(&ev));
+    findings.extend(fresh::fresh_certificate(&ev));
+    findings.extend(clients::client_scoped(&ev));
+    findings.extend(rejection::rejection(&ev));
+    findings.extend(products::inspection_product(&ev));
+    if let Some((bh, bc)) = baseline {
+        findings.extend(baseline::deviation(&ev, bh, bc));
+    }
+    let corroborated: BTreeSet<String> = findings
+        .iter()
+        .filter(|f| Severity::parse(&f.severity) >= Some(Severity::Medium))
+        .flat_map(|f| f.names.iter().cloned())
+        .collect();
+    findings.extend(shape::shape_change(&ev, &corroborated));
+    sort_findings(&mut findings);
+    findings
+}
+
+fn sort_findings(findings: &mut [FindingRow]) {
     findings.sort_by(|a, b| {
         let sa = Severity::parse(&a.severity);
         let sb = Severity::parse(&b.severity);
@@ -65,7 +491,6 @@ pub fn analyze(handshakes: &[HandshakeRow], certs: &[CertRow]) -> Vec<FindingRow
             .then_with(|| a.kind.cmp(&b.kind))
             .then_with(|| a.finding_id.cmp(&b.finding_id))
     });
-    findings
 }
 
 /// Builds the evidence part of a finding from the handshakes involved.
@@ -84,13 +509,16 @@ pub fn finding(
     let mut first = i64::MAX;
     let mut last = i64::MIN;
     for h in flows {
-        if let Some(s) = &h.sni {
-            names.insert(normalize_name(s));
+        if let Some(n) = name_key(h) {
+            names.insert(n);
         }
         clients.insert(h.client_ip.clone());
         flow_ids.push(h.flow_id.clone());
         first = first.min(h.ts_start);
         last = last.max(h.ts_start);
+    }
+    if let Some(s) = sni {
+        names.insert(s.to_string());
     }
     flow_ids.sort();
     flow_ids.dedup();
@@ -102,6 +530,13 @@ pub fn finding(
     for c in &cert_sha256 {
         id.update([0]);
         id.update(c.as_bytes());
+    }
+    if cert_sha256.is_empty() {
+        // shape findings carry no certificate: their flows identify them
+        for f in &flow_ids {
+            id.update([1]);
+            id.update(f.as_bytes());
+        }
     }
     FindingRow {
         finding_id: hex::encode(id.finalize().get(..8).unwrap_or_default()),
@@ -116,5 +551,122 @@ pub fn finding(
         issuers: issuers.into_iter().collect(),
         first_seen: if first == i64::MAX { 0 } else { first },
         last_seen: if last == i64::MIN { 0 } else { last },
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    //! Row builders for the detectors' tests.
+    use crate::rows::{CertRow, HandshakeRow};
+
+    /// A TLS 1.2 connection with a visible, trusted leaf that was accepted.
+    pub fn hs(id: &str, sni: &str, leaf: &str, client: &str, ts_s: i64) -> HandshakeRow {
+        HandshakeRow {
+            flow_id: id.into(),
+            sni: Some(sni.into()),
+            leaf_sha256: Some(leaf.into()),
+            cert_chain_sha256: vec![leaf.into()],
+            cert_visibility: "plain".into(),
+            tls_version: Some("TLS 1.2".into()),
+            client_ip: client.into(),
+            server_ip: "203.0.113.1".into(),
+            server_port: 443,
+            ts_start: ts_s * 1_000_000,
+            chain_trusted: Some(true),
+            sni_matches_leaf: Some(true),
+            server_flight_bytes: 2000,
+            server_bytes: 3000,
+            client_bytes: 500,
+            app_bytes_client: 100,
+            app_bytes_server: 900,
+            ..Default::default()
+        }
+    }
+
+    /// The same, untrusted for an unknown issuer.
+    pub fn hs_untrusted(id: &str, sni: &str, leaf: &str, client: &str, ts_s: i64) -> HandshakeRow {
+        HandshakeRow {
+            chain_trusted: Some(false),
+            trust_reason: Some("unknown_issuer".into()),
+            ..hs(id, sni, leaf, client, ts_s)
+        }
+    }
+
+    /// A leaf certificate valid from 90 days before t=0.
+    pub fn cert(sha: &str, issuer: &str, spki: &str, names: &[&str]) -> CertRow {
+        CertRow {
+            sha256: sha.into(),
+            issuer: issuer.into(),
+            spki_sha256: spki.into(),
+            subject: format!("CN={}", names.first().copied().unwrap_or("x")),
+            san_dns: names.iter().map(|s| s.to_string()).collect(),
+            key_algorithm: "RSA".into(),
+            not_before: Some(-90 * 86_400 * 1_000_000),
+            not_after: Some(300 * 86_400 * 1_000_000),
+            ..Default::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testutil::{cert, hs};
+    use super::*;
+
+    #[test]
+    fn registrable_domains() {
+        assert_eq!(
+            registrable_domain("www.example-bank.test"),
+            "example-bank.test"
+        );
+        assert_eq!(registrable_domain("*.media.test"), "media.test");
+        assert_eq!(registrable_domain("a.b.shop.co.uk."), "shop.co.uk");
+        assert_eq!(registrable_domain("localhost"), "localhost");
+        assert_eq!(registrable_domain("203.0.113.13"), "203.0.113.13");
+    }
+
+    #[test]
+    fn no_sni_connections_are_grouped_by_server() {
+        let mut h = hs("1", "x", "a", "10.0.0.1", 1);
+        h.sni = None;
+        h.server_ip = "2001:db8::1".into();
+        assert_eq!(name_key(&h).as_deref(), Some("(no-sni)@2001:db8::1:443"));
+        h.connect_target = Some("Host.test:443".into());
+        assert_eq!(name_key(&h).as_deref(), Some("(no-sni)@host.test:443"));
+    }
+
+    #[test]
+    fn outcome_counts_accepting_clients_and_bytes() {
+        let mut refused = hs("2", "x.test", "a", "10.0.0.2", 2);
+        refused.alerts = vec!["client:fatal:unknown_ca".into()];
+        let ok = hs("1", "x.test", "a", "10.0.0.1", 1);
+        let h = vec![ok, refused];
+        let c = vec![cert("a", "CN=CA", "k", &["x.test"])];
+        let cfg = Thresholds::default();
+        let ev = Evidence::with(&h, &c, &cfg);
+        let flows: Vec<&HandshakeRow> = h.iter().collect();
+        let o = ev.outcome(&flows);
+        assert_eq!((o.accepted_clients, o.clients, o.refused_flows), (1, 2, 1));
+        assert_eq!((o.bytes_to_server, o.bytes_to_client), (100, 900));
+        assert!(o.sentence().contains("accepted by 1 of 2 clients"));
+    }
+
+    #[test]
+    fn output_is_deterministic_whatever_the_input_order() {
+        let mut h = vec![
+            hs("1", "bank.test", "a", "10.0.0.1", 1),
+            hs("2", "bank.test", "b", "10.0.0.2", 2),
+            hs("3", "shop.test", "b", "10.0.0.2", 3),
+        ];
+        let c = vec![
+            cert("a", "CN=Real CA", "k1", &["bank.test"]),
+            cert("b", "CN=mitmproxy", "k2", &["bank.test"]),
+        ];
+        let cfg = Thresholds::default();
+        let f1 = analyze(&h, &c, &cfg);
+        h.reverse();
+        let f2 = analyze(&h, &c, &cfg);
+        assert_eq!(f1, f2);
+        assert!(!f1.is_empty());
     }
 }

@@ -214,11 +214,17 @@ impl Conn {
             return;
         }
         let ts = seg.ts_us;
-        dir.reasm
-            .push(seg.seq, seg.payload, &mut |chunk| match chunk {
-                Chunk::Data(d) => session.feed(side, d, ts),
-                Chunk::Gap(n) => session.gap(side, n),
-            });
+        // Data on a SYN (TCP Fast Open, RFC 7413) starts after the SYN's own
+        // sequence number.
+        let seq = if seg.flags & flags::SYN != 0 {
+            seg.seq.wrapping_add(1)
+        } else {
+            seg.seq
+        };
+        dir.reasm.push(seq, seg.payload, &mut |chunk| match chunk {
+            Chunk::Data(d) => session.feed(side, d, ts),
+            Chunk::Gap(n) => session.gap(side, n),
+        });
         if !session.wants_bytes(side) {
             dir.reasm.set_passthrough();
         }

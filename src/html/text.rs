@@ -29,6 +29,7 @@ pub fn esc_into(out: &mut String, s: &str) {
 }
 
 /// `s` escaped for HTML text and attribute values.
+#[cfg(test)]
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     esc_into(&mut out, s);
@@ -161,6 +162,24 @@ pub fn duration(us: i64) -> String {
     }
 }
 
+/// A byte count for people: `0 B`, `912 B`, `4.2 kB`, `17.0 MB`.
+pub fn bytes(n: i64) -> String {
+    const UNITS: [&str; 4] = ["kB", "MB", "GB", "TB"];
+    if n.abs() < 1000 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1000.0;
+    let mut unit = "kB";
+    for u in UNITS.iter().skip(1) {
+        if v.abs() < 1000.0 {
+            break;
+        }
+        v /= 1000.0;
+        unit = u;
+    }
+    format!("{v:.1} {unit}")
+}
+
 /// `1 connection`, `2 connections`.
 pub fn plural(n: usize, one: &str, many: &str) -> String {
     if n == 1 {
@@ -243,6 +262,9 @@ mod tests {
     fn durations_and_dns() {
         assert_eq!(duration(129_000_000), "2 min 9 s");
         assert_eq!(duration(500), "0 ms");
+        assert_eq!(bytes(912), "912 B");
+        assert_eq!(bytes(4_200), "4.2 kB");
+        assert_eq!(bytes(17_000_000), "17.0 MB");
         assert_eq!(
             dn_attr("CN=Contoso\\, Inc CA,O=Contoso", "cn"),
             Some("Contoso\\, Inc CA")

@@ -29,3 +29,20 @@ fn issue_2_output_is_the_same_for_any_thread_count() {
     assert_eq!(tables[0], tables[1]);
     assert_eq!(tables[0], tables[2]);
 }
+
+#[test]
+fn issue_4_client_hello_in_the_syn_of_tcp_fast_open_is_parsed() {
+    let (dir, out) = crate::scan(&["sv_tcp_fastopen_syn_data.pcap"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let scan = certsift::output::read_scan(dir.path()).unwrap();
+    let h = scan
+        .handshakes
+        .iter()
+        .find(|h| h.client_port == 51615)
+        .expect("the TFO connection");
+    assert_eq!(h.sni.as_deref(), Some("icloud.com"));
+    assert_eq!(
+        h.ja3_full.as_deref(),
+        Some("771,4865-4866-4867-49196-49195-52393-49200-49199-52392-49162-49161-49172-49171-157-156-53-47-49160-49170-10,0-23-65281-10-11-35-16-5-13-18-51-45-43-27-21,29-23-24-25,0")
+    );
+}

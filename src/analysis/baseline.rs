@@ -1,0 +1,154 @@
+//! Known-good baseline. In: this run's evidence and a previous scan's
+//! handshake and certificate rows, taken as known-good. Out, per name the
+//! baseline knows: "baseline_deviation" ("high") for leaves never seen for
+//! the name in the baseline from an issuer (and with a key) the baseline
+//! never saw for it either; "baseline_new_certificate" ("low") for a new
+//! leaf from a known issuer or with a known key (a renewal). Names absent
+//! from the baseline are left to the other detectors.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use super::{finding, name_key, Evidence};
+use crate::rows::{CertRow, FindingRow, HandshakeRow, Severity};
+
+#[derive(Default)]
+struct Known<'b> {
+    leaves: HashSet<&'b str>,
+    issuers: HashSet<&'b str>,
+    keys: HashSet<&'b str>,
+}
+
+/// The baseline detector.
+pub fn deviation(
+    ev: &Evidence<'_>,
+    base_handshakes: &[HandshakeRow],
+    base_certs: &[CertRow],
+) -> Vec<FindingRow> {
+    let certs: HashMap<&str, &CertRow> =
+        base_certs.iter().map(|c| (c.sha256.as_str(), c)).collect();
+    let mut known: HashMap<String, Known<'_>> = HashMap::new();
+    for h in base_handshakes {
+        let (Some(name), Some(leaf)) = (name_key(h), h.leaf_sha256.as_deref()) else {
+            continue;
+        };
+        let k = known.entry(name).or_default();
+        k.leaves.insert(leaf);
+        if let Some(c) = certs.get(leaf) {
+            k.issuers.insert(c.issuer.as_str());
+            k.keys.insert(c.spki_sha256.as_str());
+        }
+    }
+    let mut out = Vec::new();
+    for (name, flows) in ev.by_name() {
+        let Some(k) = known.get(&name) else {
+            continue;
+        };
+        let mut new_issuer: Vec<&HandshakeRow> = Vec::new();
+        let mut renewal: Vec<&HandshakeRow> = Vec::new();
+        for h in &flows {
+            let Some(leaf) = h.leaf_sha256.as_deref() else {
+                continue;
+            };
+            if k.leaves.contains(leaf) {
+                continue;
+            }
+            let c = ev.cert(leaf);
+            let same_issuer = c.is_some_and(|c| k.issuers.contains(c.issuer.as_str()));
+            let same_key = c.is_some_and(|c| k.keys.contains(c.spki_sha256.as_str()));
+            if same_issuer || same_key {
+                renewal.push(h);
+            } else {
+                new_issuer.push(h);
+            }
+        }
+        for (kind, severity, group) in [
+            ("baseline_deviation", Severity::High, new_issuer),
+            ("baseline_new_certificate", Severity::Low, renewal),
+        ] {
+            if group.is_empty() {
+                continue;
+            }
+            let leaves: BTreeSet<String> =
+                group.iter().filter_map(|h| h.leaf_sha256.clone()).collect();
+            let issuers: BTreeSet<String> = leaves.iter().map(|l| ev.issuer_of(l)).collect();
+            let described: BTreeSet<String> =
+                leaves.iter().map(|l| ev.describe_issuer(l)).collect();
+            let mut base_issuers: Vec<&str> = k.issuers.iter().copied().collect();
+            base_issuers.sort();
+            let summary = format!(
+                "{name}: {} certificate{} never seen for this name in the baseline, issued by {} \
+                 ({}; the baseline knows {}); {}",
+                leaves.len(),
+                super::plural(leaves.len()),
+                described.into_iter().collect::<Vec<_>>().join(" and "),
+                if severity == Severity::High {
+                    "an issuer and key the baseline never saw for it"
+                } else {
+                    "a known issuer or key: likely a renewal"
+                },
+                base_issuers.join(" and "),
+                ev.outcome(&group).sentence()
+            );
+            out.push(finding(
+                kind,
+                severity,
+                Some(&name),
+                &group,
+                leaves,
+                issuers,
+                summary,
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::analysis::testutil::{cert, hs};
+    use crate::analysis::{analyze_with_baseline, Thresholds};
+
+    #[test]
+    fn new_issuer_is_high_renewal_low_unknown_name_nothing() {
+        let base_h = vec![
+            hs("b1", "bank.test", "a", "10.0.0.1", 1),
+            hs("b2", "shop.test", "s", "10.0.0.1", 1),
+        ];
+        let base_c = vec![
+            cert("a", "CN=Real", "k1", &["bank.test"]),
+            cert("s", "CN=Real", "k2", &["shop.test"]),
+        ];
+        let h = vec![
+            hs("1", "bank.test", "a", "10.0.0.1", 10),
+            hs("2", "bank.test", "x", "10.0.0.2", 11),
+            hs("3", "shop.test", "s2", "10.0.0.2", 12),
+            hs("4", "new.test", "n", "10.0.0.2", 12),
+        ];
+        let c = vec![
+            cert("a", "CN=Real", "k1", &["bank.test"]),
+            cert("x", "CN=Other", "k9", &["bank.test"]),
+            cert("s2", "CN=Real", "k3", &["shop.test"]),
+            cert("n", "CN=Real", "k4", &["new.test"]),
+        ];
+        let f = analyze_with_baseline(
+            &h,
+            &c,
+            &Thresholds::default(),
+            Some((base_h.as_slice(), base_c.as_slice())),
+        );
+        let get = |kind: &str| {
+            f.iter()
+                .filter(|f| f.kind == kind)
+                .map(|f| (f.sni.clone().unwrap_or_default(), f.severity.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            get("baseline_deviation"),
+            vec![("bank.test".into(), "high".into())]
+        );
+        assert_eq!(
+            get("baseline_new_certificate"),
+            vec![("shop.test".into(), "low".into())]
+        );
+    }
+}

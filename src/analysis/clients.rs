@@ -1,0 +1,157 @@
+//! Client-scoped view. In: each name's connections with a visible leaf,
+//! grouped by issuer. Out: "client_scoped_view" when an issuer's certificate
+//! reached only some clients (named with their /24 or /64 subnets) while,
+//! during the same time, other clients got another issuer's: someone on the
+//! path of those clients answered for the name. "high" when that certificate
+//! is untrusted or a known inspection product, "medium" when some chain was
+//! untrusted, "low" when every chain verified (geo-split CAs). Several
+//! leaves from one issuer split across clients is load balancing: ignored.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{finding, Evidence};
+use crate::rows::{FindingRow, HandshakeRow, Severity};
+
+/// The client-scoped view detector.
+pub fn client_scoped(ev: &Evidence<'_>) -> Vec<FindingRow> {
+    let mut out = Vec::new();
+    for (name, flows) in ev.by_name() {
+        let mut by_issuer: BTreeMap<String, Vec<&HandshakeRow>> = BTreeMap::new();
+        for h in &flows {
+            if let Some(leaf) = h.leaf_sha256.as_deref() {
+                by_issuer.entry(ev.issuer_of(leaf)).or_default().push(h);
+            }
+        }
+        if by_issuer.len() < 2 {
+            continue;
+        }
+        for (issuer, mine) in &by_issuer {
+            let my_clients: BTreeSet<&str> = mine.iter().map(|h| h.client_ip.as_str()).collect();
+            let (first, last) = (
+                mine.iter().map(|h| h.ts_start).min().unwrap_or_default(),
+                mine.iter().map(|h| h.ts_start).max().unwrap_or_default(),
+            );
+            // other clients served by another issuer while this one was active
+            let others: Vec<&HandshakeRow> = by_issuer
+                .iter()
+                .filter(|(i, _)| *i != issuer)
+                .flat_map(|(_, f)| f.iter().copied())
+                .filter(|h| !my_clients.contains(h.client_ip.as_str()))
+                .collect();
+            let concurrent = others
+                .iter()
+                .any(|h| h.ts_start >= first && h.ts_start <= last)
+                || (others.iter().any(|h| h.ts_start < first)
+                    && others.iter().any(|h| h.ts_start > last));
+            if others.is_empty() || !concurrent {
+                continue;
+            }
+            let leaves: BTreeSet<String> =
+                mine.iter().filter_map(|h| h.leaf_sha256.clone()).collect();
+            let suspect = leaves.iter().any(|l| ev.leaf_suspect(l));
+            let untrusted = mine
+                .iter()
+                .chain(others.iter())
+                .any(|h| h.chain_trusted == Some(false));
+            let severity = if suspect {
+                Severity::High
+            } else if untrusted {
+                Severity::Medium
+            } else {
+                Severity::Low
+            };
+            let other_clients: BTreeSet<&str> =
+                others.iter().map(|h| h.client_ip.as_str()).collect();
+            let leaf = leaves.iter().next().cloned().unwrap_or_default();
+            let summary = format!(
+                "{name}: only client{} {} (subnet {}) received certificates from {} while \
+                 {} other client{} ({}) received another issuer's at the same time: \
+                 something on the path of those clients answered for the name; it was {}",
+                super::plural(my_clients.len()),
+                my_clients.iter().copied().collect::<Vec<_>>().join(", "),
+                subnets(&my_clients).join(", "),
+                ev.describe_issuer(&leaf),
+                other_clients.len(),
+                super::plural(other_clients.len()),
+                subnets(&other_clients).join(", "),
+                ev.outcome(mine).sentence()
+            );
+            let mut evidence: Vec<&HandshakeRow> = mine.clone();
+            evidence.extend(others.iter().copied());
+            let mut all_leaves = leaves.clone();
+            all_leaves.extend(others.iter().filter_map(|h| h.leaf_sha256.clone()));
+            let issuers: BTreeSet<String> = all_leaves.iter().map(|l| ev.issuer_of(l)).collect();
+            out.push(finding(
+                "client_scoped_view",
+                severity,
+                Some(&name),
+                &evidence,
+                all_leaves,
+                issuers,
+                summary,
+            ));
+        }
+    }
+    out
+}
+
+/// "/24" of IPv4 and "/64" of IPv6 addresses, deduplicated.
+fn subnets(clients: &BTreeSet<&str>) -> Vec<String> {
+    let set: BTreeSet<String> = clients
+        .iter()
+        .map(|c| match c.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(v4)) => {
+                let o = v4.octets();
+                format!("{}.{}.{}.0/24", o[0], o[1], o[2])
+            }
+            Ok(std::net::IpAddr::V6(v6)) => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+            Err(_) => c.to_string(),
+        })
+        .collect();
+    set.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::analysis::testutil::{cert, hs, hs_untrusted};
+    use crate::analysis::{analyze, Thresholds};
+
+    #[test]
+    fn one_client_seeing_another_issuer_meanwhile_fires() {
+        let h = vec![
+            hs("1", "bank.test", "a", "192.0.2.10", 1),
+            hs_untrusted("2", "bank.test", "b", "192.0.2.11", 2),
+            hs("3", "bank.test", "a", "192.0.2.10", 3),
+            hs_untrusted("4", "bank.test", "b", "192.0.2.11", 4),
+        ];
+        let c = vec![
+            cert("a", "CN=Real", "k1", &["bank.test"]),
+            cert("b", "CN=Evil", "k2", &["bank.test"]),
+        ];
+        let f = analyze(&h, &c, &Thresholds::default());
+        let v: Vec<_> = f
+            .iter()
+            .filter(|f| f.kind == "client_scoped_view")
+            .collect();
+        assert!(v
+            .iter()
+            .any(|f| f.severity == "high" && f.summary.contains("192.0.2.11")));
+    }
+
+    #[test]
+    fn load_balanced_leaves_from_one_issuer_do_not_fire() {
+        let h = vec![
+            hs("1", "lb.test", "a", "192.0.2.10", 1),
+            hs("2", "lb.test", "b", "192.0.2.11", 2),
+        ];
+        let c = vec![
+            cert("a", "CN=CA", "k1", &["lb.test"]),
+            cert("b", "CN=CA", "k2", &["lb.test"]),
+        ];
+        let f = analyze(&h, &c, &Thresholds::default());
+        assert!(f.iter().all(|f| f.kind != "client_scoped_view"));
+    }
+}

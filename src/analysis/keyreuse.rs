@@ -1,0 +1,186 @@
+//! Key reuse across names. In: every certificate seen as a leaf, grouped by
+//! public key (SPKI SHA-256). Out: "key_reuse" when one key sits on several
+//! certificates for unrelated registrable domains: a forging proxy signs
+//! every leaf it mints with one key (often its CA's own). One certificate
+//! with many SANs is not reuse; a key shared by trusted certificates only is
+//! "low" (a hosting provider renewing with `--reuse-key`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{cert_names, finding, name_key, registrable_domain, Evidence};
+use crate::rows::{FindingRow, HandshakeRow, Severity};
+
+/// Registrable domains a leaf speaks for: its names and the names clients
+/// asked for when it was served.
+pub(super) fn leaf_domains(ev: &Evidence<'_>, leaf: &str) -> BTreeSet<String> {
+    let mut d: BTreeSet<String> = ev
+        .cert(leaf)
+        .map(cert_names)
+        .unwrap_or_default()
+        .iter()
+        .map(|n| registrable_domain(n))
+        .collect();
+    if let Some(flows) = ev.leaf_flows.get(leaf) {
+        d.extend(
+            flows
+                .iter()
+                .filter_map(|h| h.sni.as_deref())
+                .map(registrable_domain),
+        );
+    }
+    d.retain(|s| !s.is_empty());
+    d
+}
+
+/// The key reuse detector.
+pub fn key_reuse(ev: &Evidence<'_>) -> Vec<FindingRow> {
+    let mut by_key: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for leaf in ev.leaf_flows.keys() {
+        if let Some(c) = ev.cert(leaf) {
+            if !c.spki_sha256.is_empty() {
+                by_key
+                    .entry(c.spki_sha256.as_str())
+                    .or_default()
+                    .insert(leaf);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (key, leaves) in by_key {
+        if leaves.len() < 2 {
+            continue;
+        }
+        let per_leaf: Vec<BTreeSet<String>> = leaves.iter().map(|l| leaf_domains(ev, l)).collect();
+        let all: BTreeSet<&String> = per_leaf.iter().flatten().collect();
+        let widest = per_leaf.iter().map(BTreeSet::len).max().unwrap_or(0);
+        if all.len() < ev.cfg.key_reuse_min_domains || all.len() <= widest {
+            continue;
+        }
+        let flows: Vec<&HandshakeRow> = leaves
+            .iter()
+            .filter_map(|l| ev.leaf_flows.get(l))
+            .flatten()
+            .copied()
+            .collect();
+        let ca = ev.ca_keys.get(key);
+        let unknown = leaves.iter().any(|l| ev.leaf_unknown_issuer(l));
+        let product = leaves.iter().find_map(|l| ev.product_of_leaf(l));
+        let minted = leaves.iter().filter(|l| ev.minted_at_first_use(l)).count();
+        let all_trusted = leaves.iter().all(|l| ev.leaf_trusted(l));
+        let severity =
+            if ca.is_some() || product.is_some() || minted > 0 || (unknown && ev.any_trusted) {
+                Severity::High
+            } else if all_trusted {
+                Severity::Low
+            } else {
+                Severity::Medium
+            };
+        let issuers: BTreeSet<String> = leaves.iter().map(|l| ev.issuer_of(l)).collect();
+        let names: BTreeSet<String> = flows.iter().filter_map(|h| name_key(h)).collect();
+        let mut why = Vec::new();
+        if let Some(c) = ca {
+            why.push(format!("it is the key of the CA certificate {}", c.subject));
+        }
+        if let Some(p) = product {
+            why.push(format!("the issuer matches {} ({})", p.product, p.category));
+        }
+        if minted > 0 {
+            why.push(format!("{minted} of them were minted at first use"));
+        }
+        if all_trusted {
+            why.push("every chain verified (shared hosting can explain it)".into());
+        }
+        let summary = format!(
+            "one public key ({}…) is used by {} certificates for {} unrelated domains ({}), \
+             issued by {}{}; the signature of a forging proxy; they were {}",
+            key.get(..16).unwrap_or(key),
+            leaves.len(),
+            all.len(),
+            all.iter()
+                .take(6)
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            issuers.iter().cloned().collect::<Vec<_>>().join(" and "),
+            if why.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", why.join("; "))
+            },
+            ev.outcome(&flows).sentence()
+        );
+        let sni = (names.len() == 1)
+            .then(|| names.iter().next().cloned())
+            .flatten();
+        out.push(finding(
+            "key_reuse",
+            severity,
+            sni.as_deref(),
+            &flows,
+            leaves.iter().map(|s| s.to_string()).collect(),
+            issuers,
+            summary,
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::analysis::testutil::{cert, hs, hs_untrusted};
+    use crate::analysis::{analyze, Thresholds};
+
+    #[test]
+    fn one_key_for_unrelated_names_fires() {
+        let h = vec![
+            hs_untrusted("1", "www.bank.test", "a", "10.0.0.1", 1),
+            hs_untrusted("2", "mail.corp.test", "b", "10.0.0.1", 2),
+            hs("3", "ok.test", "c", "10.0.0.1", 2),
+        ];
+        let c = vec![
+            cert("a", "CN=Proxy", "same", &["www.bank.test"]),
+            cert("b", "CN=Proxy", "same", &["mail.corp.test"]),
+            cert("c", "CN=Real", "other", &["ok.test"]),
+        ];
+        let f = analyze(&h, &c, &Thresholds::default());
+        let k = f.iter().find(|f| f.kind == "key_reuse").unwrap();
+        assert_eq!(k.severity, "high");
+        assert_eq!(k.names, vec!["mail.corp.test", "www.bank.test"]);
+    }
+
+    #[test]
+    fn same_domain_renewal_and_san_certificates_do_not_fire() {
+        let h = vec![
+            hs("1", "www.shop.test", "a", "10.0.0.1", 1),
+            hs("2", "shop.test", "b", "10.0.0.1", 2),
+            hs("3", "x.multi.test", "m", "10.0.0.1", 2),
+        ];
+        let c = vec![
+            cert("a", "CN=CA", "same", &["www.shop.test", "shop.test"]),
+            cert("b", "CN=CA", "same", &["shop.test"]),
+            cert(
+                "m",
+                "CN=CA",
+                "k2",
+                &["x.multi.test", "a.other.test", "b.third.test"],
+            ),
+        ];
+        let f = analyze(&h, &c, &Thresholds::default());
+        assert!(f.iter().all(|f| f.kind != "key_reuse"), "{f:#?}");
+    }
+
+    #[test]
+    fn trusted_shared_hosting_key_is_low() {
+        let h = vec![
+            hs("1", "a.test", "a", "10.0.0.1", 1),
+            hs("2", "b.test", "b", "10.0.0.1", 2),
+        ];
+        let c = vec![
+            cert("a", "CN=CA", "same", &["a.test"]),
+            cert("b", "CN=CA", "same", &["b.test"]),
+        ];
+        let f = analyze(&h, &c, &Thresholds::default());
+        let k = f.iter().find(|f| f.kind == "key_reuse").unwrap();
+        assert_eq!(k.severity, "low");
+    }
+}

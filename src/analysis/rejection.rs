@@ -1,0 +1,128 @@
+//! Rejection. In: each name's connections that the client ended with a fatal
+//! certificate alert right after the server's certificate (unknown_ca,
+//! bad_certificate, certificate_unknown, ...). Out: "certificate_rejected":
+//! a client refused what it was shown; "high" when the refused certificate
+//! is untrusted for its issuer or differs from what other connections to the
+//! name accepted, "medium" otherwise. An encrypted TLS 1.3 alert cannot be
+//! read and is left to `shape`.
+
+use std::collections::BTreeSet;
+
+use super::{finding, Evidence};
+use crate::rows::{FindingRow, HandshakeRow, Severity};
+
+const CERT_ALERTS: [&str; 7] = [
+    "unknown_ca",
+    "bad_certificate",
+    "certificate_unknown",
+    "unsupported_certificate",
+    "certificate_expired",
+    "certificate_revoked",
+    "certificate_required",
+];
+
+fn refusal(h: &HandshakeRow) -> Option<&str> {
+    h.alerts.iter().find_map(|a| {
+        let d = a.strip_prefix("client:fatal:")?;
+        CERT_ALERTS.contains(&d).then_some(d)
+    })
+}
+
+/// The rejection detector.
+pub fn rejection(ev: &Evidence<'_>) -> Vec<FindingRow> {
+    let mut out = Vec::new();
+    for (name, flows) in &ev.groups {
+        let refused: Vec<&HandshakeRow> = flows
+            .iter()
+            .copied()
+            .filter(|h| refusal(h).is_some())
+            .collect();
+        if refused.is_empty() {
+            continue;
+        }
+        let alerts: BTreeSet<&str> = refused.iter().filter_map(|h| refusal(h)).collect();
+        let leaves: BTreeSet<String> = refused
+            .iter()
+            .filter_map(|h| h.leaf_sha256.clone())
+            .collect();
+        let accepted_elsewhere: BTreeSet<&str> = flows
+            .iter()
+            .filter(|h| refusal(h).is_none())
+            .filter_map(|h| h.leaf_sha256.as_deref())
+            .collect();
+        let differs = leaves
+            .iter()
+            .any(|l| !accepted_elsewhere.is_empty() && !accepted_elsewhere.contains(l.as_str()));
+        let unknown = leaves
+            .iter()
+            .any(|l| ev.leaf_unknown_issuer(l) || ev.leaf_suspect(l));
+        let severity = if differs || unknown {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
+        let issuers: BTreeSet<String> = leaves.iter().map(|l| ev.issuer_of(l)).collect();
+        let described: BTreeSet<String> = leaves.iter().map(|l| ev.describe_issuer(l)).collect();
+        let clients: BTreeSet<&str> = refused.iter().map(|h| h.client_ip.as_str()).collect();
+        let summary = format!(
+            "{name}: {} client{} refused the server's certificate ({}) on {} connection{}{}{}; \
+             a blocked interception attempt or a broken certificate",
+            clients.len(),
+            super::plural(clients.len()),
+            alerts.into_iter().collect::<Vec<_>>().join(", "),
+            refused.len(),
+            super::plural(refused.len()),
+            if described.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", a certificate issued by {}",
+                    described.into_iter().collect::<Vec<_>>().join(" and ")
+                )
+            },
+            if differs {
+                ", while other connections to the name accepted another certificate"
+            } else {
+                ""
+            }
+        );
+        out.push(finding(
+            "certificate_rejected",
+            severity,
+            Some(name),
+            &refused,
+            leaves,
+            issuers,
+            summary,
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::analysis::testutil::{cert, hs};
+    use crate::analysis::{analyze, Thresholds};
+
+    #[test]
+    fn refused_other_certificate_is_high_and_normal_close_is_nothing() {
+        let mut r = hs("2", "bank.test", "b", "10.0.0.2", 2);
+        r.alerts = vec!["client:fatal:unknown_ca".into()];
+        let mut closed = hs("3", "bank.test", "a", "10.0.0.3", 3);
+        closed.alerts = vec!["client:warning:close_notify".into()];
+        let h = vec![hs("1", "bank.test", "a", "10.0.0.1", 1), r, closed];
+        let c = vec![
+            cert("a", "CN=Real", "k1", &["bank.test"]),
+            cert("b", "CN=Real", "k2", &["bank.test"]),
+        ];
+        let f = analyze(&h, &c, &Thresholds::default());
+        let v: Vec<_> = f
+            .iter()
+            .filter(|f| f.kind == "certificate_rejected")
+            .collect();
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].severity, "high");
+        assert_eq!(v[0].flow_ids, vec!["2"]);
+        assert!(v[0].summary.contains("unknown_ca"));
+    }
+}

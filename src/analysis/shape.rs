@@ -1,0 +1,170 @@
+//! TLS 1.3 shape change. In: per name and server address, the TLS 1.3
+//! connections whose certificate was encrypted, with the size of the
+//! encrypted server flight and the JA3S. Out: "tls13_shape_change" when the
+//! flight size falls into clusters further apart than
+//! `shape_min_delta_bytes` and `shape_min_delta_ratio` (another certificate
+//! chain, another server stack) or the JA3S changes. Alone that is "info"
+//! (an RSA and an ECDSA chain differ by a few hundred bytes too); with other
+//! medium or high evidence for the name it is "medium", and names the
+//! encrypted connections that were probably intercepted as well.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{finding, Evidence};
+use crate::rows::{FindingRow, HandshakeRow, Severity};
+
+/// The TLS 1.3 shape detector; `corroborated` holds the names that other
+/// detectors already reported at medium or above.
+pub fn shape_change(ev: &Evidence<'_>, corroborated: &BTreeSet<String>) -> Vec<FindingRow> {
+    let mut out = Vec::new();
+    for (name, flows) in &ev.groups {
+        let mut by_server: BTreeMap<(&str, i32), Vec<&HandshakeRow>> = BTreeMap::new();
+        for h in flows {
+            if h.tls_version.as_deref() == Some("TLS 1.3")
+                && h.cert_visibility == "encrypted"
+                && h.server_flight_bytes > 0
+            {
+                by_server
+                    .entry((h.server_ip.as_str(), h.server_port))
+                    .or_default()
+                    .push(h);
+            }
+        }
+        for ((ip, port), group) in by_server {
+            if group.len() < 2 {
+                continue;
+            }
+            let clusters = cluster(ev, &group);
+            let ja3s: BTreeSet<&str> = group.iter().filter_map(|h| h.ja3s.as_deref()).collect();
+            if clusters.len() < 2 && ja3s.len() < 2 {
+                continue;
+            }
+            let severity = if corroborated.contains(name) {
+                Severity::Medium
+            } else {
+                Severity::Info
+            };
+            let sizes: Vec<String> = clusters
+                .iter()
+                .map(|c| {
+                    let lo = c.iter().map(|h| h.server_flight_bytes).min().unwrap_or(0);
+                    let hi = c.iter().map(|h| h.server_flight_bytes).max().unwrap_or(0);
+                    let clients: BTreeSet<&str> = c.iter().map(|h| h.client_ip.as_str()).collect();
+                    let range = if lo == hi {
+                        lo.to_string()
+                    } else {
+                        format!("{lo}-{hi}")
+                    };
+                    format!(
+                        "{} connection{} of {range} bytes (clients {})",
+                        c.len(),
+                        super::plural(c.len()),
+                        clients.into_iter().collect::<Vec<_>>().join(", ")
+                    )
+                })
+                .collect();
+            let summary = format!(
+                "{name} at {ip}:{port}: the encrypted TLS 1.3 server flight changed shape: {}{}; {}",
+                sizes.join(" vs "),
+                if ja3s.len() > 1 {
+                    format!(", with {} different JA3S", ja3s.len())
+                } else {
+                    String::new()
+                },
+                if severity == Severity::Medium {
+                    "other evidence shows this name intercepted, so the differing encrypted \
+                     connections were likely intercepted too"
+                } else {
+                    "no other evidence for this name: another certificate or server stack"
+                }
+            );
+            out.push(finding(
+                "tls13_shape_change",
+                severity,
+                Some(name),
+                &group,
+                BTreeSet::new(),
+                BTreeSet::new(),
+                summary,
+            ));
+        }
+    }
+    out
+}
+
+/// Flights sorted by size, split where neighbours differ by the thresholds.
+fn cluster<'a>(ev: &Evidence<'_>, group: &[&'a HandshakeRow]) -> Vec<Vec<&'a HandshakeRow>> {
+    let mut sorted = group.to_vec();
+    sorted.sort_by(|a, b| {
+        a.server_flight_bytes
+            .cmp(&b.server_flight_bytes)
+            .then_with(|| a.flow_id.cmp(&b.flow_id))
+    });
+    let mut clusters: Vec<Vec<&HandshakeRow>> = Vec::new();
+    let mut prev: Option<i64> = None;
+    for h in sorted {
+        let size = h.server_flight_bytes;
+        let split = prev.is_some_and(|p| {
+            let delta = size - p;
+            delta >= ev.cfg.shape_min_delta_bytes
+                && (delta as f64) >= ev.cfg.shape_min_delta_ratio * (size as f64)
+        });
+        match clusters.last_mut() {
+            Some(last) if !split => last.push(h),
+            _ => clusters.push(vec![h]),
+        }
+        prev = Some(size);
+    }
+    clusters
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::analysis::testutil::{cert, hs, hs_untrusted};
+    use crate::analysis::{analyze, Thresholds};
+    use crate::rows::HandshakeRow;
+
+    fn tls13(id: &str, client: &str, flight: i64) -> HandshakeRow {
+        HandshakeRow {
+            tls_version: Some("TLS 1.3".into()),
+            cert_visibility: "encrypted".into(),
+            leaf_sha256: None,
+            cert_chain_sha256: vec![],
+            chain_trusted: None,
+            server_flight_bytes: flight,
+            ja3s: Some("j".into()),
+            ..hs(id, "bank.test", "", client, 5)
+        }
+    }
+
+    #[test]
+    fn shape_change_is_info_alone_and_medium_with_other_evidence() {
+        let mut h = vec![
+            tls13("1", "10.0.0.1", 2620),
+            tls13("2", "10.0.0.2", 1240),
+            tls13("3", "10.0.0.1", 2625),
+        ];
+        let f = analyze(&h, &[], &Thresholds::default());
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            (f[0].kind.as_str(), f[0].severity.as_str()),
+            ("tls13_shape_change", "info")
+        );
+        h.push(hs("4", "bank.test", "a", "10.0.0.1", 1));
+        h.push(hs_untrusted("5", "bank.test", "b", "10.0.0.2", 2));
+        let c = vec![
+            cert("a", "CN=Real", "k1", &["bank.test"]),
+            cert("b", "CN=Evil", "k2", &["bank.test"]),
+        ];
+        let f = analyze(&h, &c, &Thresholds::default());
+        let s = f.iter().find(|f| f.kind == "tls13_shape_change").unwrap();
+        assert_eq!(s.severity, "medium");
+    }
+
+    #[test]
+    fn rsa_and_ecdsa_flights_do_not_split() {
+        let h = vec![tls13("1", "10.0.0.1", 2196), tls13("2", "10.0.0.2", 2590)];
+        let f = analyze(&h, &[], &Thresholds::default());
+        assert!(f.is_empty(), "{f:#?}");
+    }
+}

@@ -1,0 +1,130 @@
+//! Untrusted chains. In: each name's connections whose chain did not lead to
+//! a trusted root because its issuer is unknown or its signature is bad
+//! (expiry, self-signing and name mismatch are `validity`'s). Out:
+//! "untrusted_chain", "high" when other connections saw the name with a
+//! trusted chain, "medium" when the name was only ever seen untrusted while
+//! other chains of the run did verify, and "low" when no chain of the run
+//! verified at all (the trust store does not cover this network: pass
+//! `--trust-store`).
+
+use std::collections::BTreeSet;
+
+use super::{finding, Evidence};
+use crate::rows::{FindingRow, HandshakeRow, Severity};
+
+/// The untrusted chain detector.
+pub fn untrusted_chain(ev: &Evidence<'_>) -> Vec<FindingRow> {
+    let mut out = Vec::new();
+    for (name, flows) in ev.by_name() {
+        let bad: Vec<&HandshakeRow> = flows
+            .iter()
+            .copied()
+            .filter(|h| {
+                h.chain_trusted == Some(false)
+                    && matches!(
+                        h.trust_reason.as_deref(),
+                        Some("unknown_issuer" | "bad_signature") | None
+                    )
+            })
+            .collect();
+        if bad.is_empty() {
+            continue;
+        }
+        let trusted = flows
+            .iter()
+            .filter(|h| h.chain_trusted == Some(true))
+            .count();
+        let leaves: BTreeSet<String> = bad.iter().filter_map(|h| h.leaf_sha256.clone()).collect();
+        let issuers: BTreeSet<String> = leaves.iter().map(|l| ev.issuer_of(l)).collect();
+        let described: BTreeSet<String> = leaves.iter().map(|l| ev.describe_issuer(l)).collect();
+        let reasons: BTreeSet<&str> = bad
+            .iter()
+            .filter_map(|h| h.trust_reason.as_deref())
+            .collect();
+        let (severity, context) = if trusted > 0 {
+            (
+                Severity::High,
+                format!(
+                    "while {trusted} other connection{} to it verified",
+                    super::plural(trusted)
+                ),
+            )
+        } else if ev.any_trusted {
+            (
+                Severity::Medium,
+                "and never with a trusted chain, although other chains of this run verified"
+                    .to_string(),
+            )
+        } else {
+            (
+                Severity::Low,
+                "but no chain of this run verified; pass --trust-store with this network's \
+                 roots to judge it"
+                    .to_string(),
+            )
+        };
+        let summary = format!(
+            "{name}: {} connection{} presented a chain that does not lead to a trusted root \
+             ({}), issued by {}, {context}; the certificate was {}",
+            bad.len(),
+            super::plural(bad.len()),
+            if reasons.is_empty() {
+                "unverified".to_string()
+            } else {
+                reasons.into_iter().collect::<Vec<_>>().join(", ")
+            },
+            described.into_iter().collect::<Vec<_>>().join(" and "),
+            ev.outcome(&bad).sentence()
+        );
+        out.push(finding(
+            "untrusted_chain",
+            severity,
+            Some(&name),
+            &bad,
+            leaves,
+            issuers,
+            summary,
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::analysis::testutil::{cert, hs, hs_untrusted};
+    use crate::analysis::{analyze, Thresholds};
+
+    fn sev(f: &[crate::rows::FindingRow], name: &str) -> Option<String> {
+        f.iter()
+            .find(|f| f.kind == "untrusted_chain" && f.sni.as_deref() == Some(name))
+            .map(|f| f.severity.clone())
+    }
+
+    #[test]
+    fn untrusted_next_to_trusted_is_high_alone_medium() {
+        let h = vec![
+            hs("1", "bank.test", "a", "10.0.0.1", 1),
+            hs_untrusted("2", "bank.test", "b", "10.0.0.2", 2),
+            hs_untrusted("3", "mail.test", "c", "10.0.0.2", 3),
+            hs("4", "ok.test", "d", "10.0.0.2", 3),
+        ];
+        let c = vec![
+            cert("a", "CN=Real", "k1", &["bank.test"]),
+            cert("b", "CN=Other", "k2", &["bank.test"]),
+            cert("c", "CN=Other", "k3", &["mail.test"]),
+            cert("d", "CN=Real", "k4", &["ok.test"]),
+        ];
+        let f = analyze(&h, &c, &Thresholds::default());
+        assert_eq!(sev(&f, "bank.test").as_deref(), Some("high"));
+        assert_eq!(sev(&f, "mail.test").as_deref(), Some("medium"));
+        assert_eq!(sev(&f, "ok.test"), None);
+    }
+
+    #[test]
+    fn nothing_trusted_in_the_run_is_low() {
+        let h = vec![hs_untrusted("1", "intranet.test", "a", "10.0.0.1", 1)];
+        let c = vec![cert("a", "CN=Corp Root", "k1", &["intranet.test"])];
+        let f = analyze(&h, &c, &Thresholds::default());
+        assert_eq!(sev(&f, "intranet.test").as_deref(), Some("low"));
+    }
+}

@@ -1,0 +1,158 @@
+//! Name mismatch, self-signed, expired (and not yet valid, weak) at the time
+//! of the connection. In: each name's connections whose chain failed for one
+//! of those reasons, or whose leaf does not cover the SNI. Out: one finding
+//! per name and problem: "low" when that is all the name ever presented (a
+//! printer's self-signed certificate, a forgotten renewal), "medium" when
+//! other connections to the same name presented another certificate without
+//! the problem: someone else answered some of them.
+
+use std::collections::BTreeSet;
+
+use super::{finding, Evidence};
+use crate::rows::{FindingRow, HandshakeRow, Severity};
+
+/// The validity detector.
+pub fn validity(ev: &Evidence<'_>) -> Vec<FindingRow> {
+    let mut out = Vec::new();
+    for (name, flows) in ev.by_name() {
+        let problems: [(&str, &str, fn(&HandshakeRow) -> bool); 4] = [
+            (
+                "name_mismatch",
+                "a certificate that does not cover the name",
+                |h| h.sni_matches_leaf == Some(false),
+            ),
+            ("self_signed", "a self-signed certificate", |h| {
+                reason_is(h, &["self_signed"])
+            }),
+            (
+                "expired",
+                "a certificate outside its validity at that time",
+                |h| reason_is(h, &["expired", "not_yet_valid"]),
+            ),
+            (
+                "weak_certificate",
+                "a certificate with a weak key or signature",
+                |h| reason_is(h, &["weak_key", "weak_signature"]),
+            ),
+        ];
+        for (kind, what, is_bad) in problems {
+            let bad: Vec<&HandshakeRow> = flows.iter().copied().filter(|h| is_bad(h)).collect();
+            if bad.is_empty() {
+                continue;
+            }
+            let leaves: BTreeSet<String> =
+                bad.iter().filter_map(|h| h.leaf_sha256.clone()).collect();
+            // other certificates for the name that do not share the problem
+            let others: BTreeSet<&str> = flows
+                .iter()
+                .filter(|h| !is_bad(h))
+                .filter_map(|h| h.leaf_sha256.as_deref())
+                .filter(|l| !leaves.contains(*l))
+                .collect();
+            let severity = if others.is_empty() {
+                Severity::Low
+            } else {
+                Severity::Medium
+            };
+            let issuers: BTreeSet<String> = leaves.iter().map(|l| ev.issuer_of(l)).collect();
+            let described: BTreeSet<String> =
+                leaves.iter().map(|l| ev.describe_issuer(l)).collect();
+            let summary = format!(
+                "{name}: {} connection{} presented {what}, issued by {}{}; it was {}",
+                bad.len(),
+                super::plural(bad.len()),
+                described.into_iter().collect::<Vec<_>>().join(" and "),
+                if others.is_empty() {
+                    ", the only certificate seen for this name (misconfiguration rather than \
+                     interception)"
+                        .to_string()
+                } else {
+                    format!(
+                        ", while other connections got {} other certificate{} without the problem",
+                        others.len(),
+                        super::plural(others.len())
+                    )
+                },
+                ev.outcome(&bad).sentence()
+            );
+            out.push(finding(
+                kind,
+                severity,
+                Some(&name),
+                &bad,
+                leaves,
+                issuers,
+                summary,
+            ));
+        }
+    }
+    out
+}
+
+fn reason_is(h: &HandshakeRow, reasons: &[&str]) -> bool {
+    h.chain_trusted == Some(false)
+        && h.trust_reason
+            .as_deref()
+            .is_some_and(|r| reasons.contains(&r))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::analysis::testutil::{cert, hs};
+    use crate::analysis::{analyze, Thresholds};
+    use crate::rows::HandshakeRow;
+
+    fn failing(h: HandshakeRow, reason: &str) -> HandshakeRow {
+        HandshakeRow {
+            chain_trusted: Some(false),
+            trust_reason: Some(reason.into()),
+            ..h
+        }
+    }
+
+    #[test]
+    fn lone_self_signed_and_expired_are_low() {
+        let h = vec![
+            failing(hs("1", "printer.test", "p", "10.0.0.1", 1), "self_signed"),
+            failing(hs("2", "legacy.test", "l", "10.0.0.1", 2), "expired"),
+        ];
+        let mut p = cert("p", "CN=printer.test", "k1", &["printer.test"]);
+        p.self_signed = true;
+        let c = vec![p, cert("l", "CN=CA", "k2", &["legacy.test"])];
+        let f = analyze(&h, &c, &Thresholds::default());
+        assert!(f
+            .iter()
+            .any(|f| f.kind == "self_signed" && f.severity == "low"));
+        assert!(f.iter().any(|f| f.kind == "expired" && f.severity == "low"));
+        assert!(f
+            .iter()
+            .all(|f| f.severity == "low" || f.severity == "info"));
+    }
+
+    #[test]
+    fn self_signed_next_to_a_good_certificate_is_medium() {
+        let h = vec![
+            hs("1", "bank.test", "a", "10.0.0.1", 1),
+            failing(hs("2", "bank.test", "s", "10.0.0.2", 2), "self_signed"),
+        ];
+        let c = vec![
+            cert("a", "CN=CA", "k1", &["bank.test"]),
+            cert("s", "CN=bank.test", "k2", &["bank.test"]),
+        ];
+        let f = analyze(&h, &c, &Thresholds::default());
+        assert!(f
+            .iter()
+            .any(|f| f.kind == "self_signed" && f.severity == "medium"));
+    }
+
+    #[test]
+    fn name_mismatch_alone_is_low() {
+        let mut m = hs("1", "other.test", "a", "10.0.0.1", 1);
+        m.sni_matches_leaf = Some(false);
+        let c = vec![cert("a", "CN=CA", "k1", &["www.test"])];
+        let f = analyze(&[m], &c, &Thresholds::default());
+        assert!(f
+            .iter()
+            .any(|f| f.kind == "name_mismatch" && f.severity == "low"));
+    }
+}
