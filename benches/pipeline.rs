@@ -23,6 +23,8 @@ fn bench(c: &mut Criterion) {
         default_roots: true,
         format: Format::Parquet,
         use_mmap: true,
+        thresholds: Default::default(),
+        baseline: None,
     };
     let report = Report::silent();
     let mut g = c.benchmark_group("pipeline");

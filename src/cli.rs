@@ -81,6 +81,10 @@ pub struct ScanArgs {
     /// Read files into memory instead of mapping them.
     #[arg(long)]
     pub no_mmap: bool,
+    /// A previous scan's folder: its certificates count as known-good, and a
+    /// certificate never seen for a name there is evidence.
+    #[arg(long, value_name = "SCAN_DIR")]
+    pub baseline: Option<PathBuf>,
     /// Summary style on stdout.
     #[arg(long, value_enum, default_value_t = SummaryStyle::Human)]
     pub summary: SummaryStyle,
@@ -149,6 +153,8 @@ impl ScanArgs {
                 FormatArg::Jsonl => Format::Jsonl,
             },
             use_mmap: !self.no_mmap,
+            thresholds: crate::analysis::Thresholds::default(),
+            baseline: self.baseline.clone(),
         }
     }
 }

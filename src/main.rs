@@ -76,7 +76,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Analyze { scan_dirs, out } => {
             let merged = output::merge_scans(&scan_dirs)?;
-            let findings = certsift::analysis::analyze(&merged.handshakes, &merged.certificates);
+            let findings = certsift::analysis::analyze(
+                &merged.handshakes,
+                &merged.certificates,
+                &certsift::analysis::Thresholds::default(),
+            );
             output::write_tables(
                 &out,
                 output::Format::Parquet,

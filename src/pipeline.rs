@@ -46,6 +46,10 @@ pub struct Config {
     pub format: Format,
     /// Map files (true) or read them into memory.
     pub use_mmap: bool,
+    /// Detector thresholds.
+    pub thresholds: analysis::Thresholds,
+    /// A previous scan's folder whose certificates count as known-good.
+    pub baseline: Option<PathBuf>,
 }
 
 /// What a scan did, for the summary and the exit code.
@@ -210,7 +214,18 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
     flows.sort_by_key(|(r, _)| (r.file, r.first_frame, r.ts_start));
     summary.tls_connections = flows.len() as u64;
     let (handshakes, certificates) = build_rows(&flows, &names, trust);
-    let findings = analysis::analyze(&handshakes, &certificates);
+    let baseline = match &cfg.baseline {
+        Some(dir) => Some(output::read_scan(dir)?),
+        None => None,
+    };
+    let findings = analysis::analyze_with_baseline(
+        &handshakes,
+        &certificates,
+        &cfg.thresholds,
+        baseline
+            .as_ref()
+            .map(|b| (b.handshakes.as_slice(), b.certificates.as_slice())),
+    );
     summary.names = handshakes
         .iter()
         .filter_map(|h| h.sni.as_deref().map(analysis::normalize_name))
