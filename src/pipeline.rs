@@ -778,6 +778,15 @@ fn handshake_row(
         tls_version: h.version.map(tls::version_name),
         offered_versions: offered,
         cipher_suite: h.cipher.map(tls::cipher_name),
+        offered_cipher_suites: ch
+            .map(|c| {
+                c.ciphers
+                    .iter()
+                    .filter(|v| !is_grease(**v))
+                    .map(|v| tls::cipher_name(*v))
+                    .collect()
+            })
+            .unwrap_or_default(),
         ja3: h.ja3.clone(),
         ja3_full: h.ja3_full.clone(),
         ja3s: h.ja3s.clone(),

@@ -33,6 +33,8 @@ pub struct HandshakeRow {
     pub offered_versions: Vec<String>,
     /// Negotiated cipher suite, IANA name.
     pub cipher_suite: Option<String>,
+    /// Cipher suites the client offered, IANA names, in its order (GREASE left out).
+    pub offered_cipher_suites: Vec<String>,
     /// JA3 hash of the ClientHello.
     pub ja3: Option<String>,
     /// JA3 string before hashing.

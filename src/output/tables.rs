@@ -158,6 +158,7 @@ pub fn handshakes_from(batch: &RecordBatch) -> Vec<HandshakeRow> {
             tls_version: c.text("tls_version", i),
             offered_versions: c.list("offered_versions", i),
             cipher_suite: c.text("cipher_suite", i),
+            offered_cipher_suites: c.list("offered_cipher_suites", i),
             ja3: c.text("ja3", i),
             ja3_full: c.text("ja3_full", i),
             ja3s: c.text("ja3s", i),
