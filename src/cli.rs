@@ -52,6 +52,17 @@ pub enum Command {
     },
     /// Print the tables' schemas, with column descriptions, as JSON.
     Schema,
+    /// Print a shell completion script.
+    #[command(
+        after_long_help = "Examples:\n  certsift completions bash > /etc/bash_completion.d/certsift\n  certsift completions zsh > ~/.zfunc/_certsift"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    #[command(after_long_help = "Example:\n  certsift man > /usr/local/share/man/man1/certsift.1")]
+    Man,
 }
 
 /// Options of `scan`.

@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use certsift::cli::{Cli, Command, SummaryStyle};
 use certsift::output;
@@ -91,6 +91,19 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             )?;
             let scan = output::Scan { findings, ..merged };
             print(Totals::from_tables(&scan).human());
+            Ok(0)
+        }
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "certsift", &mut buf);
+            print(String::from_utf8_lossy(&buf).into_owned());
+            Ok(0)
+        }
+        Command::Man => {
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut buf)?;
+            print(String::from_utf8_lossy(&buf).into_owned());
             Ok(0)
         }
         Command::Schema => {

@@ -168,3 +168,31 @@ fn a_folder_input_is_walked() {
         .is_empty());
     let _ = testdata();
 }
+
+#[test]
+fn completions_and_man_page_come_from_the_clap_definitions() {
+    let out = certsift(&["completions", "bash"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("--trust-store") && text.contains("certsift"),
+        "{text}"
+    );
+    let out = certsift(&["man"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with(".ie") || text.contains(".TH"), "{text}");
+    assert!(text.contains("scan"));
+}
+
+#[test]
+fn every_command_has_help_with_examples() {
+    for cmd in ["scan", "summary", "analyze", "completions", "man"] {
+        let out = certsift(&[cmd, "--help"]);
+        assert_eq!(out.status.code(), Some(0), "{cmd}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("Example"),
+            "{cmd} --help lacks examples:\n{text}"
+        );
+    }
+}
