@@ -6,7 +6,9 @@
 mod capture;
 mod cli;
 mod corpus;
+mod duckdb;
 mod golden;
+mod hostile;
 mod regression;
 
 use std::path::{Path, PathBuf};
@@ -52,3 +54,5 @@ pub fn scan(captures: &[&str], extra: &[&str]) -> (tempfile::TempDir, Output) {
     let output = certsift(&refs);
     (dir, output)
 }
+
+mod report;

@@ -1,0 +1,119 @@
+//! The README's DuckDB queries, run as written (with `out/` pointing at a scan
+//! of a testdata capture) through Python's duckdb, their results asserted.
+//! Skipped, with a note, where python3 lacks duckdb (CI installs it).
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::scan;
+
+/// The README's SQL statements, each with the comment line that names it.
+fn readme_queries() -> Vec<(String, String)> {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("## Querying with DuckDB").unwrap();
+    let block = &readme[start..];
+    let sql = &block[block.find("```sql").unwrap() + 6..];
+    let sql = &sql[..sql.find("```").unwrap()];
+    sql.split(';')
+        .filter_map(|stmt| {
+            let stmt = stmt.trim();
+            let title = stmt.lines().next()?.strip_prefix("-- ")?.to_string();
+            Some((title, stmt.to_string()))
+        })
+        .collect()
+}
+
+fn have_duckdb() -> bool {
+    Command::new("python3")
+        .args(["-c", "import duckdb"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn readme_queries_answer_on_a_corpus_scan() {
+    if !have_duckdb() {
+        eprintln!("skipped: python3 has no duckdb module (pip install duckdb)");
+        return;
+    }
+    let (dir, out) = scan(&["s02_transparent_mitm_mixed.pcap"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let queries = readme_queries();
+    assert_eq!(queries.len(), 4, "{queries:?}");
+    let scan_dir = dir.path().to_str().unwrap();
+    let script = r#"
+import duckdb, json, sys
+con = duckdb.connect()
+out = {}
+for title, sql in json.load(sys.stdin):
+    rel = con.sql(sql)
+    out[title] = [[str(v) if not isinstance(v, (int, float, bool, type(None), list)) else v for v in row] for row in rel.fetchall()]
+print(json.dumps(out))
+"#;
+    let input: Vec<(String, String)> = queries
+        .iter()
+        .map(|(t, q)| (t.clone(), q.replace("'out/", &format!("'{scan_dir}/"))))
+        .collect();
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(&input).unwrap().as_bytes())
+        .unwrap();
+    let res = child.wait_with_output().unwrap();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let v: Value = serde_json::from_slice(&res.stdout).unwrap();
+
+    // Every certificate seen for www.example-bank.test: the genuine one and
+    // mitmproxy's forgery, the forgery untrusted.
+    let rows = v["every certificate seen for a name"].as_array().unwrap();
+    assert_eq!(rows.len(), 6, "{rows:?}");
+    let issuers: std::collections::BTreeSet<&str> =
+        rows.iter().map(|r| r[3].as_str().unwrap()).collect();
+    assert_eq!(issuers.len(), 2);
+    assert!(rows
+        .iter()
+        .all(|r| r[4].as_bool() == Some(!r[3].as_str().unwrap().contains("mitmproxy"))));
+
+    let names: Vec<&str> = v["names with more than one issuer"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[0].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["api.shop.test", "cdn.media.test", "www.example-bank.test"]
+    );
+
+    // bob-phone (192.0.2.11) was redirected to mitmproxy in phase 2: six
+    // connections with its untrusted forgeries, all for want of a known issuer.
+    let rows = v["all connections from one client that saw an untrusted chain"]
+        .as_array()
+        .unwrap();
+    assert_eq!(rows.len(), 6, "{rows:?}");
+    assert!(rows.iter().all(|r| r[3] == "unknown_issuer"), "{rows:?}");
+
+    let scan = certsift::output::read_scan(dir.path()).unwrap();
+    let total: i64 = v["findings over time"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[2].as_i64().unwrap())
+        .sum();
+    assert_eq!(total as usize, scan.findings.len());
+}
