@@ -25,6 +25,7 @@ fn bench(c: &mut Criterion) {
         use_mmap: true,
         thresholds: Default::default(),
         baseline: None,
+        keylogs: Vec::new(),
     };
     let report = Report::silent();
     let mut g = c.benchmark_group("pipeline");

@@ -50,6 +50,20 @@ pub enum Command {
         #[arg(short, long, default_value = "certsift-out")]
         out: PathBuf,
     },
+    /// Write one self-contained HTML report of a finished scan.
+    #[command(
+        after_long_help = "Example:\n  certsift scan -o out capture.pcap && certsift report out -o report.html"
+    )]
+    Report {
+        /// Folder holding a scan's Parquet tables.
+        scan_dir: PathBuf,
+        /// The HTML file to write.
+        #[arg(short, long, default_value = "certsift-report.html")]
+        out: PathBuf,
+        /// Title shown at the top of the page.
+        #[arg(long, default_value = "certsift report")]
+        title: String,
+    },
     /// Print the tables' schemas, with column descriptions, as JSON.
     Schema,
     /// Print a shell completion script.
@@ -80,6 +94,11 @@ pub struct ScanArgs {
     /// Extra trusted root certificates, PEM (repeatable).
     #[arg(long = "trust-store", value_name = "PEM")]
     pub trust_stores: Vec<PathBuf>,
+    /// TLS key log (NSS SSLKEYLOGFILE format) to decrypt TLS 1.3 handshakes
+    /// and see their certificates; a file or a folder of them (repeatable).
+    /// Application data is never decrypted.
+    #[arg(long = "keylog", value_name = "FILE")]
+    pub keylogs: Vec<PathBuf>,
     /// Trust only the roots given with --trust-store, not the Mozilla set.
     #[arg(long)]
     pub no_default_roots: bool,
@@ -166,6 +185,7 @@ impl ScanArgs {
             use_mmap: !self.no_mmap,
             thresholds: crate::analysis::Thresholds::default(),
             baseline: self.baseline.clone(),
+            keylogs: self.keylogs.clone(),
         }
     }
 }

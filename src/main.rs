@@ -93,6 +93,26 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             print(Totals::from_tables(&scan).human());
             Ok(0)
         }
+        Command::Report {
+            scan_dir,
+            out,
+            title,
+        } => {
+            let scan = output::read_scan(&scan_dir)?;
+            let opts = certsift::html::RenderOptions {
+                title,
+                generated_at: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+                    .unwrap_or(0),
+                products: certsift::html::parse_products(certsift::INSPECTION_PRODUCTS_TSV),
+            };
+            let page =
+                certsift::html::render(&scan.handshakes, &scan.certificates, &scan.findings, &opts);
+            output::write_atomically(&out, page.as_bytes())?;
+            print(format!("wrote {}\n", out.display()));
+            Ok(0)
+        }
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             let mut buf = Vec::new();

@@ -26,7 +26,7 @@ use crate::limits::{FLOW_SHARDS, WINDOW_BYTES, WINDOW_FRAMES};
 use crate::output::{self, Format};
 use crate::report::Report;
 use crate::rows::{CertRow, FileRow, FindingRow, HandshakeRow, Severity};
-use crate::tls::{self, Handshake};
+use crate::tls::{self, Handshake, KeyLog};
 use crate::x509::{self, CertInfo, ChainVerdict, TrustStore};
 
 /// What a scan needs to know, validated by the command line.
@@ -50,6 +50,8 @@ pub struct Config {
     pub thresholds: analysis::Thresholds,
     /// A previous scan's folder whose certificates count as known-good.
     pub baseline: Option<PathBuf>,
+    /// TLS key logs (NSS SSLKEYLOGFILE format): files or folders of them.
+    pub keylogs: Vec<PathBuf>,
 }
 
 /// What a scan did, for the summary and the exit code.
@@ -116,8 +118,39 @@ fn load_trust(cfg: &Config) -> Result<TrustStore, Error> {
     })
 }
 
+/// Reads every key log given (files, or folders walked recursively).
+fn load_keylogs(paths: &[PathBuf], report: &Report) -> Result<KeyLog, Error> {
+    let mut keys = KeyLog::new();
+    let (files, errors) = expand_inputs(paths);
+    if let Some(e) = errors.first() {
+        return Err(Error::NoInput(format!("key log {e}")));
+    }
+    for f in files {
+        let text = std::fs::read(&f)
+            .map_err(|e| Error::NoInput(format!("key log {}: {e}", f.display())))?;
+        let stats = keys.add_text(&text);
+        report.detail(&format!(
+            "{}: {} key log lines accepted, {} rejected",
+            f.display(),
+            stats.accepted,
+            stats.rejected
+        ));
+        if stats.accepted == 0 {
+            report.warn(&format!(
+                "{}: no TLS 1.3 secrets in NSS key log format (lines like CLIENT_HANDSHAKE_TRAFFIC_SECRET <random> <secret>)",
+                f.display()
+            ));
+        }
+    }
+    Ok(keys)
+}
+
+/// The secrets type of a TLS key log in a pcapng Decryption Secrets Block.
+const DSB_TLS_KEY_LOG: u32 = 0x544c_534b;
+
 fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Summary, Error> {
     output::prepare_dir(&cfg.out)?;
+    let mut keys = load_keylogs(&cfg.keylogs, report)?;
     let mut summary = Summary::default();
     let (files, mut errors) = expand_inputs(&cfg.inputs);
     summary.inputs = files.len() + errors.len();
@@ -158,8 +191,19 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
             let mut windows = capture.windows();
             let mut frame_base: u64 = 0;
             let mut done_before = 0;
+            let mut secrets_seen = 0;
             loop {
-                match windows.next_window(WINDOW_FRAMES, WINDOW_BYTES) {
+                let next = windows.next_window(WINDOW_FRAMES, WINDOW_BYTES);
+                // Secrets embedded in the capture (pcapng DSB) join the key log
+                // before the packets after them are reassembled.
+                let secrets = windows.decryption_secrets();
+                for s in secrets.get(secrets_seen..).unwrap_or_default() {
+                    if s.secrets_type == DSB_TLS_KEY_LOG {
+                        keys.add_text(&s.data);
+                    }
+                }
+                secrets_seen = secrets.len();
+                match next {
                     Ok(Some(w)) => {
                         counts.add(&process_window(
                             &w,
@@ -167,6 +211,7 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
                             frame_base,
                             &mut shards,
                             &mut defrag,
+                            &keys,
                         ));
                         frame_base += w.frames.len() as u64;
                     }
@@ -199,7 +244,7 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
                 errors.push(e);
             }
         }
-        shards.par_iter_mut().for_each(Shard::finish_all);
+        shards.par_iter_mut().for_each(|s| s.finish_all(&keys));
         for s in &mut shards {
             records.append(&mut s.finished);
         }
@@ -397,6 +442,7 @@ fn process_window(
     frame_base: u64,
     shards: &mut [Shard],
     defrag: &mut Defragmenter,
+    keys: &KeyLog,
 ) -> Counts {
     let threads = rayon::current_num_threads().max(1);
     let chunk = (w.frames.len() / (threads * 4)).max(2048);
@@ -405,7 +451,7 @@ fn process_window(
         .par_chunks(chunk)
         .enumerate()
         .map(|(ci, frames)| {
-            let mut routed = Routed::new();
+            let mut routed = Routed::new(frames.len());
             for (k, f) in frames.iter().enumerate() {
                 let frame = frame_base + (ci * chunk + k) as u64;
                 let n = &mut routed.counts;
@@ -424,6 +470,7 @@ fn process_window(
                     Decoded::Skip(reason) => routed.counts.skip(reason),
                 }
             }
+            routed.index();
             routed
         })
         .collect();
@@ -436,7 +483,7 @@ fn process_window(
             }
         }
     }
-    let mut extra = Routed::new();
+    let mut extra = Routed::new(datagrams.len());
     for (frame, ts, d) in &datagrams {
         match decode::decode_ip(d) {
             Decoded::Tcp(t) => extra.push(segment(&t, *ts, file, *frame)),
@@ -444,6 +491,7 @@ fn process_window(
             _ => {}
         }
     }
+    extra.index();
     let last_ts = w.frames.iter().map(|f| f.ts_us).max().unwrap_or(0);
     let mut counts = Counts::default();
     for p in parts.iter().chain(std::iter::once(&extra)) {
@@ -451,28 +499,36 @@ fn process_window(
     }
     shards.par_iter_mut().enumerate().for_each(|(s, shard)| {
         for part in parts.iter().chain(std::iter::once(&extra)) {
-            if let Some(segs) = part.by_shard.get(s) {
-                for seg in segs {
-                    shard.push(seg);
-                }
+            for seg in part.shard(s) {
+                shard.push(seg, keys);
             }
         }
-        shard.expire(last_ts);
+        shard.expire(last_ts, keys);
     });
     counts
 }
 
-/// Segments of one chunk, by shard, in capture order.
+/// Segments of one chunk in capture order, indexed by shard (a counting
+/// sort: three allocations per chunk instead of one vector per shard).
 struct Routed<'a> {
-    by_shard: Vec<Vec<Segment<'a>>>,
+    segments: Vec<Segment<'a>>,
+    shard_of: Vec<u8>,
+    order: Vec<u32>,
+    starts: Vec<u32>,
     fragments: Vec<(u64, i64, decode::Fragment<'a>)>,
     counts: Counts,
 }
 
+// Shard ids are stored in a byte.
+const _: () = assert!(FLOW_SHARDS <= 256);
+
 impl<'a> Routed<'a> {
-    fn new() -> Self {
+    fn new(capacity: usize) -> Self {
         Routed {
-            by_shard: (0..FLOW_SHARDS).map(|_| Vec::new()).collect(),
+            segments: Vec::with_capacity(capacity),
+            shard_of: Vec::with_capacity(capacity),
+            order: Vec::new(),
+            starts: Vec::new(),
             fragments: Vec::new(),
             counts: Counts::default(),
         }
@@ -480,11 +536,49 @@ impl<'a> Routed<'a> {
 
     fn push(&mut self, seg: Segment<'a>) {
         let key = crate::flow::FlowKey::new(seg.src, seg.dst);
-        let s = (key.shard_hash() % FLOW_SHARDS as u64) as usize;
-        if let Some(v) = self.by_shard.get_mut(s) {
-            v.push(seg);
-            self.counts.tcp += 1;
+        let s = (key.shard_hash() % FLOW_SHARDS as u64) as u8;
+        self.segments.push(seg);
+        self.shard_of.push(s);
+        self.counts.tcp += 1;
+    }
+
+    /// Groups segment indices by shard, keeping capture order within each.
+    fn index(&mut self) {
+        let mut starts = vec![0u32; FLOW_SHARDS + 1];
+        for &s in &self.shard_of {
+            if let Some(c) = starts.get_mut(usize::from(s) + 1) {
+                *c += 1;
+            }
         }
+        for i in 1..starts.len() {
+            let prev = starts.get(i - 1).copied().unwrap_or(0);
+            if let Some(c) = starts.get_mut(i) {
+                *c += prev;
+            }
+        }
+        let mut next = starts.clone();
+        let mut order = vec![0u32; self.shard_of.len()];
+        for (i, &s) in self.shard_of.iter().enumerate() {
+            if let Some(n) = next.get_mut(usize::from(s)) {
+                if let Some(slot) = order.get_mut(*n as usize) {
+                    *slot = i as u32;
+                }
+                *n += 1;
+            }
+        }
+        self.order = order;
+        self.starts = starts;
+    }
+
+    /// The segments of shard `s`, in capture order.
+    fn shard(&self, s: usize) -> impl Iterator<Item = &Segment<'a>> {
+        let from = self.starts.get(s).copied().unwrap_or(0) as usize;
+        let to = self.starts.get(s + 1).copied().unwrap_or(0) as usize;
+        self.order
+            .get(from..to)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|&i| self.segments.get(i as usize))
     }
 }
 
@@ -591,9 +685,17 @@ fn build_rows(
     // Every distinct certificate, parsed once, in parallel.
     let mut seen: HashMap<String, Seen<'_>> = HashMap::new();
     let mut order: Vec<String> = Vec::new();
+    // The same certificate arrives in thousands of connections: hash each
+    // distinct DER once (SHA-256 was 5% of a scan's time before).
+    let mut memo: crate::flow::FastMap<&[u8], String> = Default::default();
     let chains: Vec<(Vec<String>, Vec<String>)> = flows
         .iter()
-        .map(|(_, h)| (hash_all(&h.server_chain), hash_all(&h.client_chain)))
+        .map(|(_, h)| {
+            (
+                hash_all(&h.server_chain, &mut memo),
+                hash_all(&h.client_chain, &mut memo),
+            )
+        })
         .collect();
     for ((r, h), (server, client)) in flows.iter().zip(&chains) {
         let ders = h.server_chain.iter().chain(&h.client_chain);
@@ -686,10 +788,17 @@ fn build_rows(
     (rows, certs)
 }
 
-fn hash_all(chain: &[Vec<u8>]) -> Vec<String> {
+fn hash_all<'a>(
+    chain: &'a [Vec<u8>],
+    memo: &mut crate::flow::FastMap<&'a [u8], String>,
+) -> Vec<String> {
     chain
         .iter()
-        .map(|d| hex::encode(Sha256::digest(d)))
+        .map(|d| {
+            memo.entry(d.as_slice())
+                .or_insert_with(|| hex::encode(Sha256::digest(d)))
+                .clone()
+        })
         .collect()
 }
 
@@ -796,6 +905,7 @@ fn handshake_row(
         cert_chain_sha256: server.to_vec(),
         leaf_sha256: server.first().cloned(),
         cert_visibility: h.visibility.as_str().to_string(),
+        decryption: r.decryption.map(str::to_string),
         chain_trusted: verdict.map(|v| v.trusted),
         trust_reason: verdict.and_then(|v| v.reason.map(str::to_string)),
         client_chain_sha256: client.to_vec(),

@@ -51,8 +51,11 @@ pub struct HandshakeRow {
     pub cert_chain_sha256: Vec<String>,
     /// SHA-256 of the leaf certificate.
     pub leaf_sha256: Option<String>,
-    /// "plain", "encrypted", "absent" or "resumed".
+    /// "plain", "encrypted", "decrypted", "absent" or "resumed".
     pub cert_visibility: String,
+    /// Key-log decryption of a TLS 1.3 flight: "decrypted", "no_keys",
+    /// "wrong_key" or "failed"; null when not tried.
+    pub decryption: Option<String>,
     /// Whether the chain led to a trusted root at the connection's time.
     pub chain_trusted: Option<bool>,
     /// Why the chain was not trusted.

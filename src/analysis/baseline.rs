@@ -40,12 +40,12 @@ pub fn deviation(
     }
     let mut out = Vec::new();
     for (name, flows) in ev.by_name() {
-        let Some(k) = known.get(&name) else {
+        let Some(k) = known.get(name.as_str()) else {
             continue;
         };
         let mut new_issuer: Vec<&HandshakeRow> = Vec::new();
         let mut renewal: Vec<&HandshakeRow> = Vec::new();
-        for h in &flows {
+        for h in flows {
             let Some(leaf) = h.leaf_sha256.as_deref() else {
                 continue;
             };
@@ -92,7 +92,7 @@ pub fn deviation(
             out.push(finding(
                 kind,
                 severity,
-                Some(&name),
+                Some(name),
                 &group,
                 leaves,
                 issuers,

@@ -4,7 +4,8 @@
 //! during the same time, other clients got another issuer's: someone on the
 //! path of those clients answered for the name. "high" when that certificate
 //! is untrusted or a known inspection product, "medium" when some chain was
-//! untrusted, "low" when every chain verified (geo-split CAs). Several
+//! untrusted, "low" when every chain verified (geo-split CAs); the verified
+//! side of a split with an unverified one is the reference, not reported. Several
 //! leaves from one issuer split across clients is load balancing: ignored.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,10 +17,13 @@ use crate::rows::{FindingRow, HandshakeRow, Severity};
 pub fn client_scoped(ev: &Evidence<'_>) -> Vec<FindingRow> {
     let mut out = Vec::new();
     for (name, flows) in ev.by_name() {
-        let mut by_issuer: BTreeMap<String, Vec<&HandshakeRow>> = BTreeMap::new();
-        for h in &flows {
+        if Evidence::single_leaf(flows) {
+            continue;
+        }
+        let mut by_issuer: BTreeMap<&str, Vec<&HandshakeRow>> = BTreeMap::new();
+        for h in flows {
             if let Some(leaf) = h.leaf_sha256.as_deref() {
-                by_issuer.entry(ev.issuer_of(leaf)).or_default().push(h);
+                by_issuer.entry(ev.issuer_str(leaf)).or_default().push(h);
             }
         }
         if by_issuer.len() < 2 {
@@ -53,6 +57,11 @@ pub fn client_scoped(ev: &Evidence<'_>) -> Vec<FindingRow> {
                 .iter()
                 .chain(others.iter())
                 .any(|h| h.chain_trusted == Some(false));
+            // the verified side of a split is the reference, not the finding
+            let verified = mine.iter().all(|h| h.chain_trusted == Some(true));
+            if !suspect && verified && untrusted {
+                continue;
+            }
             let severity = if suspect {
                 Severity::High
             } else if untrusted {
@@ -84,7 +93,7 @@ pub fn client_scoped(ev: &Evidence<'_>) -> Vec<FindingRow> {
             out.push(finding(
                 "client_scoped_view",
                 severity,
-                Some(&name),
+                Some(name),
                 &evidence,
                 all_leaves,
                 issuers,

@@ -8,22 +8,25 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::keyreuse::leaf_domains;
 use super::{finding, name_key, Evidence};
 use crate::rows::{FindingRow, HandshakeRow, Severity};
 
 /// The forging issuer detector.
 pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
-    let mut by_issuer: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+    let mut by_issuer: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for leaf in ev.leaf_flows.keys() {
         by_issuer
-            .entry(ev.issuer_of(leaf))
+            .entry(ev.issuer_str(leaf))
             .or_default()
             .insert(leaf);
     }
     let mut out = Vec::new();
     for (issuer, leaves) in by_issuer {
-        let domains: BTreeSet<String> = leaves.iter().flat_map(|l| leaf_domains(ev, l)).collect();
+        let domains: BTreeSet<&String> = leaves
+            .iter()
+            .filter_map(|l| ev.leaf(l))
+            .flat_map(|i| i.domains.iter())
+            .collect();
         if domains.len() < ev.cfg.forging_issuer_min_domains {
             continue;
         }
@@ -83,7 +86,7 @@ pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
             domains
                 .iter()
                 .take(6)
-                .cloned()
+                .map(|d| d.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
             signs.join(", "),
@@ -98,7 +101,7 @@ pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
             sni.as_deref(),
             &flows,
             leaves.iter().map(|s| s.to_string()).collect(),
-            BTreeSet::from([issuer]),
+            BTreeSet::from([issuer.to_string()]),
             summary,
         ));
     }

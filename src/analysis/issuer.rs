@@ -16,7 +16,7 @@ use crate::rows::{FindingRow, HandshakeRow, Severity};
 
 struct Side<'a> {
     leaves: BTreeSet<&'a str>,
-    anchors: BTreeSet<String>,
+    anchors: BTreeSet<&'a str>,
     flows: Vec<&'a HandshakeRow>,
     first: i64,
     last: i64,
@@ -28,12 +28,15 @@ struct Side<'a> {
 pub fn divergence(ev: &Evidence<'_>) -> Vec<FindingRow> {
     let mut out = Vec::new();
     for (name, flows) in ev.by_name() {
-        let mut by_issuer: BTreeMap<String, Side<'_>> = BTreeMap::new();
-        for h in &flows {
+        if Evidence::single_leaf(flows) {
+            continue;
+        }
+        let mut by_issuer: BTreeMap<&str, Side<'_>> = BTreeMap::new();
+        for h in flows {
             let Some(leaf) = h.leaf_sha256.as_deref() else {
                 continue;
             };
-            let side = by_issuer.entry(ev.issuer_of(leaf)).or_insert(Side {
+            let side = by_issuer.entry(ev.issuer_str(leaf)).or_insert(Side {
                 leaves: BTreeSet::new(),
                 anchors: BTreeSet::new(),
                 flows: Vec::new(),
@@ -42,14 +45,15 @@ pub fn divergence(ev: &Evidence<'_>) -> Vec<FindingRow> {
                 suspect: false,
                 untrusted: false,
             });
-            side.leaves.insert(leaf);
-            if let Some(a) = ev.anchor(h) {
-                side.anchors.insert(a);
+            if side.leaves.insert(leaf) {
+                if let Some(info) = ev.leaf(leaf) {
+                    side.anchors.extend(info.anchors.iter().copied());
+                }
+                side.suspect |= ev.leaf_suspect(leaf);
             }
             side.flows.push(h);
             side.first = side.first.min(h.ts_start);
             side.last = side.last.max(h.ts_start);
-            side.suspect |= ev.leaf_suspect(leaf);
             side.untrusted |= h.chain_trusted == Some(false);
         }
         let leaves: BTreeSet<String> = by_issuer
@@ -59,11 +63,11 @@ pub fn divergence(ev: &Evidence<'_>) -> Vec<FindingRow> {
         if leaves.len() < 2 {
             continue;
         }
-        let issuers: BTreeSet<String> = by_issuer.keys().cloned().collect();
+        let issuers: BTreeSet<String> = by_issuer.keys().map(|s| s.to_string()).collect();
         let finding_row = if issuers.len() > 1 {
-            diverging(ev, &name, &flows, &by_issuer, leaves, issuers)
+            diverging(ev, name, flows, &by_issuer, leaves, issuers)
         } else {
-            same_issuer(ev, &name, &flows, &by_issuer, leaves, issuers)
+            same_issuer(ev, name, flows, &by_issuer, leaves, issuers)
         };
         out.push(finding_row);
     }
@@ -74,11 +78,14 @@ fn diverging(
     ev: &Evidence<'_>,
     name: &str,
     flows: &[&HandshakeRow],
-    by_issuer: &BTreeMap<String, Side<'_>>,
+    by_issuer: &BTreeMap<&str, Side<'_>>,
     leaves: BTreeSet<String>,
     issuers: BTreeSet<String>,
 ) -> FindingRow {
-    let anchors: BTreeSet<&String> = by_issuer.values().flat_map(|s| &s.anchors).collect();
+    let anchors: BTreeSet<&str> = by_issuer
+        .values()
+        .flat_map(|s| s.anchors.iter().copied())
+        .collect();
     let one_root = anchors.len() == 1;
     let any_suspect = by_issuer.values().any(|s| s.suspect);
     // issuers overlap when one starts before another ends
@@ -86,8 +93,8 @@ fn diverging(
     spans.sort();
     let overlap = spans.windows(2).any(|w| w[1].0 <= w[0].1);
     let detail: Vec<String> = by_issuer
-        .iter()
-        .map(|(_, side)| {
+        .values()
+        .map(|side| {
             let leaf = side.leaves.iter().next().copied().unwrap_or_default();
             format!(
                 "{} ({} connection{})",
@@ -155,7 +162,7 @@ fn same_issuer(
     ev: &Evidence<'_>,
     name: &str,
     flows: &[&HandshakeRow],
-    by_issuer: &BTreeMap<String, Side<'_>>,
+    by_issuer: &BTreeMap<&str, Side<'_>>,
     leaves: BTreeSet<String>,
     issuers: BTreeSet<String>,
 ) -> FindingRow {

@@ -7,29 +7,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{cert_names, finding, name_key, registrable_domain, Evidence};
+use super::{finding, name_key, Evidence};
 use crate::rows::{FindingRow, HandshakeRow, Severity};
 
 /// Registrable domains a leaf speaks for: its names and the names clients
 /// asked for when it was served.
 pub(super) fn leaf_domains(ev: &Evidence<'_>, leaf: &str) -> BTreeSet<String> {
-    let mut d: BTreeSet<String> = ev
-        .cert(leaf)
-        .map(cert_names)
-        .unwrap_or_default()
-        .iter()
-        .map(|n| registrable_domain(n))
-        .collect();
-    if let Some(flows) = ev.leaf_flows.get(leaf) {
-        d.extend(
-            flows
-                .iter()
-                .filter_map(|h| h.sni.as_deref())
-                .map(registrable_domain),
-        );
-    }
-    d.retain(|s| !s.is_empty());
-    d
+    ev.leaf(leaf).map(|l| l.domains.clone()).unwrap_or_default()
 }
 
 /// The key reuse detector.

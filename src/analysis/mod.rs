@@ -21,6 +21,7 @@ mod shape;
 mod untrusted;
 mod validity;
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 
@@ -72,6 +73,33 @@ impl Default for Thresholds {
         }
     }
 }
+
+/// Hasher for SHA-256 hex keys (certificate and key digests): they are
+/// already uniform, so a multiply-rotate over their bytes replaces SipHash,
+/// which dominated the index build. Names, which a capture controls, keep
+/// the standard hasher.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DigestHasher(u64);
+
+impl std::hash::Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            for (d, s) in b.iter_mut().zip(chunk) {
+                *d = *s;
+            }
+            self.0 = (self.0.rotate_left(29) ^ u64::from_le_bytes(b))
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+}
+
+/// A map keyed by digests (see [`DigestHasher`]).
+pub type DigestMap<'a, V> = HashMap<&'a str, V, std::hash::BuildHasherDefault<DigestHasher>>;
 
 /// Round amounts by which forging proxies backdate `not_before`, seconds.
 const MINT_BACKDATES_SECS: [i64; 4] = [3_600, 86_400, 172_800, 604_800];
@@ -139,22 +167,49 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
+/// What the detectors ask about a leaf, computed once per leaf.
+#[derive(Debug, Clone, Default)]
+pub struct LeafInfo<'a> {
+    /// Issuer DN ("(unknown issuer)" when the certificate row is missing).
+    pub issuer: &'a str,
+    /// The inspection product the issuer or the chain names.
+    pub product: Option<&'static Product>,
+    /// A connection carrying it failed validation for an unknown issuer or
+    /// a bad signature.
+    pub unknown_issuer: bool,
+    /// A connection carrying it had a trusted chain.
+    pub trusted: bool,
+    /// Minted at first use (see [`Evidence::minted_at_first_use`]).
+    pub minted: bool,
+    /// Carries the public key of a CA certificate of the run.
+    pub ca_key: bool,
+    /// Registrable domains of its names and of the SNIs it answered.
+    pub domains: BTreeSet<String>,
+    /// The roots its chains lead to (see [`Evidence::anchor`]).
+    pub anchors: Vec<&'a str>,
+}
+
 /// Everything the detectors look at, indexed once.
 pub struct Evidence<'a> {
     /// Every handshake.
     pub handshakes: &'a [HandshakeRow],
     /// Certificates by SHA-256.
-    pub certs: HashMap<&'a str, &'a CertRow>,
+    pub certs: DigestMap<'a, &'a CertRow>,
     /// The thresholds in force.
     pub cfg: &'a Thresholds,
     /// Every handshake grouped by name key (see [`name_key`]), keys in order,
     /// connections in (time, flow id) order.
     pub groups: Vec<(String, Vec<&'a HandshakeRow>)>,
+    /// The same groups restricted to connections with a visible leaf, names
+    /// without one left out.
+    pub named: Vec<(String, Vec<&'a HandshakeRow>)>,
     /// Connections that carried each leaf, in (time, flow id) order.
-    pub leaf_flows: HashMap<&'a str, Vec<&'a HandshakeRow>>,
+    pub leaf_flows: DigestMap<'a, Vec<&'a HandshakeRow>>,
     /// Public keys of CA certificates (a leaf carrying one was minted by a
     /// proxy that signs with its own key).
-    pub ca_keys: HashMap<&'a str, &'a CertRow>,
+    pub ca_keys: DigestMap<'a, &'a CertRow>,
+    /// What is known about each leaf, computed once.
+    pub leaves: DigestMap<'a, LeafInfo<'a>>,
     /// Whether any chain of the run led to a trusted root: when none did, the
     /// trust store does not cover this network and "untrusted" means little.
     pub any_trusted: bool,
@@ -171,12 +226,12 @@ impl<'a> Evidence<'a> {
 
     /// Indexes the rows.
     pub fn with(handshakes: &'a [HandshakeRow], certs: &'a [CertRow], cfg: &'a Thresholds) -> Self {
-        let mut map: HashMap<String, Vec<&'a HandshakeRow>> = HashMap::new();
-        let mut leaf_flows: HashMap<&'a str, Vec<&'a HandshakeRow>> = HashMap::new();
+        let mut map: HashMap<Cow<'a, str>, Vec<&'a HandshakeRow>> = HashMap::new();
+        let mut leaf_flows: DigestMap<'a, Vec<&'a HandshakeRow>> = DigestMap::default();
         let mut any_trusted = false;
         let mut app_bytes_counted = false;
         for h in handshakes {
-            if let Some(key) = name_key(h) {
+            if let Some(key) = name_key_cow(h) {
                 map.entry(key).or_default().push(h);
             }
             if let Some(leaf) = &h.leaf_sha256 {
@@ -185,33 +240,13 @@ impl<'a> Evidence<'a> {
             any_trusted |= h.chain_trusted == Some(true);
             app_bytes_counted |= h.app_bytes_client > 0 || h.app_bytes_server > 0;
         }
-        let mut groups: Vec<_> = map.into_iter().collect();
+        let mut groups: Vec<(String, Vec<&'a HandshakeRow>)> =
+            map.into_iter().map(|(k, v)| (k.into_owned(), v)).collect();
         groups.sort_by(|a, b| a.0.cmp(&b.0));
         for (_, flows) in &mut groups {
             flows.sort_by(|a, b| flow_order(a, b));
         }
-        for flows in leaf_flows.values_mut() {
-            flows.sort_by(|a, b| flow_order(a, b));
-        }
-        Evidence {
-            handshakes,
-            certs: certs.iter().map(|c| (c.sha256.as_str(), c)).collect(),
-            cfg,
-            groups,
-            leaf_flows,
-            ca_keys: certs
-                .iter()
-                .filter(|c| c.is_ca && !c.spki_sha256.is_empty())
-                .map(|c| (c.spki_sha256.as_str(), c))
-                .collect(),
-            any_trusted,
-            app_bytes_counted,
-        }
-    }
-
-    /// Handshakes with a visible leaf, grouped by name key, names in order.
-    pub fn by_name(&self) -> Vec<(String, Vec<&'a HandshakeRow>)> {
-        self.groups
+        let named = groups
             .iter()
             .filter_map(|(name, flows)| {
                 let v: Vec<_> = flows
@@ -221,7 +256,116 @@ impl<'a> Evidence<'a> {
                     .collect();
                 (!v.is_empty()).then(|| (name.clone(), v))
             })
-            .collect()
+            .collect();
+        for flows in leaf_flows.values_mut() {
+            flows.sort_by(|a, b| flow_order(a, b));
+        }
+        let mut ev = Evidence {
+            handshakes,
+            certs: certs.iter().map(|c| (c.sha256.as_str(), c)).collect(),
+            cfg,
+            groups,
+            named,
+            leaf_flows,
+            ca_keys: certs
+                .iter()
+                .filter(|c| c.is_ca && !c.spki_sha256.is_empty())
+                .map(|c| (c.spki_sha256.as_str(), c))
+                .collect(),
+            leaves: DigestMap::default(),
+            any_trusted,
+            app_bytes_counted,
+        };
+        let mut dn_products: HashMap<&'a str, Option<&'static Product>> = HashMap::new();
+        let mut product_of =
+            |dn: &'a str| *dn_products.entry(dn).or_insert_with(|| match_product(dn));
+        let mut leaves: DigestMap<'a, LeafInfo<'a>> = DigestMap::default();
+        leaves.reserve(ev.leaf_flows.len());
+        for (&leaf, flows) in &ev.leaf_flows {
+            let cert = ev.certs.get(leaf).copied();
+            let issuer = cert.map_or("(unknown issuer)", |c| c.issuer.as_str());
+            let mut product = cert.and_then(|c| product_of(c.issuer.as_str()));
+            if product.is_none() {
+                if let Some(h) = flows.first() {
+                    product = h.cert_chain_sha256.iter().skip(1).find_map(|s| {
+                        let cc = ev.certs.get(s.as_str())?;
+                        product_of(cc.subject.as_str()).or_else(|| product_of(cc.issuer.as_str()))
+                    });
+                }
+            }
+            let mut domains: BTreeSet<String> = cert
+                .map(cert_names)
+                .unwrap_or_default()
+                .iter()
+                .map(|n| registrable_domain(n))
+                .collect();
+            let snis: std::collections::HashSet<&str> =
+                flows.iter().filter_map(|h| h.sni.as_deref()).collect();
+            domains.extend(snis.into_iter().map(registrable_domain));
+            domains.retain(|d| !d.is_empty());
+            leaves.insert(
+                leaf,
+                LeafInfo {
+                    issuer,
+                    product,
+                    unknown_issuer: flows.iter().any(|h| {
+                        h.chain_trusted == Some(false)
+                            && matches!(
+                                h.trust_reason.as_deref(),
+                                Some("unknown_issuer" | "bad_signature") | None
+                            )
+                    }),
+                    trusted: flows.iter().any(|h| h.chain_trusted == Some(true)),
+                    minted: ev.compute_minted(leaf),
+                    ca_key: cert.is_some_and(|c| ev.ca_keys.contains_key(c.spki_sha256.as_str())),
+                    domains,
+                    anchors: {
+                        let mut a: Vec<&'a str> = Vec::new();
+                        let mut seen_last: Vec<Option<&'a str>> = Vec::new();
+                        for h in flows {
+                            let last = h.cert_chain_sha256.last().map(String::as_str);
+                            if seen_last.contains(&last) {
+                                continue;
+                            }
+                            seen_last.push(last);
+                            if let Some(x) = ev.anchor(h) {
+                                if !a.contains(&x) {
+                                    a.push(x);
+                                }
+                            }
+                        }
+                        a.sort_unstable();
+                        a
+                    },
+                },
+            );
+        }
+        ev.leaves = leaves;
+        ev
+    }
+
+    /// Whether every connection of a group carried one and the same leaf
+    /// (the common case, which most detectors skip).
+    pub fn single_leaf(flows: &[&HandshakeRow]) -> bool {
+        let first = flows.first().and_then(|h| h.leaf_sha256.as_deref());
+        flows.iter().all(|h| h.leaf_sha256.as_deref() == first)
+    }
+
+    /// The cached facts about a leaf.
+    pub fn leaf(&self, leaf: &str) -> Option<&LeafInfo<'a>> {
+        self.leaves.get(leaf)
+    }
+
+    /// Issuer DN of a leaf, borrowed.
+    pub fn issuer_str(&self, leaf: &str) -> &'a str {
+        self.leaves
+            .get(leaf)
+            .map_or("(unknown issuer)", |l| l.issuer)
+    }
+
+    /// Handshakes with a visible leaf, grouped by name key, names in order.
+    pub fn by_name(&self) -> &[(String, Vec<&'a HandshakeRow>)] {
+        &self.named
     }
 
     /// The certificate row of a hash.
@@ -231,23 +375,21 @@ impl<'a> Evidence<'a> {
 
     /// Issuer DN of a leaf ("(unknown issuer)" when the row is missing).
     pub fn issuer_of(&self, leaf: &str) -> String {
-        self.cert(leaf)
-            .map(|c| c.issuer.clone())
-            .unwrap_or_else(|| "(unknown issuer)".into())
+        self.issuer_str(leaf).to_string()
     }
 
     /// The root a connection's chain leads to, as far as it was sent: the
     /// subject of a self-signed last certificate, else the issuer of the last.
-    pub fn anchor(&self, h: &HandshakeRow) -> Option<String> {
+    pub fn anchor(&self, h: &HandshakeRow) -> Option<&'a str> {
         let last = h
             .cert_chain_sha256
             .iter()
             .rev()
             .find_map(|s| self.cert(s))?;
         Some(if last.self_signed {
-            last.subject.clone()
+            last.subject.as_str()
         } else {
-            last.issuer.clone()
+            last.issuer.as_str()
         })
     }
 
@@ -255,34 +397,21 @@ impl<'a> Evidence<'a> {
     /// reason that says "not issued by whom it should be" (unknown issuer,
     /// bad signature), as opposed to expiry or a weak key.
     pub fn leaf_unknown_issuer(&self, leaf: &str) -> bool {
-        self.leaf_flows.get(leaf).is_some_and(|flows| {
-            flows.iter().any(|h| {
-                h.chain_trusted == Some(false)
-                    && matches!(
-                        h.trust_reason.as_deref(),
-                        Some("unknown_issuer" | "bad_signature") | None
-                    )
-            })
-        })
+        self.leaves.get(leaf).is_some_and(|l| l.unknown_issuer)
     }
 
     /// Whether the leaf itself looks like an interceptor's: it names a known
     /// inspection product, was minted at first use, carries a CA's key, or
     /// its issuer is unknown while the trust store does cover this run.
     pub fn leaf_suspect(&self, leaf: &str) -> bool {
-        self.product_of_leaf(leaf).is_some()
-            || self.minted_at_first_use(leaf)
-            || self
-                .cert(leaf)
-                .is_some_and(|c| self.ca_keys.contains_key(c.spki_sha256.as_str()))
-            || (self.any_trusted && self.leaf_unknown_issuer(leaf))
+        self.leaves.get(leaf).is_some_and(|l| {
+            l.product.is_some() || l.minted || l.ca_key || (self.any_trusted && l.unknown_issuer)
+        })
     }
 
     /// Whether any connection carrying this leaf had a trusted chain.
     pub fn leaf_trusted(&self, leaf: &str) -> bool {
-        self.leaf_flows
-            .get(leaf)
-            .is_some_and(|flows| flows.iter().any(|h| h.chain_trusted == Some(true)))
+        self.leaves.get(leaf).is_some_and(|l| l.trusted)
     }
 
     /// Seconds between the leaf's `not_before` and its first connection.
@@ -295,6 +424,10 @@ impl<'a> Evidence<'a> {
     /// Whether the leaf looks minted for its first connection: `not_before`
     /// minutes before it, or a round backdate to the second.
     pub fn minted_at_first_use(&self, leaf: &str) -> bool {
+        self.leaves.get(leaf).is_some_and(|l| l.minted)
+    }
+
+    fn compute_minted(&self, leaf: &str) -> bool {
         let Some(age) = self.age_at_first_use(leaf) else {
             return false;
         };
@@ -306,17 +439,7 @@ impl<'a> Evidence<'a> {
     /// The inspection product an issuer (or a certificate of the chains that
     /// carried the leaf) names, if any.
     pub fn product_of_leaf(&self, leaf: &str) -> Option<&'static Product> {
-        let c = self.cert(leaf)?;
-        if let Some(p) = match_product(&c.issuer) {
-            return Some(p);
-        }
-        let flows = self.leaf_flows.get(leaf)?;
-        flows.iter().take(1).find_map(|h| {
-            h.cert_chain_sha256.iter().skip(1).find_map(|s| {
-                let cc = self.cert(s)?;
-                match_product(&cc.subject).or_else(|| match_product(&cc.issuer))
-            })
-        })
+        self.leaves.get(leaf).and_then(|l| l.product)
     }
 
     /// What became of these connections (see [`Outcome`]).
@@ -381,19 +504,30 @@ pub fn normalize_name(name: &str) -> String {
 /// The name a connection is judged under: its SNI, or without one
 /// "(no-sni)@host:port" of the CONNECT target or the server address.
 pub fn name_key(h: &HandshakeRow) -> Option<String> {
+    name_key_cow(h).map(Cow::into_owned)
+}
+
+fn name_key_cow(h: &HandshakeRow) -> Option<Cow<'_, str>> {
     if let Some(sni) = &h.sni {
-        let n = normalize_name(sni);
-        if !n.is_empty() {
-            return Some(n);
+        let trimmed = sni.trim_end_matches('.');
+        if !trimmed.is_empty() {
+            return Some(if trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(trimmed.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(trimmed)
+            });
         }
     }
     if let Some(t) = &h.connect_target {
-        return Some(format!("(no-sni)@{}", t.to_ascii_lowercase()));
+        return Some(Cow::Owned(format!("(no-sni)@{}", t.to_ascii_lowercase())));
     }
     if h.server_ip.is_empty() {
         return None;
     }
-    Some(format!("(no-sni)@{}:{}", h.server_ip, h.server_port))
+    Some(Cow::Owned(format!(
+        "(no-sni)@{}:{}",
+        h.server_ip, h.server_port
+    )))
 }
 
 /// The registrable part of a DNS name, for "unrelated names": the last two
@@ -404,23 +538,33 @@ pub fn registrable_domain(name: &str) -> String {
         "co.uk", "org.uk", "ac.uk", "gov.uk", "com.au", "net.au", "org.au", "co.jp", "ne.jp",
         "com.br", "com.cn", "co.nz", "co.in", "com.mx",
     ];
-    let n = normalize_name(name.trim_start_matches("*."));
+    let n = name.trim_start_matches("*.").trim_end_matches('.');
     if n.parse::<std::net::IpAddr>().is_ok() {
-        return n;
+        return n.to_ascii_lowercase();
     }
-    let labels: Vec<&str> = n.split('.').filter(|l| !l.is_empty()).collect();
-    let take = match labels.len() {
-        0..=2 => labels.len(),
-        len => {
-            let last_two = labels[len - 2..].join(".");
-            if TWO_LABEL_SUFFIXES.contains(&last_two.as_str()) {
-                3
-            } else {
-                2
+    // start of the last `k` labels
+    let start = |k: usize| -> usize {
+        let mut idx = n.len();
+        for _ in 0..k {
+            match n.get(..idx).and_then(|h| h.rfind('.')) {
+                Some(p) => idx = p,
+                None => return 0,
             }
         }
+        idx + 1
     };
-    labels[labels.len() - take..].join(".")
+    let two = start(2);
+    let last_two = n.get(two.min(n.len())..).unwrap_or(n);
+    let from = if two > 0
+        && TWO_LABEL_SUFFIXES
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(last_two))
+    {
+        start(3)
+    } else {
+        two
+    };
+    n.get(from.min(n.len())..).unwrap_or(n).to_ascii_lowercase()
 }
 
 /// Every DNS name a certificate speaks for (SANs, else the subject CN).

@@ -79,7 +79,7 @@ pub fn untrusted_chain(ev: &Evidence<'_>) -> Vec<FindingRow> {
         out.push(finding(
             "untrusted_chain",
             severity,
-            Some(&name),
+            Some(name),
             &bad,
             leaves,
             issuers,

@@ -11,11 +11,14 @@ use std::collections::BTreeSet;
 use super::{finding, Evidence};
 use crate::rows::{FindingRow, HandshakeRow, Severity};
 
+/// A finding kind, what it means, and which connections show it.
+type Problem = (&'static str, &'static str, fn(&HandshakeRow) -> bool);
+
 /// The validity detector.
 pub fn validity(ev: &Evidence<'_>) -> Vec<FindingRow> {
     let mut out = Vec::new();
     for (name, flows) in ev.by_name() {
-        let problems: [(&str, &str, fn(&HandshakeRow) -> bool); 4] = [
+        let problems: [Problem; 4] = [
             (
                 "name_mismatch",
                 "a certificate that does not cover the name",
@@ -78,7 +81,7 @@ pub fn validity(ev: &Evidence<'_>) -> Vec<FindingRow> {
             out.push(finding(
                 kind,
                 severity,
-                Some(&name),
+                Some(name),
                 &bad,
                 leaves,
                 issuers,

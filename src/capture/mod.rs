@@ -157,7 +157,38 @@ fn map_file(file: &File) -> std::io::Result<memmap2::Mmap> {
     // another process truncates it while mapped, reading the lost pages
     // raises SIGBUS; captures are evidence that is not modified in place,
     // and `--no-mmap` (use_mmap = false) avoids the map entirely.
-    unsafe { memmap2::Mmap::map(file) }
+    let map = unsafe { memmap2::Mmap::map(file) }?;
+    // The walk reads the file once, front to back: let the kernel read ahead.
+    // Advice is a hint; a kernel that refuses it changes nothing.
+    let _ = map.advise(memmap2::Advice::Sequential);
+    Ok(map)
+}
+
+/// Bytes of a mapping released at a time, behind the walk.
+const RELEASE_STEP: usize = 32 << 20;
+
+/// Drops the pages of `map[..end]` (rounded down to a page) from this
+/// process, so the resident size stays flat however large the capture. The
+/// page cache keeps them; a later read of those bytes faults them back in.
+#[allow(unsafe_code)]
+fn release_behind(map: &memmap2::Mmap, from: usize, end: usize) -> usize {
+    const PAGE: usize = 4096;
+    let end = end / PAGE * PAGE;
+    if end <= from {
+        return from;
+    }
+    // SAFETY: MADV_DONTNEED on a read-only, shared, file-backed mapping only
+    // unmaps pages; their content is re-read from the file on the next
+    // access, so every slice into the map stays valid and unchanged. (The
+    // zero-fill hazard memmap2 guards against applies to private or
+    // anonymous mappings, which this is not.)
+    let ok =
+        unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, end - from) };
+    if ok.is_ok() {
+        end
+    } else {
+        from
+    }
 }
 
 impl Capture {
@@ -298,6 +329,11 @@ impl Capture {
             src,
             done: false,
             pending: None,
+            map: match &self.bytes {
+                Bytes::Mapped(m) if self.compression == Compression::None => Some(m),
+                _ => None,
+            },
+            released: 0,
         }
     }
 }
@@ -317,6 +353,10 @@ pub struct Windows<'c> {
     src: Source<'c>,
     done: bool,
     pending: Option<InputError>,
+    /// The mapping behind a plain file, whose pages are released behind the walk.
+    map: Option<&'c memmap2::Mmap>,
+    /// Bytes of the mapping released so far.
+    released: usize,
 }
 
 impl<'c> Windows<'c> {
@@ -349,6 +389,13 @@ impl<'c> Windows<'c> {
                 let data: &'c [u8] = data;
                 let mut frames = Vec::new();
                 let window_start = *pos;
+                // The caller is done with earlier windows when it asks for the
+                // next one (the pipeline copies what it keeps).
+                if let Some(map) = self.map {
+                    if window_start >= self.released + RELEASE_STEP {
+                        self.released = release_behind(map, self.released, window_start);
+                    }
+                }
                 let mut outcome = None;
                 loop {
                     if frames.len() >= max_frames

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
 use crate::limits::{FLOW_IDLE_TIMEOUT_US, MAX_FLOWS_PER_SHARD};
-use crate::tls::{Handshake, Session, Side};
+use crate::tls::{Decryption, Handshake, KeyLog, Session, Side};
 
 /// TCP flag bits as in the header's 13th byte (RFC 9293 section 3.1).
 pub mod flags {
@@ -95,6 +95,60 @@ fn mix(h: u64, v: u64) -> u64 {
     (h ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29)
 }
 
+/// A fast, non-cryptographic hasher for the flow table. SipHash (std's
+/// default) was 10% of a scan's time in `perf`; flooding a shard's table
+/// with colliding keys only slows that shard, whose size is capped.
+#[derive(Default, Clone, Copy)]
+pub struct FlowHasher(u64);
+
+impl std::hash::Hasher for FlowHasher {
+    fn finish(&self) -> u64 {
+        // Final avalanche so the table's low bits depend on every input bit.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^ (h >> 33)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = mix(self.0, u64::from_le_bytes(w));
+        }
+        let mut w = [0u8; 8];
+        let rest = chunks.remainder();
+        if let Some(dst) = w.get_mut(..rest.len()) {
+            dst.copy_from_slice(rest);
+            self.0 = mix(self.0, u64::from_le_bytes(w) ^ (rest.len() as u64) << 56);
+        }
+    }
+
+    fn write_u8(&mut self, v: u8) {
+        self.0 = mix(self.0, u64::from(v));
+    }
+
+    fn write_u16(&mut self, v: u16) {
+        self.0 = mix(self.0, u64::from(v));
+    }
+
+    fn write_u32(&mut self, v: u32) {
+        self.0 = mix(self.0, u64::from(v));
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = mix(self.0, v);
+    }
+
+    fn write_usize(&mut self, v: usize) {
+        self.0 = mix(self.0, v as u64);
+    }
+}
+
+/// A `HashMap` with [`FlowHasher`].
+pub type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FlowHasher>>;
+
 /// A finished connection, owned, ready for the tables.
 #[derive(Debug)]
 pub struct FlowRecord {
@@ -124,6 +178,9 @@ pub struct FlowRecord {
     pub syn_seen: bool,
     /// The TLS handshake, when TLS was seen.
     pub handshake: Option<Handshake>,
+    /// What became of the key-log decryption of a TLS 1.3 handshake flight
+    /// ("decrypted", "no_keys", "wrong_key", "failed"); None when not tried.
+    pub decryption: Option<&'static str>,
     /// Reassembly anomalies (short codes).
     pub anomalies: Vec<&'static str>,
 }
@@ -230,7 +287,7 @@ impl Conn {
         }
     }
 
-    fn finish(mut self) -> FlowRecord {
+    fn finish(mut self, keys: &KeyLog) -> FlowRecord {
         let ts = self.ts_last;
         for (idx, side) in [(0usize, Side::A), (1, Side::B)] {
             let Conn { dirs, session, .. } = &mut self;
@@ -258,11 +315,19 @@ impl Conn {
         if da.reasm.started_midstream() || db.reasm.started_midstream() {
             anomalies.push("tcp_midstream");
         }
-        let handshake = if self.session.is_tls() {
+        let mut handshake = if self.session.is_tls() {
             self.session.finish()
         } else {
             None
         };
+        // Decrypt a TLS 1.3 flight now, while its ciphertext is at hand, and
+        // drop the ciphertext whatever the outcome: finished flows are kept
+        // until the end of the run.
+        let decryption = handshake.as_mut().and_then(|h| {
+            let outcome = h.decrypt(keys);
+            h.discard_encrypted_flight();
+            (outcome != Decryption::NotApplicable).then_some(outcome.as_str())
+        });
         let b_addr = self.b;
         let client_is_a = handshake.as_ref().is_none_or(|h| h.client_side == Side::A);
         let (client, server, cdir, sdir, cc, sc) = if client_is_a {
@@ -284,6 +349,7 @@ impl Conn {
             server_ttl: sdir.ttl,
             syn_seen: self.syn_seq.is_some(),
             handshake,
+            decryption,
             anomalies,
         }
     }
@@ -306,7 +372,7 @@ pub struct ShardStats {
 /// time; no locks.
 #[derive(Default)]
 pub struct Shard {
-    conns: HashMap<FlowKey, Conn>,
+    conns: FastMap<FlowKey, Conn>,
     /// Connections ended so far, in the order they ended.
     pub finished: Vec<FlowRecord>,
     /// What this shard counted.
@@ -325,8 +391,9 @@ impl Shard {
         self.conns.len()
     }
 
-    /// Takes one segment; segments must arrive in capture order.
-    pub fn push(&mut self, seg: &Segment<'_>) {
+    /// Takes one segment; segments must arrive in capture order. `keys`
+    /// decrypts TLS 1.3 flights of connections this ends.
+    pub fn push(&mut self, seg: &Segment<'_>, keys: &KeyLog) {
         self.stats.segments += 1;
         self.now = self.now.max(seg.ts_us);
         let key = FlowKey::new(seg.src, seg.dst);
@@ -344,12 +411,12 @@ impl Shard {
                     } else {
                         self.stats.reused += 1;
                     }
-                    self.finished.push(old.finish());
+                    self.finished.push(old.finish(keys));
                 }
             }
         }
         if !self.conns.contains_key(&key) && self.conns.len() >= MAX_FLOWS_PER_SHARD {
-            self.evict();
+            self.evict(keys);
         }
         self.conns
             .entry(key)
@@ -358,7 +425,7 @@ impl Shard {
     }
 
     /// Ends connections idle for longer than the timeout at capture time `now`.
-    pub fn expire(&mut self, now: i64) {
+    pub fn expire(&mut self, now: i64, keys: &KeyLog) {
         let now = now.max(self.now);
         let idle: Vec<FlowKey> = self
             .conns
@@ -369,24 +436,24 @@ impl Shard {
         for key in idle {
             if let Some(conn) = self.conns.remove(&key) {
                 self.stats.timed_out += 1;
-                self.finished.push(conn.finish());
+                self.finished.push(conn.finish(keys));
             }
         }
     }
 
     /// Ends every live connection (end of the input set).
-    pub fn finish_all(&mut self) {
-        let mut keys: Vec<FlowKey> = self.conns.keys().copied().collect();
-        keys.sort_unstable();
-        for key in keys {
+    pub fn finish_all(&mut self, keys: &KeyLog) {
+        let mut live: Vec<FlowKey> = self.conns.keys().copied().collect();
+        live.sort_unstable();
+        for key in live {
             if let Some(conn) = self.conns.remove(&key) {
-                self.finished.push(conn.finish());
+                self.finished.push(conn.finish(keys));
             }
         }
     }
 
     /// Ends the least recently active eighth of the connections.
-    fn evict(&mut self) {
+    fn evict(&mut self, keys: &KeyLog) {
         let mut by_age: Vec<(i64, FlowKey)> =
             self.conns.iter().map(|(k, c)| (c.ts_last, *k)).collect();
         by_age.sort_unstable();
@@ -394,7 +461,7 @@ impl Shard {
         for (_, key) in by_age.into_iter().take(n) {
             if let Some(conn) = self.conns.remove(&key) {
                 self.stats.evicted += 1;
-                let mut rec = conn.finish();
+                let mut rec = conn.finish(keys);
                 rec.anomalies.push("flow_evicted");
                 self.finished.push(rec);
             }

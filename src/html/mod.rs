@@ -23,9 +23,7 @@ use std::fmt::Write as _;
 
 use crate::rows::{CertRow, FindingRow, HandshakeRow, Severity};
 use svg::{legend_symbol, Mark, Series, Timeline, Trust, HIDDEN_COLOR};
-use text::{
-    anchor, bytes, date, datetime, datetime_ms, duration, esc_into, plural, short_dn,
-};
+use text::{anchor, bytes, date, datetime, datetime_ms, duration, esc_into, plural, short_dn};
 
 /// Names that get a full section (timeline, certificates, evidence); further
 /// names with findings are listed in the verdict tables only.
@@ -78,6 +76,22 @@ pub fn render(
     out
 }
 
+/// Reads the known inspection products from the text of
+/// `testdata/inspection-products.tsv` (tab-separated: pattern, product, then
+/// columns this ignores); skips `#` comments, blank lines and the header row.
+pub fn parse_products(tsv: &str) -> Vec<(String, String)> {
+    tsv.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let mut cols = l.split('\t');
+            let pattern = cols.next()?.trim();
+            let product = cols.next()?.trim();
+            let header = pattern == "pattern" && product == "product";
+            (!pattern.is_empty() && !header).then(|| (pattern.to_string(), product.to_string()))
+        })
+        .collect()
+}
+
 const STYLE: &str = include_str!("style.css");
 const NO_SNI: &str = "(no SNI)";
 
@@ -106,8 +120,8 @@ struct Issuer<'a> {
     trusted: usize,
     untrusted: usize,
     unknown: usize,
-    names: HashSet<&'a str>,
-    clients: HashSet<&'a str>,
+    names: usize,
+    clients: usize,
     first: i64,
     last: i64,
     serious: bool,
@@ -124,8 +138,8 @@ impl<'a> Issuer<'a> {
             trusted: 0,
             untrusted: 0,
             unknown: 0,
-            names: HashSet::new(),
-            clients: HashSet::new(),
+            names: 0,
+            clients: 0,
             first: i64::MAX,
             last: i64::MIN,
             serious: false,
@@ -135,6 +149,10 @@ impl<'a> Issuer<'a> {
         }
     }
 }
+
+/// Connections of one finding with one leaf issuer and trust: count,
+/// clients, first and last start.
+type Group<'a> = (usize, HashSet<&'a str>, i64, i64);
 
 /// A name with at least one finding.
 struct NameView<'a> {
@@ -165,7 +183,12 @@ struct Ctx<'a> {
     finding_order: Vec<usize>,
     names: Vec<NameView<'a>>,
     /// First chain seen for each leaf.
-    chain_of: HashMap<&'a str, &'a [String]>,
+    chain_of: Vec<Option<&'a [String]>>,
+    n_clients: usize,
+    n_files: usize,
+    /// Certificates per SPKI hash: a key on several leaves is a forging
+    /// proxy's signature.
+    spki_count: HashMap<&'a str, usize>,
 }
 
 fn severity(f: &FindingRow) -> Severity {
@@ -244,26 +267,45 @@ impl<'a> Ctx<'a> {
         let mut issuers: Vec<Issuer<'a>> = Vec::new();
         let mut issuer_ix: HashMap<&'a str, usize> = HashMap::new();
         let mut hs_issuer = Vec::with_capacity(hs.len());
-        let mut chain_of: HashMap<&'a str, &'a [String]> = HashMap::new();
+        let mut chain_of: Vec<Option<&'a [String]>> = vec![None; certs.len()];
+        let mut cert_issuer: Vec<Option<usize>> = vec![None; certs.len()];
         let mut by_name: HashMap<&'a str, Vec<usize>> = HashMap::new();
+        let mut client_ids: HashMap<&'a str, u32> = HashMap::new();
+        let mut issuer_clients: Vec<(usize, u32)> = Vec::new();
+        let mut files: HashSet<&'a str> = HashSet::new();
+        let mut last_file = None;
         for (i, h) in hs.iter().enumerate() {
             by_name.entry(name_key(h)).or_default().push(i);
-            let leaf = h
-                .leaf_sha256
-                .as_deref()
-                .and_then(|s| cert.get(s).and_then(|&c| certs.get(c)));
-            let Some(leaf) = leaf else {
+            let next = u32::try_from(client_ids.len()).unwrap_or(u32::MAX);
+            let client = *client_ids.entry(h.client_ip.as_str()).or_insert(next);
+            if last_file != Some(h.file.as_str()) {
+                files.insert(h.file.as_str());
+                last_file = Some(h.file.as_str());
+            }
+            let leaf_ix = h.leaf_sha256.as_deref().and_then(|s| cert.get(s).copied());
+            let Some((leaf_ix, leaf)) = leaf_ix.and_then(|c| Some((c, certs.get(c)?))) else {
                 hs_issuer.push(None);
                 continue;
             };
-            chain_of
-                .entry(leaf.sha256.as_str())
-                .or_insert(h.cert_chain_sha256.as_slice());
-            let ix = *issuer_ix.entry(leaf.issuer.as_str()).or_insert_with(|| {
-                issuers.push(Issuer::new(leaf.issuer.as_str()));
-                issuers.len() - 1
-            });
+            if let Some(slot @ None) = chain_of.get_mut(leaf_ix) {
+                *slot = Some(h.cert_chain_sha256.as_slice());
+            }
+            // One issuer lookup per distinct leaf, not per connection.
+            let ix = match cert_issuer.get(leaf_ix).copied().flatten() {
+                Some(ix) => ix,
+                None => {
+                    let ix = *issuer_ix.entry(leaf.issuer.as_str()).or_insert_with(|| {
+                        issuers.push(Issuer::new(leaf.issuer.as_str()));
+                        issuers.len() - 1
+                    });
+                    if let Some(slot) = cert_issuer.get_mut(leaf_ix) {
+                        *slot = Some(ix);
+                    }
+                    ix
+                }
+            };
             hs_issuer.push(Some(ix));
+            issuer_clients.push((ix, client));
             if let Some(is) = issuers.get_mut(ix) {
                 is.conns += 1;
                 match h.chain_trusted {
@@ -271,10 +313,32 @@ impl<'a> Ctx<'a> {
                     Some(false) => is.untrusted += 1,
                     None => is.unknown += 1,
                 }
-                is.names.insert(name_key(h));
-                is.clients.insert(h.client_ip.as_str());
                 is.first = is.first.min(h.ts_start);
                 is.last = is.last.max(h.ts_start);
+            }
+        }
+        // Distinct clients and names per issuer, without a set per issuer.
+        issuer_clients.sort_unstable();
+        issuer_clients.dedup();
+        for (ix, _) in &issuer_clients {
+            if let Some(is) = issuers.get_mut(*ix) {
+                is.clients += 1;
+            }
+        }
+        let mut per_name: Vec<usize> = Vec::new();
+        for conns in by_name.values() {
+            per_name.clear();
+            per_name.extend(
+                conns
+                    .iter()
+                    .filter_map(|&i| hs_issuer.get(i).copied().flatten()),
+            );
+            per_name.sort_unstable();
+            per_name.dedup();
+            for &ix in &per_name {
+                if let Some(is) = issuers.get_mut(ix) {
+                    is.names += 1;
+                }
             }
         }
         for f in findings {
@@ -291,8 +355,7 @@ impl<'a> Ctx<'a> {
         }
         for is in &mut issuers {
             is.product = match_product(is.dn, &opts.products);
-            is.role = if is.product.is_some()
-                || (is.serious && is.untrusted > 0 && is.trusted == 0)
+            is.role = if is.product.is_some() || (is.serious && is.untrusted > 0 && is.trusted == 0)
             {
                 Role::Interceptor
             } else if is.trusted > 0 && is.trusted >= is.untrusted {
@@ -354,12 +417,18 @@ impl<'a> Ctx<'a> {
         let mut finding_order: Vec<usize> = (0..findings.len()).collect();
         finding_order.sort_by(|&a, &b| {
             let (x, y) = (&findings[a], &findings[b]);
-            (std::cmp::Reverse(severity(x)), x.sni.as_deref(), x.first_seen, &x.finding_id).cmp(&(
-                std::cmp::Reverse(severity(y)),
-                y.sni.as_deref(),
-                y.first_seen,
-                &y.finding_id,
-            ))
+            (
+                std::cmp::Reverse(severity(x)),
+                x.sni.as_deref(),
+                x.first_seen,
+                &x.finding_id,
+            )
+                .cmp(&(
+                    std::cmp::Reverse(severity(y)),
+                    y.sni.as_deref(),
+                    y.first_seen,
+                    &y.finding_id,
+                ))
         });
 
         let mut ctx = Ctx {
@@ -376,7 +445,13 @@ impl<'a> Ctx<'a> {
             finding_order,
             names: Vec::new(),
             chain_of,
+            n_clients: client_ids.len(),
+            n_files: files.len(),
+            spki_count: HashMap::new(),
         };
+        for c in certs.iter().filter(|c| !c.spki_sha256.is_empty()) {
+            *ctx.spki_count.entry(c.spki_sha256.as_str()).or_default() += 1;
+        }
         ctx.names = ctx.name_views();
         ctx
     }
@@ -393,8 +468,7 @@ impl<'a> Ctx<'a> {
         let mut views: Vec<NameView<'a>> = by
             .into_iter()
             .map(|(name, fs)| {
-                let mut conns: Vec<usize> =
-                    self.by_name.get(name).cloned().unwrap_or_default();
+                let mut conns: Vec<usize> = self.by_name.get(name).cloned().unwrap_or_default();
                 let known: HashSet<usize> = conns.iter().copied().collect();
                 let mut extra: Vec<usize> = fs
                     .iter()
@@ -441,8 +515,15 @@ impl<'a> Ctx<'a> {
                 v
             })
             .collect();
-        views.sort_by(|a, b| (std::cmp::Reverse(a.sev), a.name).cmp(&(std::cmp::Reverse(b.sev), b.name)));
+        views.sort_by(|a, b| {
+            (std::cmp::Reverse(a.sev), a.name).cmp(&(std::cmp::Reverse(b.sev), b.name))
+        });
         views
+    }
+
+    /// The first chain sent with `leaf` as its leaf.
+    fn chain(&self, leaf: &str) -> Option<&'a [String]> {
+        self.chain_of.get(*self.cert.get(leaf)?).copied().flatten()
     }
 
     /// The interceptor issuer of a connection's leaf, if it is one.
@@ -460,7 +541,10 @@ impl<'a> Ctx<'a> {
         let color = ix
             .and_then(|i| self.issuers.get(i))
             .map_or(HIDDEN_COLOR, |is| is.color);
-        let _ = write!(out, r#"<span class="sw" style="background:{color}"></span>"#);
+        let _ = write!(
+            out,
+            r#"<span class="sw" style="background:{color}"></span>"#
+        );
     }
 
     fn issuer_short(&self, out: &mut String, ix: usize) {
@@ -482,8 +566,6 @@ impl<'a> Ctx<'a> {
             .iter()
             .filter(|n| n.sev >= Severity::Medium)
             .collect();
-        let distinct_clients: HashSet<&str> =
-            self.hs.iter().map(|h| h.client_ip.as_str()).collect();
         out.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>");
         out.push_str(r#"<meta name="viewport" content="width=device-width, initial-scale=1"/>"#);
         out.push_str(r#"<meta name="generator" content="certsift"/><title>"#);
@@ -503,20 +585,16 @@ impl<'a> Ctx<'a> {
         out.push_str("<header><h1>");
         esc_into(out, &self.opts.title);
         out.push_str("</h1><p class=\"facts\">");
-        let span = self
-            .hs
-            .iter()
-            .fold((i64::MAX, i64::MIN), |(a, b), h| {
-                (a.min(h.ts_start), b.max(h.ts_end.max(h.ts_start)))
-            });
-        let files: HashSet<&str> = self.hs.iter().map(|h| h.file.as_str()).collect();
+        let span = self.hs.iter().fold((i64::MAX, i64::MIN), |(a, b), h| {
+            (a.min(h.ts_start), b.max(h.ts_end.max(h.ts_start)))
+        });
         let _ = write!(
             out,
             "{} · {} · {} · {} · {} · {}",
-            plural(files.len(), "capture file", "capture files"),
+            plural(self.n_files, "capture file", "capture files"),
             plural(self.hs.len(), "TLS connection", "TLS connections"),
             plural(self.by_name.len(), "server name", "server names"),
-            plural(distinct_clients.len(), "client", "clients"),
+            plural(self.n_clients, "client", "clients"),
             plural(self.certs.len(), "certificate", "certificates"),
             plural(self.findings.len(), "finding", "findings"),
         );
@@ -563,18 +641,6 @@ impl<'a> Ctx<'a> {
                     .is_some_and(|is| is.role == Role::Interceptor && is.conns > 0)
             })
             .collect();
-        let cls = if !serious.is_empty() {
-            "bad"
-        } else if !self.names.is_empty() {
-            "note"
-        } else {
-            "good"
-        };
-        let _ = write!(
-            out,
-            r#"<section id="verdict" class="verdict {cls}"><h2>Verdict</h2>"#
-        );
-
         // Clients that received an interceptor certificate (all names).
         struct Client<'b> {
             conns: usize,
@@ -602,7 +668,9 @@ impl<'a> Ctx<'a> {
         if clients.is_empty() {
             // No interceptor identified by trust: fall back on the findings.
             for &fi in &self.finding_order {
-                let Some(f) = self.findings.get(fi) else { continue };
+                let Some(f) = self.findings.get(fi) else {
+                    continue;
+                };
                 if severity(f) < Severity::Medium {
                     continue;
                 }
@@ -610,7 +678,32 @@ impl<'a> Ctx<'a> {
             }
         }
 
-        if serious.is_empty() {
+        let cls = if !serious.is_empty() {
+            "bad"
+        } else if !self.names.is_empty() || !clients.is_empty() {
+            "note"
+        } else {
+            "good"
+        };
+        let _ = write!(
+            out,
+            r#"<section id="verdict" class="verdict {cls}"><h2>Verdict</h2>"#
+        );
+
+        if serious.is_empty() && !clients.is_empty() {
+            let _ = write!(
+                out,
+                r#"<p class="headline">No finding of medium or high severity, but <b>{}</b> received certificates from an issuer that matches a known TLS-inspection product, on <b>{}</b>, from <b>{}</b> to <b>{}</b>.</p>"#,
+                plural(clients.len(), "client", "clients"),
+                plural(
+                    clients.values().map(|c| c.conns).sum::<usize>(),
+                    "connection",
+                    "connections"
+                ),
+                datetime(span.0),
+                datetime(span.1)
+            );
+        } else if serious.is_empty() {
             let _ = write!(
                 out,
                 r#"<p class="headline">No interception evidence: no finding of medium or high severity among {} and {}.</p>"#,
@@ -659,9 +752,16 @@ impl<'a> Ctx<'a> {
 
         // Interceptor issuers.
         if !interceptors.is_empty() {
-            out.push_str("<h3>Suspected interceptors (leaf certificate issuers)</h3><table class=\"issuers\"><thead><tr><th>Issuer</th><th>Known inspection product</th><th>Connections</th><th>Trust</th><th>Names</th><th>Clients</th><th>First seen</th><th>Last seen</th></tr></thead><tbody>");
+            out.push_str(if serious.is_empty() {
+                "<h3>Inspection products (leaf certificate issuers)</h3>"
+            } else {
+                "<h3>Suspected interceptors (leaf certificate issuers)</h3>"
+            });
+            out.push_str("<table class=\"issuers\"><thead><tr><th>Issuer</th><th>Known inspection product</th><th>Connections</th><th>Trust</th><th>Names</th><th>Clients</th><th>First seen</th><th>Last seen</th></tr></thead><tbody>");
             for &i in &interceptors {
-                let Some(is) = self.issuers.get(i) else { continue };
+                let Some(is) = self.issuers.get(i) else {
+                    continue;
+                };
                 out.push_str("<tr><td>");
                 self.swatch(out, Some(i));
                 out.push_str("<b>");
@@ -688,13 +788,11 @@ impl<'a> Ctx<'a> {
                 }
                 let _ = write!(
                     out,
-                    "</td><td class=\"num\">{}</td><td>{} untrusted, {} trusted, {} not evaluated</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+                    "</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
                     is.conns,
-                    is.untrusted,
-                    is.trusted,
-                    is.unknown,
-                    is.names.len(),
-                    is.clients.len(),
+                    trust_counts(is),
+                    is.names,
+                    is.clients,
                     datetime(is.first),
                     datetime(is.last)
                 );
@@ -748,7 +846,13 @@ impl<'a> Ctx<'a> {
                 );
             }
             out.push_str("</tbody></table>");
-            more(out, self.names.len(), MAX_VERDICT_ROWS, "names", "findings.parquet");
+            more(
+                out,
+                self.names.len(),
+                MAX_VERDICT_ROWS,
+                "names",
+                "findings.parquet",
+            );
         }
 
         // Clients.
@@ -782,7 +886,13 @@ impl<'a> Ctx<'a> {
                 );
             }
             out.push_str("</tbody></table>");
-            more(out, clients.len(), MAX_VERDICT_ROWS, "clients", "handshakes.parquet");
+            more(
+                out,
+                clients.len(),
+                MAX_VERDICT_ROWS,
+                "clients",
+                "handshakes.parquet",
+            );
             out.push_str("</details>");
         }
         out.push_str("</section>\n");
@@ -863,7 +973,10 @@ impl<'a> Ctx<'a> {
             if let Some(f) = self.findings.get(fi) {
                 let s = severity(f).as_str();
                 out.push_str("<p class=\"summary\">");
-                let _ = write!(out, r#"<span class="sev sev-{s}">{s}</span> <span class="kind">"#);
+                let _ = write!(
+                    out,
+                    r#"<span class="sev sev-{s}">{s}</span> <span class="kind">"#
+                );
                 esc_into(out, &f.kind);
                 out.push_str("</span> ");
                 esc_into(out, &f.summary);
@@ -1057,7 +1170,19 @@ impl<'a> Ctx<'a> {
                 sans(out, c, 3);
                 out.push_str("</td><td><code>");
                 esc_into(out, &c.spki_pin);
-                out.push_str("</code></td><td>");
+                out.push_str("</code>");
+                let shared = self
+                    .spki_count
+                    .get(c.spki_sha256.as_str())
+                    .copied()
+                    .unwrap_or(0);
+                if shared > 1 {
+                    let _ = write!(
+                        out,
+                        "<br/><span class=\"bad-t\">key in {shared} certificates</span>"
+                    );
+                }
+                out.push_str("</td><td>");
                 cert_trust(out, c);
             } else {
                 out.push_str("</td><td></td><td></td><td></td><td>");
@@ -1069,7 +1194,13 @@ impl<'a> Ctx<'a> {
             );
         }
         out.push_str("</tbody></table>");
-        more(out, leaves.len(), MAX_NAME_CERTS, "certificates", "certificates.parquet");
+        more(
+            out,
+            leaves.len(),
+            MAX_NAME_CERTS,
+            "certificates",
+            "certificates.parquet",
+        );
     }
 
     fn finding_evidence(&self, out: &mut String, f: &FindingRow, open: bool) {
@@ -1116,14 +1247,16 @@ impl<'a> Ctx<'a> {
         out.push_str("</p>");
 
         // Aggregate: issuer × trust.
-        let mut groups: BTreeMap<(Option<usize>, Trust), (usize, HashSet<&str>, i64, i64)> =
-            BTreeMap::new();
+        let mut groups: BTreeMap<(Option<usize>, Trust), Group> = BTreeMap::new();
         for &i in &conns {
             let h = &self.hs[i];
             let ix = self.hs_issuer.get(i).copied().flatten();
-            let g = groups
-                .entry((ix, trust_of(h, ix.is_some())))
-                .or_insert((0, HashSet::new(), i64::MAX, i64::MIN));
+            let g = groups.entry((ix, trust_of(h, ix.is_some()))).or_insert((
+                0,
+                HashSet::new(),
+                i64::MAX,
+                i64::MIN,
+            ));
             g.0 += 1;
             g.1.insert(h.client_ip.as_str());
             g.2 = g.2.min(h.ts_start);
@@ -1178,11 +1311,11 @@ impl<'a> Ctx<'a> {
             let (x, y) = (&self.hs[a], &self.hs[b]);
             (x.ts_start, &x.flow_id).cmp(&(y.ts_start, &y.flow_id))
         });
-        out.push_str("<table class=\"conns\"><thead><tr><th>Time (UTC)</th><th>Client → server</th><th>SNI</th><th>Leaf certificate</th><th>Trust</th><th>TLS</th><th title=\"application data bytes after the handshake, client to server / server to client\">App data ↑/↓</th><th>JA3 / JA4</th><th>Flow</th></tr></thead><tbody>");
+        out.push_str("<div class=\"scroll\"><table class=\"conns\"><thead><tr><th>Time (UTC)</th><th>Client → server</th><th>SNI</th><th>Leaf certificate</th><th>Trust</th><th>TLS</th><th title=\"application data bytes after the handshake, client to server / server to client\">App data ↑/↓</th><th>JA3 / JA4</th><th>Flow</th></tr></thead><tbody>");
         for &i in &picked {
             self.conn_row(out, i);
         }
-        out.push_str("</tbody></table>");
+        out.push_str("</tbody></table></div>");
         if conns.len() > picked.len() {
             let _ = write!(
                 out,
@@ -1223,7 +1356,11 @@ impl<'a> Ctx<'a> {
                 }
             }
             if f.cert_sha256.len() > MAX_NAME_CERTS * 2 {
-                let _ = write!(out, " and {} more", f.cert_sha256.len() - MAX_NAME_CERTS * 2);
+                let _ = write!(
+                    out,
+                    " and {} more",
+                    f.cert_sha256.len() - MAX_NAME_CERTS * 2
+                );
             }
             out.push_str("</p>");
         }
@@ -1239,7 +1376,9 @@ impl<'a> Ctx<'a> {
         } else {
             ""
         };
-        let _ = write!(out, "<tr{cls}><td>{}</td><td>", datetime_ms(h.ts_start));
+        let stamp = datetime_ms(h.ts_start);
+        let (day, time) = stamp.split_once(' ').unwrap_or(("", stamp.as_str()));
+        let _ = write!(out, "<tr{cls}><td>{day}<br/>{time}</td><td>");
         esc_into(out, &h.client_ip);
         let _ = write!(out, ":{}<br/>→ ", h.client_port);
         esc_into(out, &h.server_ip);
@@ -1306,7 +1445,10 @@ impl<'a> Ctx<'a> {
         out.push_str("<section id=\"cross\"><h2>Findings across names</h2><table><thead><tr><th>Severity</th><th>Kind</th><th>Names</th><th>Summary</th><th>Issuers</th></tr></thead><tbody>");
         for f in cross.iter().take(MAX_VERDICT_ROWS) {
             let s = severity(f).as_str();
-            let _ = write!(out, r#"<tr><td><span class="sev sev-{s}">{s}</span></td><td>"#);
+            let _ = write!(
+                out,
+                r#"<tr><td><span class="sev sev-{s}">{s}</span></td><td>"#
+            );
             esc_into(out, &f.kind);
             out.push_str("</td><td>");
             for (k, n) in f.names.iter().take(12).enumerate() {
@@ -1335,7 +1477,13 @@ impl<'a> Ctx<'a> {
             out.push_str("</td></tr>");
         }
         out.push_str("</tbody></table>");
-        more(out, cross.len(), MAX_VERDICT_ROWS, "findings", "findings.parquet");
+        more(
+            out,
+            cross.len(),
+            MAX_VERDICT_ROWS,
+            "findings",
+            "findings.parquet",
+        );
         out.push_str("</section>\n");
     }
 
@@ -1374,7 +1522,7 @@ impl<'a> Ctx<'a> {
         let mut k = 0;
         while let Some(&sha) = list.get(k) {
             k += 1;
-            if let Some(chain) = self.chain_of.get(sha) {
+            if let Some(chain) = self.chain(sha) {
                 for c in chain.iter() {
                     if seen.insert(c.as_str()) {
                         list.push(c.as_str());
@@ -1386,9 +1534,20 @@ impl<'a> Ctx<'a> {
         if list.is_empty() {
             out.push_str("<p>None.</p>");
         }
+        let mut opened: HashSet<&str> = HashSet::new();
         for sha in list {
             match self.cert.get(sha).and_then(|&c| self.certs.get(c)) {
-                Some(c) => self.cert_card(out, c),
+                Some(c) => {
+                    // The first certificate of each interceptor is open, so
+                    // the page shows one forged certificate in full.
+                    let open = self
+                        .issuer_ix
+                        .get(c.issuer.as_str())
+                        .and_then(|&i| self.issuers.get(i))
+                        .is_some_and(|is| is.role == Role::Interceptor)
+                        && opened.insert(c.issuer.as_str());
+                    self.cert_card(out, c, open);
+                }
                 None => {
                     let _ = write!(
                         out,
@@ -1403,12 +1562,13 @@ impl<'a> Ctx<'a> {
         out.push_str("</section>\n");
     }
 
-    fn cert_card(&self, out: &mut String, c: &CertRow) {
+    fn cert_card(&self, out: &mut String, c: &CertRow, open: bool) {
         let ix = self.issuer_ix.get(c.issuer.as_str()).copied();
         let _ = write!(
             out,
-            r#"<details class="cert" id="{}"><summary>"#,
-            anchor("c", &c.sha256)
+            r#"<details class="cert" id="{}"{}><summary>"#,
+            anchor("c", &c.sha256),
+            if open { r#" open="open""# } else { "" }
         );
         self.swatch(out, ix);
         out.push_str("<b>");
@@ -1430,7 +1590,21 @@ impl<'a> Ctx<'a> {
         out.push_str("</dd><dt>SANs</dt><dd>");
         sans(out, c, usize::MAX);
         out.push_str("</dd>");
-        dt(out, "SPKI pin", &c.spki_pin);
+        out.push_str("<dt>SPKI pin</dt><dd>");
+        esc_into(out, &c.spki_pin);
+        let shared = self
+            .spki_count
+            .get(c.spki_sha256.as_str())
+            .copied()
+            .unwrap_or(0);
+        if shared > 1 {
+            let _ = write!(
+                out,
+                " <span class=\"bad-t\">same key in {} certificates</span>",
+                shared
+            );
+        }
+        out.push_str("</dd>");
         dt(out, "SPKI sha256", &c.spki_sha256);
         dt(out, "SHA-256", &c.sha256);
         dt(out, "SHA-1", &c.sha1);
@@ -1466,7 +1640,11 @@ impl<'a> Ctx<'a> {
         }
         let seen = format!(
             "{} from {} to {}",
-            plural(usize::try_from(c.flow_count).unwrap_or(0), "connection", "connections"),
+            plural(
+                usize::try_from(c.flow_count).unwrap_or(0),
+                "connection",
+                "connections"
+            ),
             datetime(c.first_seen),
             datetime(c.last_seen)
         );
@@ -1474,7 +1652,7 @@ impl<'a> Ctx<'a> {
         if let Some(e) = &c.parse_error {
             dt(out, "Parse error", e);
         }
-        if let Some(chain) = self.chain_of.get(c.sha256.as_str()) {
+        if let Some(chain) = self.chain(c.sha256.as_str()) {
             out.push_str("<dt>Chain as sent</dt><dd><ol class=\"chain\">");
             for sha in chain.iter() {
                 out.push_str("<li>");
@@ -1511,7 +1689,9 @@ impl<'a> Ctx<'a> {
             .filter(|(n, _)| !with.contains(*n))
             .map(|(n, v)| (*n, v))
             .collect();
-        rest.sort_by(|a, b| (std::cmp::Reverse(a.1.len()), a.0).cmp(&(std::cmp::Reverse(b.1.len()), b.0)));
+        rest.sort_by(|a, b| {
+            (std::cmp::Reverse(a.1.len()), a.0).cmp(&(std::cmp::Reverse(b.1.len()), b.0))
+        });
         let _ = write!(
             out,
             "<section id=\"other-names\"><h2>Names without findings</h2><details><summary>{} without findings ({} connections), busiest first</summary>",
@@ -1572,7 +1752,13 @@ impl<'a> Ctx<'a> {
             );
         }
         out.push_str("</tbody></table>");
-        more(out, rest.len(), MAX_OTHER_NAMES, "names", "handshakes.parquet");
+        more(
+            out,
+            rest.len(),
+            MAX_OTHER_NAMES,
+            "names",
+            "handshakes.parquet",
+        );
         out.push_str("</details></section>\n");
     }
 
@@ -1580,8 +1766,17 @@ impl<'a> Ctx<'a> {
         out.push_str("<section id=\"reading\"><h2>How to read this report</h2><ul>");
         out.push_str("<li><b>Interceptor</b>: a leaf certificate issuer that appears in a medium or high finding and whose chains were never trusted, or whose name matches a known TLS-inspection product. An authorised corporate proxy is still an interceptor: check with its owner.</li>");
         out.push_str("<li><b>Timeline</b>: time runs left to right (UTC); one row per client (per server address when a single client is involved); each mark is a connection, coloured by the issuer of the certificate it received. ");
-        for t in [Trust::Trusted, Trust::Untrusted, Trust::Unknown, Trust::Hidden] {
-            let color = if t == Trust::Hidden { HIDDEN_COLOR } else { "#555" };
+        for t in [
+            Trust::Trusted,
+            Trust::Untrusted,
+            Trust::Unknown,
+            Trust::Hidden,
+        ] {
+            let color = if t == Trust::Hidden {
+                HIDDEN_COLOR
+            } else {
+                "#555"
+            };
             out.push_str(&legend_symbol(t, color));
             let _ = write!(out, " {} ", t.label());
         }
@@ -1590,6 +1785,20 @@ impl<'a> Ctx<'a> {
         out.push_str("<li>Everything here comes from the scan's tables (handshakes, certificates, findings); long lists are cut, the tables hold every row. Strings come from certificates and ClientHellos, which an attacker controls.</li>");
         out.push_str("</ul></section>\n");
     }
+}
+
+/// `6 untrusted, 1 trusted`: the non-zero trust counts of an issuer's leaves.
+fn trust_counts(is: &Issuer) -> String {
+    let parts: Vec<String> = [
+        (is.untrusted, "untrusted"),
+        (is.trusted, "trusted"),
+        (is.unknown, "not evaluated"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, w)| format!("{n} {w}"))
+    .collect();
+    parts.join(", ")
 }
 
 fn more(out: &mut String, total: usize, shown: usize, what: &str, table: &str) {

@@ -111,10 +111,7 @@ const STEPS: [i64; 20] = [
 /// (`x`, `y`) to `out`; also used by the legend.
 pub fn symbol(out: &mut String, x: i64, y: i64, trust: Trust, color: &str) {
     let _ = match trust {
-        Trust::Trusted => write!(
-            out,
-            r#"<circle cx="{x}" cy="{y}" r="5" fill="{color}"/>"#
-        ),
+        Trust::Trusted => write!(out, r#"<circle cx="{x}" cy="{y}" r="5" fill="{color}"/>"#),
         Trust::Untrusted => write!(
             out,
             r##"<path d="M{x} {a}L{b} {y}L{x} {c}L{d} {y}Z" fill="{color}" stroke="#111" stroke-width="1.2"/>"##,
@@ -232,7 +229,8 @@ impl Timeline {
 
         // Axis and grid.
         let step = tick_step(span);
-        let with_date = span >= 86_400_000_000 || (t0.div_euclid(86_400_000_000) != t1.div_euclid(86_400_000_000));
+        let with_date = span >= 86_400_000_000
+            || (t0.div_euclid(86_400_000_000) != t1.div_euclid(86_400_000_000));
         let with_seconds = step < 60_000_000;
         let _ = write!(
             out,
@@ -359,7 +357,10 @@ mod tests {
         assert!(svg.contains("timeline of a&amp;b"));
         assert!(svg.contains("first interceptor certificate"));
         assert_eq!(svg.matches("<g>").count(), svg.matches("</g>").count());
-        assert_eq!(svg.matches("<title>").count(), svg.matches("</title>").count());
+        assert_eq!(
+            svg.matches("<title>").count(),
+            svg.matches("</title>").count()
+        );
         // Each shape is present.
         assert!(svg.contains("<circle"));
         assert!(svg.contains("<path"));
@@ -386,7 +387,14 @@ mod tests {
 
     #[test]
     fn tick_steps_are_bounded() {
-        for span in [1, 999, 1_000_000, 129_000_000, 86_400_000_000, 400 * 86_400_000_000] {
+        for span in [
+            1,
+            999,
+            1_000_000,
+            129_000_000,
+            86_400_000_000,
+            400 * 86_400_000_000,
+        ] {
             let s = tick_step(span);
             assert!(s > 0 && span / s <= 8, "{span} {s}");
         }

@@ -7,7 +7,14 @@ use super::*;
 
 const T0: i64 = 1_795_871_671_000_000;
 
-fn hs(id: &str, t: i64, client: &str, sni: &str, leaf: Option<&str>, trusted: Option<bool>) -> HandshakeRow {
+fn hs(
+    id: &str,
+    t: i64,
+    client: &str,
+    sni: &str,
+    leaf: Option<&str>,
+    trusted: Option<bool>,
+) -> HandshakeRow {
     HandshakeRow {
         flow_id: id.into(),
         file: "x.pcap".into(),
@@ -20,7 +27,9 @@ fn hs(id: &str, t: i64, client: &str, sni: &str, leaf: Option<&str>, trusted: Op
         sni: Some(sni.into()),
         ja3: Some("f7e3efed3265ef03512f40b4510e7137".into()),
         ja4: Some("t13d1516h2_8daaf6152771_02713d6af862".into()),
-        cert_chain_sha256: leaf.map(|l| vec![l.to_string(), "root".into()]).unwrap_or_default(),
+        cert_chain_sha256: leaf
+            .map(|l| vec![l.to_string(), "root".into()])
+            .unwrap_or_default(),
         leaf_sha256: leaf.map(str::to_string),
         cert_visibility: if leaf.is_some() { "plain" } else { "encrypted" }.into(),
         chain_trusted: trusted,
@@ -53,10 +62,15 @@ const EVIL_ISSUER: &str = "CN=<img src=x onerror=alert(1)>,O=\"Evil\" & Co";
 /// A small scan: one name intercepted by a hostile-named issuer, one benign.
 fn hostile() -> (Vec<HandshakeRow>, Vec<CertRow>, Vec<FindingRow>) {
     let good = "CN=Example TLS Issuing CA R3,O=Example Trust Services,C=US";
+    let forged = |sha: &str, cn: &str| CertRow {
+        spki_sha256: "k1".into(),
+        ..cert(sha, cn, EVIL_ISSUER, Some(false))
+    };
     let certs = vec![
         cert("aa", EVIL, good, Some(true)),
-        cert("bb", EVIL, EVIL_ISSUER, Some(false)),
+        forged("bb", EVIL),
         cert("cc", "quiet.test", good, Some(true)),
+        forged("dd", "other.test"),
         CertRow {
             sha256: "root".into(),
             subject: good.into(),
@@ -67,10 +81,31 @@ fn hostile() -> (Vec<HandshakeRow>, Vec<CertRow>, Vec<FindingRow>) {
     ];
     let handshakes = vec![
         hs("f1", T0, "192.0.2.10", EVIL, Some("aa"), Some(true)),
-        hs("f2", T0 + 10_000_000, "192.0.2.11", EVIL, Some("bb"), Some(false)),
-        hs("f3", T0 + 20_000_000, "192.0.2.\"12", EVIL, Some("bb"), Some(false)),
+        hs(
+            "f2",
+            T0 + 10_000_000,
+            "192.0.2.11",
+            EVIL,
+            Some("bb"),
+            Some(false),
+        ),
+        hs(
+            "f3",
+            T0 + 20_000_000,
+            "192.0.2.\"12",
+            EVIL,
+            Some("bb"),
+            Some(false),
+        ),
         hs("f4", T0 + 30_000_000, "192.0.2.10", EVIL, None, None),
-        hs("f5", T0 + 40_000_000, "192.0.2.10", "quiet.test", Some("cc"), Some(true)),
+        hs(
+            "f5",
+            T0 + 40_000_000,
+            "192.0.2.10",
+            "quiet.test",
+            Some("cc"),
+            Some(true),
+        ),
     ];
     let findings = vec![FindingRow {
         finding_id: "<id&1>".into(),
@@ -79,9 +114,19 @@ fn hostile() -> (Vec<HandshakeRow>, Vec<CertRow>, Vec<FindingRow>) {
         sni: Some(EVIL.into()),
         names: vec![EVIL.into()],
         summary: format!("{EVIL} was answered by <b>2</b> issuers & more"),
-        flow_ids: vec!["f1".into(), "f2".into(), "f3".into(), "f4".into(), "missing".into()],
+        flow_ids: vec![
+            "f1".into(),
+            "f2".into(),
+            "f3".into(),
+            "f4".into(),
+            "missing".into(),
+        ],
         cert_sha256: vec!["aa".into(), "bb".into()],
-        clients: vec!["192.0.2.10".into(), "192.0.2.11".into(), "192.0.2.\"12".into()],
+        clients: vec![
+            "192.0.2.10".into(),
+            "192.0.2.11".into(),
+            "192.0.2.\"12".into(),
+        ],
         issuers: vec![good.into(), EVIL_ISSUER.into()],
         first_seen: T0,
         last_seen: T0 + 30_000_000,
@@ -100,7 +145,9 @@ fn check_well_formed(html: &str) {
     let mut rest = body;
     while !rest.is_empty() {
         if let Some(after) = rest.strip_prefix('<') {
-            let end = after.find('>').unwrap_or_else(|| panic!("unclosed tag: {}", &after[..after.len().min(80)]));
+            let end = after
+                .find('>')
+                .unwrap_or_else(|| panic!("unclosed tag: {}", &after[..after.len().min(80)]));
             let tag = &after[..end];
             rest = &after[end + 1..];
             if let Some(name) = tag.strip_prefix('/') {
@@ -117,9 +164,14 @@ fn check_well_formed(html: &str) {
                 // Attributes: name="value", value free of < and ".
                 let mut attrs = tag[name.len()..].trim();
                 while !attrs.is_empty() {
-                    let eq = attrs.find("=\"").unwrap_or_else(|| panic!("bad attrs in <{tag}>"));
+                    let eq = attrs
+                        .find("=\"")
+                        .unwrap_or_else(|| panic!("bad attrs in <{tag}>"));
                     let an = &attrs[..eq];
-                    assert!(an.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'), "attr {an:?} in <{tag}>");
+                    assert!(
+                        an.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+                        "attr {an:?} in <{tag}>"
+                    );
                     let v = &attrs[eq + 2..];
                     let close = v.find('"').unwrap_or_else(|| panic!("unquoted in <{tag}>"));
                     assert!(!v[..close].contains('<'), "< in attribute of <{tag}>");
@@ -129,7 +181,9 @@ fn check_well_formed(html: &str) {
                 if !self_closing {
                     stack.push(name);
                     if name == "style" {
-                        let end = rest.find("</style>").unwrap_or_else(|| panic!("unclosed style"));
+                        let end = rest
+                            .find("</style>")
+                            .unwrap_or_else(|| panic!("unclosed style"));
                         rest = &rest[end..];
                     }
                 }
@@ -149,7 +203,9 @@ fn check_entities(s: &str) {
     for (i, _) in s.match_indices('&') {
         let e = &s[i..];
         assert!(
-            ["&amp;", "&lt;", "&gt;", "&quot;", "&#39;"].iter().any(|k| e.starts_with(k)),
+            ["&amp;", "&lt;", "&gt;", "&quot;", "&#39;"]
+                .iter()
+                .any(|k| e.starts_with(k)),
             "bad entity at {}",
             &e[..e.len().min(20)]
         );
@@ -169,7 +225,9 @@ fn hostile_strings_are_escaped_and_markup_is_well_formed() {
     assert!(!html.contains("<script"), "raw script tag");
     assert!(!html.contains("<img"), "raw img tag");
     assert!(!html.contains("<b>2</b>"));
-    assert!(html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;bänk.例え.test"));
+    assert!(
+        html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;bänk.例え.test")
+    );
     assert!(html.contains("Case &lt;42&gt; &amp; &quot;friends&quot;"));
     assert!(html.contains("&lt;id&amp;1&gt;"));
     assert!(html.contains("192.0.2.&quot;12"));
@@ -183,7 +241,7 @@ fn hostile_strings_are_escaped_and_markup_is_well_formed() {
 fn every_finding_name_and_count_is_on_the_page() {
     let (h, c, f) = hostile();
     let html = render(&h, &c, &f, &RenderOptions::default());
-    assert!(html.contains(r#"data-connections="5" data-names="2" data-certificates="4" data-findings="1" data-intercepted-names="1""#));
+    assert!(html.contains(r#"data-connections="5" data-names="2" data-certificates="5" data-findings="1" data-intercepted-names="1""#));
     for x in &f {
         assert!(html.contains(&format!("data-finding=\"{}\"", esc(&x.finding_id))));
         assert!(html.contains(&format!("data-connections=\"{}\"", x.flow_ids.len())));
@@ -191,7 +249,10 @@ fn every_finding_name_and_count_is_on_the_page() {
         assert!(html.contains(&esc(&x.summary)));
     }
     // Names with and without findings.
-    assert!(html.contains(&format!("data-name=\"{}\" data-connections=\"4\"", esc(EVIL))));
+    assert!(html.contains(&format!(
+        "data-name=\"{}\" data-connections=\"4\"",
+        esc(EVIL)
+    )));
     assert!(html.contains("quiet.test"));
     // Evidence rows: four known flows, one missing id counted.
     for id in ["f1", "f2", "f3", "f4"] {
@@ -205,6 +266,7 @@ fn every_finding_name_and_count_is_on_the_page() {
     assert!(html.contains("pin-bb="));
     assert!(html.contains("Chain as sent"));
     assert!(html.contains("issued 30 s before first use"));
+    assert!(html.contains("same key in 2 certificates"));
 }
 
 #[test]
@@ -259,7 +321,7 @@ fn big() -> (Vec<HandshakeRow>, Vec<CertRow>, Vec<FindingRow>) {
             ids.push(id.clone());
             handshakes.push(hs(
                 &id,
-                T0 + i64::try_from(i).unwrap_or(0) * 36_000_000,
+                T0 + i64::from(i) * 36_000_000,
                 &format!("10.0.{}.{}", k % 4, i % 250),
                 &name,
                 leaf.as_deref(),
@@ -290,7 +352,10 @@ fn big() -> (Vec<HandshakeRow>, Vec<CertRow>, Vec<FindingRow>) {
 fn big_scan_is_capped() {
     let (h, c, f) = big();
     let html = render(&h, &c, &f, &RenderOptions::default());
-    assert_eq!(html.matches("<section class=\"name").count(), MAX_NAME_SECTIONS);
+    assert_eq!(
+        html.matches("<section class=\"name").count(),
+        MAX_NAME_SECTIONS
+    );
     assert!(html.contains("and 100 more names with findings"));
     assert!(html.contains("and 3700 more names (see handshakes.parquet)"));
     assert!(html.len() < 20_000_000, "{}", html.len());
@@ -317,4 +382,26 @@ fn render_time_100k_connections() {
         html.len()
     );
     assert!(best < std::time::Duration::from_secs(1));
+}
+
+#[test]
+fn products_file_and_whole_word_match() {
+    let tsv = "# comment\npattern\tproduct\tcategory\nmitmproxy\tmitmproxy\ttool\nFortinet_CA_SSL\tFortiGate\tproxy\n\nTLS Inspection\tgeneric\tgeneric\n";
+    let p = parse_products(tsv);
+    assert_eq!(p.len(), 3);
+    assert_eq!(
+        match_product("O=mitmproxy,CN=mitmproxy", &p),
+        Some("mitmproxy")
+    );
+    assert_eq!(match_product("CN=Fortinet_CA_SSLProxy", &p), None);
+    assert_eq!(
+        match_product("CN=fortinet_ca_ssl,O=x", &p),
+        Some("FortiGate")
+    );
+    assert_eq!(
+        match_product("CN=Contoso Corp TLS Inspection CA", &p),
+        Some("generic")
+    );
+    assert_eq!(match_product("CN=NoTLS Inspectionx", &p), None);
+    assert_eq!(match_product("CN=Example CA", &p), None);
 }

@@ -241,7 +241,9 @@ mod tests {
     fn anchors_are_safe_and_distinct() {
         assert_eq!(anchor("n", "www.a-b.test"), "n-www.a-b.test");
         let a = anchor("n", "a\"><script>");
-        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)));
+        assert!(a
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)));
         assert_ne!(anchor("n", "a_b"), anchor("n", "a b"));
     }
 

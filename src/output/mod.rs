@@ -166,6 +166,22 @@ fn write_table<R>(
     Ok(path)
 }
 
+/// Writes `bytes` to `path` through a temporary file and a rename, so the
+/// file is either the old one or the whole new one.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let err = |source| Error::Output {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut f = File::create(&tmp).map_err(err)?;
+    f.write_all(bytes).map_err(err)?;
+    f.sync_all().map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(err)
+}
+
 /// Writes each row of `batch` as one JSON object, columns in table order.
 /// Timestamps become RFC 3339 strings; binary becomes hex.
 fn write_jsonl(w: &mut impl Write, batch: &RecordBatch) -> std::io::Result<()> {

@@ -168,6 +168,7 @@ pub fn handshakes_from(batch: &RecordBatch) -> Vec<HandshakeRow> {
             cert_chain_sha256: c.list("cert_chain_sha256", i),
             leaf_sha256: c.text("leaf_sha256", i),
             cert_visibility: c.text("cert_visibility", i).unwrap_or_default(),
+            decryption: c.text("decryption", i),
             chain_trusted: c.flag("chain_trusted", i),
             trust_reason: c.text("trust_reason", i),
             sni_matches_leaf: c.flag("sni_matches_leaf", i),

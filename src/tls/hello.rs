@@ -94,6 +94,7 @@ pub(crate) fn parse_client_hello(body: &[u8]) -> Option<ClientHello> {
     let (_, ch) = tls_parser::parse_tls_handshake_client_hello(body).ok()?;
     let mut out = ClientHello {
         legacy_version: ch.version.0,
+        random: <[u8; 32]>::try_from(ch.random).unwrap_or([0; 32]),
         ciphers: ch.ciphers.iter().map(|c| c.0).collect(),
         session_id_len: ch
             .session_id

@@ -16,21 +16,31 @@
 //! target is kept), and TLS that starts after a plaintext preamble
 //! (STARTTLS in SMTP/IMAP/POP3/XMPP/LDAP/PostgreSQL/MySQL, SOCKS), found by
 //! looking for a hello record header in the first `MAX_PREAMBLE` bytes.
-//! Leaves out: decryption, renegotiation after the first handshake, DTLS and
-//! QUIC (the JA4 function takes a `quic` flag for a later QUIC front end).
+//! TLS 1.3: the encrypted handshake records of both sides are kept
+//! (bounded, [`MAX_RETAINED_FLIGHT`] per side) so that
+//! [`Handshake::decrypt`] can open them with secrets from an NSS key log
+//! ([`KeyLog`]) and recover EncryptedExtensions, the certificates and
+//! CertificateVerify. Application data is never decrypted.
+//! Leaves out: TLS ≤ 1.2 decryption, renegotiation after the first handshake,
+//! DTLS and QUIC (the JA4 function takes a `quic` flag for a later QUIC front
+//! end).
 //!
 //! Every size is capped (see the `MAX_*` constants): a direction buffers at
 //! most one partial record (or SSLv2 record, or CONNECT header, ≤ 32 KiB)
 //! plus one partial handshake message (≤ `MAX_HANDSHAKE_MSG_LEN`), every
 //! loop consumes input, and no input can make this module panic.
 
+mod decrypt;
 mod hello;
 pub mod ja;
+mod keylog;
 mod names;
 mod session;
 #[cfg(test)]
 mod tests;
 
+pub use decrypt::Decryption;
+pub use keylog::{KeyLog, KeyLogStats, SecretLabel, MAX_KEYLOG_CLIENTS, MAX_KEYLOG_LINE};
 pub use names::{cipher_name, version_name};
 pub use session::Session;
 
@@ -56,6 +66,14 @@ pub const MAX_PREAMBLE: usize = 16 * 1024;
 pub const MAX_RESYNC: usize = 64 * 1024;
 /// Most bytes of an HTTP CONNECT request or its reply buffered before TLS.
 pub const MAX_CONNECT_PREAMBLE: usize = 8 * 1024;
+/// Most TLS 1.3 encrypted handshake bytes (records, headers included) kept
+/// per side for [`Handshake::decrypt`]. A typical server flight is 3-6 KiB;
+/// past the cap `tls13_flight_cap` is noted and retention stops (a
+/// certificate inside the kept prefix is still recovered).
+pub const MAX_RETAINED_FLIGHT: usize = 64 * 1024;
+/// Most encrypted records kept from the client after its first one while
+/// waiting for its Finished (client certificates, RFC 8446 §4.4.2).
+pub const MAX_RETAINED_CLIENT_RECORDS: usize = 8;
 
 /// One direction of a TCP connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -89,6 +107,9 @@ pub enum Visibility {
     /// No certificate seen (handshake incomplete, anonymous suite, gap).
     #[default]
     Absent,
+    /// TLS 1.3: the certificate was recovered by decrypting the handshake
+    /// with a key log ([`Handshake::decrypt`]).
+    Decrypted,
 }
 
 impl Visibility {
@@ -99,6 +120,7 @@ impl Visibility {
             Visibility::Encrypted => "encrypted",
             Visibility::Resumed => "resumed",
             Visibility::Absent => "absent",
+            Visibility::Decrypted => "decrypted",
         }
     }
 }
@@ -108,9 +130,10 @@ impl Visibility {
 pub struct Alert {
     /// The side that sent it.
     pub side: Side,
-    /// AlertLevel (1 warning, 2 fatal); `None` when encrypted.
+    /// AlertLevel (1 warning, 2 fatal); `None` when encrypted (unless
+    /// [`Handshake::decrypt`] opened it).
     pub level: Option<u8>,
-    /// AlertDescription; `None` when encrypted.
+    /// AlertDescription; `None` when encrypted (unless decrypted).
     pub description: Option<u8>,
     /// The record was sent after the cipher change, so its content is opaque.
     pub encrypted: bool,
@@ -127,6 +150,8 @@ pub struct Alert {
 pub struct ClientHello {
     /// legacy_version (client_version before TLS 1.3).
     pub legacy_version: u16,
+    /// ClientHello.random: the key log's key (zero for an SSLv2 hello).
+    pub random: [u8; 32],
     /// server_name host_name, if any (lossy UTF-8).
     pub sni: Option<String>,
     /// The server_name extension was present (JA4 `d`), even if unparsable.
@@ -218,7 +243,8 @@ pub struct Handshake {
     pub cipher: Option<u16>,
     /// Server certificates (DER) in the order sent.
     pub server_chain: Vec<Vec<u8>>,
-    /// Client certificates (DER) in the order sent (mutual TLS, TLS ≤ 1.2).
+    /// Client certificates (DER) in the order sent (mutual TLS: in clear for
+    /// TLS ≤ 1.2, from [`Handshake::decrypt`] for TLS 1.3).
     pub client_chain: Vec<Vec<u8>>,
     /// Whether the server certificate was visible.
     pub visibility: Visibility,
@@ -252,6 +278,38 @@ pub struct Handshake {
     pub last_ts_us: Option<i64>,
     /// Short snake_case anomaly codes, each once, in order of first sight.
     pub anomalies: Vec<&'static str>,
-    /// The server sent a CertificateRequest (mutual TLS).
+    /// The server sent a CertificateRequest (mutual TLS; in TLS 1.3 only
+    /// known after decryption).
     pub client_cert_requested: bool,
+    /// TLS 1.3: the encrypted handshake records kept for
+    /// [`Handshake::decrypt`], which drops them (except on
+    /// [`Decryption::NoKeys`], so that a later key log can still be tried).
+    pub encrypted_flight: Option<EncryptedFlight>,
+    /// Extension types of the decrypted EncryptedExtensions, in wire order
+    /// (RFC 8446 §4.3.1); its ALPN goes to `server_hello.alpn`.
+    pub encrypted_extensions: Vec<u16>,
+    /// SignatureScheme of the server's decrypted CertificateVerify
+    /// (RFC 8446 §4.4.3), e.g. 0x0804 rsa_pss_rsae_sha256.
+    pub cert_verify_scheme: Option<u16>,
+    /// SignatureScheme of the client's decrypted CertificateVerify.
+    pub client_cert_verify_scheme: Option<u16>,
+}
+
+/// The TLS 1.3 records that carry a handshake under the handshake traffic
+/// keys (RFC 8446 §5.2), exactly as sent: 5-byte header (the AEAD's
+/// additional data) and ciphertext, concatenated. ChangeCipherSpec records
+/// are not kept. Each side's first record has sequence number 0.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct EncryptedFlight {
+    /// Server records after its ServerHello, up to the client's first
+    /// encrypted record (EncryptedExtensions..Finished, and any 0.5-RTT
+    /// data after it, which is never decrypted).
+    pub server: Vec<u8>,
+    /// Client records from its first encrypted one up to what looks like its
+    /// Finished ([`MAX_RETAINED_CLIENT_RECORDS`] at most).
+    pub client: Vec<u8>,
+    /// Server records were dropped at [`MAX_RETAINED_FLIGHT`].
+    pub server_truncated: bool,
+    /// Client records were dropped at a cap.
+    pub client_truncated: bool,
 }

@@ -2,16 +2,21 @@
 //! message reassembly, and the decisions about when each direction is done.
 //!
 //! In: both directions' reassembled bytes, gaps and skipped counts. Out: a
-//! [`Handshake`] from [`Session::finish`]. Leaves out: decryption and any
-//! handshake after the first (renegotiation is encrypted anyway).
+//! [`Handshake`] from [`Session::finish`]. TLS 1.3: the encrypted handshake
+//! records are kept, as sent, for [`Handshake::decrypt`]; the server's from
+//! its ServerHello to the client's first encrypted record, the client's from
+//! its first encrypted record to what looks like its Finished (so a client
+//! Certificate is kept too), each bounded. Leaves out: decryption itself and
+//! any handshake after the first (renegotiation is encrypted anyway).
 
+use super::decrypt::bare_finished_len;
 use super::hello::{
     looks_like_sslv2_hello, parse_client_hello, parse_server_hello, parse_sslv2_client_hello,
 };
 use super::{
-    ja, Alert, ClientHello, Handshake, ServerHello, Side, Visibility, MAX_ALERTS, MAX_CHAIN_LEN,
-    MAX_CONNECT_PREAMBLE, MAX_HANDSHAKE_BYTES, MAX_HANDSHAKE_MSG_LEN, MAX_PREAMBLE, MAX_RECORD_LEN,
-    MAX_RESYNC,
+    ja, Alert, ClientHello, EncryptedFlight, Handshake, ServerHello, Side, Visibility, MAX_ALERTS,
+    MAX_CHAIN_LEN, MAX_CONNECT_PREAMBLE, MAX_HANDSHAKE_BYTES, MAX_HANDSHAKE_MSG_LEN, MAX_PREAMBLE,
+    MAX_RECORD_LEN, MAX_RESYNC, MAX_RETAINED_CLIENT_RECORDS, MAX_RETAINED_FLIGHT,
 };
 
 /// TLS ContentType values (RFC 8446 §5.1).
@@ -66,6 +71,15 @@ pub struct Session {
     client_side: Option<Side>,
     hs: Handshake,
     tls_seen: bool,
+    /// TLS 1.3 encrypted handshake records kept for decryption.
+    flight: EncryptedFlight,
+    /// Do not keep encrypted records (no key log will ever be offered).
+    no_retain: bool,
+    /// The client's first encrypted record was not a bare Finished: keep
+    /// its records until one looks like its Finished.
+    client_retaining: bool,
+    /// Client records kept.
+    client_records: usize,
 }
 
 fn plausible_header(b: &[u8]) -> Option<(u8, usize)> {
@@ -150,6 +164,13 @@ impl Session {
             .is_some_and(|ch| ch.supported_versions.iter().any(|v| is_tls13(*v)))
     }
 
+    /// Whether to keep TLS 1.3 encrypted handshake records for
+    /// [`Handshake::decrypt`] (default: keep). Turn off when no key log can
+    /// be offered, to save up to 2 × [`MAX_RETAINED_FLIGHT`] per connection.
+    pub fn keep_encrypted_flight(&mut self, keep: bool) {
+        self.no_retain = !keep;
+    }
+
     /// Bytes of one direction, in order, as reassembled; `ts_us` is the
     /// capture time of the segment.
     pub fn feed(&mut self, side: Side, data: &[u8], ts_us: i64) {
@@ -228,9 +249,14 @@ impl Session {
         if !self.tls_seen {
             return None;
         }
+        let client = self.client();
         for side in [Side::A, Side::B] {
             let d = self.dir(side);
-            let truncated = !d.done && (!d.hs.is_empty() || (d.started && !d.buf.is_empty()));
+            // A client still kept open for its certificate has finished its
+            // handshake as far as the clear part goes.
+            let retaining = self.client_retaining && side == client;
+            let truncated =
+                !d.done && !retaining && (!d.hs.is_empty() || (d.started && !d.buf.is_empty()));
             let never_tls = !d.started && d.hunted > 0;
             if truncated {
                 self.anomaly("handshake_truncated");
@@ -239,7 +265,6 @@ impl Session {
                 self.anomaly("not_tls_after_hello");
             }
         }
-        let client = self.client();
         let (cd, sd) = match client {
             Side::A => (&self.a, &self.b),
             Side::B => (&self.b, &self.a),
@@ -276,6 +301,9 @@ impl Session {
                 _ => Visibility::Absent,
             }
         };
+        if self.hs.visibility == Visibility::Encrypted && !self.flight.server.is_empty() {
+            self.hs.encrypted_flight = Some(std::mem::take(&mut self.flight));
+        }
         Some(self.hs)
     }
 
@@ -433,7 +461,8 @@ impl Session {
                 return pos;
             };
             pos = pos.saturating_add(end);
-            self.on_record(side, ty, payload, ts_us);
+            let record = rest.get(..end).unwrap_or(&[]);
+            self.on_record(side, ty, record, payload, ts_us);
         }
     }
 
@@ -444,7 +473,51 @@ impl Session {
         self.dir_mut(side).done = true;
     }
 
-    fn on_record(&mut self, side: Side, ty: u8, payload: &[u8], ts_us: i64) {
+    /// Keeps one TLS 1.3 encrypted record (header included) of `side`.
+    /// Returns false once the side's cap is reached.
+    fn retain(&mut self, side: Side, record: &[u8]) -> bool {
+        let psk = self.hs.server_hello.as_ref().is_some_and(|sh| sh.psk);
+        if self.no_retain || psk {
+            return true;
+        }
+        let server = side != self.client();
+        let (buf, truncated) = if server {
+            (&mut self.flight.server, &mut self.flight.server_truncated)
+        } else {
+            (&mut self.flight.client, &mut self.flight.client_truncated)
+        };
+        if *truncated {
+            return false;
+        }
+        if buf.len().saturating_add(record.len()) > MAX_RETAINED_FLIGHT {
+            *truncated = true;
+            self.anomaly("tls13_flight_cap");
+            return false;
+        }
+        buf.extend_from_slice(record);
+        true
+    }
+
+    /// A client record while waiting for its Finished after a first
+    /// encrypted record that was not a bare Finished (client certificate).
+    fn on_client_retained(&mut self, side: Side, record: &[u8], payload: &[u8]) {
+        let rec_len = record.len() as u64;
+        let d = self.dir_mut(side);
+        d.app_bytes = d.app_bytes.saturating_add(rec_len);
+        self.client_records = self.client_records.saturating_add(1);
+        let kept = self.retain(side, record);
+        let finished = self
+            .hs
+            .cipher
+            .and_then(bare_finished_len)
+            .is_some_and(|(fin, alert)| payload.len() == fin || payload.len() == alert);
+        if !kept || finished || self.client_records >= MAX_RETAINED_CLIENT_RECORDS {
+            self.client_retaining = false;
+            self.dir_mut(side).done = true;
+        }
+    }
+
+    fn on_record(&mut self, side: Side, ty: u8, record: &[u8], payload: &[u8], ts_us: i64) {
         let rec_len = payload.len().saturating_add(5) as u64;
         let is13 = self.negotiated_13();
         let client = self.client();
@@ -484,16 +557,42 @@ impl Session {
                         self.hs.server_flight_bytes =
                             self.hs.server_flight_bytes.saturating_add(rec_len);
                         self.dir_mut(side).sent_encrypted = true;
+                        self.retain(side, record);
                     }
+                } else if is13 && side == client && self.client_retaining {
+                    self.on_client_retained(side, record, payload);
                 } else if is13 && side == client && !self.dir(side).sent_encrypted {
                     // The client's first encrypted record ends the server's
                     // flight: its Finished, or an alert rejecting the flight.
-                    if payload.len() == TLS13_ENCRYPTED_ALERT_LEN {
+                    // 19 bytes, 11 with the 8-byte tag of TLS_AES_128_CCM_8.
+                    let alert_len = self
+                        .hs
+                        .cipher
+                        .and_then(bare_finished_len)
+                        .map_or(TLS13_ENCRYPTED_ALERT_LEN, |(_, al)| al);
+                    let alert = payload.len() == alert_len;
+                    if alert {
                         self.push_alert(side, None, None, true, ts_us);
                     }
                     self.dir_mut(side).sent_encrypted = true;
-                    self.dir_mut(side).done = true;
                     self.dir_mut(side.other()).done = true;
+                    let kept = self.retain(side, record);
+                    // Anything but a bare Finished or an alert may be a
+                    // client Certificate: keep the client's records until
+                    // its Finished (the decryption needs them), unless
+                    // nothing is being kept.
+                    let bare = self
+                        .hs
+                        .cipher
+                        .and_then(bare_finished_len)
+                        .is_none_or(|(fin, al)| payload.len() == fin || payload.len() == al);
+                    let psk = self.hs.server_hello.as_ref().is_some_and(|sh| sh.psk);
+                    if alert || bare || psk || !kept || self.no_retain {
+                        self.dir_mut(side).done = true;
+                    } else {
+                        self.client_retaining = true;
+                        self.client_records = 1;
+                    }
                 } else {
                     let early_data =
                         side == client && self.hs.server_hello.is_none() && self.client_offers_13();

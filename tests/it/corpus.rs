@@ -22,7 +22,7 @@ fn key(ip: &str, port: i64) -> String {
 
 /// Checks every manifest flow against the handshakes table; returns the
 /// mismatches as readable lines.
-fn compare_flows(manifest: &Value, rows: &[HandshakeRow]) -> Vec<String> {
+fn compare_flows(manifest: &Value, rows: &[HandshakeRow], decrypts: bool) -> Vec<String> {
     let mut by_client: BTreeMap<String, Vec<&HandshakeRow>> = BTreeMap::new();
     for r in rows {
         by_client
@@ -61,12 +61,12 @@ fn compare_flows(manifest: &Value, rows: &[HandshakeRow]) -> Vec<String> {
             ));
         }
         let visibility = f["cert_visibility"].as_str().unwrap_or_default();
-        // Decryption comes with key logs (a later stage); without them a TLS 1.3
-        // certificate is "encrypted".
-        let want_vis = if visibility == "decrypted" {
-            "encrypted"
-        } else {
-            visibility
+        // With the key log (or secrets in the file) a TLS 1.3 certificate is
+        // "decrypted"; without, "encrypted".
+        let want_vis = match visibility {
+            "decrypted" | "encrypted" if decrypts => "decrypted",
+            "decrypted" => "encrypted",
+            v => v,
         };
         if !want_vis.is_empty() && row.cert_visibility != want_vis {
             problems.push(format!(
@@ -74,7 +74,7 @@ fn compare_flows(manifest: &Value, rows: &[HandshakeRow]) -> Vec<String> {
                 row.cert_visibility
             ));
         }
-        if want_vis == "plain" {
+        if want_vis == "plain" || want_vis == "decrypted" {
             let want_leaf = f["leaf_sha256"].as_str();
             if row.leaf_sha256.as_deref() != want_leaf {
                 problems.push(format!(
@@ -94,8 +94,34 @@ fn compare_flows(manifest: &Value, rows: &[HandshakeRow]) -> Vec<String> {
     problems
 }
 
+/// The corpus key log for a capture, when there is one.
+fn keylog(name: &str) -> Option<String> {
+    let stem = if name.starts_with("s08_") {
+        "s08_linktypes"
+    } else {
+        name
+    };
+    let path = testdata().join("keylogs").join(format!("{stem}.keylog"));
+    path.exists().then(|| path.to_str().unwrap().to_string())
+}
+
 fn check_capture(name: &str, file: &str) {
-    let (dir, out) = scan(&[file], &[]);
+    check_capture_keys(name, file, true);
+    // Without key logs (and without secrets embedded in the file), TLS 1.3
+    // certificates stay encrypted.
+    if !file.ends_with(".pcapng") || !name.contains("dsb") {
+        check_capture_keys(name, file, false);
+    }
+}
+
+fn check_capture_keys(name: &str, file: &str, with_keys: bool) {
+    let log = keylog(name).filter(|_| with_keys);
+    let mut extra: Vec<&str> = Vec::new();
+    if let Some(l) = &log {
+        extra.extend(["--keylog", l.as_str()]);
+    }
+    let decrypts = log.is_some() || name.contains("dsb");
+    let (dir, out) = scan(&[file], &extra);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -104,7 +130,7 @@ fn check_capture(name: &str, file: &str) {
     );
     let scan = read_scan(dir.path()).expect("tables");
     let m = manifest(name);
-    let problems = compare_flows(&m, &scan.handshakes);
+    let problems = compare_flows(&m, &scan.handshakes, decrypts);
     assert!(problems.is_empty(), "{name}:\n{}", problems.join("\n"));
     // Verdicts: an intercepted name seen also with its genuine certificate
     // must have a high finding; a clean name none at medium or above.
@@ -127,7 +153,12 @@ fn check_capture(name: &str, file: &str) {
             m["flows"].as_array().expect("flows").iter().any(|f| {
                 ids.contains(&f["flow_index"].as_i64().unwrap_or(-1))
                     && f["intercepted"].as_bool() == Some(intercepted)
-                    && f["cert_visibility"].as_str() == Some("plain")
+                    && (f["cert_visibility"].as_str() == Some("plain")
+                        || (decrypts
+                            && matches!(
+                                f["cert_visibility"].as_str(),
+                                Some("decrypted" | "encrypted")
+                            )))
             })
         };
         match verdict {

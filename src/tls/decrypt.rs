@@ -1,0 +1,637 @@
+//! TLS 1.3 handshake decryption with secrets from an NSS key log.
+//!
+//! In: a [`Handshake`] whose `encrypted_flight` holds the records a
+//! [`super::Session`] kept, and a [`KeyLog`]. Out: the server's (and the
+//! client's) certificate chain, the EncryptedExtensions ALPN and extension
+//! list, the CertificateVerify signature schemes, decrypted client alerts,
+//! `visibility` = [`Visibility::Decrypted`], and a [`Decryption`] verdict.
+//!
+//! Keys come straight from the logged handshake traffic secrets
+//! (HKDF-Expand-Label "key" and "iv", RFC 8446 §7.1 and §7.3), so no
+//! transcript hash is needed and a HelloRetryRequest changes nothing. Each
+//! direction's first encrypted record has sequence number 0 (§5.3); the
+//! per-record nonce is the iv XOR the sequence number; the additional data
+//! is the record header (§5.2); the inner plaintext ends with its content
+//! type followed by zero padding (§5.4). Suites: TLS_AES_128_GCM_SHA256,
+//! TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256,
+//! TLS_AES_128_CCM_SHA256, TLS_AES_128_CCM_8_SHA256 (RFC 8446 §B.4).
+//!
+//! Leaves out: application data (decryption stops at each side's Finished:
+//! later records are under other keys and are never opened), 0-RTT data,
+//! TLS ≤ 1.2, and compressed certificates (RFC 8879: flagged
+//! `compressed_certificate`).
+
+use super::keylog::{KeyLog, SecretLabel};
+use super::{Handshake, Side, Visibility, MAX_CHAIN_LEN, MAX_HANDSHAKE_MSG_LEN};
+use aes_gcm::aead::consts::{U12, U16, U8};
+use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::{Aes128Gcm, Aes256Gcm};
+use chacha20poly1305::ChaCha20Poly1305;
+use hkdf::Hkdf;
+use sha2::{Sha256, Sha384};
+
+/// Outcome of [`Handshake::decrypt`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decryption {
+    /// Nothing to do: not TLS 1.3, resumed (PSK), the certificate is already
+    /// visible, or no ClientHello was seen.
+    NotApplicable,
+    /// The key log has no server handshake secret for this client random.
+    /// The encrypted records are kept, so a later key log can be tried.
+    NoKeys,
+    /// The logged secret does not open the server's first record (AEAD tag
+    /// mismatch, or a secret of the wrong size for the suite): anomaly
+    /// `keylog_wrong_key`, and no certificate is produced.
+    WrongKey,
+    /// The handshake was decrypted and the server certificate recovered.
+    Decrypted,
+    /// The key opened the records but no certificate could be read from
+    /// them (or there was nothing to open): an anomaly says why.
+    Failed,
+}
+
+impl Decryption {
+    /// Short snake_case name, for counts and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decryption::NotApplicable => "not_applicable",
+            Decryption::NoKeys => "no_keys",
+            Decryption::WrongKey => "wrong_key",
+            Decryption::Decrypted => "decrypted",
+            Decryption::Failed => "failed",
+        }
+    }
+}
+
+/// Record content types (RFC 8446 §5.1).
+const CT_ALERT: u8 = 21;
+const CT_HANDSHAKE: u8 = 22;
+const CT_APP_DATA: u8 = 23;
+
+/// Handshake types seen inside the encrypted flight (RFC 8446 §4, RFC 8879).
+const HT_ENCRYPTED_EXTENSIONS: u8 = 8;
+const HT_CERTIFICATE: u8 = 11;
+const HT_CERTIFICATE_REQUEST: u8 = 13;
+const HT_CERTIFICATE_VERIFY: u8 = 15;
+const HT_FINISHED: u8 = 20;
+const HT_COMPRESSED_CERTIFICATE: u8 = 25;
+
+/// ALPN extension type (RFC 7301).
+const EXT_ALPN: u16 = 0x0010;
+
+/// How many sequence numbers past a record that fails to open are tried: a
+/// capture gap that lost whole records shifts the sequence.
+const MAX_SEQ_SKIP: u64 = 3;
+
+/// A TLS 1.3 cipher suite (RFC 8446 §B.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Suite {
+    Aes128Gcm,
+    Aes256Gcm,
+    ChaCha20Poly1305,
+    Aes128Ccm,
+    Aes128Ccm8,
+}
+
+impl Suite {
+    fn from_u16(c: u16) -> Option<Suite> {
+        match c {
+            0x1301 => Some(Suite::Aes128Gcm),
+            0x1302 => Some(Suite::Aes256Gcm),
+            0x1303 => Some(Suite::ChaCha20Poly1305),
+            0x1304 => Some(Suite::Aes128Ccm),
+            0x1305 => Some(Suite::Aes128Ccm8),
+            _ => None,
+        }
+    }
+
+    fn hash_len(self) -> usize {
+        match self {
+            Suite::Aes256Gcm => 48,
+            _ => 32,
+        }
+    }
+
+    fn key_len(self) -> usize {
+        match self {
+            Suite::Aes256Gcm | Suite::ChaCha20Poly1305 => 32,
+            _ => 16,
+        }
+    }
+
+    fn tag_len(self) -> usize {
+        match self {
+            Suite::Aes128Ccm8 => 8,
+            _ => 16,
+        }
+    }
+}
+
+/// Payload lengths of a record holding only a Finished (no padding) and of
+/// an encrypted alert, for `cipher`; `None` for a suite not handled here.
+pub(crate) fn bare_finished_len(cipher: u16) -> Option<(usize, usize)> {
+    let s = Suite::from_u16(cipher)?;
+    // Finished: 4-byte header + verify_data (hash length), + content type.
+    let fin = s.hash_len() + 4 + 1 + s.tag_len();
+    let alert = 2 + 1 + s.tag_len();
+    Some((fin, alert))
+}
+
+/// HKDF-Expand-Label(secret, label, "", len) (RFC 8446 §7.1).
+fn expand_label(suite: Suite, secret: &[u8], label: &[u8], len: usize) -> Option<Vec<u8>> {
+    let mut info = Vec::with_capacity(label.len().saturating_add(10));
+    info.extend_from_slice(&u16::try_from(len).ok()?.to_be_bytes());
+    info.push(u8::try_from(label.len().checked_add(6)?).ok()?);
+    info.extend_from_slice(b"tls13 ");
+    info.extend_from_slice(label);
+    info.push(0);
+    let mut out = vec![0u8; len];
+    match suite {
+        Suite::Aes256Gcm => Hkdf::<Sha384>::from_prk(secret)
+            .ok()?
+            .expand(&info, &mut out)
+            .ok()?,
+        _ => Hkdf::<Sha256>::from_prk(secret)
+            .ok()?
+            .expand(&info, &mut out)
+            .ok()?,
+    }
+    Some(out)
+}
+
+type Aes128Ccm = ccm::Ccm<aes::Aes128, U16, U12>;
+type Aes128Ccm8 = ccm::Ccm<aes::Aes128, U8, U12>;
+
+/// An AEAD keyed for one direction.
+enum Cipher {
+    Aes128Gcm(Box<Aes128Gcm>),
+    Aes256Gcm(Box<Aes256Gcm>),
+    ChaCha(Box<ChaCha20Poly1305>),
+    Ccm(Box<Aes128Ccm>),
+    Ccm8(Box<Aes128Ccm8>),
+}
+
+fn open_in<A: AeadInOut>(a: &A, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
+    let (Ok(n), Ok(t)) = (
+        aes_gcm::aead::Nonce::<A>::try_from(&nonce[..]),
+        aes_gcm::aead::Tag::<A>::try_from(tag),
+    ) else {
+        return false;
+    };
+    a.decrypt_inout_detached(&n, aad, buf.into(), &t).is_ok()
+}
+
+#[cfg(test)]
+fn seal_in<A: AeadInOut>(a: &A, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<Vec<u8>> {
+    let n = aes_gcm::aead::Nonce::<A>::try_from(&nonce[..]).ok()?;
+    let tag = a.encrypt_inout_detached(&n, aad, buf.into()).ok()?;
+    Some(tag.to_vec())
+}
+
+impl Cipher {
+    fn new(suite: Suite, key: &[u8]) -> Option<Cipher> {
+        Some(match suite {
+            Suite::Aes128Gcm => Cipher::Aes128Gcm(Box::new(Aes128Gcm::new_from_slice(key).ok()?)),
+            Suite::Aes256Gcm => Cipher::Aes256Gcm(Box::new(Aes256Gcm::new_from_slice(key).ok()?)),
+            Suite::ChaCha20Poly1305 => {
+                Cipher::ChaCha(Box::new(ChaCha20Poly1305::new_from_slice(key).ok()?))
+            }
+            Suite::Aes128Ccm => Cipher::Ccm(Box::new(Aes128Ccm::new_from_slice(key).ok()?)),
+            Suite::Aes128Ccm8 => Cipher::Ccm8(Box::new(Aes128Ccm8::new_from_slice(key).ok()?)),
+        })
+    }
+
+    fn open(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
+        match self {
+            Cipher::Aes128Gcm(a) => open_in(a.as_ref(), nonce, aad, buf, tag),
+            Cipher::Aes256Gcm(a) => open_in(a.as_ref(), nonce, aad, buf, tag),
+            Cipher::ChaCha(a) => open_in(a.as_ref(), nonce, aad, buf, tag),
+            Cipher::Ccm(a) => open_in(a.as_ref(), nonce, aad, buf, tag),
+            Cipher::Ccm8(a) => open_in(a.as_ref(), nonce, aad, buf, tag),
+        }
+    }
+
+    #[cfg(test)]
+    fn seal(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<Vec<u8>> {
+        match self {
+            Cipher::Aes128Gcm(a) => seal_in(a.as_ref(), nonce, aad, buf),
+            Cipher::Aes256Gcm(a) => seal_in(a.as_ref(), nonce, aad, buf),
+            Cipher::ChaCha(a) => seal_in(a.as_ref(), nonce, aad, buf),
+            Cipher::Ccm(a) => seal_in(a.as_ref(), nonce, aad, buf),
+            Cipher::Ccm8(a) => seal_in(a.as_ref(), nonce, aad, buf),
+        }
+    }
+}
+
+/// Record protection for one direction and key epoch (RFC 8446 §5.2-5.3).
+struct Protection {
+    cipher: Cipher,
+    iv: [u8; 12],
+    tag_len: usize,
+    seq: u64,
+}
+
+/// Why a record did not open.
+#[derive(Debug, PartialEq, Eq)]
+enum OpenError {
+    /// AEAD tag mismatch.
+    Auth,
+    /// Too short, or a plaintext of zeros only (RFC 8446 §5.4).
+    Malformed,
+}
+
+impl Protection {
+    /// Keys for `suite` from a logged traffic secret; `None` when the
+    /// secret's length is not the suite's hash length.
+    fn new(suite: Suite, secret: &[u8]) -> Option<Protection> {
+        if secret.len() != suite.hash_len() {
+            return None;
+        }
+        let key = expand_label(suite, secret, b"key", suite.key_len())?;
+        let iv: [u8; 12] = expand_label(suite, secret, b"iv", 12)?.try_into().ok()?;
+        Some(Protection {
+            cipher: Cipher::new(suite, &key)?,
+            iv,
+            tag_len: suite.tag_len(),
+            seq: 0,
+        })
+    }
+
+    fn nonce(&self, seq: u64) -> [u8; 12] {
+        let mut n = self.iv;
+        for (b, s) in n.iter_mut().skip(4).zip(seq.to_be_bytes()) {
+            *b ^= s;
+        }
+        n
+    }
+
+    /// Opens one whole record (header included) at sequence `seq`; returns
+    /// the inner content type and content, padding removed.
+    fn open_at(&self, record: &[u8], seq: u64) -> Result<(u8, Vec<u8>), OpenError> {
+        let aad = record.get(..5).ok_or(OpenError::Malformed)?;
+        let body = record.get(5..).ok_or(OpenError::Malformed)?;
+        let ct_len = body
+            .len()
+            .checked_sub(self.tag_len)
+            .ok_or(OpenError::Malformed)?;
+        let (ct, tag) = body.split_at_checked(ct_len).ok_or(OpenError::Malformed)?;
+        let mut buf = ct.to_vec();
+        if !self.cipher.open(&self.nonce(seq), aad, &mut buf, tag) {
+            return Err(OpenError::Auth);
+        }
+        let end = buf
+            .iter()
+            .rposition(|b| *b != 0)
+            .ok_or(OpenError::Malformed)?;
+        let ty = *buf.get(end).ok_or(OpenError::Malformed)?;
+        buf.truncate(end);
+        Ok((ty, buf))
+    }
+
+    /// Opens the next record; on a tag failure past the first record, tries
+    /// a few later sequence numbers (records lost to a capture gap).
+    fn open_next(&mut self, record: &[u8]) -> Result<(u8, Vec<u8>, bool), OpenError> {
+        match self.open_at(record, self.seq) {
+            Ok((ty, p)) => {
+                self.seq = self.seq.saturating_add(1);
+                Ok((ty, p, false))
+            }
+            Err(OpenError::Auth) if self.seq > 0 => {
+                for skip in 1..=MAX_SEQ_SKIP {
+                    let seq = self.seq.saturating_add(skip);
+                    if let Ok((ty, p)) = self.open_at(record, seq) {
+                        self.seq = seq.saturating_add(1);
+                        return Ok((ty, p, true));
+                    }
+                }
+                Err(OpenError::Auth)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    #[cfg(test)]
+    fn seal(&mut self, inner_type: u8, content: &[u8], padding: usize) -> Vec<u8> {
+        let mut buf = content.to_vec();
+        buf.push(inner_type);
+        buf.resize(buf.len() + padding, 0);
+        let len = u16::try_from(buf.len() + self.tag_len).unwrap_or(u16::MAX);
+        let mut rec = vec![CT_APP_DATA, 3, 3];
+        rec.extend_from_slice(&len.to_be_bytes());
+        let tag = self
+            .cipher
+            .seal(&self.nonce(self.seq), &rec.clone(), &mut buf)
+            .unwrap_or_default();
+        self.seq += 1;
+        rec.extend_from_slice(&buf);
+        rec.extend_from_slice(&tag);
+        rec
+    }
+}
+
+/// Splits concatenated records: `(type, whole record)`.
+fn records(mut b: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
+    std::iter::from_fn(move || {
+        let ty = *b.first()?;
+        let len = usize::from(u16::from_be_bytes([*b.get(3)?, *b.get(4)?]));
+        let end = len.checked_add(5)?;
+        let rec = b.get(..end)?;
+        b = b.get(end..).unwrap_or(&[]);
+        Some((ty, rec))
+    })
+}
+
+/// What one side's decrypted records held.
+#[derive(Default, Debug)]
+struct Opened {
+    /// Handshake messages (type, body), in order, up to Finished.
+    messages: Vec<(u8, Vec<u8>)>,
+    /// The first record did not open: wrong key.
+    wrong_key: bool,
+    /// A later record did not open or was malformed.
+    broken: bool,
+    /// A sequence number had to be skipped.
+    skipped: bool,
+    /// The Finished message was reached.
+    finished: bool,
+    /// Alert (level, description) found instead of more handshake.
+    alert: Option<(u8, u8)>,
+    /// Content that is not a handshake message where one was due.
+    unexpected: bool,
+}
+
+/// Opens one side's records with `secret` until its Finished.
+fn open_side(suite: Suite, secret: &[u8], flight: &[u8]) -> Opened {
+    let mut out = Opened::default();
+    let Some(mut prot) = Protection::new(suite, secret) else {
+        out.wrong_key = true;
+        return out;
+    };
+    let mut hs: Vec<u8> = Vec::new();
+    let mut first = true;
+    for (ty, rec) in records(flight) {
+        if ty != CT_APP_DATA {
+            continue;
+        }
+        let (inner, content, skipped) = match prot.open_next(rec) {
+            Ok(x) => x,
+            Err(OpenError::Auth) if first => {
+                out.wrong_key = true;
+                return out;
+            }
+            Err(_) => {
+                out.broken = true;
+                return out;
+            }
+        };
+        first = false;
+        out.skipped |= skipped;
+        match inner {
+            CT_HANDSHAKE => {
+                hs.extend_from_slice(&content);
+                let mut pos = 0usize;
+                while let (Some(&t), Some(l)) = (
+                    hs.get(pos),
+                    hs.get(pos.saturating_add(1)..pos.saturating_add(4)),
+                ) {
+                    let len = l.iter().fold(0usize, |a, b| (a << 8) | usize::from(*b));
+                    if len > MAX_HANDSHAKE_MSG_LEN {
+                        out.unexpected = true;
+                        return out;
+                    }
+                    let start = pos.saturating_add(4);
+                    let Some(body) = hs.get(start..start.saturating_add(len)) else {
+                        break;
+                    };
+                    out.messages.push((t, body.to_vec()));
+                    pos = start.saturating_add(len);
+                    if t == HT_FINISHED {
+                        out.finished = true;
+                        return out;
+                    }
+                }
+                hs.drain(..pos.min(hs.len()));
+            }
+            CT_ALERT => {
+                if let [level, description, ..] = content[..] {
+                    out.alert = Some((level, description));
+                } else {
+                    out.unexpected = true;
+                }
+                return out;
+            }
+            _ => {
+                out.unexpected = true;
+                return out;
+            }
+        }
+    }
+    out
+}
+
+fn be16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([
+        *b.get(at)?,
+        *b.get(at.checked_add(1)?)?,
+    ]))
+}
+
+fn be24(b: &[u8], at: usize) -> Option<usize> {
+    let s = b.get(at..at.checked_add(3)?)?;
+    Some(s.iter().fold(0usize, |a, x| (a << 8) | usize::from(*x)))
+}
+
+/// TLS 1.3 Certificate body (RFC 8446 §4.4.2): context, then entries of
+/// DER (or raw public key) plus per-entry extensions. `None` if malformed.
+fn parse_certificate13(body: &[u8]) -> Option<(Vec<Vec<u8>>, bool)> {
+    let ctx_len = usize::from(*body.first()?);
+    let list_at = ctx_len.checked_add(1)?;
+    let list_len = be24(body, list_at)?;
+    let start = list_at.checked_add(3)?;
+    let mut list = body.get(start..start.checked_add(list_len)?)?;
+    let mut certs = Vec::new();
+    let mut capped = false;
+    while !list.is_empty() {
+        let len = be24(list, 0)?;
+        let der = list.get(3..3usize.checked_add(len)?)?;
+        let ext_at = 3usize.checked_add(len)?;
+        let ext_len = usize::from(be16(list, ext_at)?);
+        let next = ext_at.checked_add(2)?.checked_add(ext_len)?;
+        list.get(..next)?;
+        if certs.len() < MAX_CHAIN_LEN {
+            certs.push(der.to_vec());
+        } else {
+            capped = true;
+        }
+        list = list.get(next..).unwrap_or(&[]);
+    }
+    Some((certs, capped))
+}
+
+/// EncryptedExtensions (RFC 8446 §4.3.1): extension types and the ALPN
+/// protocol selected (RFC 7301 §3.1), if any. `None` if malformed.
+fn parse_encrypted_extensions(body: &[u8]) -> Option<(Vec<u16>, Option<String>)> {
+    let len = usize::from(be16(body, 0)?);
+    let mut exts = body.get(2..2usize.checked_add(len)?)?;
+    let mut types = Vec::new();
+    let mut alpn = None;
+    while !exts.is_empty() {
+        let ty = be16(exts, 0)?;
+        let l = usize::from(be16(exts, 2)?);
+        let data = exts.get(4..4usize.checked_add(l)?)?;
+        if types.len() < 512 {
+            types.push(ty);
+        }
+        if ty == EXT_ALPN {
+            // ProtocolNameList with exactly one name.
+            let name_len = usize::from(*data.get(2)?);
+            let name = data.get(3..3usize.checked_add(name_len)?)?;
+            alpn = Some(String::from_utf8_lossy(name).into_owned());
+        }
+        exts = exts.get(4usize.checked_add(l)?..).unwrap_or(&[]);
+    }
+    Some((types, alpn))
+}
+
+fn is_tls13(v: u16) -> bool {
+    v == 0x0304 || (0x7f00..=0x7fff).contains(&v) || (0xfb00..=0xfbff).contains(&v)
+}
+
+impl Handshake {
+    fn note(&mut self, code: &'static str) {
+        if !self.anomalies.contains(&code) {
+            self.anomalies.push(code);
+        }
+    }
+
+    /// Drops the kept TLS 1.3 encrypted records without decrypting them
+    /// (when no key log will be offered for this connection).
+    pub fn discard_encrypted_flight(&mut self) {
+        self.encrypted_flight = None;
+    }
+
+    /// Decrypts the kept TLS 1.3 handshake records with the key log (RFC 8446
+    /// §5.2, §7.3). On success fills `server_chain` (and `client_chain` for
+    /// mutual TLS), `server_hello.alpn` from EncryptedExtensions,
+    /// `encrypted_extensions`, `cert_verify_scheme`,
+    /// `client_cert_requested`, the level and description of the client's
+    /// encrypted alert, and sets `visibility` to [`Visibility::Decrypted`].
+    /// The kept ciphertext is dropped on every outcome but
+    /// [`Decryption::NoKeys`]. Application data is never decrypted.
+    pub fn decrypt(&mut self, keys: &KeyLog) -> Decryption {
+        let v13 = self.version.is_some_and(is_tls13);
+        if !v13 || self.visibility != Visibility::Encrypted || !self.server_chain.is_empty() {
+            return Decryption::NotApplicable;
+        }
+        let Some(random) = self.client_hello.as_ref().map(|c| c.random) else {
+            return Decryption::NotApplicable;
+        };
+        let Some(server_secret) = keys.secret(&random, SecretLabel::ServerHandshakeTraffic) else {
+            return Decryption::NoKeys;
+        };
+        let Some(flight) = self.encrypted_flight.take() else {
+            self.note("keylog_no_flight");
+            return Decryption::Failed;
+        };
+        let Some(suite) = self.cipher.and_then(Suite::from_u16) else {
+            self.note("keylog_unsupported_cipher");
+            return Decryption::Failed;
+        };
+        let server = open_side(suite, server_secret, &flight.server);
+        if server.wrong_key {
+            self.note("keylog_wrong_key");
+            return Decryption::WrongKey;
+        }
+        let mut compressed = false;
+        let mut bad = server.unexpected;
+        for (ty, body) in &server.messages {
+            match *ty {
+                HT_ENCRYPTED_EXTENSIONS => match parse_encrypted_extensions(body) {
+                    Some((types, alpn)) => {
+                        self.encrypted_extensions = types;
+                        if let (Some(sh), Some(a)) = (self.server_hello.as_mut(), alpn) {
+                            if sh.alpn.is_none() {
+                                sh.alpn = Some(a);
+                            }
+                        }
+                    }
+                    None => bad = true,
+                },
+                HT_CERTIFICATE_REQUEST => self.client_cert_requested = true,
+                HT_CERTIFICATE if self.server_chain.is_empty() => match parse_certificate13(body) {
+                    Some((certs, capped)) => {
+                        if capped {
+                            self.note("chain_too_long");
+                        }
+                        self.server_chain = certs;
+                    }
+                    None => bad = true,
+                },
+                HT_CERTIFICATE_VERIFY => self.cert_verify_scheme = be16(body, 0),
+                HT_COMPRESSED_CERTIFICATE => compressed = true,
+                _ => {}
+            }
+        }
+        if server.skipped {
+            self.note("decrypt_seq_skip");
+        }
+        if server.broken || (!server.finished && !flight.server_truncated) {
+            self.note("decrypt_flight_incomplete");
+        }
+        if let Some(cs) = keys.secret(&random, SecretLabel::ClientHandshakeTraffic) {
+            if !flight.client.is_empty() {
+                self.decrypt_client(suite, cs, &flight.client);
+            }
+        }
+        if self.server_chain.is_empty() {
+            self.note(if compressed {
+                "compressed_certificate"
+            } else if server.alert.is_some() {
+                "decrypted_server_alert"
+            } else if bad {
+                "decrypted_unparsable"
+            } else {
+                "decrypted_no_certificate"
+            });
+            return Decryption::Failed;
+        }
+        if bad {
+            self.note("decrypted_unparsable");
+        }
+        self.visibility = Visibility::Decrypted;
+        Decryption::Decrypted
+    }
+
+    fn decrypt_client(&mut self, suite: Suite, secret: &[u8], flight: &[u8]) {
+        let client = open_side(suite, secret, flight);
+        if client.wrong_key {
+            self.note("keylog_wrong_client_key");
+            return;
+        }
+        for (ty, body) in &client.messages {
+            match *ty {
+                HT_CERTIFICATE if self.client_chain.is_empty() => match parse_certificate13(body) {
+                    Some((certs, _)) => self.client_chain = certs,
+                    None => self.note("decrypted_unparsable"),
+                },
+                HT_CERTIFICATE_VERIFY => self.client_cert_verify_scheme = be16(body, 0),
+                _ => {}
+            }
+        }
+        if let Some((level, description)) = client.alert {
+            let side: Side = self.client_side;
+            if let Some(a) = self
+                .alerts
+                .iter_mut()
+                .find(|a| a.side == side && a.encrypted && a.level.is_none())
+            {
+                a.level = Some(level);
+                a.description = Some(description);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "decrypt_tests.rs"]
+mod tests;
