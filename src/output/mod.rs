@@ -382,6 +382,10 @@ mod tests {
             cert_visibility: "plain".into(),
             chain_trusted: Some(false),
             client_ttl: Some(64),
+            app_bytes_client: 517,
+            app_bytes_server: 4096,
+            decryption: Some("decrypted".into()),
+            offered_cipher_suites: vec!["TLS_AES_128_GCM_SHA256".into()],
             ..Default::default()
         };
         let c = CertRow {

@@ -65,7 +65,7 @@ pub fn handshakes(rows: &[HandshakeRow]) -> Cols<'_, HandshakeRow> {
     )
     .text(
         "cert_visibility",
-        "plain, encrypted (TLS 1.3), absent or resumed",
+        "plain, encrypted (TLS 1.3), decrypted (TLS 1.3 with a key log), absent or resumed",
         |r| &r.cert_visibility,
     )
     .list(
@@ -73,12 +73,22 @@ pub fn handshakes(rows: &[HandshakeRow]) -> Cols<'_, HandshakeRow> {
         "short codes of what was odd in the connection",
         |r| &r.anomalies,
     )
+    .text_opt(
+        "decryption",
+        "key-log decryption of a TLS 1.3 flight: decrypted, no_keys, wrong_key or failed",
+        |r| r.decryption.as_deref(),
+    )
     .text_opt("alpn_selected", "ALPN protocol the server selected", |r| {
         r.alpn_selected.as_deref()
     })
     .list("offered_versions", "versions the client offered", |r| {
         &r.offered_versions
     })
+    .list(
+        "offered_cipher_suites",
+        "cipher suites the client offered, in its order, GREASE left out",
+        |r| &r.offered_cipher_suites,
+    )
     .text_opt("ja3_full", "JA3 string before hashing", |r| {
         r.ja3_full.as_deref()
     })
@@ -128,6 +138,16 @@ pub fn handshakes(rows: &[HandshakeRow]) -> Cols<'_, HandshakeRow> {
         "server_bytes",
         "TCP payload bytes from server to client",
         |r| Some(r.server_bytes),
+    )
+    .int64(
+        "app_bytes_client",
+        "bytes of TLS records the client sent after its handshake (application data)",
+        |r| Some(r.app_bytes_client),
+    )
+    .int64(
+        "app_bytes_server",
+        "bytes of TLS records the server sent after its handshake (application data)",
+        |r| Some(r.app_bytes_server),
     )
     .int64("packets", "packets in both directions", |r| Some(r.packets))
     .int32("client_ttl", "IP TTL of the client's first packet", |r| {
