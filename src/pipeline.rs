@@ -668,6 +668,9 @@ fn series_key(path: &Path) -> (PathBuf, String) {
     (dir, stem)
 }
 
+/// CA certificates from other connections offered to chain building.
+const MAX_KNOWN_INTERMEDIATES: usize = 64;
+
 /// Per-certificate accumulation while building rows.
 struct Seen<'a> {
     der: &'a [u8],
@@ -738,6 +741,16 @@ fn build_rows(
         .zip(&chains)
         .map(|((_, h), (server, _))| (server.join(","), h))
         .collect();
+    // CA certificates sent in any chain of the run complete chains whose
+    // server left an intermediate out, as a browser's cache of intermediates
+    // would; such a chain is still flagged as missing one.
+    let mut known: Vec<&[u8]> = order
+        .iter()
+        .filter(|sha| infos.get(sha.as_str()).is_some_and(|i| i.is_ca))
+        .filter_map(|sha| seen.get(sha).map(|s| s.der))
+        .collect();
+    known.truncate(MAX_KNOWN_INTERMEDIATES);
+    let known = known;
     let verdicts: HashMap<(String, i64), ChainVerdict> = keys
         .into_par_iter()
         .filter_map(|(key, d)| {
@@ -745,7 +758,7 @@ fn build_rows(
             let ders: Vec<&[u8]> = h.server_chain.iter().map(Vec::as_slice).collect();
             // Noon of the day keeps the cache key honest for day-granular validity.
             let at = d * 86_400_000_000 + 43_200_000_000;
-            Some(((key, d), trust.verify(&ders, at)))
+            Some(((key, d), trust.verify_with(&ders, &known, at)))
         })
         .collect();
     let mut rows = Vec::with_capacity(flows.len());
@@ -844,6 +857,14 @@ fn handshake_row(
         .chain(h.anomalies.iter())
         .map(|s| s.to_string())
         .collect();
+    if let Some(v) = verdict {
+        if v.unordered {
+            anomalies.push("chain_unordered".into());
+        }
+        if v.missing_intermediate {
+            anomalies.push("chain_missing_intermediate".into());
+        }
+    }
     anomalies.sort();
     anomalies.dedup();
     let alerts = h
