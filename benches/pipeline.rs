@@ -26,6 +26,7 @@ fn bench(c: &mut Criterion) {
         thresholds: Default::default(),
         baseline: None,
         keylogs: Vec::new(),
+        flow_limits: Default::default(),
     };
     let report = Report::silent();
     let mut g = c.benchmark_group("pipeline");

@@ -115,6 +115,14 @@ pub struct ScanArgs {
     /// certificate never seen for a name there is evidence.
     #[arg(long, value_name = "SCAN_DIR")]
     pub baseline: Option<PathBuf>,
+    /// Finish a TCP connection after this many seconds of silence (capture
+    /// time); a later packet on its 4-tuple starts a new connection.
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub flow_timeout: u32,
+    /// Live TCP connections held at once, in total; past it the least
+    /// recently active are finished early (anomaly flow_evicted). Bounds memory.
+    #[arg(long, value_name = "N", default_value_t = 16_777_216)]
+    pub max_flows: usize,
     /// Summary style on stdout.
     #[arg(long, value_enum, default_value_t = SummaryStyle::Human)]
     pub summary: SummaryStyle,
@@ -186,6 +194,10 @@ impl ScanArgs {
             thresholds: crate::analysis::Thresholds::default(),
             baseline: self.baseline.clone(),
             keylogs: self.keylogs.clone(),
+            flow_limits: crate::flow::FlowLimits {
+                idle_timeout_us: i64::from(self.flow_timeout) * 1_000_000,
+                max_flows_per_shard: (self.max_flows / crate::limits::FLOW_SHARDS).max(1),
+            },
         }
     }
 }

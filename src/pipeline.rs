@@ -52,6 +52,8 @@ pub struct Config {
     pub baseline: Option<PathBuf>,
     /// TLS key logs (NSS SSLKEYLOGFILE format): files or folders of them.
     pub keylogs: Vec<PathBuf>,
+    /// Flow-table caps.
+    pub flow_limits: crate::flow::FlowLimits,
 }
 
 /// What a scan did, for the summary and the exit code.
@@ -176,7 +178,9 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
     let mut per_file: Vec<Option<FileRow>> = captures.iter().map(|_| None).collect();
     let mut records: Vec<FlowRecord> = Vec::new();
     for set in sets {
-        let mut shards: Vec<Shard> = (0..FLOW_SHARDS).map(|_| Shard::new()).collect();
+        let mut shards: Vec<Shard> = (0..FLOW_SHARDS)
+            .map(|_| Shard::with_limits(cfg.flow_limits))
+            .collect();
         let mut defrag = Defragmenter::new();
         for file in set {
             let Some(capture) = captures.get(file) else {

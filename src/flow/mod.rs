@@ -368,10 +368,30 @@ pub struct ShardStats {
     pub timed_out: u64,
 }
 
+/// Caps a shard applies; defaults from `limits.rs`, set from the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlowLimits {
+    /// A connection idle this long (capture time) is finished.
+    pub idle_timeout_us: i64,
+    /// Live connections per shard; past it the least recently active eighth
+    /// is finished early (anomaly `flow_evicted`).
+    pub max_flows_per_shard: usize,
+}
+
+impl Default for FlowLimits {
+    fn default() -> Self {
+        FlowLimits {
+            idle_timeout_us: FLOW_IDLE_TIMEOUT_US,
+            max_flows_per_shard: MAX_FLOWS_PER_SHARD,
+        }
+    }
+}
+
 /// The connections of one shard of the flow table. Owned by one worker at a
 /// time; no locks.
 #[derive(Default)]
 pub struct Shard {
+    limits: FlowLimits,
     conns: FastMap<FlowKey, Conn>,
     /// Connections ended so far, in the order they ended.
     pub finished: Vec<FlowRecord>,
@@ -381,9 +401,17 @@ pub struct Shard {
 }
 
 impl Shard {
-    /// An empty shard.
+    /// An empty shard with the default caps.
     pub fn new() -> Shard {
         Shard::default()
+    }
+
+    /// An empty shard with these caps.
+    pub fn with_limits(limits: FlowLimits) -> Shard {
+        Shard {
+            limits,
+            ..Shard::default()
+        }
     }
 
     /// Live connections.
@@ -399,7 +427,7 @@ impl Shard {
         let key = FlowKey::new(seg.src, seg.dst);
         let pure_syn = seg.flags & (flags::SYN | flags::ACK) == flags::SYN;
         if let Some(conn) = self.conns.get(&key) {
-            let idle = seg.ts_us.saturating_sub(conn.ts_last) > FLOW_IDLE_TIMEOUT_US;
+            let idle = seg.ts_us.saturating_sub(conn.ts_last) > self.limits.idle_timeout_us;
             let reused = pure_syn
                 && (conn.closing
                     || conn.syn_seq.is_some_and(|s| s != seg.seq)
@@ -415,7 +443,9 @@ impl Shard {
                 }
             }
         }
-        if !self.conns.contains_key(&key) && self.conns.len() >= MAX_FLOWS_PER_SHARD {
+        if !self.conns.contains_key(&key)
+            && self.conns.len() >= self.limits.max_flows_per_shard.max(1)
+        {
             self.evict(keys);
         }
         self.conns
@@ -430,7 +460,7 @@ impl Shard {
         let idle: Vec<FlowKey> = self
             .conns
             .iter()
-            .filter(|(_, c)| now.saturating_sub(c.ts_last) > FLOW_IDLE_TIMEOUT_US)
+            .filter(|(_, c)| now.saturating_sub(c.ts_last) > self.limits.idle_timeout_us)
             .map(|(k, _)| *k)
             .collect();
         for key in idle {

@@ -196,3 +196,24 @@ fn every_command_has_help_with_examples() {
         );
     }
 }
+
+#[test]
+fn flow_caps_are_configurable() {
+    let (_d, out) = scan(&["s02_transparent_mitm_mixed.pcap"], &["--summary", "json"]);
+    let base: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(base["tcp_connections"], 17);
+    // With no idle time allowed, every pause ends a connection.
+    let (_d, out) = scan(
+        &["s02_transparent_mitm_mixed.pcap"],
+        &["--summary", "json", "--flow-timeout", "0"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["tcp_connections"].as_u64().unwrap() > 17, "{v}");
+    // A table of one connection per shard still finds every ClientHello.
+    let (_d, out) = scan(
+        &["s02_transparent_mitm_mixed.pcap"],
+        &["--summary", "json", "--max-flows", "1"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["tls_connections"].as_u64().unwrap() >= 17, "{v}");
+}
