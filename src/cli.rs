@@ -121,7 +121,7 @@ pub struct ScanArgs {
     pub flow_timeout: u32,
     /// Live TCP connections held at once, in total; past it the least
     /// recently active are finished early (anomaly flow_evicted). Bounds memory.
-    #[arg(long, value_name = "N", default_value_t = 16_777_216)]
+    #[arg(long, value_name = "N", default_value_t = crate::limits::FLOW_SHARDS * crate::limits::MAX_FLOWS_PER_SHARD)]
     pub max_flows: usize,
     /// Summary style on stdout.
     #[arg(long, value_enum, default_value_t = SummaryStyle::Human)]

@@ -6,6 +6,7 @@
 mod capture;
 mod cli;
 mod corpus;
+mod detection;
 mod duckdb;
 mod golden;
 mod hostile;
