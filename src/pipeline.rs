@@ -256,11 +256,23 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
     report.finish();
     file_rows.extend(per_file.into_iter().flatten());
     summary.connections = records.len() as u64;
-    let mut flows: Vec<(FlowRecord, Handshake)> = records
+    let flows: Vec<(FlowRecord, Handshake)> = records
         .into_iter()
         .filter_map(|mut r| r.handshake.take().map(|h| (r, h)))
         .collect();
-    flows.sort_by_key(|(r, _)| (r.file, r.first_frame, r.ts_start));
+    // Sort keys, then move each (large) flow once: sorting the flows
+    // themselves moved them log2(n) times, 10% of a scan in `perf`.
+    let mut keyed: Vec<((u32, u64, i64), usize)> = flows
+        .iter()
+        .enumerate()
+        .map(|(i, (r, _))| ((r.file, r.first_frame, r.ts_start), i))
+        .collect();
+    keyed.sort_unstable();
+    let mut slots: Vec<Option<(FlowRecord, Handshake)>> = flows.into_iter().map(Some).collect();
+    let flows: Vec<(FlowRecord, Handshake)> = keyed
+        .iter()
+        .filter_map(|(_, i)| slots.get_mut(*i).and_then(Option::take))
+        .collect();
     summary.tls_connections = flows.len() as u64;
     let (handshakes, certificates) = build_rows(&flows, &names, trust);
     let baseline = match &cfg.baseline {

@@ -387,7 +387,7 @@ impl<'c> Windows<'c> {
             Source::Failed(msg) => (None, Some(damaged(0, msg.clone()))),
             Source::Slice { data, pos } => {
                 let data: &'c [u8] = data;
-                let mut frames = Vec::new();
+                let mut frames = Vec::with_capacity(max_frames.min(1 << 16));
                 let window_start = *pos;
                 // The caller is done with earlier windows when it asks for the
                 // next one (the pipeline copies what it keeps).
