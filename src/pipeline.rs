@@ -150,6 +150,18 @@ fn load_keylogs(paths: &[PathBuf], report: &Report) -> Result<KeyLog, Error> {
 /// The secrets type of a TLS key log in a pcapng Decryption Secrets Block.
 const DSB_TLS_KEY_LOG: u32 = 0x544c_534b;
 
+/// Adds the TLS key logs of Decryption Secrets Blocks the walk found since
+/// the last call.
+fn absorb_secrets(windows: &crate::capture::Windows<'_>, keys: &mut KeyLog, seen: &mut usize) {
+    let secrets = windows.decryption_secrets();
+    for s in secrets.get(*seen..).unwrap_or_default() {
+        if s.secrets_type == DSB_TLS_KEY_LOG {
+            keys.add_text(&s.data);
+        }
+    }
+    *seen = secrets.len();
+}
+
 fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Summary, Error> {
     output::prepare_dir(&cfg.out)?;
     let mut keys = load_keylogs(&cfg.keylogs, report)?;
@@ -170,6 +182,7 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
     }
     let total: u64 = captures.iter().map(Capture::size_bytes).sum();
     report.start(total);
+    let started = std::time::Instant::now();
     let sets = capture_sets(&captures);
     let names: Vec<String> = captures
         .iter()
@@ -196,28 +209,32 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
             let mut frame_base: u64 = 0;
             let mut done_before = 0;
             let mut secrets_seen = 0;
+            // The walk of the next window (sequential: it follows record
+            // boundaries) overlaps the decoding and reassembly of this one.
+            let mut next = windows.next_window(WINDOW_FRAMES, WINDOW_BYTES);
+            absorb_secrets(&windows, &mut keys, &mut secrets_seen);
             loop {
-                let next = windows.next_window(WINDOW_FRAMES, WINDOW_BYTES);
-                // Secrets embedded in the capture (pcapng DSB) join the key log
-                // before the packets after them are reassembled.
-                let secrets = windows.decryption_secrets();
-                for s in secrets.get(secrets_seen..).unwrap_or_default() {
-                    if s.secrets_type == DSB_TLS_KEY_LOG {
-                        keys.add_text(&s.data);
-                    }
-                }
-                secrets_seen = secrets.len();
                 match next {
                     Ok(Some(w)) => {
-                        counts.add(&process_window(
-                            &w,
-                            file_id,
-                            frame_base,
-                            &mut shards,
-                            &mut defrag,
-                            &keys,
-                        ));
+                        let (following, c) = rayon::join(
+                            || windows.next_window(WINDOW_FRAMES, WINDOW_BYTES),
+                            || {
+                                process_window(
+                                    &w,
+                                    file_id,
+                                    frame_base,
+                                    &mut shards,
+                                    &mut defrag,
+                                    &keys,
+                                )
+                            },
+                        );
+                        counts.add(&c);
                         frame_base += w.frames.len() as u64;
+                        next = following;
+                        // Secrets embedded in the capture (pcapng DSB) join the
+                        // key log before the packets after them are reassembled.
+                        absorb_secrets(&windows, &mut keys, &mut secrets_seen);
                     }
                     Ok(None) => break,
                     Err(e) => {
@@ -254,6 +271,11 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
         }
     }
     report.finish();
+    report.detail(&format!(
+        "read, decoded and reassembled in {:.2} s",
+        started.elapsed().as_secs_f64()
+    ));
+    let phase = std::time::Instant::now();
     file_rows.extend(per_file.into_iter().flatten());
     summary.connections = records.len() as u64;
     let flows: Vec<(FlowRecord, Handshake)> = records
@@ -275,6 +297,12 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
         .collect();
     summary.tls_connections = flows.len() as u64;
     let (handshakes, certificates) = build_rows(&flows, &names, trust);
+    report.detail(&format!(
+        "{} certificates parsed and chains judged, rows built in {:.2} s",
+        certificates.len(),
+        phase.elapsed().as_secs_f64()
+    ));
+    let phase = std::time::Instant::now();
     let baseline = match &cfg.baseline {
         Some(dir) => Some(output::read_scan(dir)?),
         None => None,
@@ -293,6 +321,12 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
         .collect::<std::collections::BTreeSet<_>>()
         .len();
     summary.certificates = certificates.len();
+    report.detail(&format!(
+        "{} findings in {:.2} s",
+        findings.len(),
+        phase.elapsed().as_secs_f64()
+    ));
+    let phase = std::time::Instant::now();
     summary.outputs = output::write_tables(
         &cfg.out,
         cfg.format,
@@ -301,6 +335,10 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
         &findings,
         Some(&file_rows),
     )?;
+    report.detail(&format!(
+        "tables written in {:.2} s",
+        phase.elapsed().as_secs_f64()
+    ));
     summary.findings = findings;
     summary.input_errors = errors;
     Ok(summary)

@@ -334,6 +334,7 @@ impl Capture {
                 _ => None,
             },
             released: 0,
+            prev_start: 0,
         }
     }
 }
@@ -357,6 +358,8 @@ pub struct Windows<'c> {
     map: Option<&'c memmap2::Mmap>,
     /// Bytes of the mapping released so far.
     released: usize,
+    /// Where the previous window started.
+    prev_start: usize,
 }
 
 impl<'c> Windows<'c> {
@@ -391,11 +394,14 @@ impl<'c> Windows<'c> {
                 let window_start = *pos;
                 // The caller is done with earlier windows when it asks for the
                 // next one (the pipeline copies what it keeps).
+                // One window lags: the pipeline processes the previous window
+                // while this one is walked.
                 if let Some(map) = self.map {
-                    if window_start >= self.released + RELEASE_STEP {
-                        self.released = release_behind(map, self.released, window_start);
+                    if self.prev_start >= self.released + RELEASE_STEP {
+                        self.released = release_behind(map, self.released, self.prev_start);
                     }
                 }
+                self.prev_start = window_start;
                 let mut outcome = None;
                 loop {
                     if frames.len() >= max_frames
