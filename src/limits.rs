@@ -19,8 +19,10 @@ pub const MAX_OOO_BYTES_PER_DIRECTION: usize = 256 * 1024;
 pub const MAX_OOO_SEGMENTS_PER_DIRECTION: usize = 512;
 
 /// Live connections one flow shard tracks at once. Past it the oldest idle
-/// connections are finished early.
-pub const MAX_FLOWS_PER_SHARD: usize = 1 << 18;
+/// connections are finished early. A connection stuck in its handshake costs
+/// about 6 KiB, so `FLOW_SHARDS` × this (65536 live connections) stays near
+/// 400 MiB; 1 << 18 let a million unfinished handshakes take 6 GiB (issue 8).
+pub const MAX_FLOWS_PER_SHARD: usize = 1 << 10;
 
 /// A connection idle for this long (capture time) is finished; a later packet
 /// on the same 4-tuple starts a new connection.

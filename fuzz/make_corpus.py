@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Builds the small seed corpora under fuzz/corpus/<target>/ from
+testdata/captures and testdata/x509. Re-run after adding test captures."""
+
+import base64
+import glob
+import hashlib
+import os
+import struct
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CAPS = os.path.join(ROOT, "testdata/captures")
+OUT = os.path.join(ROOT, "fuzz/corpus")
+
+
+def put(target, data):
+    d = os.path.join(OUT, target)
+    os.makedirs(d, exist_ok=True)
+    name = hashlib.sha1(data).hexdigest()[:16]
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def pcap_frames(path):
+    """(linktype, frame) of a classic pcap, either byte order."""
+    b = open(path, "rb").read()
+    if b[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        e = "<"
+    elif b[:4] in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        e = ">"
+    else:
+        return []
+    lt = struct.unpack_from(e + "I", b, 20)[0] & 0xFFFF
+    pos, out = 24, []
+    while pos + 16 <= len(b):
+        incl = struct.unpack_from(e + "I", b, pos + 8)[0]
+        out.append((lt, b[pos + 16 : pos + 16 + incl]))
+        pos += 16 + incl
+    return out
+
+
+LINKTYPES = [1, 0, 9, 12, 14, 50, 101, 108, 113, 228, 229, 276, 147]
+
+
+def tcp_payloads(frames):
+    """Per flow, the ordered (is_client, payload) of Ethernet/IPv4 TCP frames."""
+    flows = {}
+    for lt, f in frames:
+        if lt != 1 or len(f) < 54 or f[12:14] != b"\x08\x00":
+            continue
+        ip = f[14:]
+        ihl = (ip[0] & 15) * 4
+        if ip[9] != 6:
+            continue
+        total = struct.unpack_from("!H", ip, 2)[0]
+        tcp = ip[ihl:total]
+        if len(tcp) < 20:
+            continue
+        sport, dport = struct.unpack_from("!HH", tcp)
+        off = (tcp[12] >> 4) * 4
+        payload = tcp[off:]
+        key = tuple(sorted([(ip[12:16], sport), (ip[16:20], dport)]))
+        flow = flows.setdefault(key, {"client": (ip[12:16], sport), "segs": []})
+        if payload:
+            flow["segs"].append(((ip[12:16], sport) == flow["client"], payload))
+    return [f["segs"] for f in flows.values() if f["segs"]]
+
+
+def main():
+    # capture: small files whole, the head of bigger ones, compressed ones whole.
+    for path in sorted(glob.glob(os.path.join(CAPS, "*"))):
+        b = open(path, "rb").read()
+        if len(b) <= 20000:
+            put("capture", b)
+        else:
+            put("capture", b[:8192])
+        if len(b) <= 4096:
+            put("scan", b)
+    for path in ["s02_transparent_mitm_mixed.pcap", "s07_tls13_keylog_dsb.pcapng", "s09_vlan_trunk.pcap"]:
+        put("scan", open(os.path.join(CAPS, path), "rb").read()[:16384])
+
+    # decode: one frame per distinct (link type, first bytes), prefixed by the
+    # selector byte of its link type; fragments concatenated with u8 lengths.
+    seen = set()
+    for path in sorted(glob.glob(os.path.join(CAPS, "*.pcap"))):
+        frames = pcap_frames(path)
+        for lt, f in frames:
+            if lt not in LINKTYPES:
+                continue
+            k = (lt, f[:40])
+            if k in seen or len(seen) > 80:
+                continue
+            seen.add(k)
+            put("decode", bytes([LINKTYPES.index(lt)]) + f)
+        if "fragments" in path:
+            lt = frames[0][0] if frames else 1
+            chunk = b"".join(bytes([len(f)]) + f for _, f in frames if len(f) < 256)
+            put("decode", bytes([LINKTYPES.index(lt) if lt in LINKTYPES else 0]) + chunk)
+
+    # tls: each TLS flow of a few captures as side-tagged records (op 3 = feed).
+    for name in ["s02_transparent_mitm_mixed.pcap", "s05_benign_multicert.pcap", "s07_tls13_keylog.pcap", "s04_explicit_proxy_connect.pcap"]:
+        flows = tcp_payloads(pcap_frames(os.path.join(CAPS, name)))
+        for segs in flows[:6]:
+            out = b""
+            for is_client, p in segs[:12]:
+                out += bytes([(3 << 1) | (0 if is_client else 1)]) + struct.pack("<H", len(p)) + p
+            put("tls", out)
+
+    # reassembly: client streams of a few flows cut into records
+    # (ctl, seq delta u16 LE, len u8, payload), in order and shuffled.
+    flows = tcp_payloads(pcap_frames(os.path.join(CAPS, "s10_lossy_retransmissions.pcap")))
+    for segs in flows[:4]:
+        out = b""
+        for is_client, p in segs[:16]:
+            for i in range(0, min(len(p), 1024), 200):
+                part = p[i : i + 200]
+                out += bytes([0x20 | (0 if is_client else 1)]) + struct.pack("<H", len(part)) + bytes([len(part)]) + part
+        put("reassembly", out)
+    put("reassembly", b"\x09\x00\x00\x04abcd\x00\x08\x00\x04efgh\x80\x04\x00\x04ijkl\x2c\x00\x00\x00")
+
+    # x509: every certificate as DER, and a chain joined by the separator.
+    sep = b"\xff\x00CHAIN"
+    for path in sorted(glob.glob(os.path.join(ROOT, "testdata/x509/**/*.pem"), recursive=True)):
+        text = open(path, errors="replace").read()
+        ders = []
+        for block in text.split("-----BEGIN CERTIFICATE-----")[1:]:
+            b64 = block.split("-----END CERTIFICATE-----")[0]
+            try:
+                ders.append(base64.b64decode("".join(b64.split())))
+            except Exception:
+                pass
+        for d in ders:
+            put("x509", d)
+        if len(ders) > 1:
+            put("x509", sep.join(ders))
+
+
+if __name__ == "__main__":
+    main()
