@@ -46,3 +46,35 @@ fn issue_4_client_hello_in_the_syn_of_tcp_fast_open_is_parsed() {
         Some("771,4865-4866-4867-49196-49195-52393-49200-49199-52392-49162-49161-49172-49171-157-156-53-47-49160-49170-10,0-23-65281-10-11-35-16-5-13-18-51-45-43-27-21,29-23-24-25,0")
     );
 }
+
+#[test]
+fn issue_6_baseline_scan_makes_unseen_certificates_evidence() {
+    let (base, out) = crate::scan(&["s01_baseline_direct.pcap"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let base_dir = base.path().to_str().unwrap().to_string();
+    let (dir, out) = crate::scan(
+        &["s02_transparent_mitm_mixed.pcap"],
+        &["--baseline", &base_dir],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let findings = certsift::output::read_scan(dir.path()).unwrap().findings;
+    let deviation = |name: &str| {
+        findings.iter().any(|f| {
+            f.kind == "baseline_deviation"
+                && f.severity == "high"
+                && f.names.iter().any(|n| n == name)
+        })
+    };
+    // mitmproxy's forgeries were never seen in the clean baseline...
+    assert!(deviation("www.example-bank.test"), "{findings:#?}");
+    assert!(deviation("api.shop.test"));
+    // ...while mail.corp.test got the certificate the baseline knows.
+    assert!(!findings
+        .iter()
+        .any(|f| f.kind.starts_with("baseline") && f.names.iter().any(|n| n == "mail.corp.test")));
+}
