@@ -133,12 +133,21 @@ impl<'r, R> Cols<'r, R> {
 /// by another tool with compatible columns). Missing columns read as null.
 pub struct Cells<'b> {
     batch: &'b RecordBatch,
+    /// Columns by name, looked up once per batch rather than once per cell.
+    by_name: HashMap<&'b str, &'b ArrayRef>,
 }
 
 impl<'b> Cells<'b> {
     /// Wraps a batch.
     pub fn new(batch: &'b RecordBatch) -> Self {
-        Cells { batch }
+        let schema = batch.schema_ref();
+        let by_name = schema
+            .fields()
+            .iter()
+            .zip(batch.columns())
+            .map(|(f, c)| (f.name().as_str(), c))
+            .collect();
+        Cells { batch, by_name }
     }
 
     /// Rows in the batch.
@@ -148,7 +157,7 @@ impl<'b> Cells<'b> {
     }
 
     fn col(&self, name: &str) -> Option<&'b ArrayRef> {
-        self.batch.column_by_name(name)
+        self.by_name.get(name).copied()
     }
 
     /// A string cell.

@@ -117,3 +117,39 @@ print(json.dumps(out))
         .sum();
     assert_eq!(total as usize, scan.findings.len());
 }
+
+#[test]
+fn tables_rewritten_by_duckdb_with_snappy_read_back() {
+    if !have_duckdb() {
+        eprintln!("skipped: python3 has no duckdb module (pip install duckdb)");
+        return;
+    }
+    let (dir, out) = scan(&["s02_transparent_mitm_mixed.pcap"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let copy = tempfile::tempdir().unwrap();
+    let script = r#"
+import duckdb, sys
+src, dst = sys.argv[1], sys.argv[2]
+for t in ["handshakes", "certificates", "findings"]:
+    duckdb.sql(f"COPY (SELECT * FROM '{src}/{t}.parquet') TO '{dst}/{t}.parquet' (FORMAT parquet, COMPRESSION snappy)")
+"#;
+    let res = Command::new("python3")
+        .args([
+            "-c",
+            script,
+            dir.path().to_str().unwrap(),
+            copy.path().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let ours = certsift::output::read_scan(dir.path()).unwrap();
+    let theirs = certsift::output::read_scan(copy.path()).unwrap();
+    assert_eq!(ours.handshakes, theirs.handshakes);
+    assert_eq!(ours.certificates, theirs.certificates);
+    assert_eq!(ours.findings, theirs.findings);
+}
