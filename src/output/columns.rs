@@ -134,7 +134,7 @@ impl<'r, R> Cols<'r, R> {
 pub struct Cells<'b> {
     batch: &'b RecordBatch,
     /// Columns by name, looked up once per batch rather than once per cell.
-    by_name: HashMap<&'b str, &'b ArrayRef>,
+    by_name: crate::flow::FastMap<&'b str, &'b ArrayRef>,
 }
 
 impl<'b> Cells<'b> {
