@@ -22,7 +22,3 @@ pub mod rows;
 pub mod summary;
 pub mod tls;
 pub mod x509;
-
-/// Issuer-name patterns of TLS-inspection products and tools, with where each
-/// name was found (tab-separated; see the file's header).
-pub const INSPECTION_PRODUCTS_TSV: &str = include_str!("../testdata/inspection-products.tsv");

@@ -105,7 +105,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                     .duration_since(std::time::UNIX_EPOCH)
                     .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
                     .unwrap_or(0),
-                products: certsift::html::parse_products(certsift::INSPECTION_PRODUCTS_TSV),
+                products: certsift::analysis::products()
+                    .iter()
+                    .map(|p| (p.pattern.clone(), p.product.clone()))
+                    .collect(),
             };
             let page =
                 certsift::html::render(&scan.handshakes, &scan.certificates, &scan.findings, &opts);

@@ -76,22 +76,6 @@ pub fn render(
     out
 }
 
-/// Reads the known inspection products from the text of
-/// `testdata/inspection-products.tsv` (tab-separated: pattern, product, then
-/// columns this ignores); skips `#` comments, blank lines and the header row.
-pub fn parse_products(tsv: &str) -> Vec<(String, String)> {
-    tsv.lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .filter_map(|l| {
-            let mut cols = l.split('\t');
-            let pattern = cols.next()?.trim();
-            let product = cols.next()?.trim();
-            let header = pattern == "pattern" && product == "product";
-            (!pattern.is_empty() && !header).then(|| (pattern.to_string(), product.to_string()))
-        })
-        .collect()
-}
-
 const STYLE: &str = include_str!("style.css");
 const NO_SNI: &str = "(no SNI)";
 

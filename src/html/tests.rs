@@ -385,10 +385,16 @@ fn render_time_100k_connections() {
 }
 
 #[test]
-fn products_file_and_whole_word_match() {
-    let tsv = "# comment\npattern\tproduct\tcategory\nmitmproxy\tmitmproxy\ttool\nFortinet_CA_SSL\tFortiGate\tproxy\n\nTLS Inspection\tgeneric\tgeneric\n";
-    let p = parse_products(tsv);
-    assert_eq!(p.len(), 3);
+fn products_match_whole_words() {
+    // The table as `analysis::products()` gives it: lowercase patterns.
+    let p: Vec<(String, String)> = [
+        ("mitmproxy", "mitmproxy"),
+        ("fortinet_ca_ssl", "FortiGate"),
+        ("tls inspection", "generic"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
     assert_eq!(
         match_product("O=mitmproxy,CN=mitmproxy", &p),
         Some("mitmproxy")
