@@ -9,12 +9,7 @@ use certsift::output::read_scan;
 use certsift::rows::HandshakeRow;
 use serde_json::Value;
 
-use crate::{scan, testdata};
-
-fn manifest(name: &str) -> Value {
-    let path = testdata().join("manifests").join(format!("{name}.json"));
-    serde_json::from_str(&std::fs::read_to_string(path).expect("manifest")).expect("json")
-}
+use crate::{keylog, manifest, scan};
 
 fn key(ip: &str, port: i64) -> String {
     format!("{ip}|{port}")
@@ -92,17 +87,6 @@ fn compare_flows(manifest: &Value, rows: &[HandshakeRow], decrypts: bool) -> Vec
         }
     }
     problems
-}
-
-/// The corpus key log for a capture, when there is one.
-fn keylog(name: &str) -> Option<String> {
-    let stem = if name.starts_with("s08_") {
-        "s08_linktypes"
-    } else {
-        name
-    };
-    let path = testdata().join("keylogs").join(format!("{stem}.keylog"));
-    path.exists().then(|| path.to_str().unwrap().to_string())
 }
 
 fn check_capture(name: &str, file: &str) {

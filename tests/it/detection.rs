@@ -10,12 +10,7 @@ use certsift::output::read_scan;
 use certsift::rows::FindingRow;
 use serde_json::Value;
 
-use crate::{capture, certsift, scan, testdata};
-
-fn manifest(name: &str) -> Value {
-    let path = testdata().join("manifests").join(format!("{name}.json"));
-    serde_json::from_str(&std::fs::read_to_string(path).expect("manifest")).expect("json")
-}
+use crate::{capture, certsift, keylog, manifest, scan};
 
 /// Scans one capture without any extra trust anchor.
 fn scan_without_trust_store(
@@ -30,18 +25,6 @@ fn scan_without_trust_store(
     args.push(cap.to_str().expect("utf-8"));
     let output = certsift(&args);
     (dir, output)
-}
-
-/// The corpus key log of a capture, when there is one.
-fn keylog(name: &str) -> Option<String> {
-    let stem = if name.starts_with("s08_") {
-        "s08_linktypes"
-    } else {
-        name
-    };
-    let path = testdata().join("keylogs").join(format!("{stem}.keylog"));
-    path.exists()
-        .then(|| path.to_str().expect("utf-8").to_string())
 }
 
 /// Returns the per-name mismatches between findings and the manifest.

@@ -25,6 +25,25 @@ pub fn capture(name: &str) -> PathBuf {
     testdata().join("captures").join(name)
 }
 
+/// A corpus manifest (ground truth) from testdata/manifests.
+pub fn manifest(name: &str) -> serde_json::Value {
+    let path = testdata().join("manifests").join(format!("{name}.json"));
+    serde_json::from_str(&std::fs::read_to_string(path).expect("manifest")).expect("json")
+}
+
+/// The corpus key log of a capture, when there is one (the s08 variants
+/// share one).
+pub fn keylog(name: &str) -> Option<String> {
+    let stem = if name.starts_with("s08_") {
+        "s08_linktypes"
+    } else {
+        name
+    };
+    let path = testdata().join("keylogs").join(format!("{stem}.keylog"));
+    path.exists()
+        .then(|| path.to_str().expect("utf-8").to_string())
+}
+
 /// Runs the certsift binary.
 pub fn certsift(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_certsift"))
