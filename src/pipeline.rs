@@ -907,7 +907,7 @@ fn handshake_row(
         Some(c) if !c.supported_versions.is_empty() => c
             .supported_versions
             .iter()
-            .filter(|v| !is_grease(**v))
+            .filter(|v| !tls::ja::is_grease(**v))
             .map(|v| tls::version_name(*v))
             .collect(),
         Some(c) => vec![tls::version_name(c.legacy_version)],
@@ -974,7 +974,7 @@ fn handshake_row(
             .map(|c| {
                 c.ciphers
                     .iter()
-                    .filter(|v| !is_grease(**v))
+                    .filter(|v| !tls::ja::is_grease(**v))
                     .map(|v| tls::cipher_name(*v))
                     .collect()
             })
@@ -1004,10 +1004,6 @@ fn handshake_row(
         server_ttl: r.server_ttl.map(i32::from),
         anomalies,
     }
-}
-
-fn is_grease(v: u16) -> bool {
-    v & 0x0f0f == 0x0a0a && v >> 8 == v & 0xff
 }
 
 fn alert_level(l: u8) -> String {
