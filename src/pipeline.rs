@@ -782,18 +782,19 @@ fn build_rows(
         .collect();
     // Trust, judged at each connection's time; one verification per chain and day.
     let day = |ts: i64| ts.div_euclid(86_400_000_000);
-    let mut keys: Vec<(String, i64)> = flows
+    // Chains are keyed by their certificates' hashes, borrowed from `chains`.
+    let mut keys: Vec<(&[String], i64)> = flows
         .iter()
         .zip(&chains)
         .filter(|((_, h), _)| !h.server_chain.is_empty())
-        .map(|((r, _), (server, _))| (server.join(","), day(r.ts_start)))
+        .map(|((r, _), (server, _))| (server.as_slice(), day(r.ts_start)))
         .collect();
     keys.sort();
     keys.dedup();
-    let chain_of: HashMap<String, &Handshake> = flows
+    let chain_of: HashMap<&[String], &Handshake> = flows
         .iter()
         .zip(&chains)
-        .map(|((_, h), (server, _))| (server.join(","), h))
+        .map(|((_, h), (server, _))| (server.as_slice(), h))
         .collect();
     // CA certificates sent in any chain of the run complete chains whose
     // server left an intermediate out, as a browser's cache of intermediates
@@ -805,10 +806,10 @@ fn build_rows(
         .collect();
     known.truncate(MAX_KNOWN_INTERMEDIATES);
     let known = known;
-    let verdicts: HashMap<(String, i64), ChainVerdict> = keys
+    let verdicts: HashMap<(&[String], i64), ChainVerdict> = keys
         .into_par_iter()
         .filter_map(|(key, d)| {
-            let h = chain_of.get(&key)?;
+            let h = chain_of.get(key)?;
             let ders: Vec<&[u8]> = h.server_chain.iter().map(Vec::as_slice).collect();
             // Noon of the day keeps the cache key honest for day-granular validity.
             let at = d * 86_400_000_000 + 43_200_000_000;
@@ -829,7 +830,7 @@ fn build_rows(
         let verdict = if server.is_empty() {
             None
         } else {
-            verdicts.get(&(server.join(","), day(r.ts_start)))
+            verdicts.get(&(server.as_slice(), day(r.ts_start)))
         };
         if let Some(v) = verdict {
             verdict_list.push((v.trusted, v.reason));
