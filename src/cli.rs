@@ -63,6 +63,9 @@ pub enum Command {
         /// Title shown at the top of the page.
         #[arg(long, default_value = "certsift report")]
         title: String,
+        /// Print how long reading, rendering and writing took, on stderr.
+        #[arg(short, long)]
+        verbose: bool,
     },
     /// Print the tables' schemas, with column descriptions, as JSON.
     Schema,

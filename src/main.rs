@@ -66,7 +66,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(u8::from(met))
         }
         Command::Summary { scan_dir, summary } => {
-            let scan = output::read_scan(&scan_dir)?;
+            let scan =
+                output::read_scan_columns(&scan_dir, Some(certsift::summary::HANDSHAKE_COLUMNS))?;
             let totals = Totals::from_tables(&scan);
             print(match summary {
                 SummaryStyle::Human => totals.human(),
@@ -97,8 +98,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             scan_dir,
             out,
             title,
+            verbose,
         } => {
-            let scan = output::read_scan(&scan_dir)?;
+            let t0 = std::time::Instant::now();
+            let scan =
+                output::read_scan_columns(&scan_dir, Some(certsift::html::HANDSHAKE_COLUMNS))?;
+            let t_read = t0.elapsed();
             let opts = certsift::html::RenderOptions {
                 title,
                 generated_at: std::time::SystemTime::now()
@@ -112,7 +117,18 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             };
             let page =
                 certsift::html::render(&scan.handshakes, &scan.certificates, &scan.findings, &opts);
+            let t_render = t0.elapsed();
             output::write_atomically(&out, page.as_bytes())?;
+            if verbose {
+                eprintln!(
+                    "read {} connections in {:.2} s, rendered {} KiB in {:.2} s, wrote in {:.2} s",
+                    scan.handshakes.len(),
+                    t_read.as_secs_f64(),
+                    page.len() / 1024,
+                    (t_render - t_read).as_secs_f64(),
+                    (t0.elapsed() - t_render).as_secs_f64()
+                );
+            }
             print(format!("wrote {}\n", out.display()));
             Ok(0)
         }

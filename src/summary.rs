@@ -9,6 +9,10 @@ use crate::output::Scan;
 use crate::pipeline::Summary;
 use crate::rows::{FindingRow, Severity};
 
+/// The `handshakes` columns [`Totals::from_tables`] reads; `certsift summary`
+/// reads only these.
+pub const HANDSHAKE_COLUMNS: &[&str] = &["file", "sni"];
+
 /// Counts and findings to print.
 #[derive(Debug, Default)]
 pub struct Totals {

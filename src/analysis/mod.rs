@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 
 use crate::rows::{CertRow, FindingRow, HandshakeRow, Severity};
 
-pub use products::{match_product, products, Product};
+pub use products::{match_product, products, word_match, Product};
 
 /// Named, configurable thresholds of the detectors.
 #[derive(Debug, Clone, PartialEq)]

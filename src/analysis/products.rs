@@ -63,18 +63,26 @@ pub fn products() -> &'static [Product] {
 /// The product whose pattern occurs in `dn` as whole words, if any.
 pub fn match_product(dn: &str) -> Option<&'static Product> {
     let hay = dn.to_ascii_lowercase();
-    products().iter().find(|p| contains_word(&hay, &p.pattern))
+    products().iter().find(|p| word_match(&hay, &p.pattern))
 }
 
-fn contains_word(hay: &str, needle: &str) -> bool {
-    let is_word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+/// Whether `pat` occurs in `hay` as whole words: not preceded or followed by
+/// a letter, digit or `_` (so `fortinet_ca_ssl` does not match inside
+/// `fortinet_ca_sslproxy`). Both must already be ASCII-lowercased. The one
+/// matcher of product patterns, for the findings and the report alike.
+pub fn word_match(hay: &str, pat: &str) -> bool {
+    if pat.is_empty() {
+        return false;
+    }
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    // Every start position, overlapping ones included: in "xa a a" the
+    // pattern "a a" fails at 1 but holds at 3.
     let mut from = 0;
-    while let Some(pos) = hay.get(from..).and_then(|h| h.find(needle)) {
+    while let Some(pos) = hay.get(from..).and_then(|h| h.find(pat)) {
         let start = from + pos;
-        let end = start + needle.len();
-        let before = hay.get(..start).and_then(|s| s.chars().next_back());
-        let after = hay.get(end..).and_then(|s| s.chars().next());
-        if !is_word(before) && !is_word(after) {
+        let before = hay.get(..start).and_then(|h| h.chars().next_back());
+        let after = hay.get(start + pat.len()..).and_then(|h| h.chars().next());
+        if !word(before) && !word(after) {
             return true;
         }
         from = start + 1;
@@ -150,6 +158,21 @@ mod tests {
     use super::*;
     use crate::analysis::testutil::{cert, hs_untrusted};
     use crate::analysis::{analyze, Thresholds};
+
+    #[test]
+    fn word_match_finds_whole_words_at_any_position() {
+        assert!(word_match("cn=mitmproxy,o=mitmproxy", "mitmproxy"));
+        assert!(word_match("xa a a", "a a"), "overlapping later match");
+        assert!(!word_match("cn=fortinet_ca_sslproxy", "fortinet_ca_ssl"));
+        assert!(
+            !word_match("cn=fortinet_ca", "ca"),
+            "underscore joins words"
+        );
+        assert!(word_match("cn=contoso tls inspection ca", "tls inspection"));
+        assert!(!word_match("cn=notls inspectionx", "tls inspection"));
+        assert!(!word_match("anything", ""));
+        assert!(word_match("o=é, cn=zscaler root", "zscaler"));
+    }
 
     #[test]
     fn table_parses_and_has_many_products() {

@@ -39,6 +39,30 @@ pub const MAX_OTHER_NAMES: usize = 1000;
 /// Rows of a timeline; further clients share one row.
 pub const MAX_TIMELINE_ROWS: usize = 16;
 
+/// The `handshakes` columns the page reads; `certsift report` reads only
+/// these (a test renders from all columns and from these alone and compares).
+pub const HANDSHAKE_COLUMNS: &[&str] = &[
+    "flow_id",
+    "file",
+    "ts_start",
+    "ts_end",
+    "client_ip",
+    "client_port",
+    "server_ip",
+    "server_port",
+    "sni",
+    "tls_version",
+    "ja3",
+    "ja4",
+    "cert_chain_sha256",
+    "leaf_sha256",
+    "cert_visibility",
+    "chain_trusted",
+    "trust_reason",
+    "app_bytes_client",
+    "app_bytes_server",
+];
+
 /// How the page is made.
 #[derive(Debug, Clone)]
 pub struct RenderOptions {
@@ -210,23 +234,8 @@ fn match_product<'p>(dn: &str, products: &'p [(String, String)]) -> Option<&'p s
     let low = dn.to_ascii_lowercase();
     products
         .iter()
-        .find(|(pat, _)| word_match(&low, &pat.to_ascii_lowercase()))
+        .find(|(pat, _)| crate::analysis::word_match(&low, &pat.to_ascii_lowercase()))
         .map(|(_, p)| p.as_str())
-}
-
-/// Whether `pat` occurs in `hay` as whole words: not preceded or followed by
-/// a letter, digit or `_` (so `Fortinet_CA_SSL` does not match
-/// `Fortinet_CA_SSLProxy`). Both are already ASCII-lowercased.
-fn word_match(hay: &str, pat: &str) -> bool {
-    if pat.is_empty() {
-        return false;
-    }
-    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-    hay.match_indices(pat).any(|(i, m)| {
-        let before = hay.get(..i).and_then(|h| h.chars().next_back());
-        let after = hay.get(i + m.len()..).and_then(|h| h.chars().next());
-        !word(before) && !word(after)
-    })
 }
 
 impl<'a> Ctx<'a> {

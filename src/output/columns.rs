@@ -156,13 +156,20 @@ impl<'b> Cells<'b> {
         self.batch.num_rows()
     }
 
-    fn col(&self, name: &str) -> Option<&'b ArrayRef> {
-        self.by_name.get(name).copied()
+    /// One column, found by name once and then read cell by cell.
+    pub fn column(&self, name: &str) -> Column<'b> {
+        Column(self.by_name.get(name).copied())
     }
+}
 
+/// One column of a batch (absent columns read as null).
+#[derive(Clone, Copy)]
+pub struct Column<'b>(Option<&'b ArrayRef>);
+
+impl Column<'_> {
     /// A string cell.
-    pub fn text(&self, name: &str, i: usize) -> Option<String> {
-        let c = self.col(name)?;
+    pub fn text(&self, i: usize) -> Option<String> {
+        let c = self.0?;
         if c.is_null(i) {
             return None;
         }
@@ -175,11 +182,8 @@ impl<'b> Cells<'b> {
     }
 
     /// A list-of-strings cell (empty when null or absent).
-    pub fn list(&self, name: &str, i: usize) -> Vec<String> {
-        let Some(c) = self.col(name) else {
-            return Vec::new();
-        };
-        let Some(l) = c.as_list_opt::<i32>() else {
+    pub fn list(&self, i: usize) -> Vec<String> {
+        let Some(l) = self.0.and_then(|c| c.as_list_opt::<i32>()) else {
             return Vec::new();
         };
         if l.is_null(i) {
@@ -196,8 +200,8 @@ impl<'b> Cells<'b> {
     }
 
     /// An integer or timestamp cell widened to i64.
-    pub fn int(&self, name: &str, i: usize) -> Option<i64> {
-        let c = self.col(name)?;
+    pub fn int(&self, i: usize) -> Option<i64> {
+        let c = self.0?;
         if c.is_null(i) {
             return None;
         }
@@ -214,8 +218,8 @@ impl<'b> Cells<'b> {
     }
 
     /// A boolean cell.
-    pub fn flag(&self, name: &str, i: usize) -> Option<bool> {
-        let c = self.col(name)?;
+    pub fn flag(&self, i: usize) -> Option<bool> {
+        let c = self.0?;
         if c.is_null(i) {
             return None;
         }
@@ -223,8 +227,8 @@ impl<'b> Cells<'b> {
     }
 
     /// A binary cell.
-    pub fn bytes(&self, name: &str, i: usize) -> Vec<u8> {
-        let Some(c) = self.col(name) else {
+    pub fn bytes(&self, i: usize) -> Vec<u8> {
+        let Some(c) = self.0 else {
             return Vec::new();
         };
         if c.is_null(i) {

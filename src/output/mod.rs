@@ -18,7 +18,7 @@ use arrow_array::types::{Int32Type, Int64Type, TimestampMicrosecondType};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::{DataType, Schema};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::ArrowWriter;
+use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
@@ -280,41 +280,86 @@ pub struct Scan {
 
 /// Reads the Parquet tables of a scan folder.
 pub fn read_scan(dir: &Path) -> Result<Scan, Error> {
+    read_scan_columns(dir, None)
+}
+
+/// Like [`read_scan`], but reads only the named `handshakes` columns (the
+/// others keep their defaults). `handshakes` is by far the largest table, and
+/// building every cell of every row dominates reading a scan back.
+pub fn read_scan_columns(dir: &Path, handshake_columns: Option<&[&str]>) -> Result<Scan, Error> {
     let files = dir.join("files.parquet");
     Ok(Scan {
-        handshakes: rows_of(&dir.join("handshakes.parquet"), tables::handshakes_from)?,
-        certificates: rows_of(&dir.join("certificates.parquet"), tables::certificates_from)?,
-        findings: rows_of(&dir.join("findings.parquet"), tables::findings_from)?,
+        handshakes: rows_of(
+            &dir.join("handshakes.parquet"),
+            handshake_columns,
+            tables::handshakes_into,
+        )?,
+        certificates: rows_of(
+            &dir.join("certificates.parquet"),
+            None,
+            tables::certificates_into,
+        )?,
+        findings: rows_of(&dir.join("findings.parquet"), None, tables::findings_into)?,
         files: if files.exists() {
-            rows_of(&files, tables::files_from)?
+            rows_of(&files, None, tables::files_into)?
         } else {
             Vec::new()
         },
     })
 }
 
-/// Every row of one table. The vector is sized once: growing a vector of
-/// large rows moved them and faulted in fresh pages, most of a read's time.
-fn rows_of<R>(path: &Path, from: impl Fn(&RecordBatch) -> Vec<R>) -> Result<Vec<R>, Error> {
-    let batches = read_batches(path)?;
-    let mut rows = Vec::with_capacity(batches.iter().map(RecordBatch::num_rows).sum());
+/// Every row of one table, built from its batches on every core straight into
+/// one vector: rows are large, and building them per batch and then moving
+/// them doubled the memory touched, most of a read's time.
+fn rows_of<R: Send + Default>(
+    path: &Path,
+    columns: Option<&[&str]>,
+    fill: impl Fn(&RecordBatch, &mut [R]) + Sync,
+) -> Result<Vec<R>, Error> {
+    use rayon::prelude::*;
+    let batches = read_batches_of(path, columns)?;
+    let mut rows = Vec::new();
+    rows.resize_with(batches.iter().map(RecordBatch::num_rows).sum(), R::default);
+    let mut slots: Vec<(&RecordBatch, &mut [R])> = Vec::with_capacity(batches.len());
+    let mut rest = rows.as_mut_slice();
     for b in &batches {
-        rows.extend(from(b));
+        let (head, tail) = rest.split_at_mut(b.num_rows());
+        slots.push((b, head));
+        rest = tail;
     }
+    slots.into_par_iter().for_each(|(b, out)| fill(b, out));
     Ok(rows)
 }
 
 /// Reads every batch of one Parquet file.
 pub fn read_batches(path: &Path) -> Result<Vec<RecordBatch>, Error> {
+    read_batches_of(path, None)
+}
+
+/// Reads every batch of one Parquet file, only the named top-level columns
+/// when `columns` is given (names the file lacks are ignored).
+fn read_batches_of(path: &Path, columns: Option<&[&str]>) -> Result<Vec<RecordBatch>, Error> {
     let err = |msg: String| Error::Table {
         path: path.to_path_buf(),
         msg,
     };
     let file = File::open(path).map_err(|e| err(format!("cannot open: {e}")))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+    let mut builder = ParquetRecordBatchReaderBuilder::try_new(file)
         .map_err(|e| err(format!("not a Parquet table: {e}")))?
-        .build()
-        .map_err(|e| err(e.to_string()))?;
+        .with_batch_size(8192);
+    if let Some(names) = columns {
+        let roots: Vec<usize> = builder
+            .schema()
+            .fields()
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| names.contains(&f.name().as_str()))
+            .map(|(i, _)| i)
+            .collect();
+        let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
+        builder = builder.with_projection(mask);
+    }
+    let reader = builder.build().map_err(|e| err(e.to_string()))?;
     reader.map(|b| b.map_err(|e| err(e.to_string()))).collect()
 }
 

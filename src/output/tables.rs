@@ -159,53 +159,93 @@ pub fn handshakes(rows: &[HandshakeRow]) -> Cols<'_, HandshakeRow> {
     c
 }
 
-/// Rows of a `handshakes` batch.
-pub fn handshakes_from(batch: &RecordBatch) -> Vec<HandshakeRow> {
+/// Fills `out` (one slot per row) with the rows of a `handshakes` batch.
+pub fn handshakes_into(batch: &RecordBatch, out: &mut [HandshakeRow]) {
     let c = Cells::new(batch);
-    (0..c.len())
-        .map(|i| HandshakeRow {
-            flow_id: c.text("flow_id", i).unwrap_or_default(),
-            file: c.text("file", i).unwrap_or_default(),
-            ts_start: c.int("ts_start", i).unwrap_or_default(),
-            ts_end: c.int("ts_end", i).unwrap_or_default(),
-            client_ip: c.text("client_ip", i).unwrap_or_default(),
-            client_port: int32(c.int("client_port", i)).unwrap_or_default(),
-            server_ip: c.text("server_ip", i).unwrap_or_default(),
-            server_port: int32(c.int("server_port", i)).unwrap_or_default(),
-            sni: c.text("sni", i),
-            alpn: c.list("alpn", i),
-            alpn_selected: c.text("alpn_selected", i),
-            tls_version: c.text("tls_version", i),
-            offered_versions: c.list("offered_versions", i),
-            cipher_suite: c.text("cipher_suite", i),
-            offered_cipher_suites: c.list("offered_cipher_suites", i),
-            ja3: c.text("ja3", i),
-            ja3_full: c.text("ja3_full", i),
-            ja3s: c.text("ja3s", i),
-            ja3s_full: c.text("ja3s_full", i),
-            ja4: c.text("ja4", i),
-            ja4_r: c.text("ja4_r", i),
-            cert_chain_sha256: c.list("cert_chain_sha256", i),
-            leaf_sha256: c.text("leaf_sha256", i),
-            cert_visibility: c.text("cert_visibility", i).unwrap_or_default(),
-            decryption: c.text("decryption", i),
-            chain_trusted: c.flag("chain_trusted", i),
-            trust_reason: c.text("trust_reason", i),
-            sni_matches_leaf: c.flag("sni_matches_leaf", i),
-            client_chain_sha256: c.list("client_chain_sha256", i),
-            alerts: c.list("alerts", i),
-            connect_target: c.text("connect_target", i),
-            server_flight_bytes: c.int("server_flight_bytes", i).unwrap_or_default(),
-            client_bytes: c.int("client_bytes", i).unwrap_or_default(),
-            server_bytes: c.int("server_bytes", i).unwrap_or_default(),
-            app_bytes_client: c.int("app_bytes_client", i).unwrap_or_default(),
-            app_bytes_server: c.int("app_bytes_server", i).unwrap_or_default(),
-            packets: c.int("packets", i).unwrap_or_default(),
-            client_ttl: int32(c.int("client_ttl", i)),
-            server_ttl: int32(c.int("server_ttl", i)),
-            anomalies: c.list("anomalies", i),
-        })
-        .collect()
+    let flow_id = c.column("flow_id");
+    let file = c.column("file");
+    let ts_start = c.column("ts_start");
+    let ts_end = c.column("ts_end");
+    let client_ip = c.column("client_ip");
+    let client_port = c.column("client_port");
+    let server_ip = c.column("server_ip");
+    let server_port = c.column("server_port");
+    let sni = c.column("sni");
+    let alpn = c.column("alpn");
+    let alpn_selected = c.column("alpn_selected");
+    let tls_version = c.column("tls_version");
+    let offered_versions = c.column("offered_versions");
+    let cipher_suite = c.column("cipher_suite");
+    let offered_cipher_suites = c.column("offered_cipher_suites");
+    let ja3 = c.column("ja3");
+    let ja3_full = c.column("ja3_full");
+    let ja3s = c.column("ja3s");
+    let ja3s_full = c.column("ja3s_full");
+    let ja4 = c.column("ja4");
+    let ja4_r = c.column("ja4_r");
+    let cert_chain_sha256 = c.column("cert_chain_sha256");
+    let leaf_sha256 = c.column("leaf_sha256");
+    let cert_visibility = c.column("cert_visibility");
+    let decryption = c.column("decryption");
+    let chain_trusted = c.column("chain_trusted");
+    let trust_reason = c.column("trust_reason");
+    let sni_matches_leaf = c.column("sni_matches_leaf");
+    let client_chain_sha256 = c.column("client_chain_sha256");
+    let alerts = c.column("alerts");
+    let connect_target = c.column("connect_target");
+    let server_flight_bytes = c.column("server_flight_bytes");
+    let client_bytes = c.column("client_bytes");
+    let server_bytes = c.column("server_bytes");
+    let app_bytes_client = c.column("app_bytes_client");
+    let app_bytes_server = c.column("app_bytes_server");
+    let packets = c.column("packets");
+    let client_ttl = c.column("client_ttl");
+    let server_ttl = c.column("server_ttl");
+    let anomalies = c.column("anomalies");
+    for (i, slot) in out.iter_mut().enumerate().take(c.len()) {
+        *slot = HandshakeRow {
+            flow_id: flow_id.text(i).unwrap_or_default(),
+            file: file.text(i).unwrap_or_default(),
+            ts_start: ts_start.int(i).unwrap_or_default(),
+            ts_end: ts_end.int(i).unwrap_or_default(),
+            client_ip: client_ip.text(i).unwrap_or_default(),
+            client_port: int32(client_port.int(i)).unwrap_or_default(),
+            server_ip: server_ip.text(i).unwrap_or_default(),
+            server_port: int32(server_port.int(i)).unwrap_or_default(),
+            sni: sni.text(i),
+            alpn: alpn.list(i),
+            alpn_selected: alpn_selected.text(i),
+            tls_version: tls_version.text(i),
+            offered_versions: offered_versions.list(i),
+            cipher_suite: cipher_suite.text(i),
+            offered_cipher_suites: offered_cipher_suites.list(i),
+            ja3: ja3.text(i),
+            ja3_full: ja3_full.text(i),
+            ja3s: ja3s.text(i),
+            ja3s_full: ja3s_full.text(i),
+            ja4: ja4.text(i),
+            ja4_r: ja4_r.text(i),
+            cert_chain_sha256: cert_chain_sha256.list(i),
+            leaf_sha256: leaf_sha256.text(i),
+            cert_visibility: cert_visibility.text(i).unwrap_or_default(),
+            decryption: decryption.text(i),
+            chain_trusted: chain_trusted.flag(i),
+            trust_reason: trust_reason.text(i),
+            sni_matches_leaf: sni_matches_leaf.flag(i),
+            client_chain_sha256: client_chain_sha256.list(i),
+            alerts: alerts.list(i),
+            connect_target: connect_target.text(i),
+            server_flight_bytes: server_flight_bytes.int(i).unwrap_or_default(),
+            client_bytes: client_bytes.int(i).unwrap_or_default(),
+            server_bytes: server_bytes.int(i).unwrap_or_default(),
+            app_bytes_client: app_bytes_client.int(i).unwrap_or_default(),
+            app_bytes_server: app_bytes_server.int(i).unwrap_or_default(),
+            packets: packets.int(i).unwrap_or_default(),
+            client_ttl: int32(client_ttl.int(i)),
+            server_ttl: int32(server_ttl.int(i)),
+            anomalies: anomalies.list(i),
+        };
+    }
 }
 
 /// The `certificates` columns over `rows`.
@@ -248,47 +288,81 @@ pub fn certificates(rows: &[CertRow]) -> Cols<'_, CertRow> {
     c
 }
 
-/// Rows of a `certificates` batch.
-pub fn certificates_from(batch: &RecordBatch) -> Vec<CertRow> {
+/// Fills `out` (one slot per row) with the rows of a `certificates` batch.
+pub fn certificates_into(batch: &RecordBatch, out: &mut [CertRow]) {
     let c = Cells::new(batch);
-    (0..c.len())
-        .map(|i| CertRow {
-            sha256: c.text("sha256", i).unwrap_or_default(),
-            sha1: c.text("sha1", i).unwrap_or_default(),
-            spki_sha256: c.text("spki_sha256", i).unwrap_or_default(),
-            spki_pin: c.text("spki_pin", i).unwrap_or_default(),
-            subject: c.text("subject", i).unwrap_or_default(),
-            issuer: c.text("issuer", i).unwrap_or_default(),
-            subject_cn: c.text("subject_cn", i),
-            issuer_cn: c.text("issuer_cn", i),
-            serial: c.text("serial", i).unwrap_or_default(),
-            not_before: c.int("not_before", i),
-            not_after: c.int("not_after", i),
-            san_dns: c.list("san_dns", i),
-            san_ip: c.list("san_ip", i),
-            key_algorithm: c.text("key_algorithm", i).unwrap_or_default(),
-            key_bits: int32(c.int("key_bits", i)),
-            curve: c.text("curve", i),
-            signature_algorithm: c.text("signature_algorithm", i).unwrap_or_default(),
-            is_ca: c.flag("is_ca", i).unwrap_or_default(),
-            path_len: int32(c.int("path_len", i)),
-            self_signed: c.flag("self_signed", i).unwrap_or_default(),
-            key_usage: c.list("key_usage", i),
-            ext_key_usage: c.list("ext_key_usage", i),
-            authority_key_id: c.text("authority_key_id", i),
-            subject_key_id: c.text("subject_key_id", i),
-            has_ocsp: c.flag("has_ocsp", i).unwrap_or_default(),
-            has_crl: c.flag("has_crl", i).unwrap_or_default(),
-            has_sct: c.flag("has_sct", i).unwrap_or_default(),
-            trusted: c.flag("trusted", i),
-            validation_reason: c.text("validation_reason", i),
-            first_seen: c.int("first_seen", i).unwrap_or_default(),
-            last_seen: c.int("last_seen", i).unwrap_or_default(),
-            flow_count: c.int("flow_count", i).unwrap_or_default(),
-            parse_error: c.text("parse_error", i),
-            der: c.bytes("der", i),
-        })
-        .collect()
+    let sha256 = c.column("sha256");
+    let sha1 = c.column("sha1");
+    let spki_sha256 = c.column("spki_sha256");
+    let spki_pin = c.column("spki_pin");
+    let subject = c.column("subject");
+    let issuer = c.column("issuer");
+    let subject_cn = c.column("subject_cn");
+    let issuer_cn = c.column("issuer_cn");
+    let serial = c.column("serial");
+    let not_before = c.column("not_before");
+    let not_after = c.column("not_after");
+    let san_dns = c.column("san_dns");
+    let san_ip = c.column("san_ip");
+    let key_algorithm = c.column("key_algorithm");
+    let key_bits = c.column("key_bits");
+    let curve = c.column("curve");
+    let signature_algorithm = c.column("signature_algorithm");
+    let is_ca = c.column("is_ca");
+    let path_len = c.column("path_len");
+    let self_signed = c.column("self_signed");
+    let key_usage = c.column("key_usage");
+    let ext_key_usage = c.column("ext_key_usage");
+    let authority_key_id = c.column("authority_key_id");
+    let subject_key_id = c.column("subject_key_id");
+    let has_ocsp = c.column("has_ocsp");
+    let has_crl = c.column("has_crl");
+    let has_sct = c.column("has_sct");
+    let trusted = c.column("trusted");
+    let validation_reason = c.column("validation_reason");
+    let first_seen = c.column("first_seen");
+    let last_seen = c.column("last_seen");
+    let flow_count = c.column("flow_count");
+    let parse_error = c.column("parse_error");
+    let der = c.column("der");
+    for (i, slot) in out.iter_mut().enumerate().take(c.len()) {
+        *slot = CertRow {
+            sha256: sha256.text(i).unwrap_or_default(),
+            sha1: sha1.text(i).unwrap_or_default(),
+            spki_sha256: spki_sha256.text(i).unwrap_or_default(),
+            spki_pin: spki_pin.text(i).unwrap_or_default(),
+            subject: subject.text(i).unwrap_or_default(),
+            issuer: issuer.text(i).unwrap_or_default(),
+            subject_cn: subject_cn.text(i),
+            issuer_cn: issuer_cn.text(i),
+            serial: serial.text(i).unwrap_or_default(),
+            not_before: not_before.int(i),
+            not_after: not_after.int(i),
+            san_dns: san_dns.list(i),
+            san_ip: san_ip.list(i),
+            key_algorithm: key_algorithm.text(i).unwrap_or_default(),
+            key_bits: int32(key_bits.int(i)),
+            curve: curve.text(i),
+            signature_algorithm: signature_algorithm.text(i).unwrap_or_default(),
+            is_ca: is_ca.flag(i).unwrap_or_default(),
+            path_len: int32(path_len.int(i)),
+            self_signed: self_signed.flag(i).unwrap_or_default(),
+            key_usage: key_usage.list(i),
+            ext_key_usage: ext_key_usage.list(i),
+            authority_key_id: authority_key_id.text(i),
+            subject_key_id: subject_key_id.text(i),
+            has_ocsp: has_ocsp.flag(i).unwrap_or_default(),
+            has_crl: has_crl.flag(i).unwrap_or_default(),
+            has_sct: has_sct.flag(i).unwrap_or_default(),
+            trusted: trusted.flag(i),
+            validation_reason: validation_reason.text(i),
+            first_seen: first_seen.int(i).unwrap_or_default(),
+            last_seen: last_seen.int(i).unwrap_or_default(),
+            flow_count: flow_count.int(i).unwrap_or_default(),
+            parse_error: parse_error.text(i),
+            der: der.bytes(i),
+        };
+    }
 }
 
 /// The `findings` columns over `rows`.
@@ -329,25 +403,37 @@ pub fn findings(rows: &[FindingRow]) -> Cols<'_, FindingRow> {
     c
 }
 
-/// Rows of a `findings` batch.
-pub fn findings_from(batch: &RecordBatch) -> Vec<FindingRow> {
+/// Fills `out` (one slot per row) with the rows of a `findings` batch.
+pub fn findings_into(batch: &RecordBatch, out: &mut [FindingRow]) {
     let c = Cells::new(batch);
-    (0..c.len())
-        .map(|i| FindingRow {
-            finding_id: c.text("finding_id", i).unwrap_or_default(),
-            kind: c.text("kind", i).unwrap_or_default(),
-            severity: c.text("severity", i).unwrap_or_default(),
-            sni: c.text("sni", i),
-            names: c.list("names", i),
-            summary: c.text("summary", i).unwrap_or_default(),
-            flow_ids: c.list("flow_ids", i),
-            cert_sha256: c.list("cert_sha256", i),
-            clients: c.list("clients", i),
-            issuers: c.list("issuers", i),
-            first_seen: c.int("first_seen", i).unwrap_or_default(),
-            last_seen: c.int("last_seen", i).unwrap_or_default(),
-        })
-        .collect()
+    let finding_id = c.column("finding_id");
+    let kind = c.column("kind");
+    let severity = c.column("severity");
+    let sni = c.column("sni");
+    let names = c.column("names");
+    let summary = c.column("summary");
+    let flow_ids = c.column("flow_ids");
+    let cert_sha256 = c.column("cert_sha256");
+    let clients = c.column("clients");
+    let issuers = c.column("issuers");
+    let first_seen = c.column("first_seen");
+    let last_seen = c.column("last_seen");
+    for (i, slot) in out.iter_mut().enumerate().take(c.len()) {
+        *slot = FindingRow {
+            finding_id: finding_id.text(i).unwrap_or_default(),
+            kind: kind.text(i).unwrap_or_default(),
+            severity: severity.text(i).unwrap_or_default(),
+            sni: sni.text(i),
+            names: names.list(i),
+            summary: summary.text(i).unwrap_or_default(),
+            flow_ids: flow_ids.list(i),
+            cert_sha256: cert_sha256.list(i),
+            clients: clients.list(i),
+            issuers: issuers.list(i),
+            first_seen: first_seen.int(i).unwrap_or_default(),
+            last_seen: last_seen.int(i).unwrap_or_default(),
+        };
+    }
 }
 
 /// The `files` columns over `rows`.
@@ -429,24 +515,33 @@ pub fn files(rows: &[FileRow]) -> Cols<'_, FileRow> {
     c
 }
 
-/// Rows of a `files` batch.
-pub fn files_from(batch: &RecordBatch) -> Vec<FileRow> {
+/// Fills `out` (one slot per row) with the rows of a `files` batch.
+pub fn files_into(batch: &RecordBatch, out: &mut [FileRow]) {
     let c = Cells::new(batch);
-    let n = |name: &str, i: usize| c.int(name, i).unwrap_or_default();
-    (0..c.len())
-        .map(|i| FileRow {
-            file: c.text("file", i).unwrap_or_default(),
-            format: c.text("format", i),
-            compression: c.text("compression", i),
+    let file = c.column("file");
+    let format = c.column("format");
+    let compression = c.column("compression");
+    let status = c.column("status");
+    let error = c.column("error");
+    let damage_offset = c.column("damage_offset");
+    let first_ts = c.column("first_ts");
+    let last_ts = c.column("last_ts");
+    let link_types = c.column("link_types");
+    let n = |name: &str, i: usize| c.column(name).int(i).unwrap_or_default();
+    for (i, slot) in out.iter_mut().enumerate().take(c.len()) {
+        *slot = FileRow {
+            file: file.text(i).unwrap_or_default(),
+            format: format.text(i),
+            compression: compression.text(i),
             size_bytes: n("size_bytes", i),
-            status: c.text("status", i).unwrap_or_default(),
-            error: c.text("error", i),
-            damage_offset: c.int("damage_offset", i),
+            status: status.text(i).unwrap_or_default(),
+            error: error.text(i),
+            damage_offset: damage_offset.int(i),
             packets: n("packets", i),
             captured_bytes: n("captured_bytes", i),
-            first_ts: c.int("first_ts", i),
-            last_ts: c.int("last_ts", i),
-            link_types: c.list("link_types", i),
+            first_ts: first_ts.int(i),
+            last_ts: last_ts.int(i),
+            link_types: link_types.list(i),
             tcp_segments: n("tcp_segments", i),
             udp_datagrams: n("udp_datagrams", i),
             ip_fragments: n("ip_fragments", i),
@@ -456,8 +551,8 @@ pub fn files_from(batch: &RecordBatch) -> Vec<FileRow> {
             skipped_bad_header: n("skipped_bad_header", i),
             skipped_other_protocol: n("skipped_other_protocol", i),
             skipped_too_deep: n("skipped_too_deep", i),
-        })
-        .collect()
+        };
+    }
 }
 
 fn int32(v: Option<i64>) -> Option<i32> {

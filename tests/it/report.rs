@@ -135,3 +135,42 @@ fn report_of_s02_matches_the_tables() {
         assert!(html.contains(&esc(n)), "{n}");
     }
 }
+
+/// `certsift report` and `summary` read only the handshake columns they name;
+/// what they produce from those alone equals what they produce from every
+/// column, so a column used but not named cannot go unnoticed.
+#[test]
+fn report_and_summary_need_only_their_columns() {
+    let (dir, out) = scan(
+        &[
+            "s02_transparent_mitm_mixed.pcap",
+            "s03_sslsplit_all_intercepted.pcap",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let full = read_scan(dir.path()).unwrap();
+    let opts = certsift::html::RenderOptions {
+        products: certsift::analysis::products()
+            .iter()
+            .map(|p| (p.pattern.clone(), p.product.clone()))
+            .collect(),
+        ..Default::default()
+    };
+    let page = |s: &certsift::output::Scan| {
+        certsift::html::render(&s.handshakes, &s.certificates, &s.findings, &opts)
+    };
+    let some =
+        certsift::output::read_scan_columns(dir.path(), Some(certsift::html::HANDSHAKE_COLUMNS))
+            .unwrap();
+    assert_ne!(
+        some.handshakes, full.handshakes,
+        "the projection drops columns"
+    );
+    assert_eq!(page(&some), page(&full));
+    let some =
+        certsift::output::read_scan_columns(dir.path(), Some(certsift::summary::HANDSHAKE_COLUMNS))
+            .unwrap();
+    let totals = |s: &certsift::output::Scan| certsift::summary::Totals::from_tables(s).human();
+    assert_eq!(totals(&some), totals(&full));
+}
