@@ -73,6 +73,11 @@ pub fn handshakes(rows: &[HandshakeRow]) -> Cols<'_, HandshakeRow> {
         "short codes of what was odd in the connection",
         |r| &r.anomalies,
     )
+    .text(
+        "transport",
+        "tcp, or quic (TLS 1.3 in QUIC CRYPTO frames; Initial packets decrypted, RFC 9001)",
+        |r| &r.transport,
+    )
     .text_opt(
         "decryption",
         "key-log decryption of a TLS 1.3 flight: decrypted, no_keys, wrong_key or failed",
@@ -189,6 +194,8 @@ pub fn handshakes_from(batch: &RecordBatch) -> Vec<HandshakeRow> {
             leaf_sha256: c.text("leaf_sha256", i),
             cert_visibility: c.text("cert_visibility", i).unwrap_or_default(),
             decryption: c.text("decryption", i),
+            // Tables written before QUIC support had only TCP connections.
+            transport: c.text("transport", i).unwrap_or_else(|| "tcp".into()),
             chain_trusted: c.flag("chain_trusted", i),
             trust_reason: c.text("trust_reason", i),
             sni_matches_leaf: c.flag("sni_matches_leaf", i),
