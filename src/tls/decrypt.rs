@@ -18,9 +18,10 @@
 //!
 //! Leaves out: application data (decryption stops at each side's Finished:
 //! later records are under other keys and are never opened), 0-RTT data,
-//! TLS ≤ 1.2, and compressed certificates (RFC 8879: flagged
-//! `compressed_certificate`).
+//! TLS ≤ 1.2, and compressed certificates other than brotli (RFC 8879,
+//! see `compress.rs`: flagged `compressed_certificate`).
 
+use super::compress::decompress_certificate;
 use super::keylog::{KeyLog, SecretLabel};
 use super::{Handshake, Side, Visibility, MAX_CHAIN_LEN, MAX_HANDSHAKE_MSG_LEN};
 use aes_gcm::aead::consts::{U12, U16, U8};
@@ -605,7 +606,15 @@ impl Handshake {
                     None => bad = true,
                 },
                 HT_CERTIFICATE_VERIFY => self.cert_verify_scheme = be16(body, 0),
-                HT_COMPRESSED_CERTIFICATE => compressed = true,
+                HT_COMPRESSED_CERTIFICATE if self.server_chain.is_empty() => {
+                    match decompress_certificate(body)
+                        .as_deref()
+                        .and_then(parse_certificate13)
+                    {
+                        Some((certs, _)) => self.server_chain = certs,
+                        None => compressed = true,
+                    }
+                }
                 _ => {}
             }
         }
@@ -621,6 +630,14 @@ impl Handshake {
                     Some((certs, _)) => self.client_chain = certs,
                     None => self.note("decrypted_unparsable"),
                 },
+                HT_COMPRESSED_CERTIFICATE if self.client_chain.is_empty() => {
+                    if let Some((certs, _)) = decompress_certificate(body)
+                        .as_deref()
+                        .and_then(parse_certificate13)
+                    {
+                        self.client_chain = certs;
+                    }
+                }
                 HT_CERTIFICATE_VERIFY => self.client_cert_verify_scheme = be16(body, 0),
                 _ => {}
             }

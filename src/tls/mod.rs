@@ -32,6 +32,7 @@
 //! plus one partial handshake message (≤ `MAX_HANDSHAKE_MSG_LEN`), every
 //! loop consumes input, and no input can make this module panic.
 
+mod compress;
 mod decrypt;
 mod hello;
 pub mod ja;
