@@ -70,7 +70,7 @@ const SERVER: usize = 1;
 enum Opened {
     Yes,
     /// It opens only under keys from its own DCID: a fresh client start.
-    Fresh(Version, Keys, Keys),
+    Fresh(Version, Box<(Keys, Keys)>),
     No,
 }
 
@@ -187,7 +187,8 @@ impl Conn {
                     }
                     Kind::Handshake => self.keep_handshake(side, l),
                     Kind::Initial => {
-                        if let Opened::Fresh(v, c, s) = self.initial_packet(side, l, d.ts_us) {
+                        if let Opened::Fresh(v, keys) = self.initial_packet(side, l, d.ts_us) {
+                            let (c, s) = *keys;
                             let restart = self.retry_cids.iter().any(|r| r == l.dcid)
                                 || self.version_negotiated;
                             if restart {
@@ -253,7 +254,7 @@ impl Conn {
         if side == CLIENT {
             if let Some((c, s)) = Keys::initial(l.version, l.dcid) {
                 if packet::open(l, &c, None).is_some() {
-                    return Opened::Fresh(l.version, c, s);
+                    return Opened::Fresh(l.version, Box::new((c, s)));
                 }
             }
         }
@@ -324,12 +325,8 @@ impl Conn {
         }
         let client_stream = self.initial.first().map_or(&[][..], |s| s.contiguous());
         let server_stream = self.initial.get(SERVER).map_or(&[][..], |s| s.contiguous());
-        let mut handshake = tls::handshake_from_messages(
-            client_stream,
-            server_stream,
-            self.ts_start,
-            true,
-        );
+        let mut handshake =
+            tls::handshake_from_messages(client_stream, server_stream, self.ts_start, true);
         let decryption = handshake.as_mut().and_then(|h| {
             h.app_bytes_client = self.app_bytes.first().copied().unwrap_or(0);
             h.app_bytes_server = self.app_bytes.get(SERVER).copied().unwrap_or(0);
@@ -403,9 +400,7 @@ impl Conn {
             let k = match keys.iter().position(|(v, _)| *v == l.version) {
                 Some(i) => keys.get(i).map(|(_, k)| k),
                 None if keys.len() < MAX_VERSIONS => {
-                    let Some(k) = Keys::from_secret(l.version, suite, secret) else {
-                        return None;
-                    };
+                    let k = Keys::from_secret(l.version, suite, secret)?;
                     keys.push((l.version, k));
                     keys.last().map(|(_, k)| k)
                 }
@@ -453,7 +448,8 @@ impl Conn {
             h.add_anomaly("keylog_no_flight");
             return Decryption::Failed;
         }
-        let Some((server, server_failed)) = self.open_handshake(SERVER, suite, server_secret) else {
+        let Some((server, server_failed)) = self.open_handshake(SERVER, suite, server_secret)
+        else {
             h.add_anomaly("keylog_wrong_key");
             return Decryption::WrongKey;
         };

@@ -234,11 +234,7 @@ impl CryptoStream {
 
     /// True when bytes after a hole were received.
     pub fn has_gap(&self) -> bool {
-        match self.ranges.as_slice() {
-            [] => false,
-            [(0, _)] => false,
-            _ => true,
-        }
+        !matches!(self.ranges.as_slice(), [] | [(0, _)])
     }
 
     /// Forgets everything (a Retry or Version Negotiation restarts the

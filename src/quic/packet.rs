@@ -182,8 +182,7 @@ pub fn decode_pn(largest: Option<u64>, truncated: u64, pn_len: usize) -> u64 {
     let hwin = win / 2;
     let mask = win - 1;
     let candidate = (expected & !mask) | truncated;
-    if candidate.saturating_add(hwin) <= expected && candidate < (1u64 << 62).saturating_sub(win)
-    {
+    if candidate.saturating_add(hwin) <= expected && candidate < (1u64 << 62).saturating_sub(win) {
         candidate.saturating_add(win)
     } else if candidate > expected.saturating_add(hwin) && candidate >= win {
         candidate - win
@@ -261,7 +260,9 @@ mod tests {
 
     #[test]
     fn any_prefix_of_a_datagram_splits_without_panic() {
-        let mut d = vec![0xc0, 0, 0, 0, 1, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0x40, 0x20];
+        let mut d = vec![
+            0xc0, 0, 0, 0, 1, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0x40, 0x20,
+        ];
         d.extend_from_slice(&[0x55; 0x20]);
         d.extend_from_slice(&[0x45, 1, 2, 3]);
         for n in 0..=d.len() {

@@ -430,7 +430,10 @@ fn client_hello_split_over_initials_out_of_order_is_whole() {
     let pkt1 = seal_long(1, 0, &h(DCID), &[], Some(&[]), 1, &crypto_frame(0, a), &c);
     // The first datagram must open for a connection to start: the second
     // half opens as well, it only carries later stream bytes.
-    let recs = run(&[(pkt2, true), (pkt1, true), (h(V1_A3_PACKET), false)], &KeyLog::new());
+    let recs = run(
+        &[(pkt2, true), (pkt1, true), (h(V1_A3_PACKET), false)],
+        &KeyLog::new(),
+    );
     let hs = only_handshake(&recs);
     assert_eq!(
         hs.client_hello.as_ref().unwrap().sni.as_deref(),
@@ -512,7 +515,16 @@ fn coalesced_initial_and_handshake_with_keylog_recover_the_certificate() {
     );
     let (_, s) = Keys::initial(Version::V1, &h(DCID)).unwrap();
     let mut d1 = seal_long(1, 0, &[], &scid, Some(&[]), 1, &h(A3_PAYLOAD), &s);
-    d1.extend_from_slice(&seal_long(1, 2, &[], &scid, None, 0, &crypto_frame(0, f1), &sk));
+    d1.extend_from_slice(&seal_long(
+        1,
+        2,
+        &[],
+        &scid,
+        None,
+        0,
+        &crypto_frame(0, f1),
+        &sk,
+    ));
     let recs = run(&[(h(V1_A2_PACKET), true), (d1, false)], &wrong);
     assert_eq!(recs[0].decryption, Some("wrong_key"));
 }
@@ -522,8 +534,26 @@ fn retry_continues_the_connection_under_the_new_dcid() {
     let new_cid = h("f067a5502a4262b5");
     let (c2, s2) = Keys::initial(Version::V1, &new_cid).unwrap();
     let ch = a2_client_hello();
-    let again = seal_long(1, 0, &new_cid, &[], Some(b"token"), 3, &crypto_frame(0, &ch), &c2);
-    let sh = seal_long(1, 0, &[], &h("0102030405060708"), Some(&[]), 0, &crypto_frame(0, &a3_server_hello()), &s2);
+    let again = seal_long(
+        1,
+        0,
+        &new_cid,
+        &[],
+        Some(b"token"),
+        3,
+        &crypto_frame(0, &ch),
+        &c2,
+    );
+    let sh = seal_long(
+        1,
+        0,
+        &[],
+        &h("0102030405060708"),
+        Some(&[]),
+        0,
+        &crypto_frame(0, &a3_server_hello()),
+        &s2,
+    );
     let recs = run(
         &[
             (h(V1_A2_PACKET), true),
