@@ -17,6 +17,7 @@ pub mod html;
 pub mod limits;
 pub mod output;
 pub mod pipeline;
+pub mod quic;
 pub mod report;
 pub mod rows;
 pub mod summary;

@@ -74,3 +74,19 @@ pub const DEFRAG_TIMEOUT_US: i64 = 60 * 1_000_000;
 /// Decompressed or mapped bytes per window, alongside `WINDOW_FRAMES`: bounds
 /// the memory one window of a compressed capture holds.
 pub const WINDOW_BYTES: usize = 64 << 20;
+
+/// Live QUIC connections one flow shard tracks at once (the smaller of this
+/// and `--max-flows`' per-shard share). A connection holds at most two
+/// CRYPTO streams of `MAX_QUIC_CRYPTO_BYTES` per level plus the kept
+/// Handshake packets, so a hostile capture costs at most
+/// `FLOW_SHARDS` × 128 × 384 KiB = 3 GiB; a real handshake costs ~10 KiB.
+pub const MAX_QUIC_CONNS_PER_SHARD: usize = 128;
+
+/// CRYPTO stream bytes reassembled per encryption level and direction of a
+/// QUIC connection. A ClientHello with a post-quantum key share is ~2 KiB, a
+/// server's Handshake flight with its certificates ~3-20 KiB.
+pub const MAX_QUIC_CRYPTO_BYTES: usize = 64 * 1024;
+
+/// Handshake-level packet bytes kept per direction of a QUIC connection for
+/// decryption at its end (`quic_handshake_cap` past it).
+pub const MAX_QUIC_HANDSHAKE_PACKET_BYTES: usize = 64 * 1024;

@@ -9,7 +9,9 @@
 //! record headers is sequential and everything else runs on all cores: frames
 //! of a window are decoded in chunks in parallel, segments are routed to
 //! `FLOW_SHARDS` shards by a hash of the canonical 4-tuple, and each shard
-//! consumes its segments in capture order on one worker, without locks.
+//! consumes its segments in capture order on one worker, without locks. UDP
+//! datagrams go the same way to the QUIC shards (`crate::quic`), whose
+//! connections become rows like TCP ones, with transport "quic".
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -24,6 +26,7 @@ use crate::error::{Error, InputError};
 use crate::flow::{FlowRecord, Segment, Shard};
 use crate::limits::{FLOW_SHARDS, WINDOW_BYTES, WINDOW_FRAMES};
 use crate::output::{self, Format};
+use crate::quic;
 use crate::report::Report;
 use crate::rows::{CertRow, FileRow, FindingRow, HandshakeRow, Severity};
 use crate::tls::{self, Handshake, KeyLog};
@@ -69,7 +72,7 @@ pub struct Summary {
     pub packets: u64,
     /// TCP segments decoded.
     pub tcp_segments: u64,
-    /// TCP connections seen.
+    /// Connections seen: TCP, and QUIC ones whose client Initial opened.
     pub connections: u64,
     /// Connections in which TLS was seen.
     pub tls_connections: u64,
@@ -194,6 +197,9 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
         let mut shards: Vec<Shard> = (0..FLOW_SHARDS)
             .map(|_| Shard::with_limits(cfg.flow_limits))
             .collect();
+        let mut quic_shards: Vec<quic::Shard> = (0..FLOW_SHARDS)
+            .map(|_| quic::Shard::with_limits(cfg.flow_limits))
+            .collect();
         let mut defrag = Defragmenter::new();
         for file in set {
             let Some(capture) = captures.get(file) else {
@@ -224,6 +230,7 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
                                     file_id,
                                     frame_base,
                                     &mut shards,
+                                    &mut quic_shards,
                                     &mut defrag,
                                     &keys,
                                 )
@@ -266,7 +273,11 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
             }
         }
         shards.par_iter_mut().for_each(|s| s.finish_all(&keys));
+        quic_shards.par_iter_mut().for_each(|s| s.finish_all(&keys));
         for s in &mut shards {
+            records.append(&mut s.finished);
+        }
+        for s in &mut quic_shards {
             records.append(&mut s.finished);
         }
     }
@@ -495,6 +506,7 @@ fn process_window(
     file: u32,
     frame_base: u64,
     shards: &mut [Shard],
+    quic_shards: &mut [quic::Shard],
     defrag: &mut Defragmenter,
     keys: &KeyLog,
 ) -> Counts {
@@ -516,7 +528,7 @@ fn process_window(
                 n.link_types.insert(f.linktype);
                 match decode::decode(f.linktype, w.bytes(f)) {
                     Decoded::Tcp(t) => routed.push(segment(&t, f.ts_us, file, frame)),
-                    Decoded::Udp(_) => routed.counts.udp += 1,
+                    Decoded::Udp(u) => routed.push_udp(datagram(&u, f.ts_us, file, frame)),
                     Decoded::Fragment(fr) => {
                         routed.counts.fragments += 1;
                         routed.fragments.push((frame, f.ts_us, fr));
@@ -541,7 +553,7 @@ fn process_window(
     for (frame, ts, d) in &datagrams {
         match decode::decode_ip(d) {
             Decoded::Tcp(t) => extra.push(segment(&t, *ts, file, *frame)),
-            Decoded::Udp(_) => extra.counts.udp += 1,
+            Decoded::Udp(u) => extra.push_udp(datagram(&u, *ts, file, *frame)),
             _ => {}
         }
     }
@@ -551,14 +563,22 @@ fn process_window(
     for p in parts.iter().chain(std::iter::once(&extra)) {
         counts.add(&p.counts);
     }
-    shards.par_iter_mut().enumerate().for_each(|(s, shard)| {
-        for part in parts.iter().chain(std::iter::once(&extra)) {
-            for seg in part.shard(s) {
-                shard.push(seg, keys);
+    shards
+        .par_iter_mut()
+        .zip(quic_shards.par_iter_mut())
+        .enumerate()
+        .for_each(|(s, (shard, quic_shard))| {
+            for part in parts.iter().chain(std::iter::once(&extra)) {
+                for seg in part.shard(s) {
+                    shard.push(seg, keys);
+                }
+                for d in part.udp_shard(s) {
+                    quic_shard.push(d, keys);
+                }
             }
-        }
-        shard.expire(last_ts, keys);
-    });
+            shard.expire(last_ts, keys);
+            quic_shard.expire(last_ts, keys);
+        });
     counts
 }
 
@@ -569,6 +589,11 @@ struct Routed<'a> {
     shard_of: Vec<u8>,
     order: Vec<u32>,
     starts: Vec<u32>,
+    /// UDP datagrams for the QUIC shards, indexed the same way.
+    datagrams: Vec<quic::Datagram<'a>>,
+    udp_shard_of: Vec<u8>,
+    udp_order: Vec<u32>,
+    udp_starts: Vec<u32>,
     fragments: Vec<(u64, i64, decode::Fragment<'a>)>,
     counts: Counts,
 }
@@ -583,6 +608,10 @@ impl<'a> Routed<'a> {
             shard_of: Vec::with_capacity(capacity),
             order: Vec::new(),
             starts: Vec::new(),
+            datagrams: Vec::new(),
+            udp_shard_of: Vec::new(),
+            udp_order: Vec::new(),
+            udp_starts: Vec::new(),
             fragments: Vec::new(),
             counts: Counts::default(),
         }
@@ -596,32 +625,39 @@ impl<'a> Routed<'a> {
         self.counts.tcp += 1;
     }
 
-    /// Groups segment indices by shard, keeping capture order within each.
+    /// A UDP datagram, counted, and kept for the QUIC shards when its
+    /// payload could be QUIC (a long header, or a short one with the fixed
+    /// bit, RFC 9000 §17).
+    fn push_udp(&mut self, d: quic::Datagram<'a>) {
+        self.counts.udp += 1;
+        if d.payload.first().is_some_and(|b| b & 0xc0 != 0) {
+            let key = crate::flow::FlowKey::new(d.src, d.dst);
+            self.udp_shard_of
+                .push((key.shard_hash() % FLOW_SHARDS as u64) as u8);
+            self.datagrams.push(d);
+        }
+    }
+
+    /// Groups segment and datagram indices by shard, keeping capture order
+    /// within each.
     fn index(&mut self) {
-        let mut starts = vec![0u32; FLOW_SHARDS + 1];
-        for &s in &self.shard_of {
-            if let Some(c) = starts.get_mut(usize::from(s) + 1) {
-                *c += 1;
-            }
-        }
-        for i in 1..starts.len() {
-            let prev = starts.get(i - 1).copied().unwrap_or(0);
-            if let Some(c) = starts.get_mut(i) {
-                *c += prev;
-            }
-        }
-        let mut next = starts.clone();
-        let mut order = vec![0u32; self.shard_of.len()];
-        for (i, &s) in self.shard_of.iter().enumerate() {
-            if let Some(n) = next.get_mut(usize::from(s)) {
-                if let Some(slot) = order.get_mut(*n as usize) {
-                    *slot = i as u32;
-                }
-                *n += 1;
-            }
-        }
+        let (order, starts) = index_by_shard(&self.shard_of);
         self.order = order;
         self.starts = starts;
+        let (order, starts) = index_by_shard(&self.udp_shard_of);
+        self.udp_order = order;
+        self.udp_starts = starts;
+    }
+
+    /// The UDP datagrams of shard `s`, in capture order.
+    fn udp_shard(&self, s: usize) -> impl Iterator<Item = &quic::Datagram<'a>> {
+        let from = self.udp_starts.get(s).copied().unwrap_or(0) as usize;
+        let to = self.udp_starts.get(s + 1).copied().unwrap_or(0) as usize;
+        self.udp_order
+            .get(from..to)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|&i| self.datagrams.get(i as usize))
     }
 
     /// The segments of shard `s`, in capture order.
@@ -633,6 +669,51 @@ impl<'a> Routed<'a> {
             .unwrap_or_default()
             .iter()
             .filter_map(|&i| self.segments.get(i as usize))
+    }
+}
+
+/// Indices grouped by shard (a counting sort), capture order kept within
+/// each: the order and the start of each shard's run in it.
+fn index_by_shard(shard_of: &[u8]) -> (Vec<u32>, Vec<u32>) {
+    let mut starts = vec![0u32; FLOW_SHARDS + 1];
+    for &s in shard_of {
+        if let Some(c) = starts.get_mut(usize::from(s) + 1) {
+            *c += 1;
+        }
+    }
+    for i in 1..starts.len() {
+        let prev = starts.get(i - 1).copied().unwrap_or(0);
+        if let Some(c) = starts.get_mut(i) {
+            *c += prev;
+        }
+    }
+    let mut next = starts.clone();
+    let mut order = vec![0u32; shard_of.len()];
+    for (i, &s) in shard_of.iter().enumerate() {
+        if let Some(n) = next.get_mut(usize::from(s)) {
+            if let Some(slot) = order.get_mut(*n as usize) {
+                *slot = i as u32;
+            }
+            *n += 1;
+        }
+    }
+    (order, starts)
+}
+
+fn datagram<'a>(
+    u: &decode::UdpDatagram<'a>,
+    ts_us: i64,
+    file: u32,
+    frame: u64,
+) -> quic::Datagram<'a> {
+    quic::Datagram {
+        src: std::net::SocketAddr::new(u.src, u.src_port),
+        dst: std::net::SocketAddr::new(u.dst, u.dst_port),
+        ttl: u.ttl,
+        payload: u.payload,
+        ts_us,
+        file,
+        frame,
     }
 }
 
@@ -1004,6 +1085,7 @@ fn handshake_row(
         client_ttl: r.client_ttl.map(i32::from),
         server_ttl: r.server_ttl.map(i32::from),
         anomalies,
+        transport: r.transport.to_string(),
     }
 }
 

@@ -2,7 +2,8 @@
 //! pipeline, judged by analysis, written (and read back) by output. Times are
 //! µs since the Unix epoch, UTC.
 
-/// One row of `handshakes`: a TCP connection in which TLS was seen.
+/// One row of `handshakes`: a TCP connection in which TLS was seen, or a
+/// QUIC connection.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HandshakeRow {
     /// Stable id of the connection, unique across files and scans.
@@ -86,6 +87,8 @@ pub struct HandshakeRow {
     pub server_ttl: Option<i32>,
     /// Short codes of what was odd about the connection.
     pub anomalies: Vec<String>,
+    /// "tcp", or "quic" (TLS inside QUIC CRYPTO frames, RFC 9001).
+    pub transport: String,
 }
 
 /// One row of `certificates`: a distinct certificate (by SHA-256 of its DER).

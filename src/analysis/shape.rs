@@ -18,19 +18,21 @@ use crate::rows::{FindingRow, HandshakeRow, Severity};
 pub fn shape_change(ev: &Evidence<'_>, corroborated: &BTreeSet<String>) -> Vec<FindingRow> {
     let mut out = Vec::new();
     for (name, flows) in &ev.groups {
-        let mut by_server: BTreeMap<(&str, i32), Vec<&HandshakeRow>> = BTreeMap::new();
+        // QUIC flights (packet headers, padding) are not comparable with
+        // TLS records over TCP on the same address and port.
+        let mut by_server: BTreeMap<(&str, i32, &str), Vec<&HandshakeRow>> = BTreeMap::new();
         for h in flows {
             if h.tls_version.as_deref() == Some("TLS 1.3")
                 && h.cert_visibility == "encrypted"
                 && h.server_flight_bytes > 0
             {
                 by_server
-                    .entry((h.server_ip.as_str(), h.server_port))
+                    .entry((h.server_ip.as_str(), h.server_port, h.transport.as_str()))
                     .or_default()
                     .push(h);
             }
         }
-        for ((ip, port), group) in by_server {
+        for ((ip, port, _), group) in by_server {
             if group.len() < 2 {
                 continue;
             }

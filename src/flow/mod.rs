@@ -9,7 +9,8 @@
 //!
 //! A connection ends at the end of the input set, after `FLOW_IDLE_TIMEOUT_US`
 //! of silence, or when a new SYN reuses its 4-tuple after FIN/RST or with
-//! another initial sequence number. Left out: UDP flows (QUIC comes later).
+//! another initial sequence number. QUIC connections (UDP) have their own
+//! shards in `crate::quic`, producing the same `FlowRecord`.
 
 mod reassembly;
 
@@ -183,6 +184,8 @@ pub struct FlowRecord {
     pub decryption: Option<&'static str>,
     /// Reassembly anomalies (short codes).
     pub anomalies: Vec<&'static str>,
+    /// "tcp", or "quic" for a QUIC connection (see `crate::quic`).
+    pub transport: &'static str,
 }
 
 struct Direction {
@@ -351,6 +354,7 @@ impl Conn {
             handshake,
             decryption,
             anomalies,
+            transport: "tcp",
         }
     }
 }

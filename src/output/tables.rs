@@ -73,6 +73,11 @@ pub fn handshakes(rows: &[HandshakeRow]) -> Cols<'_, HandshakeRow> {
         "short codes of what was odd in the connection",
         |r| &r.anomalies,
     )
+    .text(
+        "transport",
+        "tcp, or quic (TLS 1.3 in QUIC CRYPTO frames; Initial packets decrypted, RFC 9001)",
+        |r| &r.transport,
+    )
     .text_opt(
         "decryption",
         "key-log decryption of a TLS 1.3 flight: decrypted, no_keys, wrong_key or failed",
@@ -187,6 +192,7 @@ pub fn handshakes_into(batch: &RecordBatch, out: &mut [HandshakeRow]) {
     let leaf_sha256 = c.column("leaf_sha256");
     let cert_visibility = c.column("cert_visibility");
     let decryption = c.column("decryption");
+    let transport = c.column("transport");
     let chain_trusted = c.column("chain_trusted");
     let trust_reason = c.column("trust_reason");
     let sni_matches_leaf = c.column("sni_matches_leaf");
@@ -229,6 +235,8 @@ pub fn handshakes_into(batch: &RecordBatch, out: &mut [HandshakeRow]) {
             leaf_sha256: leaf_sha256.text(i),
             cert_visibility: cert_visibility.text(i).unwrap_or_default(),
             decryption: decryption.text(i),
+            // Tables written before QUIC support had only TCP connections.
+            transport: transport.text(i).unwrap_or_else(|| "tcp".into()),
             chain_trusted: chain_trusted.flag(i),
             trust_reason: trust_reason.text(i),
             sni_matches_leaf: sni_matches_leaf.flag(i),

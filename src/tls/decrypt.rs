@@ -18,9 +18,10 @@
 //!
 //! Leaves out: application data (decryption stops at each side's Finished:
 //! later records are under other keys and are never opened), 0-RTT data,
-//! TLS ≤ 1.2, and compressed certificates (RFC 8879: flagged
-//! `compressed_certificate`).
+//! TLS ≤ 1.2, and compressed certificates other than brotli (RFC 8879,
+//! see `compress.rs`: flagged `compressed_certificate`).
 
+use super::compress::decompress_certificate;
 use super::keylog::{KeyLog, SecretLabel};
 use super::{Handshake, Side, Visibility, MAX_CHAIN_LEN, MAX_HANDSHAKE_MSG_LEN};
 use aes_gcm::aead::consts::{U12, U16, U8};
@@ -498,7 +499,7 @@ fn is_tls13(v: u16) -> bool {
 }
 
 impl Handshake {
-    fn note(&mut self, code: &'static str) {
+    pub(super) fn note(&mut self, code: &'static str) {
         if !self.anomalies.contains(&code) {
             self.anomalies.push(code);
         }
@@ -542,36 +543,8 @@ impl Handshake {
             self.note("keylog_wrong_key");
             return Decryption::WrongKey;
         }
-        let mut compressed = false;
-        let mut bad = server.unexpected;
-        for (ty, body) in &server.messages {
-            match *ty {
-                HT_ENCRYPTED_EXTENSIONS => match parse_encrypted_extensions(body) {
-                    Some((types, alpn)) => {
-                        self.encrypted_extensions = types;
-                        if let (Some(sh), Some(a)) = (self.server_hello.as_mut(), alpn) {
-                            if sh.alpn.is_none() {
-                                sh.alpn = Some(a);
-                            }
-                        }
-                    }
-                    None => bad = true,
-                },
-                HT_CERTIFICATE_REQUEST => self.client_cert_requested = true,
-                HT_CERTIFICATE if self.server_chain.is_empty() => match parse_certificate13(body) {
-                    Some((certs, capped)) => {
-                        if capped {
-                            self.note("chain_too_long");
-                        }
-                        self.server_chain = certs;
-                    }
-                    None => bad = true,
-                },
-                HT_CERTIFICATE_VERIFY => self.cert_verify_scheme = be16(body, 0),
-                HT_COMPRESSED_CERTIFICATE => compressed = true,
-                _ => {}
-            }
-        }
+        let (compressed, bad) = self.apply_server_messages(&server.messages);
+        let bad = bad || server.unexpected;
         if server.skipped {
             self.note("decrypt_seq_skip");
         }
@@ -602,22 +575,82 @@ impl Handshake {
         Decryption::Decrypted
     }
 
+    /// Takes the server's decrypted handshake messages (EncryptedExtensions,
+    /// Certificate, CertificateRequest, CertificateVerify): fills the chain,
+    /// the ALPN and the signature scheme. Returns (a CompressedCertificate
+    /// was seen, a message was malformed). Shared by TLS over TCP and QUIC.
+    pub(super) fn apply_server_messages(&mut self, messages: &[(u8, Vec<u8>)]) -> (bool, bool) {
+        let mut compressed = false;
+        let mut bad = false;
+        for (ty, body) in messages {
+            match *ty {
+                HT_ENCRYPTED_EXTENSIONS => match parse_encrypted_extensions(body) {
+                    Some((types, alpn)) => {
+                        self.encrypted_extensions = types;
+                        if let (Some(sh), Some(a)) = (self.server_hello.as_mut(), alpn) {
+                            if sh.alpn.is_none() {
+                                sh.alpn = Some(a);
+                            }
+                        }
+                    }
+                    None => bad = true,
+                },
+                HT_CERTIFICATE_REQUEST => self.client_cert_requested = true,
+                HT_CERTIFICATE if self.server_chain.is_empty() => match parse_certificate13(body) {
+                    Some((certs, capped)) => {
+                        if capped {
+                            self.note("chain_too_long");
+                        }
+                        self.server_chain = certs;
+                    }
+                    None => bad = true,
+                },
+                HT_CERTIFICATE_VERIFY => self.cert_verify_scheme = be16(body, 0),
+                HT_COMPRESSED_CERTIFICATE if self.server_chain.is_empty() => {
+                    match decompress_certificate(body)
+                        .as_deref()
+                        .and_then(parse_certificate13)
+                    {
+                        Some((certs, _)) => self.server_chain = certs,
+                        None => compressed = true,
+                    }
+                }
+                _ => {}
+            }
+        }
+        (compressed, bad)
+    }
+
+    /// Takes the client's decrypted handshake messages (mutual TLS:
+    /// Certificate and CertificateVerify).
+    pub(super) fn apply_client_messages(&mut self, messages: &[(u8, Vec<u8>)]) {
+        for (ty, body) in messages {
+            match *ty {
+                HT_CERTIFICATE if self.client_chain.is_empty() => match parse_certificate13(body) {
+                    Some((certs, _)) => self.client_chain = certs,
+                    None => self.note("decrypted_unparsable"),
+                },
+                HT_COMPRESSED_CERTIFICATE if self.client_chain.is_empty() => {
+                    if let Some((certs, _)) = decompress_certificate(body)
+                        .as_deref()
+                        .and_then(parse_certificate13)
+                    {
+                        self.client_chain = certs;
+                    }
+                }
+                HT_CERTIFICATE_VERIFY => self.client_cert_verify_scheme = be16(body, 0),
+                _ => {}
+            }
+        }
+    }
+
     fn decrypt_client(&mut self, suite: Suite, secret: &[u8], flight: &[u8]) {
         let client = open_side(suite, secret, flight);
         if client.wrong_key {
             self.note("keylog_wrong_client_key");
             return;
         }
-        for (ty, body) in &client.messages {
-            match *ty {
-                HT_CERTIFICATE if self.client_chain.is_empty() => match parse_certificate13(body) {
-                    Some((certs, _)) => self.client_chain = certs,
-                    None => self.note("decrypted_unparsable"),
-                },
-                HT_CERTIFICATE_VERIFY => self.client_cert_verify_scheme = be16(body, 0),
-                _ => {}
-            }
-        }
+        self.apply_client_messages(&client.messages);
         if let Some((level, description)) = client.alert {
             let side: Side = self.client_side;
             if let Some(a) = self

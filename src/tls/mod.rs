@@ -21,19 +21,23 @@
 //! [`Handshake::decrypt`] can open them with secrets from an NSS key log
 //! ([`KeyLog`]) and recover EncryptedExtensions, the certificates and
 //! CertificateVerify. Application data is never decrypted.
+//! QUIC's record-less handshake messages go through
+//! [`handshake_from_messages`] and [`Handshake::apply_decrypted_streams`]
+//! (the `quic` module does the packet work).
 //! Leaves out: TLS ≤ 1.2 decryption, renegotiation after the first handshake,
-//! DTLS and QUIC (the JA4 function takes a `quic` flag for a later QUIC front
-//! end).
+//! DTLS.
 //!
 //! Every size is capped (see the `MAX_*` constants): a direction buffers at
 //! most one partial record (or SSLv2 record, or CONNECT header, ≤ 32 KiB)
 //! plus one partial handshake message (≤ `MAX_HANDSHAKE_MSG_LEN`), every
 //! loop consumes input, and no input can make this module panic.
 
+mod compress;
 mod decrypt;
 mod hello;
 pub mod ja;
 mod keylog;
+mod messages;
 mod names;
 mod session;
 #[cfg(test)]
@@ -41,6 +45,7 @@ mod tests;
 
 pub use decrypt::Decryption;
 pub use keylog::{KeyLog, KeyLogStats, SecretLabel, MAX_KEYLOG_CLIENTS, MAX_KEYLOG_LINE};
+pub use messages::handshake_from_messages;
 pub use names::{cipher_name, version_name};
 pub use session::Session;
 

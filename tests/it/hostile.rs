@@ -248,8 +248,11 @@ fn gzip(b: &[u8]) -> Vec<u8> {
 
 #[test]
 fn issue_8_mutated_captures_scan_without_panic_in_bounded_time() {
-    let inputs: [(&str, usize); 8] = [
+    let inputs: [(&str, usize); 10] = [
         ("s02_transparent_mitm_mixed.pcap", 50),
+        // QUIC: Initial, Handshake (with embedded secrets) and Retry packets.
+        ("ja4_chrome_cloudflare_quic_with_secrets.pcapng", 40),
+        ("sv_quic_retry.pcap", 40),
         ("s10_lossy_retransmissions.pcap", 40),
         ("s07_tls13_keylog_dsb.pcapng", 40),
         ("s08_linktypes_multi_if.pcapng", 40),

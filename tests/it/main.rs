@@ -10,6 +10,7 @@ mod detection;
 mod duckdb;
 mod golden;
 mod hostile;
+mod quic;
 mod regression;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,307 @@
+//! QUIC packet protection keys (RFC 9001 §5, RFC 9369 §3.3).
+//!
+//! In: a QUIC version and the client's Destination Connection ID (Initial
+//! keys, RFC 9001 §5.2), or a TLS 1.3 handshake traffic secret from a key
+//! log and the negotiated cipher suite (Handshake keys, §5.1). Out:
+//! [`Keys`]: an AEAD key, an IV and a header protection key, able to
+//! compute a header protection mask (§5.4) and open a packet payload
+//! (§5.3). Leaves out: sealing (only tests seal), key updates and 1-RTT
+//! keys (application data is never decrypted), AES-CCM suites (no QUIC
+//! stack offers them).
+
+use aes::cipher::{BlockCipherEncrypt, KeyInit};
+use aes_gcm::aead::AeadInOut;
+use aes_gcm::{Aes128Gcm, Aes256Gcm};
+use chacha20::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
+use chacha20poly1305::ChaCha20Poly1305;
+use hkdf::Hkdf;
+use sha2::{Sha256, Sha384};
+
+/// A QUIC version whose Initial packets can be opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    /// QUIC version 1, 0x00000001 (RFC 9000).
+    V1,
+    /// QUIC version 2, 0x6b3343cf (RFC 9369).
+    V2,
+    /// IETF drafts 29 to 32 (0xff00001d-0xff000020), which Chrome and
+    /// others shipped as `h3-29` before RFC 9000.
+    Draft29,
+}
+
+/// Initial salt of QUIC v1 (RFC 9001 §5.2).
+const SALT_V1: [u8; 20] = [
+    0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17, 0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad,
+    0xcc, 0xbb, 0x7f, 0x0a,
+];
+/// Initial salt of QUIC v2 (RFC 9369 §3.3.1).
+const SALT_V2: [u8; 20] = [
+    0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93, 0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb,
+    0xf9, 0xbd, 0x2e, 0xd9,
+];
+/// Initial salt of drafts 29-32 (draft-ietf-quic-tls-29 §5.2).
+const SALT_DRAFT29: [u8; 20] = [
+    0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97, 0x86, 0xf1, 0x9c, 0x61, 0x11, 0xe0,
+    0x43, 0x90, 0xa8, 0x99,
+];
+
+impl Version {
+    /// The version of a long header's version field, if supported.
+    pub fn from_wire(v: u32) -> Option<Version> {
+        match v {
+            0x0000_0001 => Some(Version::V1),
+            0x6b33_43cf => Some(Version::V2),
+            0xff00_001d..=0xff00_0020 => Some(Version::Draft29),
+            _ => None,
+        }
+    }
+
+    fn salt(self) -> &'static [u8; 20] {
+        match self {
+            Version::V1 => &SALT_V1,
+            Version::V2 => &SALT_V2,
+            Version::Draft29 => &SALT_DRAFT29,
+        }
+    }
+
+    /// Labels for key, iv and hp: "quic ..." (v1, drafts) or "quicv2 ..."
+    /// (RFC 9369 §3.3.2).
+    fn labels(self) -> [&'static [u8]; 3] {
+        match self {
+            Version::V2 => [b"quicv2 key", b"quicv2 iv", b"quicv2 hp"],
+            _ => [b"quic key", b"quic iv", b"quic hp"],
+        }
+    }
+}
+
+/// A TLS 1.3 cipher suite QUIC packets can be protected with (RFC 9001 §5.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Suite {
+    /// TLS_AES_128_GCM_SHA256.
+    Aes128Gcm,
+    /// TLS_AES_256_GCM_SHA384.
+    Aes256Gcm,
+    /// TLS_CHACHA20_POLY1305_SHA256.
+    ChaCha20Poly1305,
+}
+
+impl Suite {
+    /// The suite of a ServerHello cipher suite value, if QUIC can use it.
+    pub fn from_u16(c: u16) -> Option<Suite> {
+        match c {
+            0x1301 => Some(Suite::Aes128Gcm),
+            0x1302 => Some(Suite::Aes256Gcm),
+            0x1303 => Some(Suite::ChaCha20Poly1305),
+            _ => None,
+        }
+    }
+
+    fn hash_len(self) -> usize {
+        match self {
+            Suite::Aes256Gcm => 48,
+            _ => 32,
+        }
+    }
+
+    fn key_len(self) -> usize {
+        match self {
+            Suite::Aes128Gcm => 16,
+            _ => 32,
+        }
+    }
+}
+
+/// AEAD tag length of every QUIC suite handled here.
+pub const TAG_LEN: usize = 16;
+
+/// HKDF-Expand-Label(secret, label, "", len) (RFC 8446 §7.1), the hash
+/// chosen by `suite`.
+fn expand_label(suite: Suite, secret: &[u8], label: &[u8], len: usize) -> Option<Vec<u8>> {
+    let mut info = Vec::with_capacity(label.len().saturating_add(10));
+    info.extend_from_slice(&u16::try_from(len).ok()?.to_be_bytes());
+    info.push(u8::try_from(label.len().checked_add(6)?).ok()?);
+    info.extend_from_slice(b"tls13 ");
+    info.extend_from_slice(label);
+    info.push(0);
+    let mut out = vec![0u8; len];
+    match suite {
+        Suite::Aes256Gcm => Hkdf::<Sha384>::from_prk(secret)
+            .ok()?
+            .expand(&info, &mut out)
+            .ok()?,
+        _ => Hkdf::<Sha256>::from_prk(secret)
+            .ok()?
+            .expand(&info, &mut out)
+            .ok()?,
+    }
+    Some(out)
+}
+
+/// The client's and the server's Initial secrets for a connection whose
+/// client chose `dcid` (RFC 9001 §5.2).
+pub fn initial_secrets(version: Version, dcid: &[u8]) -> Option<([u8; 32], [u8; 32])> {
+    let (prk, _) = Hkdf::<Sha256>::extract(Some(version.salt()), dcid);
+    let client = expand_label(Suite::Aes128Gcm, &prk, b"client in", 32)?;
+    let server = expand_label(Suite::Aes128Gcm, &prk, b"server in", 32)?;
+    Some((client.try_into().ok()?, server.try_into().ok()?))
+}
+
+enum Aead {
+    Aes128(Box<Aes128Gcm>),
+    Aes256(Box<Aes256Gcm>),
+    ChaCha(Box<ChaCha20Poly1305>),
+}
+
+enum HeaderKey {
+    Aes128(Box<aes::Aes128>),
+    Aes256(Box<aes::Aes256>),
+    ChaCha([u8; 32]),
+}
+
+/// Packet protection of one direction at one encryption level.
+pub struct Keys {
+    aead: Aead,
+    iv: [u8; 12],
+    hp: HeaderKey,
+    /// Raw key material, kept for the tests that compare it with the RFCs.
+    #[cfg(test)]
+    pub(crate) raw: (Vec<u8>, Vec<u8>),
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys(..)")
+    }
+}
+
+fn open_in<A: AeadInOut>(a: &A, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
+    let (Ok(n), Ok(t)) = (
+        aes_gcm::aead::Nonce::<A>::try_from(&nonce[..]),
+        aes_gcm::aead::Tag::<A>::try_from(tag),
+    ) else {
+        return false;
+    };
+    a.decrypt_inout_detached(&n, aad, buf.into(), &t).is_ok()
+}
+
+#[cfg(test)]
+fn seal_in<A: AeadInOut>(a: &A, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<Vec<u8>> {
+    let n = aes_gcm::aead::Nonce::<A>::try_from(&nonce[..]).ok()?;
+    let tag = a.encrypt_inout_detached(&n, aad, buf.into()).ok()?;
+    Some(tag.to_vec())
+}
+
+impl Keys {
+    /// Keys from a TLS 1.3 traffic secret (RFC 9001 §5.1): "quic key",
+    /// "quic iv", "quic hp" (v2: "quicv2 ..."). `None` when the secret's
+    /// length is not the suite's hash length.
+    pub fn from_secret(version: Version, suite: Suite, secret: &[u8]) -> Option<Keys> {
+        if secret.len() != suite.hash_len() {
+            return None;
+        }
+        let [lk, liv, lhp] = version.labels();
+        let key = expand_label(suite, secret, lk, suite.key_len())?;
+        let iv: [u8; 12] = expand_label(suite, secret, liv, 12)?.try_into().ok()?;
+        let hp = expand_label(suite, secret, lhp, suite.key_len())?;
+        let aead = match suite {
+            Suite::Aes128Gcm => Aead::Aes128(Box::new(Aes128Gcm::new_from_slice(&key).ok()?)),
+            Suite::Aes256Gcm => Aead::Aes256(Box::new(Aes256Gcm::new_from_slice(&key).ok()?)),
+            Suite::ChaCha20Poly1305 => {
+                Aead::ChaCha(Box::new(ChaCha20Poly1305::new_from_slice(&key).ok()?))
+            }
+        };
+        let hp_key = match suite {
+            Suite::Aes128Gcm => HeaderKey::Aes128(Box::new(aes::Aes128::new_from_slice(&hp).ok()?)),
+            Suite::Aes256Gcm => HeaderKey::Aes256(Box::new(aes::Aes256::new_from_slice(&hp).ok()?)),
+            Suite::ChaCha20Poly1305 => HeaderKey::ChaCha(hp.as_slice().try_into().ok()?),
+        };
+        Some(Keys {
+            aead,
+            iv,
+            hp: hp_key,
+            #[cfg(test)]
+            raw: (key, hp),
+        })
+    }
+
+    /// The client's and the server's Initial keys for `dcid`.
+    pub fn initial(version: Version, dcid: &[u8]) -> Option<(Keys, Keys)> {
+        let (c, s) = initial_secrets(version, dcid)?;
+        Some((
+            Keys::from_secret(version, Suite::Aes128Gcm, &c)?,
+            Keys::from_secret(version, Suite::Aes128Gcm, &s)?,
+        ))
+    }
+
+    /// The header protection mask for a 16-byte sample (RFC 9001 §5.4.3
+    /// AES-ECB, §5.4.4 ChaCha20 with the sample's first 4 bytes as the
+    /// little-endian block counter and the other 12 as the nonce).
+    pub fn mask(&self, sample: &[u8; 16]) -> [u8; 5] {
+        let mut out = [0u8; 5];
+        match &self.hp {
+            HeaderKey::Aes128(k) => {
+                let mut block = aes::Block::from(*sample);
+                k.encrypt_block(&mut block);
+                out.copy_from_slice(block.get(..5).unwrap_or(&[0; 5]));
+            }
+            HeaderKey::Aes256(k) => {
+                let mut block = aes::Block::from(*sample);
+                k.encrypt_block(&mut block);
+                out.copy_from_slice(block.get(..5).unwrap_or(&[0; 5]));
+            }
+            HeaderKey::ChaCha(k) => {
+                let (ctr, nonce) = sample.split_at(4);
+                let counter = u32::from_le_bytes([
+                    ctr.first().copied().unwrap_or(0),
+                    ctr.get(1).copied().unwrap_or(0),
+                    ctr.get(2).copied().unwrap_or(0),
+                    ctr.get(3).copied().unwrap_or(0),
+                ]);
+                if let Ok(mut c) = chacha20::ChaCha20::new_from_slices(k, nonce) {
+                    if c.try_seek(u64::from(counter) * 64).is_ok() {
+                        c.apply_keystream(&mut out);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn nonce(&self, pn: u64) -> [u8; 12] {
+        let mut n = self.iv;
+        for (b, p) in n.iter_mut().skip(4).zip(pn.to_be_bytes()) {
+            *b ^= p;
+        }
+        n
+    }
+
+    /// Opens a payload in place (RFC 9001 §5.3): nonce = iv XOR packet
+    /// number, additional data = the unprotected header. False when the
+    /// tag does not verify.
+    pub fn open(&self, pn: u64, aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
+        let nonce = self.nonce(pn);
+        match &self.aead {
+            Aead::Aes128(a) => open_in(a.as_ref(), &nonce, aad, buf, tag),
+            Aead::Aes256(a) => open_in(a.as_ref(), &nonce, aad, buf, tag),
+            Aead::ChaCha(a) => open_in(a.as_ref(), &nonce, aad, buf, tag),
+        }
+    }
+
+    /// Seals a payload in place and returns the tag (tests build packets).
+    #[cfg(test)]
+    pub(crate) fn seal(&self, pn: u64, aad: &[u8], buf: &mut [u8]) -> Vec<u8> {
+        let nonce = self.nonce(pn);
+        let tag = match &self.aead {
+            Aead::Aes128(a) => seal_in(a.as_ref(), &nonce, aad, buf),
+            Aead::Aes256(a) => seal_in(a.as_ref(), &nonce, aad, buf),
+            Aead::ChaCha(a) => seal_in(a.as_ref(), &nonce, aad, buf),
+        };
+        tag.unwrap_or_default()
+    }
+
+    /// The IV, for tests against the RFC vectors.
+    #[cfg(test)]
+    pub(crate) fn iv(&self) -> [u8; 12] {
+        self.iv
+    }
+}
