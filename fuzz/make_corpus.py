@@ -106,6 +106,33 @@ def main():
                 out += bytes([(3 << 1) | (0 if is_client else 1)]) + struct.pack("<H", len(p)) + p
             put("tls", out)
 
+    # quic: the TLS 1.3 handshake messages of s07's flows as CRYPTO frames in
+    # records of fuzz_targets/quic.rs (ctl, packet number, u16 LE length,
+    # frames): the client's split over two Initials sent out of order, then
+    # the server's Initial; one seed in QUIC version 2.
+    def handshake_bytes(segs, client):
+        stream = b"".join(p for c, p in segs if c == client)
+        out, pos = b"", 0
+        while pos + 5 <= len(stream) and stream[pos] == 22:
+            n = struct.unpack_from("!H", stream, pos + 3)[0]
+            out += stream[pos + 5 : pos + 5 + n]
+            pos += 5 + n
+        return out
+
+    def crypto(offset, data):
+        return b"\x06" + struct.pack("!I", 0x80000000 | offset) + struct.pack("!I", 0x80000000 | len(data)) + data
+
+    def rec(ctl, pn, frames):
+        return bytes([ctl, pn]) + struct.pack("<H", len(frames)) + frames
+
+    for segs in tcp_payloads(pcap_frames(os.path.join(CAPS, "s07_tls13_keylog.pcap")))[:3]:
+        ch, sh = handshake_bytes(segs, True), handshake_bytes(segs, False)
+        if not ch or not sh:
+            continue
+        half = len(ch) // 2
+        for v in (0, 4):
+            put("quic", rec(v, 1, crypto(half, ch[half:])) + rec(v, 0, crypto(0, ch[:half]) + b"\x01") + rec(v | 1, 0, b"\x02\x00\x00\x00\x00" + crypto(0, sh)))
+
     # reassembly: client streams of a few flows cut into records
     # (ctl, seq delta u16 LE, len u8, payload), in order and shuffled.
     flows = tcp_payloads(pcap_frames(os.path.join(CAPS, "s10_lossy_retransmissions.pcap")))

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// No input path was given or none exists.
-    #[error("no input: {0}")]
+    #[error("no input: {0}; give capture files (pcap, pcapng, .gz, .zst) or folders of them")]
     NoInput(String),
     /// The output folder could not be created or written.
     #[error("{path}: cannot write output: {source}; choose another folder with --out")]
@@ -20,7 +20,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// Arrow or Parquet refused a batch.
-    #[error("{path}: cannot encode table: {msg}")]
+    #[error("{path}: cannot encode table: {msg}; this is a certsift bug: please report it with the command line")]
     Encode {
         /// The table file being written.
         path: PathBuf,
@@ -28,7 +28,7 @@ pub enum Error {
         msg: String,
     },
     /// A trust store file could not be read or held no certificate.
-    #[error("{path}: {msg}")]
+    #[error("{path}: {msg}; --trust-store takes a PEM file of CA certificates")]
     TrustStore {
         /// The PEM file.
         path: PathBuf,
@@ -36,7 +36,7 @@ pub enum Error {
         msg: String,
     },
     /// A scan folder given to `summary` or `analyze` lacks a table.
-    #[error("{path}: {msg}")]
+    #[error("{path}: {msg}; give a folder written by `certsift scan` in Parquet format")]
     Table {
         /// The table file.
         path: PathBuf,
@@ -50,7 +50,7 @@ pub enum Error {
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum InputError {
     /// The file could not be opened or read.
-    #[error("{path}: cannot read: {msg}")]
+    #[error("{path}: cannot read: {msg}; check the path and its permissions")]
     Unreadable {
         /// The capture file.
         path: PathBuf,
@@ -59,20 +59,22 @@ pub enum InputError {
     },
     /// The file does not start like any capture format we know.
     #[error(
-        "{path}: not a capture file (no pcap, pcapng, gzip or zstd magic at offset 0); skipped"
+        "{path}: not a capture file (no pcap, pcapng, gzip or zstd magic at offset 0); skipped; convert other formats to pcapng first (e.g. editcap -F pcapng)"
     )]
     NotACapture {
         /// The file.
         path: PathBuf,
     },
     /// The file is empty.
-    #[error("{path}: empty file; skipped")]
+    #[error("{path}: empty file at offset 0; skipped (nothing was captured into it)")]
     Empty {
         /// The file.
         path: PathBuf,
     },
     /// The file is damaged at `offset`; everything before it was processed.
-    #[error("{path}: damaged at byte offset {offset}: {reason}; packets before it were processed")]
+    #[error(
+        "{path}: damaged at byte offset {offset}: {reason}; packets before it were processed; to read past it, repair the file (e.g. pcapfix) and scan it again"
+    )]
     Damaged {
         /// The capture file.
         path: PathBuf,

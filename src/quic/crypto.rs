@@ -184,7 +184,6 @@ fn open_in<A: AeadInOut>(a: &A, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8], ta
     a.decrypt_inout_detached(&n, aad, buf.into(), &t).is_ok()
 }
 
-#[cfg(test)]
 fn seal_in<A: AeadInOut>(a: &A, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<Vec<u8>> {
     let n = aes_gcm::aead::Nonce::<A>::try_from(&nonce[..]).ok()?;
     let tag = a.encrypt_inout_detached(&n, aad, buf.into()).ok()?;
@@ -287,9 +286,9 @@ impl Keys {
         }
     }
 
-    /// Seals a payload in place and returns the tag (tests build packets).
-    #[cfg(test)]
-    pub(crate) fn seal(&self, pn: u64, aad: &[u8], buf: &mut [u8]) -> Vec<u8> {
+    /// Seals a payload in place and returns the tag. The scan only opens
+    /// packets; tests and the `quic` fuzz target build them with this.
+    pub fn seal(&self, pn: u64, aad: &[u8], buf: &mut [u8]) -> Vec<u8> {
         let nonce = self.nonce(pn);
         let tag = match &self.aead {
             Aead::Aes128(a) => seal_in(a.as_ref(), &nonce, aad, buf),
@@ -304,4 +303,60 @@ impl Keys {
     pub(crate) fn iv(&self) -> [u8; 12] {
         self.iv
     }
+}
+
+/// Builds a protected long-header packet (4-byte packet number) as a sender
+/// would: `type_bits` 0 Initial, 1 0-RTT, 2 Handshake; `token` for Initials.
+/// A payload shorter than the header-protection sample is zero-padded
+/// (PADDING frames). Tests and the `quic` fuzz target build packets with it.
+#[allow(clippy::too_many_arguments)]
+pub fn seal_long(
+    version: u32,
+    type_bits: u8,
+    dcid: &[u8],
+    scid: &[u8],
+    token: Option<&[u8]>,
+    pn: u32,
+    payload: &[u8],
+    keys: &Keys,
+) -> Vec<u8> {
+    let mut payload = payload.to_vec();
+    if payload.len() < 20 {
+        payload.resize(20, 0);
+    }
+    // Connection ids and tokens longer than a length byte or varint allow
+    // are cut; the packet length is a 2-byte varint (at most 16383).
+    let dcid = &dcid[..dcid.len().min(255)];
+    let scid = &scid[..scid.len().min(255)];
+    payload.truncate(16383 - 4 - 16);
+    let mut hdr = vec![0xc0 | ((type_bits & 3) << 4) | 0x03];
+    hdr.extend_from_slice(&version.to_be_bytes());
+    hdr.push(dcid.len() as u8);
+    hdr.extend_from_slice(dcid);
+    hdr.push(scid.len() as u8);
+    hdr.extend_from_slice(scid);
+    if let Some(t) = token {
+        let t = &t[..t.len().min(63)];
+        hdr.push(t.len() as u8);
+        hdr.extend_from_slice(t);
+    }
+    let len = 4 + payload.len() + 16;
+    hdr.extend_from_slice(&(len as u16 | 0x4000).to_be_bytes());
+    let pn_at = hdr.len();
+    hdr.extend_from_slice(&pn.to_be_bytes());
+    let tag = keys.seal(u64::from(pn), &hdr, &mut payload);
+    let mut pkt = hdr;
+    pkt.extend_from_slice(&payload);
+    pkt.extend_from_slice(&tag);
+    let sample = pkt
+        .get(pn_at + 4..pn_at + 20)
+        .and_then(|s| <[u8; 16]>::try_from(s).ok());
+    if let Some(sample) = sample {
+        let mask = keys.mask(&sample);
+        pkt[0] ^= mask[0] & 0x0f;
+        for i in 0..4 {
+            pkt[pn_at + i] ^= mask[1 + i];
+        }
+    }
+    pkt
 }

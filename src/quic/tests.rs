@@ -8,7 +8,7 @@
 
 use std::net::SocketAddr;
 
-use super::crypto::{initial_secrets, Keys, Suite, Version};
+use super::crypto::{initial_secrets, seal_long, Keys, Suite, Version};
 use super::frames;
 use super::packet::{self, Kind, Packet};
 use super::{Datagram, Shard};
@@ -328,49 +328,6 @@ fn run(datagrams: &[(Vec<u8>, bool)], keys: &KeyLog) -> Vec<FlowRecord> {
     }
     shard.finish_all(keys);
     shard.finished
-}
-
-/// Seals a long-header packet (4-byte packet number) as a sender would.
-#[allow(clippy::too_many_arguments)]
-fn seal_long(
-    version: u32,
-    type_bits: u8,
-    dcid: &[u8],
-    scid: &[u8],
-    token: Option<&[u8]>,
-    pn: u32,
-    payload: &[u8],
-    keys: &Keys,
-) -> Vec<u8> {
-    let mut payload = payload.to_vec();
-    if payload.len() < 20 {
-        payload.resize(20, 0);
-    }
-    let mut hdr = vec![0xc0 | (type_bits << 4) | 0x03];
-    hdr.extend_from_slice(&version.to_be_bytes());
-    hdr.push(dcid.len() as u8);
-    hdr.extend_from_slice(dcid);
-    hdr.push(scid.len() as u8);
-    hdr.extend_from_slice(scid);
-    if let Some(t) = token {
-        hdr.push(t.len() as u8);
-        hdr.extend_from_slice(t);
-    }
-    let len = 4 + payload.len() + 16;
-    hdr.extend_from_slice(&(len as u16 | 0x4000).to_be_bytes());
-    let pn_at = hdr.len();
-    hdr.extend_from_slice(&pn.to_be_bytes());
-    let tag = keys.seal(u64::from(pn), &hdr, &mut payload);
-    let mut pkt = hdr;
-    pkt.extend_from_slice(&payload);
-    pkt.extend_from_slice(&tag);
-    let sample: [u8; 16] = pkt[pn_at + 4..pn_at + 20].try_into().unwrap();
-    let mask = keys.mask(&sample);
-    pkt[0] ^= mask[0] & 0x0f;
-    for i in 0..4 {
-        pkt[pn_at + i] ^= mask[1 + i];
-    }
-    pkt
 }
 
 fn crypto_frame(offset: u64, data: &[u8]) -> Vec<u8> {

@@ -392,3 +392,67 @@ fn issue_8_unfinished_handshakes_cannot_fill_the_flow_table() {
     }
     assert!(shard.stats.evicted > 0);
 }
+
+/// A run killed at any moment leaves, under each final table name, either the
+/// previous complete table or the new complete one, never a truncated file:
+/// tables are written to `.tmp`, synced and renamed. The kill times spread
+/// over a whole run (measured here), from before the first table is written
+/// to after the last.
+#[test]
+fn issue_8_killed_runs_leave_complete_tables() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let inputs = [
+        capture("s02_transparent_mitm_mixed.pcap"),
+        capture("s03_sslsplit_all_intercepted.pcap"),
+        capture("s06_ipv6_dualstack.pcap"),
+    ];
+    let run = || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_certsift"));
+        c.args(["scan", "-q", "-o", out.to_str().unwrap()])
+            .args(inputs.iter().map(|p| p.as_os_str()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        c
+    };
+    let t = Instant::now();
+    assert_eq!(run().status().unwrap().code(), Some(0));
+    let whole = t.elapsed();
+    let tables = ["handshakes", "certificates", "findings", "files"];
+    let rows_of = |name: &str| -> Option<usize> {
+        let p = out.join(format!("{name}.parquet"));
+        p.exists().then(|| {
+            certsift::output::read_batches(&p)
+                .unwrap_or_else(|e| panic!("{name} is not a complete table: {e}"))
+                .iter()
+                .map(|b| b.num_rows())
+                .sum()
+        })
+    };
+    let expected: Vec<Option<usize>> = tables.iter().map(|t| rows_of(t)).collect();
+    assert!(expected.iter().all(Option::is_some));
+
+    let steps = 40u32;
+    let mut killed = 0;
+    for k in 0..=steps {
+        // Kill times from 0 to 1.2 times a whole run.
+        let at = whole * (k * 6) / (steps * 5);
+        let mut child = run().spawn().unwrap();
+        std::thread::sleep(at);
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            killed += 1;
+        }
+        child.wait().unwrap();
+        for (t, n) in tables.iter().zip(&expected) {
+            // Same inputs, so the previous table and a new one have the
+            // same rows; a partial file would fail to read.
+            assert_eq!(rows_of(t), *n, "{t} after a kill at {at:?}");
+        }
+    }
+    assert!(
+        killed >= steps / 2,
+        "only {killed} runs were killed mid-way"
+    );
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs every cargo-fuzz target for SECS seconds (default 360) on the committed
+# seeds plus a scratch corpus, and prints how coverage grew: the "cov" of
+# libFuzzer at a quarter, half and the end of the run. Coverage that no
+# longer grows over the second half is the plateau the issue asks for.
+#
+#   scripts/fuzz.sh [SECS] [TARGET...]
+#
+# Needs cargo-fuzz (`cargo install cargo-fuzz`); RUSTC_BOOTSTRAP=1 lets the
+# stable toolchain take its nightly flags. Work files go to FUZZ_WORK
+# (default: a folder under the system's temporary directory); crashes are
+# left in FUZZ_WORK/artifacts/TARGET/ for a regression test.
+set -euo pipefail
+cd "$(dirname "$0")/../fuzz"
+secs=${1:-360}
+shift || true
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  targets=(capture decode reassembly tls quic x509 scan)
+fi
+work=${FUZZ_WORK:-${TMPDIR:-/tmp}/certsift-fuzz}
+mkdir -p "$work"
+export RUSTC_BOOTSTRAP=1
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$work/target}
+cargo fuzz build -s none --release >"$work.build.log" 2>&1 || {
+  tail -20 "$work.build.log"
+  exit 1
+}
+bin=$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release
+printf '%-11s %8s %8s %8s %10s %8s\n' target "cov@1/4" "cov@1/2" "cov@end" execs crashes
+# Each target runs in three legs (a quarter, a quarter, a half of SECS), each
+# resuming from the corpus the last one grew; libFuzzer's final "cov" of a
+# leg is the coverage reached by then.
+cov_of() { grep -Eo 'cov: [0-9]+' "$1" | tail -1 | grep -Eo '[0-9]+' || echo "-"; }
+for t in "${targets[@]}"; do
+  mkdir -p "$work/corpus/$t" "$work/artifacts/$t"
+  covs=()
+  execs=0
+  for leg in $((secs / 4)) $((secs / 4)) $((secs - secs / 2)); do
+    log=$work/$t.leg${#covs[@]}.log
+    (cd "$work/artifacts/$t" && "$bin/$t" "$work/corpus/$t" "$PWD/corpus/$t" \
+      -max_total_time="$leg" -rss_limit_mb=2048 -timeout=10 \
+      -print_final_stats=1 >"$log" 2>&1) || true
+    covs+=("$(cov_of "$log")")
+    n=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' || echo 0)
+    execs=$((execs + n))
+  done
+  crashes=$(find "$work/artifacts/$t" -type f | wc -l)
+  printf '%-11s %8s %8s %8s %10s %8s\n' "$t" "${covs[0]}" "${covs[1]}" "${covs[2]}" "$execs" "$crashes"
+done
