@@ -257,6 +257,7 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
             report.advance(capture.size_bytes().saturating_sub(done_before));
             summary.packets += counts.packets;
             summary.tcp_segments += counts.tcp;
+            summary.connections += counts.ended_without_tls;
             let row = file_row(capture, &counts, damage.as_ref());
             report.detail(&format!(
                 "{}: {} packets, {} TCP segments, {} skipped",
@@ -288,7 +289,7 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
     ));
     let phase = std::time::Instant::now();
     file_rows.extend(per_file.into_iter().flatten());
-    summary.connections = records.len() as u64;
+    summary.connections += records.len() as u64;
     let flows: Vec<(FlowRecord, Handshake)> = records
         .into_iter()
         .filter_map(|mut r| r.handshake.take().map(|h| (r, h)))
@@ -372,12 +373,17 @@ struct Counts {
     first_ts: Option<i64>,
     last_ts: Option<i64>,
     link_types: std::collections::BTreeSet<u32>,
+    /// Connections that ended without TLS: counted, then dropped at once
+    /// rather than kept to the end of the run (a million SYN-only or
+    /// never-finished connections held gigabytes of records).
+    ended_without_tls: u64,
 }
 
 impl Counts {
     fn add(&mut self, o: &Counts) {
         self.packets += o.packets;
         self.captured_bytes += o.captured_bytes;
+        self.ended_without_tls += o.ended_without_tls;
         self.tcp += o.tcp;
         self.udp += o.udp;
         self.fragments += o.fragments;
@@ -563,11 +569,11 @@ fn process_window(
     for p in parts.iter().chain(std::iter::once(&extra)) {
         counts.add(&p.counts);
     }
-    shards
+    counts.ended_without_tls = shards
         .par_iter_mut()
         .zip(quic_shards.par_iter_mut())
         .enumerate()
-        .for_each(|(s, (shard, quic_shard))| {
+        .map(|(s, (shard, quic_shard))| {
             for part in parts.iter().chain(std::iter::once(&extra)) {
                 for seg in part.shard(s) {
                     shard.push(seg, keys);
@@ -578,8 +584,18 @@ fn process_window(
             }
             shard.expire(last_ts, keys);
             quic_shard.expire(last_ts, keys);
-        });
+            drop_without_tls(&mut shard.finished) + drop_without_tls(&mut quic_shard.finished)
+        })
+        .sum();
     counts
+}
+
+/// Drops the ended connections that carried no TLS (they make no row) and
+/// returns how many there were.
+fn drop_without_tls(finished: &mut Vec<FlowRecord>) -> u64 {
+    let before = finished.len();
+    finished.retain(|r| r.handshake.is_some());
+    (before - finished.len()) as u64
 }
 
 /// Segments of one chunk in capture order, indexed by shard (a counting
