@@ -89,12 +89,16 @@ pub fn merge_scans(dirs: &[PathBuf], out: &Path) -> Result<Merged, Error> {
     let mut merged = Merged::default();
     let sightings = merge_handshakes(dirs, out, &mut merged)?;
     merged.certificates = merge_certificates(dirs, &sightings)?;
+    // a file read by two shards (the same scan given twice) is listed once
+    let mut files_seen = std::collections::HashSet::new();
     for dir in dirs {
         if has_table(dir, Table::Files) {
             for path in table_files(dir, Table::Files)? {
-                merged
-                    .files
-                    .extend(rows_of(&read_batches(&path)?, tables::files_into)?);
+                for f in rows_of(&read_batches(&path)?, tables::files_into)? {
+                    if files_seen.insert((f.file.clone(), f.size_bytes, f.packets, f.first_ts)) {
+                        merged.files.push(f);
+                    }
+                }
             }
         }
     }
