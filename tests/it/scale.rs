@@ -1,7 +1,8 @@
 //! Scale-out (issue 11): the corpus scanned in shards and merged with
-//! `certsift analyze` gives the findings of one scan over all of it; a
-//! partitioned scan is read back by certsift and by DuckDB, which prunes
-//! partitions by folder name.
+//! `certsift analyze` gives the findings of one scan over all of it, and
+//! scripts/rules.sql over the same shards (DuckDB) gives the same findings
+//! for the kinds it covers; a partitioned scan is read back by certsift and
+//! by DuckDB, which prunes partitions by folder name.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -123,9 +124,60 @@ fn sharded_scans_merged_by_analyze_equal_one_scan() {
     assert_eq!(a.files.len(), b.files.len());
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("findings"), "{stdout}");
+
+    // scripts/rules.sql on the same shards (DuckDB) agrees with analyze on
+    // every kind it covers: kind, severity and names of each finding
+    if !crate::duckdb::have_duckdb() {
+        eprintln!("skipped the rules.sql half: python3 has no duckdb module");
+        return;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/rules_duckdb.py");
+    let mut args = vec![script, "--json"];
+    args.extend(dirs.iter().map(String::as_str));
+    let o = Command::new("python3").args(&args).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    type Finding = (String, String, Vec<String>);
+    let mut by_key: BTreeMap<(String, String, String), Vec<String>> = BTreeMap::new();
+    for line in String::from_utf8_lossy(&o.stdout).lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let s = |k: &str| v[k].as_str().unwrap().to_string();
+        let names = by_key
+            .entry((s("kind"), s("severity"), s("key")))
+            .or_default();
+        names.push(s("name"));
+    }
+    let mut sql: Vec<Finding> = by_key
+        .into_iter()
+        .map(|((kind, severity, _), mut names)| {
+            names.sort();
+            names.dedup();
+            (kind, severity, names)
+        })
+        .collect();
+    sql.sort();
+    let mut rust: Vec<Finding> = b
+        .findings
+        .iter()
+        .filter(|f| SQL_KINDS.contains(&f.kind.as_str()))
+        .map(|f| (f.kind.clone(), f.severity.clone(), f.names.clone()))
+        .collect();
+    rust.sort();
+    assert!(rust.len() >= 15, "{rust:?}");
+    assert_eq!(sql, rust);
 }
 
-/// `files` of a DuckDB query: the rows as JSON, or the error's first line.
+/// The finding kinds scripts/rules.sql computes.
+const SQL_KINDS: [&str; 7] = [
+    "issuer_divergence",
+    "issuer_rotation",
+    "multiple_leaves_same_issuer",
+    "key_reuse",
+    "forging_issuer",
+    "fresh_certificate",
+    "client_scoped_view",
+];
+
+/// The rows of a DuckDB query as JSON strings, or the error's first line.
 fn duckdb(sql: &str) -> Result<serde_json::Value, String> {
     let script = r#"
 import duckdb, json, sys
