@@ -65,16 +65,18 @@ SELECT max(CASE WHEN chain_trusted THEN 1 ELSE 0 END) AS any_trusted FROM conn;
 CREATE OR REPLACE TEMPORARY VIEW ca_key AS
 SELECT DISTINCT spki_sha256 FROM cert WHERE is_ca AND spki_sha256 <> '';
 
--- products.rs: a pattern matches a DN as a whole word, case-insensitively.
--- Punctuation becomes spaces on both sides, then a space-delimited LIKE
+-- products.rs word_match: a pattern matches a DN as whole words,
+-- case-insensitively, `_` joining words. Punctuation other than `_` becomes
+-- spaces on both sides, then a space-delimited LIKE (where a `_` of a
+-- pattern matches any one character)
 -- (the quote characters are left out: Spark and DuckDB escape them
 -- differently inside literals).
 CREATE OR REPLACE TEMPORARY VIEW dn_product AS
 SELECT DISTINCT d.dn
 FROM (SELECT subject AS dn FROM cert UNION SELECT issuer AS dn FROM cert) d
 JOIN inspection_products p
-  ON ' ' || translate(lower(d.dn), ',.=-_/:()[]{}@#&+*!?<>|~^$%"', '                            ') || ' '
-     LIKE '% ' || translate(lower(trim(p.pattern)), ',.=-_/:()[]{}@#&+*!?<>|~^$%"', '                            ') || ' %'
+  ON ' ' || translate(lower(d.dn), ',.=-/:()[]{}@#&+*!?<>|~^$%"', '                           ') || ' '
+     LIKE '% ' || translate(lower(trim(p.pattern)), ',.=-/:()[]{}@#&+*!?<>|~^$%"', '                           ') || ' %'
 WHERE trim(p.pattern) <> '';
 
 -- mod.rs Evidence::with, per leaf: first use, trust, and the first
