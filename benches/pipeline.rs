@@ -22,6 +22,7 @@ fn bench(c: &mut Criterion) {
         trust_stores: Vec::new(),
         default_roots: true,
         format: Format::Parquet,
+        layout: Default::default(),
         use_mmap: true,
         thresholds: Default::default(),
         baseline: None,

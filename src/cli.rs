@@ -28,7 +28,7 @@ pub struct Cli {
 pub enum Command {
     /// Read captures and write the handshakes, certificates and findings tables.
     #[command(
-        after_long_help = "Examples:\n  certsift scan capture.pcap                 # tables in ./certsift-out\n  certsift scan -o out a.pcapng b.pcap.gz dir/\n  certsift scan --trust-store corp-root.pem --fail-on medium -q capture.pcap\n  certsift scan --format jsonl -o out capture.pcap\n\nExit codes: 0 done; 1 a finding at or above --fail-on; 2 usage error or no input readable; 3 done, but some input was damaged."
+        after_long_help = "Examples:\n  certsift scan capture.pcap                 # tables in ./certsift-out\n  certsift scan -o out a.pcapng b.pcap.gz dir/\n  certsift scan --trust-store corp-root.pem --fail-on medium -q capture.pcap\n  certsift scan --format jsonl -o out capture.pcap\n  certsift scan --partition --sensor dmz-1 -o out /evidence/dmz-1/\n\nExit codes: 0 done; 1 a finding at or above --fail-on; 2 usage error or no input readable; 3 done, but some input was damaged."
     )]
     Scan(ScanArgs),
     /// Print the counts and findings of a finished scan.
@@ -108,6 +108,16 @@ pub struct ScanArgs {
     /// Table format.
     #[arg(long, value_enum, default_value_t = FormatArg::Parquet)]
     pub format: FormatArg,
+    /// Write each table as hive-style partition folders instead of one file:
+    /// handshakes/capture_date=YYYY-MM-DD/sensor=LABEL/part-0.parquet (UTC
+    /// date of the connection), certificates/, findings/ and files/ by
+    /// sensor only. DuckDB, Spark and Trino prune by folder.
+    #[arg(long)]
+    pub partition: bool,
+    /// Sensor label: the `sensor=` partition of --partition (letters,
+    /// digits, '.', '_', '-').
+    #[arg(long, value_name = "LABEL", default_value = "unknown", value_parser = crate::output::partition::valid_sensor)]
+    pub sensor: String,
     /// Exit with code 1 when a finding at or above this severity exists.
     #[arg(long, value_enum)]
     pub fail_on: Option<SeverityArg>,
@@ -192,6 +202,13 @@ impl ScanArgs {
             format: match self.format {
                 FormatArg::Parquet => Format::Parquet,
                 FormatArg::Jsonl => Format::Jsonl,
+            },
+            layout: if self.partition {
+                crate::output::Layout::Hive {
+                    sensor: self.sensor.clone(),
+                }
+            } else {
+                crate::output::Layout::Single
             },
             use_mmap: !self.no_mmap,
             thresholds: crate::analysis::Thresholds::default(),

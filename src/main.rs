@@ -76,22 +76,38 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Analyze { scan_dirs, out } => {
-            let merged = output::merge_scans(&scan_dirs)?;
-            let findings = certsift::analysis::analyze(
-                &merged.handshakes,
+            let merged = output::merge::merge_scans(&scan_dirs, &out)?;
+            let findings = certsift::analysis::analyze_connections(
+                &merged.connections,
                 &merged.certificates,
                 &certsift::analysis::Thresholds::default(),
+                None,
             );
-            output::write_tables(
-                &out,
-                output::Format::Parquet,
-                &merged.handshakes,
-                &merged.certificates,
-                &findings,
-                Some(&merged.files),
-            )?;
-            let scan = output::Scan { findings, ..merged };
-            print(Totals::from_tables(&scan).human());
+            output::write_findings(&out, &findings)?;
+            let names: std::collections::BTreeSet<String> = merged
+                .connections
+                .iter()
+                .filter_map(|c| c.sni.as_deref().map(certsift::analysis::normalize_name))
+                .collect();
+            let mut totals = Totals {
+                inputs: Some(merged.files.len()).filter(|n| *n > 0),
+                tls_connections: merged.connections.len() as u64,
+                names: names.len(),
+                certificates: merged.certificates.len(),
+                findings,
+                ..Default::default()
+            };
+            totals
+                .findings
+                .sort_by_key(|f| std::cmp::Reverse(certsift::rows::Severity::parse(&f.severity)));
+            print(totals.human());
+            if merged.duplicates > 0 || merged.renamed > 0 {
+                Report::new(false, false).warn(&format!(
+                    "{} connections were in more than one scan and merged once; {} connections \
+                     had a flow id another connection had and were given a derived one",
+                    merged.duplicates, merged.renamed
+                ));
+            }
             Ok(0)
         }
         Command::Report {

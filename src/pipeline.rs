@@ -47,6 +47,8 @@ pub struct Config {
     pub default_roots: bool,
     /// Table format.
     pub format: Format,
+    /// One file per table, or hive-style partition folders.
+    pub layout: output::Layout,
     /// Map files (true) or read them into memory.
     pub use_mmap: bool,
     /// Detector thresholds.
@@ -339,9 +341,10 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
         phase.elapsed().as_secs_f64()
     ));
     let phase = std::time::Instant::now();
-    summary.outputs = output::write_tables(
+    summary.outputs = output::write_scan(
         &cfg.out,
         cfg.format,
+        &cfg.layout,
         &handshakes,
         &certificates,
         &findings,

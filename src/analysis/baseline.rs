@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use super::{finding, name_key, Evidence};
+use super::{finding, row_name_key, Connection, Evidence};
 use crate::rows::{CertRow, FindingRow, HandshakeRow, Severity};
 
 #[derive(Default)]
@@ -28,7 +28,7 @@ pub fn deviation(
         base_certs.iter().map(|c| (c.sha256.as_str(), c)).collect();
     let mut known: HashMap<String, Known<'_>> = HashMap::new();
     for h in base_handshakes {
-        let (Some(name), Some(leaf)) = (name_key(h), h.leaf_sha256.as_deref()) else {
+        let (Some(name), Some(leaf)) = (row_name_key(h), h.leaf_sha256.as_deref()) else {
             continue;
         };
         let k = known.entry(name).or_default();
@@ -43,8 +43,8 @@ pub fn deviation(
         let Some(k) = known.get(name.as_str()) else {
             continue;
         };
-        let mut new_issuer: Vec<&HandshakeRow> = Vec::new();
-        let mut renewal: Vec<&HandshakeRow> = Vec::new();
+        let mut new_issuer: Vec<&Connection> = Vec::new();
+        let mut renewal: Vec<&Connection> = Vec::new();
         for h in flows {
             let Some(leaf) = h.leaf_sha256.as_deref() else {
                 continue;
@@ -68,8 +68,10 @@ pub fn deviation(
             if group.is_empty() {
                 continue;
             }
-            let leaves: BTreeSet<String> =
-                group.iter().filter_map(|h| h.leaf_sha256.clone()).collect();
+            let leaves: BTreeSet<String> = group
+                .iter()
+                .filter_map(|h| h.leaf_sha256.as_deref().map(str::to_string))
+                .collect();
             let issuers: BTreeSet<String> = leaves.iter().map(|l| ev.issuer_of(l)).collect();
             let described: BTreeSet<String> =
                 leaves.iter().map(|l| ev.describe_issuer(l)).collect();

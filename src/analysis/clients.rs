@@ -10,8 +10,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::Connection;
 use super::{finding, Evidence};
-use crate::rows::{FindingRow, HandshakeRow, Severity};
+use crate::rows::{FindingRow, Severity};
 
 /// The client-scoped view detector.
 pub fn client_scoped(ev: &Evidence<'_>) -> Vec<FindingRow> {
@@ -20,7 +21,7 @@ pub fn client_scoped(ev: &Evidence<'_>) -> Vec<FindingRow> {
         if Evidence::single_leaf(flows) {
             continue;
         }
-        let mut by_issuer: BTreeMap<&str, Vec<&HandshakeRow>> = BTreeMap::new();
+        let mut by_issuer: BTreeMap<&str, Vec<&Connection>> = BTreeMap::new();
         for h in flows {
             if let Some(leaf) = h.leaf_sha256.as_deref() {
                 by_issuer.entry(ev.issuer_str(leaf)).or_default().push(h);
@@ -30,17 +31,17 @@ pub fn client_scoped(ev: &Evidence<'_>) -> Vec<FindingRow> {
             continue;
         }
         for (issuer, mine) in &by_issuer {
-            let my_clients: BTreeSet<&str> = mine.iter().map(|h| h.client_ip.as_str()).collect();
+            let my_clients: BTreeSet<&str> = mine.iter().map(|h| h.client_ip.as_ref()).collect();
             let (first, last) = (
                 mine.iter().map(|h| h.ts_start).min().unwrap_or_default(),
                 mine.iter().map(|h| h.ts_start).max().unwrap_or_default(),
             );
             // other clients served by another issuer while this one was active
-            let others: Vec<&HandshakeRow> = by_issuer
+            let others: Vec<&Connection> = by_issuer
                 .iter()
                 .filter(|(i, _)| *i != issuer)
                 .flat_map(|(_, f)| f.iter().copied())
-                .filter(|h| !my_clients.contains(h.client_ip.as_str()))
+                .filter(|h| !my_clients.contains(h.client_ip.as_ref()))
                 .collect();
             let concurrent = others
                 .iter()
@@ -50,8 +51,10 @@ pub fn client_scoped(ev: &Evidence<'_>) -> Vec<FindingRow> {
             if others.is_empty() || !concurrent {
                 continue;
             }
-            let leaves: BTreeSet<String> =
-                mine.iter().filter_map(|h| h.leaf_sha256.clone()).collect();
+            let leaves: BTreeSet<String> = mine
+                .iter()
+                .filter_map(|h| h.leaf_sha256.as_deref().map(str::to_string))
+                .collect();
             let suspect = leaves.iter().any(|l| ev.leaf_suspect(l));
             let untrusted = mine
                 .iter()
@@ -70,7 +73,7 @@ pub fn client_scoped(ev: &Evidence<'_>) -> Vec<FindingRow> {
                 Severity::Low
             };
             let other_clients: BTreeSet<&str> =
-                others.iter().map(|h| h.client_ip.as_str()).collect();
+                others.iter().map(|h| h.client_ip.as_ref()).collect();
             let leaf = leaves.iter().next().cloned().unwrap_or_default();
             let summary = format!(
                 "{name}: only client{} {} (subnet {}) received certificates from {} while \
@@ -85,10 +88,14 @@ pub fn client_scoped(ev: &Evidence<'_>) -> Vec<FindingRow> {
                 subnets(&other_clients).join(", "),
                 ev.outcome(mine).sentence()
             );
-            let mut evidence: Vec<&HandshakeRow> = mine.clone();
+            let mut evidence: Vec<&Connection> = mine.clone();
             evidence.extend(others.iter().copied());
             let mut all_leaves = leaves.clone();
-            all_leaves.extend(others.iter().filter_map(|h| h.leaf_sha256.clone()));
+            all_leaves.extend(
+                others
+                    .iter()
+                    .filter_map(|h| h.leaf_sha256.as_deref().map(str::to_string)),
+            );
             let issuers: BTreeSet<String> = all_leaves.iter().map(|l| ev.issuer_of(l)).collect();
             out.push(finding(
                 "client_scoped_view",

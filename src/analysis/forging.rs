@@ -8,8 +8,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::Connection;
 use super::{finding, name_key, Evidence};
-use crate::rows::{FindingRow, HandshakeRow, Severity};
+use crate::rows::{FindingRow, Severity};
 
 /// The forging issuer detector.
 pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
@@ -72,7 +73,7 @@ pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
         } else {
             Severity::Medium
         };
-        let flows: Vec<&HandshakeRow> = leaves
+        let flows: Vec<&Connection> = leaves
             .iter()
             .filter_map(|l| ev.leaf_flows.get(l))
             .flatten()

@@ -11,13 +11,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::Connection;
 use super::{finding, Evidence};
-use crate::rows::{FindingRow, HandshakeRow, Severity};
+use crate::rows::{FindingRow, Severity};
 
 struct Side<'a> {
     leaves: BTreeSet<&'a str>,
     anchors: BTreeSet<&'a str>,
-    flows: Vec<&'a HandshakeRow>,
+    flows: Vec<&'a Connection>,
     first: i64,
     last: i64,
     suspect: bool,
@@ -77,7 +78,7 @@ pub fn divergence(ev: &Evidence<'_>) -> Vec<FindingRow> {
 fn diverging(
     ev: &Evidence<'_>,
     name: &str,
-    flows: &[&HandshakeRow],
+    flows: &[&Connection],
     by_issuer: &BTreeMap<&str, Side<'_>>,
     leaves: BTreeSet<String>,
     issuers: BTreeSet<String>,
@@ -105,7 +106,7 @@ fn diverging(
         })
         .collect();
     // the outcome that matters is that of the suspect side(s)
-    let suspect_flows: Vec<&HandshakeRow> = by_issuer
+    let suspect_flows: Vec<&Connection> = by_issuer
         .values()
         .filter(|s| s.suspect)
         .flat_map(|s| s.flows.iter().copied())
@@ -161,7 +162,7 @@ fn diverging(
 fn same_issuer(
     ev: &Evidence<'_>,
     name: &str,
-    flows: &[&HandshakeRow],
+    flows: &[&Connection],
     by_issuer: &BTreeMap<&str, Side<'_>>,
     leaves: BTreeSet<String>,
     issuers: BTreeSet<String>,

@@ -7,8 +7,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::Connection;
 use super::{finding, name_key, Evidence};
-use crate::rows::{FindingRow, HandshakeRow, Severity};
+use crate::rows::{FindingRow, Severity};
 
 /// Registrable domains a leaf speaks for: its names and the names clients
 /// asked for when it was served.
@@ -40,7 +41,7 @@ pub fn key_reuse(ev: &Evidence<'_>) -> Vec<FindingRow> {
         if all.len() < ev.cfg.key_reuse_min_domains || all.len() <= widest {
             continue;
         }
-        let flows: Vec<&HandshakeRow> = leaves
+        let flows: Vec<&Connection> = leaves
             .iter()
             .filter_map(|l| ev.leaf_flows.get(l))
             .flatten()

@@ -11,6 +11,7 @@
 
 mod baseline;
 mod clients;
+mod connection;
 mod forging;
 mod fresh;
 mod issuer;
@@ -29,6 +30,7 @@ use sha2::{Digest, Sha256};
 
 use crate::rows::{CertRow, FindingRow, HandshakeRow, Severity};
 
+pub use connection::{Connection, Interner, List};
 pub use products::{match_product, products, word_match, Product};
 
 /// Named, configurable thresholds of the detectors.
@@ -192,19 +194,19 @@ pub struct LeafInfo<'a> {
 /// Everything the detectors look at, indexed once.
 pub struct Evidence<'a> {
     /// Every handshake.
-    pub handshakes: &'a [HandshakeRow],
+    pub handshakes: &'a [Connection],
     /// Certificates by SHA-256.
     pub certs: DigestMap<'a, &'a CertRow>,
     /// The thresholds in force.
     pub cfg: &'a Thresholds,
     /// Every handshake grouped by name key (see [`name_key`]), keys in order,
     /// connections in (time, flow id) order.
-    pub groups: Vec<(String, Vec<&'a HandshakeRow>)>,
+    pub groups: Vec<(String, Vec<&'a Connection>)>,
     /// The same groups restricted to connections with a visible leaf, names
     /// without one left out.
-    pub named: Vec<(String, Vec<&'a HandshakeRow>)>,
+    pub named: Vec<(String, Vec<&'a Connection>)>,
     /// Connections that carried each leaf, in (time, flow id) order.
-    pub leaf_flows: DigestMap<'a, Vec<&'a HandshakeRow>>,
+    pub leaf_flows: DigestMap<'a, Vec<&'a Connection>>,
     /// Public keys of CA certificates (a leaf carrying one was minted by a
     /// proxy that signs with its own key).
     pub ca_keys: DigestMap<'a, &'a CertRow>,
@@ -219,15 +221,15 @@ pub struct Evidence<'a> {
 
 impl<'a> Evidence<'a> {
     /// Indexes the rows with the default thresholds.
-    pub fn new(handshakes: &'a [HandshakeRow], certs: &'a [CertRow]) -> Self {
+    pub fn new(handshakes: &'a [Connection], certs: &'a [CertRow]) -> Self {
         static DEFAULT: std::sync::OnceLock<Thresholds> = std::sync::OnceLock::new();
         Self::with(handshakes, certs, DEFAULT.get_or_init(Thresholds::default))
     }
 
     /// Indexes the rows.
-    pub fn with(handshakes: &'a [HandshakeRow], certs: &'a [CertRow], cfg: &'a Thresholds) -> Self {
-        let mut map: HashMap<Cow<'a, str>, Vec<&'a HandshakeRow>> = HashMap::new();
-        let mut leaf_flows: DigestMap<'a, Vec<&'a HandshakeRow>> = DigestMap::default();
+    pub fn with(handshakes: &'a [Connection], certs: &'a [CertRow], cfg: &'a Thresholds) -> Self {
+        let mut map: HashMap<Cow<'a, str>, Vec<&'a Connection>> = HashMap::new();
+        let mut leaf_flows: DigestMap<'a, Vec<&'a Connection>> = DigestMap::default();
         let mut any_trusted = false;
         let mut app_bytes_counted = false;
         for h in handshakes {
@@ -235,12 +237,12 @@ impl<'a> Evidence<'a> {
                 map.entry(key).or_default().push(h);
             }
             if let Some(leaf) = &h.leaf_sha256 {
-                leaf_flows.entry(leaf.as_str()).or_default().push(h);
+                leaf_flows.entry(leaf.as_ref()).or_default().push(h);
             }
             any_trusted |= h.chain_trusted == Some(true);
             app_bytes_counted |= h.app_bytes_client > 0 || h.app_bytes_server > 0;
         }
-        let mut groups: Vec<(String, Vec<&'a HandshakeRow>)> =
+        let mut groups: Vec<(String, Vec<&'a Connection>)> =
             map.into_iter().map(|(k, v)| (k.into_owned(), v)).collect();
         groups.sort_by(|a, b| a.0.cmp(&b.0));
         for (_, flows) in &mut groups {
@@ -288,7 +290,7 @@ impl<'a> Evidence<'a> {
             if product.is_none() {
                 if let Some(h) = flows.first() {
                     product = h.cert_chain_sha256.iter().skip(1).find_map(|s| {
-                        let cc = ev.certs.get(s.as_str())?;
+                        let cc = ev.certs.get(&**s)?;
                         product_of(cc.subject.as_str()).or_else(|| product_of(cc.issuer.as_str()))
                     });
                 }
@@ -323,7 +325,7 @@ impl<'a> Evidence<'a> {
                         let mut a: Vec<&'a str> = Vec::new();
                         let mut seen_last: Vec<Option<&'a str>> = Vec::new();
                         for h in flows {
-                            let last = h.cert_chain_sha256.last().map(String::as_str);
+                            let last = h.cert_chain_sha256.last().map(|s| &**s);
                             if seen_last.contains(&last) {
                                 continue;
                             }
@@ -346,7 +348,7 @@ impl<'a> Evidence<'a> {
 
     /// Whether every connection of a group carried one and the same leaf
     /// (the common case, which most detectors skip).
-    pub fn single_leaf(flows: &[&HandshakeRow]) -> bool {
+    pub fn single_leaf(flows: &[&Connection]) -> bool {
         let first = flows.first().and_then(|h| h.leaf_sha256.as_deref());
         flows.iter().all(|h| h.leaf_sha256.as_deref() == first)
     }
@@ -364,7 +366,7 @@ impl<'a> Evidence<'a> {
     }
 
     /// Handshakes with a visible leaf, grouped by name key, names in order.
-    pub fn by_name(&self) -> &[(String, Vec<&'a HandshakeRow>)] {
+    pub fn by_name(&self) -> &[(String, Vec<&'a Connection>)] {
         &self.named
     }
 
@@ -380,7 +382,7 @@ impl<'a> Evidence<'a> {
 
     /// The root a connection's chain leads to, as far as it was sent: the
     /// subject of a self-signed last certificate, else the issuer of the last.
-    pub fn anchor(&self, h: &HandshakeRow) -> Option<&'a str> {
+    pub fn anchor(&self, h: &Connection) -> Option<&'a str> {
         let last = h
             .cert_chain_sha256
             .iter()
@@ -443,7 +445,7 @@ impl<'a> Evidence<'a> {
     }
 
     /// What became of these connections (see [`Outcome`]).
-    pub fn outcome(&self, flows: &[&HandshakeRow]) -> Outcome {
+    pub fn outcome(&self, flows: &[&Connection]) -> Outcome {
         let mut o = Outcome {
             flows: flows.len(),
             estimated: !self.app_bytes_counted,
@@ -490,7 +492,7 @@ impl<'a> Evidence<'a> {
     }
 }
 
-fn flow_order(a: &HandshakeRow, b: &HandshakeRow) -> std::cmp::Ordering {
+fn flow_order(a: &Connection, b: &Connection) -> std::cmp::Ordering {
     a.ts_start
         .cmp(&b.ts_start)
         .then_with(|| a.flow_id.cmp(&b.flow_id))
@@ -503,12 +505,37 @@ pub fn normalize_name(name: &str) -> String {
 
 /// The name a connection is judged under: its SNI, or without one
 /// "(no-sni)@host:port" of the CONNECT target or the server address.
-pub fn name_key(h: &HandshakeRow) -> Option<String> {
+pub fn name_key(h: &Connection) -> Option<String> {
     name_key_cow(h).map(Cow::into_owned)
 }
 
-fn name_key_cow(h: &HandshakeRow) -> Option<Cow<'_, str>> {
-    if let Some(sni) = &h.sni {
+/// [`name_key`] of a full handshake row.
+pub fn row_name_key(h: &HandshakeRow) -> Option<String> {
+    key_of(
+        h.sni.as_deref(),
+        h.connect_target.as_deref(),
+        &h.server_ip,
+        h.server_port,
+    )
+    .map(Cow::into_owned)
+}
+
+fn name_key_cow(h: &Connection) -> Option<Cow<'_, str>> {
+    key_of(
+        h.sni.as_deref(),
+        h.connect_target.as_deref(),
+        &h.server_ip,
+        h.server_port,
+    )
+}
+
+fn key_of<'h>(
+    sni: Option<&'h str>,
+    connect_target: Option<&str>,
+    server_ip: &str,
+    server_port: i32,
+) -> Option<Cow<'h, str>> {
+    if let Some(sni) = sni {
         let trimmed = sni.trim_end_matches('.');
         if !trimmed.is_empty() {
             return Some(if trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -518,16 +545,13 @@ fn name_key_cow(h: &HandshakeRow) -> Option<Cow<'_, str>> {
             });
         }
     }
-    if let Some(t) = &h.connect_target {
+    if let Some(t) = connect_target {
         return Some(Cow::Owned(format!("(no-sni)@{}", t.to_ascii_lowercase())));
     }
-    if h.server_ip.is_empty() {
+    if server_ip.is_empty() {
         return None;
     }
-    Some(Cow::Owned(format!(
-        "(no-sni)@{}:{}",
-        h.server_ip, h.server_port
-    )))
+    Some(Cow::Owned(format!("(no-sni)@{server_ip}:{server_port}")))
 }
 
 /// The registrable part of a DNS name, for "unrelated names": the last two
@@ -603,6 +627,17 @@ pub fn analyze_with_baseline(
     cfg: &Thresholds,
     baseline: Option<(&[HandshakeRow], &[CertRow])>,
 ) -> Vec<FindingRow> {
+    analyze_connections(&Connection::from_rows(handshakes), certs, cfg, baseline)
+}
+
+/// [`analyze_with_baseline`] over connections already reduced to what the
+/// detectors read (`certsift analyze` builds them while streaming tables).
+pub fn analyze_connections(
+    handshakes: &[Connection],
+    certs: &[CertRow],
+    cfg: &Thresholds,
+    baseline: Option<(&[HandshakeRow], &[CertRow])>,
+) -> Vec<FindingRow> {
     let ev = Evidence::with(handshakes, certs, cfg);
     let mut findings = issuer::divergence(&ev);
     findings.extend(untrusted::untrusted_chain(&ev));
@@ -642,7 +677,7 @@ pub fn finding(
     kind: &str,
     severity: Severity,
     sni: Option<&str>,
-    flows: &[&HandshakeRow],
+    flows: &[&Connection],
     certs: BTreeSet<String>,
     issuers: BTreeSet<String>,
     summary: String,
@@ -656,8 +691,8 @@ pub fn finding(
         if let Some(n) = name_key(h) {
             names.insert(n);
         }
-        clients.insert(h.client_ip.clone());
-        flow_ids.push(h.flow_id.clone());
+        clients.insert(h.client_ip.to_string());
+        flow_ids.push(h.flow_id.to_string());
         first = first.min(h.ts_start);
         last = last.max(h.ts_start);
     }
@@ -774,9 +809,12 @@ mod tests {
         let mut h = hs("1", "x", "a", "10.0.0.1", 1);
         h.sni = None;
         h.server_ip = "2001:db8::1".into();
-        assert_eq!(name_key(&h).as_deref(), Some("(no-sni)@2001:db8::1:443"));
+        assert_eq!(
+            row_name_key(&h).as_deref(),
+            Some("(no-sni)@2001:db8::1:443")
+        );
         h.connect_target = Some("Host.test:443".into());
-        assert_eq!(name_key(&h).as_deref(), Some("(no-sni)@host.test:443"));
+        assert_eq!(row_name_key(&h).as_deref(), Some("(no-sni)@host.test:443"));
     }
 
     #[test]
@@ -787,8 +825,9 @@ mod tests {
         let h = vec![ok, refused];
         let c = vec![cert("a", "CN=CA", "k", &["x.test"])];
         let cfg = Thresholds::default();
+        let h = Connection::from_rows(&h);
         let ev = Evidence::with(&h, &c, &cfg);
-        let flows: Vec<&HandshakeRow> = h.iter().collect();
+        let flows: Vec<&Connection> = h.iter().collect();
         let o = ev.outcome(&flows);
         assert_eq!((o.accepted_clients, o.clients, o.refused_flows), (1, 2, 1));
         assert_eq!((o.bytes_to_server, o.bytes_to_client), (100, 900));

@@ -9,8 +9,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
+use super::Connection;
 use super::{finding, Evidence};
-use crate::rows::{FindingRow, HandshakeRow, Severity};
+use crate::rows::{FindingRow, Severity};
 
 const TABLE: &str = include_str!("../../testdata/inspection-products.tsv");
 
@@ -112,7 +113,7 @@ pub fn inspection_product(ev: &Evidence<'_>) -> Vec<FindingRow> {
     }
     let mut out = Vec::new();
     for (issuer, (p, leaves)) in by_issuer {
-        let flows: Vec<&HandshakeRow> = leaves
+        let flows: Vec<&Connection> = leaves
             .iter()
             .filter_map(|l| ev.leaf_flows.get(l))
             .flatten()

@@ -8,8 +8,9 @@
 
 use std::collections::BTreeSet;
 
+use super::Connection;
 use super::{finding, Evidence};
-use crate::rows::{FindingRow, HandshakeRow, Severity};
+use crate::rows::{FindingRow, Severity};
 
 const CERT_ALERTS: [&str; 7] = [
     "unknown_ca",
@@ -21,7 +22,7 @@ const CERT_ALERTS: [&str; 7] = [
     "certificate_required",
 ];
 
-fn refusal(h: &HandshakeRow) -> Option<&str> {
+fn refusal(h: &Connection) -> Option<&str> {
     h.alerts.iter().find_map(|a| {
         let d = a.strip_prefix("client:fatal:")?;
         CERT_ALERTS.contains(&d).then_some(d)
@@ -32,7 +33,7 @@ fn refusal(h: &HandshakeRow) -> Option<&str> {
 pub fn rejection(ev: &Evidence<'_>) -> Vec<FindingRow> {
     let mut out = Vec::new();
     for (name, flows) in &ev.groups {
-        let refused: Vec<&HandshakeRow> = flows
+        let refused: Vec<&Connection> = flows
             .iter()
             .copied()
             .filter(|h| refusal(h).is_some())
@@ -43,7 +44,7 @@ pub fn rejection(ev: &Evidence<'_>) -> Vec<FindingRow> {
         let alerts: BTreeSet<&str> = refused.iter().filter_map(|h| refusal(h)).collect();
         let leaves: BTreeSet<String> = refused
             .iter()
-            .filter_map(|h| h.leaf_sha256.clone())
+            .filter_map(|h| h.leaf_sha256.as_deref().map(str::to_string))
             .collect();
         let accepted_elsewhere: BTreeSet<&str> = flows
             .iter()
@@ -63,7 +64,7 @@ pub fn rejection(ev: &Evidence<'_>) -> Vec<FindingRow> {
         };
         let issuers: BTreeSet<String> = leaves.iter().map(|l| ev.issuer_of(l)).collect();
         let described: BTreeSet<String> = leaves.iter().map(|l| ev.describe_issuer(l)).collect();
-        let clients: BTreeSet<&str> = refused.iter().map(|h| h.client_ip.as_str()).collect();
+        let clients: BTreeSet<&str> = refused.iter().map(|h| h.client_ip.as_ref()).collect();
         let summary = format!(
             "{name}: {} client{} refused the server's certificate ({}) on {} connection{}{}{}; \
              a blocked interception attempt or a broken certificate",

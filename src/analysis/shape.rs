@@ -10,8 +10,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::Connection;
 use super::{finding, Evidence};
-use crate::rows::{FindingRow, HandshakeRow, Severity};
+use crate::rows::{FindingRow, Severity};
 
 /// The TLS 1.3 shape detector; `corroborated` holds the names that other
 /// detectors already reported at medium or above.
@@ -20,14 +21,14 @@ pub fn shape_change(ev: &Evidence<'_>, corroborated: &BTreeSet<String>) -> Vec<F
     for (name, flows) in &ev.groups {
         // QUIC flights (packet headers, padding) are not comparable with
         // TLS records over TCP on the same address and port.
-        let mut by_server: BTreeMap<(&str, i32, &str), Vec<&HandshakeRow>> = BTreeMap::new();
+        let mut by_server: BTreeMap<(&str, i32, &str), Vec<&Connection>> = BTreeMap::new();
         for h in flows {
             if h.tls_version.as_deref() == Some("TLS 1.3")
-                && h.cert_visibility == "encrypted"
+                && &*h.cert_visibility == "encrypted"
                 && h.server_flight_bytes > 0
             {
                 by_server
-                    .entry((h.server_ip.as_str(), h.server_port, h.transport.as_str()))
+                    .entry((h.server_ip.as_ref(), h.server_port, h.transport.as_ref()))
                     .or_default()
                     .push(h);
             }
@@ -51,7 +52,7 @@ pub fn shape_change(ev: &Evidence<'_>, corroborated: &BTreeSet<String>) -> Vec<F
                 .map(|c| {
                     let lo = c.iter().map(|h| h.server_flight_bytes).min().unwrap_or(0);
                     let hi = c.iter().map(|h| h.server_flight_bytes).max().unwrap_or(0);
-                    let clients: BTreeSet<&str> = c.iter().map(|h| h.client_ip.as_str()).collect();
+                    let clients: BTreeSet<&str> = c.iter().map(|h| h.client_ip.as_ref()).collect();
                     let range = if lo == hi {
                         lo.to_string()
                     } else {
@@ -95,14 +96,14 @@ pub fn shape_change(ev: &Evidence<'_>, corroborated: &BTreeSet<String>) -> Vec<F
 }
 
 /// Flights sorted by size, split where neighbours differ by the thresholds.
-fn cluster<'a>(ev: &Evidence<'_>, group: &[&'a HandshakeRow]) -> Vec<Vec<&'a HandshakeRow>> {
+fn cluster<'a>(ev: &Evidence<'_>, group: &[&'a Connection]) -> Vec<Vec<&'a Connection>> {
     let mut sorted = group.to_vec();
     sorted.sort_by(|a, b| {
         a.server_flight_bytes
             .cmp(&b.server_flight_bytes)
             .then_with(|| a.flow_id.cmp(&b.flow_id))
     });
-    let mut clusters: Vec<Vec<&HandshakeRow>> = Vec::new();
+    let mut clusters: Vec<Vec<&Connection>> = Vec::new();
     let mut prev: Option<i64> = None;
     for h in sorted {
         let size = h.server_flight_bytes;

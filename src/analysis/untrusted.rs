@@ -9,14 +9,15 @@
 
 use std::collections::BTreeSet;
 
+use super::Connection;
 use super::{finding, Evidence};
-use crate::rows::{FindingRow, HandshakeRow, Severity};
+use crate::rows::{FindingRow, Severity};
 
 /// The untrusted chain detector.
 pub fn untrusted_chain(ev: &Evidence<'_>) -> Vec<FindingRow> {
     let mut out = Vec::new();
     for (name, flows) in ev.by_name() {
-        let bad: Vec<&HandshakeRow> = flows
+        let bad: Vec<&Connection> = flows
             .iter()
             .copied()
             .filter(|h| {
@@ -34,7 +35,10 @@ pub fn untrusted_chain(ev: &Evidence<'_>) -> Vec<FindingRow> {
             .iter()
             .filter(|h| h.chain_trusted == Some(true))
             .count();
-        let leaves: BTreeSet<String> = bad.iter().filter_map(|h| h.leaf_sha256.clone()).collect();
+        let leaves: BTreeSet<String> = bad
+            .iter()
+            .filter_map(|h| h.leaf_sha256.as_deref().map(str::to_string))
+            .collect();
         let issuers: BTreeSet<String> = leaves.iter().map(|l| ev.issuer_of(l)).collect();
         let described: BTreeSet<String> = leaves.iter().map(|l| ev.describe_issuer(l)).collect();
         let reasons: BTreeSet<&str> = bad

@@ -8,11 +8,12 @@
 
 use std::collections::BTreeSet;
 
+use super::Connection;
 use super::{finding, Evidence};
-use crate::rows::{FindingRow, HandshakeRow, Severity};
+use crate::rows::{FindingRow, Severity};
 
 /// A finding kind, what it means, and which connections show it.
-type Problem = (&'static str, &'static str, fn(&HandshakeRow) -> bool);
+type Problem = (&'static str, &'static str, fn(&Connection) -> bool);
 
 /// The validity detector.
 pub fn validity(ev: &Evidence<'_>) -> Vec<FindingRow> {
@@ -39,12 +40,14 @@ pub fn validity(ev: &Evidence<'_>) -> Vec<FindingRow> {
             ),
         ];
         for (kind, what, is_bad) in problems {
-            let bad: Vec<&HandshakeRow> = flows.iter().copied().filter(|h| is_bad(h)).collect();
+            let bad: Vec<&Connection> = flows.iter().copied().filter(|h| is_bad(h)).collect();
             if bad.is_empty() {
                 continue;
             }
-            let leaves: BTreeSet<String> =
-                bad.iter().filter_map(|h| h.leaf_sha256.clone()).collect();
+            let leaves: BTreeSet<String> = bad
+                .iter()
+                .filter_map(|h| h.leaf_sha256.as_deref().map(str::to_string))
+                .collect();
             // other certificates for the name that do not share the problem
             let others: BTreeSet<&str> = flows
                 .iter()
@@ -92,7 +95,7 @@ pub fn validity(ev: &Evidence<'_>) -> Vec<FindingRow> {
     out
 }
 
-fn reason_is(h: &HandshakeRow, reasons: &[&str]) -> bool {
+fn reason_is(h: &Connection, reasons: &[&str]) -> bool {
     h.chain_trusted == Some(false)
         && h.trust_reason
             .as_deref()

@@ -19,7 +19,7 @@ pub const DESCRIPTION_KEY: &str = "description";
 
 /// Accumulates fields and arrays for one table.
 pub struct Cols<'r, R> {
-    rows: &'r [R],
+    rows: Vec<&'r R>,
     fields: Vec<Field>,
     arrays: Vec<ArrayRef>,
 }
@@ -33,10 +33,11 @@ fn list_type() -> DataType {
 }
 
 impl<'r, R> Cols<'r, R> {
-    /// Starts a table over `rows` (empty rows give just the schema).
-    pub fn new(rows: &'r [R]) -> Self {
+    /// Starts a table over `rows` (no rows give just the schema). Rows are
+    /// borrowed one by one, so a partition's rows need not be contiguous.
+    pub fn new(rows: impl IntoIterator<Item = &'r R>) -> Self {
         Cols {
-            rows,
+            rows: rows.into_iter().collect(),
             fields: Vec::new(),
             arrays: Vec::new(),
         }
@@ -51,7 +52,7 @@ impl<'r, R> Cols<'r, R> {
 
     /// A non-null string column.
     pub fn text(&mut self, name: &str, desc: &str, f: impl Fn(&R) -> &str) -> &mut Self {
-        let a = StringArray::from_iter_values(self.rows.iter().map(f));
+        let a = StringArray::from_iter_values(self.rows.iter().map(|r| f(r)));
         self.add(name, desc, DataType::Utf8, false, Arc::new(a));
         self
     }
@@ -63,7 +64,7 @@ impl<'r, R> Cols<'r, R> {
         desc: &str,
         f: impl Fn(&R) -> Option<&str>,
     ) -> &mut Self {
-        let a: StringArray = self.rows.iter().map(f).collect();
+        let a: StringArray = self.rows.iter().map(|r| f(r)).collect();
         self.add(name, desc, DataType::Utf8, true, Arc::new(a));
         self
     }
@@ -71,7 +72,7 @@ impl<'r, R> Cols<'r, R> {
     /// A list-of-strings column (never null; empty lists instead).
     pub fn list(&mut self, name: &str, desc: &str, f: impl Fn(&R) -> &[String]) -> &mut Self {
         let mut b = ListBuilder::new(StringBuilder::new());
-        for r in self.rows {
+        for r in &self.rows {
             for v in f(r) {
                 b.values().append_value(v);
             }
@@ -83,7 +84,7 @@ impl<'r, R> Cols<'r, R> {
 
     /// A UTC microsecond timestamp column.
     pub fn time(&mut self, name: &str, desc: &str, f: impl Fn(&R) -> Option<i64>) -> &mut Self {
-        let a: TimestampMicrosecondArray = self.rows.iter().map(f).collect();
+        let a: TimestampMicrosecondArray = self.rows.iter().map(|r| f(r)).collect();
         let a = a.with_timezone("UTC");
         self.add(name, desc, timestamp_type(), true, Arc::new(a));
         self
@@ -91,28 +92,28 @@ impl<'r, R> Cols<'r, R> {
 
     /// A 32-bit integer column.
     pub fn int32(&mut self, name: &str, desc: &str, f: impl Fn(&R) -> Option<i32>) -> &mut Self {
-        let a: Int32Array = self.rows.iter().map(f).collect();
+        let a: Int32Array = self.rows.iter().map(|r| f(r)).collect();
         self.add(name, desc, DataType::Int32, true, Arc::new(a));
         self
     }
 
     /// A 64-bit integer column.
     pub fn int64(&mut self, name: &str, desc: &str, f: impl Fn(&R) -> Option<i64>) -> &mut Self {
-        let a: Int64Array = self.rows.iter().map(f).collect();
+        let a: Int64Array = self.rows.iter().map(|r| f(r)).collect();
         self.add(name, desc, DataType::Int64, true, Arc::new(a));
         self
     }
 
     /// A boolean column.
     pub fn flag(&mut self, name: &str, desc: &str, f: impl Fn(&R) -> Option<bool>) -> &mut Self {
-        let a: BooleanArray = self.rows.iter().map(f).collect();
+        let a: BooleanArray = self.rows.iter().map(|r| f(r)).collect();
         self.add(name, desc, DataType::Boolean, true, Arc::new(a));
         self
     }
 
     /// A binary column.
     pub fn bytes(&mut self, name: &str, desc: &str, f: impl Fn(&R) -> &[u8]) -> &mut Self {
-        let a = BinaryArray::from_iter_values(self.rows.iter().map(f));
+        let a = BinaryArray::from_iter_values(self.rows.iter().map(|r| f(r)));
         self.add(name, desc, DataType::Binary, false, Arc::new(a));
         self
     }

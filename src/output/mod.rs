@@ -4,9 +4,12 @@
 //! for `summary`, `analyze` and tests.
 
 mod columns;
+pub mod merge;
+pub mod partition;
 mod tables;
 
 pub use columns::DESCRIPTION_KEY;
+pub use partition::{Layout, Table};
 pub use tables::SCHEMA_VERSION;
 
 use std::fs::File;
@@ -61,8 +64,9 @@ pub fn prepare_dir(dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// Writes the tables into `dir` (created if missing); `files` is written when
-/// given (a scan knows its inputs; `analyze` does not).
+/// Writes the tables into `dir` (created if missing), one file per table;
+/// `files` is written when given (a scan knows its inputs; `analyze` does
+/// not).
 pub fn write_tables(
     dir: &Path,
     format: Format,
@@ -71,25 +75,87 @@ pub fn write_tables(
     findings: &[FindingRow],
     files: Option<&[FileRow]>,
 ) -> Result<Vec<PathBuf>, Error> {
+    write_scan(
+        dir,
+        format,
+        &Layout::Single,
+        handshakes,
+        certificates,
+        findings,
+        files,
+    )
+}
+
+/// Writes the tables into `dir` (created if missing) in `layout`: one file
+/// per table, or hive-style partitions (see [`partition`]). Either way a
+/// table appears whole or not at all, and a table left by an earlier scan
+/// in the other layout is removed, so readers never see two.
+pub fn write_scan(
+    dir: &Path,
+    format: Format,
+    layout: &Layout,
+    handshakes: &[HandshakeRow],
+    certificates: &[CertRow],
+    findings: &[FindingRow],
+    files: Option<&[FileRow]>,
+) -> Result<Vec<PathBuf>, Error> {
     prepare_dir(dir)?;
     let mut written = Vec::new();
     if let Some(files) = files {
-        written.push(write_table(dir, "files", format, files, |r| {
-            tables::files(r).batch()
-        })?);
+        written.extend(partition::write_table(
+            dir,
+            layout,
+            Table::Files,
+            format,
+            files,
+            |_| None,
+            |r| tables::files(r.iter().copied()).batch(),
+        )?);
     }
-    written.extend([
-        write_table(dir, "handshakes", format, handshakes, |r| {
-            tables::handshakes(r).batch()
-        })?,
-        write_table(dir, "certificates", format, certificates, |r| {
-            tables::certificates(r).batch()
-        })?,
-        write_table(dir, "findings", format, findings, |r| {
-            tables::findings(r).batch()
-        })?,
-    ]);
+    written.extend(partition::write_table(
+        dir,
+        layout,
+        Table::Handshakes,
+        format,
+        handshakes,
+        |h| Some(h.ts_start),
+        |r| tables::handshakes(r.iter().copied()).batch(),
+    )?);
+    written.extend(partition::write_table(
+        dir,
+        layout,
+        Table::Certificates,
+        format,
+        certificates,
+        |_| None,
+        |r| tables::certificates(r.iter().copied()).batch(),
+    )?);
+    written.extend(partition::write_table(
+        dir,
+        layout,
+        Table::Findings,
+        format,
+        findings,
+        |_| None,
+        |r| tables::findings(r.iter().copied()).batch(),
+    )?);
     Ok(written)
+}
+
+/// Writes (or replaces) the `findings` table of a scan folder, one file.
+pub fn write_findings(dir: &Path, findings: &[FindingRow]) -> Result<PathBuf, Error> {
+    let mut written = partition::write_table(
+        dir,
+        &Layout::Single,
+        Table::Findings,
+        Format::Parquet,
+        findings,
+        |_| None,
+        |r| tables::findings(r.iter().copied()).batch(),
+    )?;
+    Ok(written
+        .pop()
+        .unwrap_or_else(|| dir.join("findings.parquet")))
 }
 
 /// The schemas of the three tables, by name.
@@ -102,21 +168,24 @@ pub fn schemas() -> Vec<(&'static str, Schema)> {
     ]
 }
 
-fn write_table<R>(
-    dir: &Path,
+/// Writes `rows` of table `name` to `path`, through `<path>.tmp` and a
+/// rename, in batches of [`BATCH_ROWS`].
+fn write_file<R>(
+    path: &Path,
     name: &str,
     format: Format,
-    rows: &[R],
-    to_batch: impl Fn(&[R]) -> Result<RecordBatch, String>,
-) -> Result<PathBuf, Error> {
-    let path = dir.join(format!("{name}.{}", format.extension()));
-    let tmp = dir.join(format!("{name}.{}.tmp", format.extension()));
+    rows: &[&R],
+    to_batch: &impl Fn(&[&R]) -> Result<RecordBatch, String>,
+) -> Result<(), Error> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
     let io_err = |source| Error::Output {
         path: tmp.clone(),
         source,
     };
     let enc_err = |msg: String| Error::Encode {
-        path: path.clone(),
+        path: path.to_path_buf(),
         msg,
     };
     let file = File::create(&tmp).map_err(io_err)?;
@@ -124,21 +193,12 @@ fn write_table<R>(
         to_batch(rows.get(..rows.len().min(BATCH_ROWS)).unwrap_or_default()).map_err(enc_err)?;
     match format {
         Format::Parquet => {
-            let props = WriterProperties::builder()
-                .set_compression(Compression::ZSTD(
-                    ZstdLevel::try_new(3).map_err(|e| enc_err(e.to_string()))?,
-                ))
-                .set_key_value_metadata(Some(vec![
-                    KeyValue::new("certsift.schema_version".into(), SCHEMA_VERSION.to_string()),
-                    KeyValue::new("certsift.table".into(), name.to_string()),
-                    KeyValue::new(
-                        "certsift.version".into(),
-                        env!("CARGO_PKG_VERSION").to_string(),
-                    ),
-                ]))
-                .build();
-            let mut w = ArrowWriter::try_new(BufWriter::new(file), first.schema(), Some(props))
-                .map_err(|e| enc_err(e.to_string()))?;
+            let mut w = ArrowWriter::try_new(
+                BufWriter::new(file),
+                first.schema(),
+                Some(writer_properties(name).map_err(enc_err)?),
+            )
+            .map_err(|e| enc_err(e.to_string()))?;
             w.write(&first).map_err(|e| enc_err(e.to_string()))?;
             for chunk in rows.chunks(BATCH_ROWS).skip(1) {
                 let b = to_batch(chunk).map_err(enc_err)?;
@@ -159,11 +219,28 @@ fn write_table<R>(
             file.sync_all().map_err(io_err)?;
         }
     }
-    std::fs::rename(&tmp, &path).map_err(|source| Error::Output {
-        path: path.clone(),
+    std::fs::rename(&tmp, path).map_err(|source| Error::Output {
+        path: path.to_path_buf(),
         source,
-    })?;
-    Ok(path)
+    })
+}
+
+/// Parquet writer settings of every table file: zstd, and the layout
+/// version and table name in the key-value metadata.
+fn writer_properties(table: &str) -> Result<WriterProperties, String> {
+    Ok(WriterProperties::builder()
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(3).map_err(|e| e.to_string())?,
+        ))
+        .set_key_value_metadata(Some(vec![
+            KeyValue::new("certsift.schema_version".into(), SCHEMA_VERSION.to_string()),
+            KeyValue::new("certsift.table".into(), table.to_string()),
+            KeyValue::new(
+                "certsift.version".into(),
+                env!("CARGO_PKG_VERSION").to_string(),
+            ),
+        ]))
+        .build())
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so the
@@ -278,7 +355,8 @@ pub struct Scan {
     pub files: Vec<FileRow>,
 }
 
-/// Reads the Parquet tables of a scan folder.
+/// Reads the Parquet tables of a scan folder, in either layout (one file
+/// per table, or partition folders; see [`partition`]).
 pub fn read_scan(dir: &Path) -> Result<Scan, Error> {
     read_scan_columns(dir, None)
 }
@@ -287,42 +365,50 @@ pub fn read_scan(dir: &Path) -> Result<Scan, Error> {
 /// others keep their defaults). `handshakes` is by far the largest table, and
 /// building every cell of every row dominates reading a scan back.
 pub fn read_scan_columns(dir: &Path, handshake_columns: Option<&[&str]>) -> Result<Scan, Error> {
-    let files = dir.join("files.parquet");
     Ok(Scan {
-        handshakes: rows_of(
-            &dir.join("handshakes.parquet"),
+        handshakes: read_table(
+            dir,
+            Table::Handshakes,
             handshake_columns,
             tables::handshakes_into,
         )?,
-        certificates: rows_of(
-            &dir.join("certificates.parquet"),
-            None,
-            tables::certificates_into,
-        )?,
-        findings: rows_of(&dir.join("findings.parquet"), None, tables::findings_into)?,
-        files: if files.exists() {
-            rows_of(&files, None, tables::files_into)?
+        certificates: read_table(dir, Table::Certificates, None, tables::certificates_into)?,
+        findings: read_table(dir, Table::Findings, None, tables::findings_into)?,
+        files: if partition::has_table(dir, Table::Files) {
+            read_table(dir, Table::Files, None, tables::files_into)?
         } else {
             Vec::new()
         },
     })
 }
 
-/// Every row of one table, built from its batches on every core straight into
-/// one vector: rows are large, and building them per batch and then moving
-/// them doubled the memory touched, most of a read's time.
-fn rows_of<R: Send + Default>(
-    path: &Path,
+/// Every row of one table, from all its files (either layout).
+fn read_table<R: Send + Default>(
+    dir: &Path,
+    table: Table,
     columns: Option<&[&str]>,
     fill: impl Fn(&RecordBatch, &mut [R]) + Sync,
 ) -> Result<Vec<R>, Error> {
+    let mut batches = Vec::new();
+    for path in partition::table_files(dir, table)? {
+        batches.extend(read_batches_of(&path, columns)?);
+    }
+    rows_of(&batches, fill)
+}
+
+/// Every row of some batches, built on every core straight into one vector:
+/// rows are large, and building them per batch and then moving them doubled
+/// the memory touched, most of a read's time.
+fn rows_of<R: Send + Default>(
+    batches: &[RecordBatch],
+    fill: impl Fn(&RecordBatch, &mut [R]) + Sync,
+) -> Result<Vec<R>, Error> {
     use rayon::prelude::*;
-    let batches = read_batches_of(path, columns)?;
     let mut rows = Vec::new();
     rows.resize_with(batches.iter().map(RecordBatch::num_rows).sum(), R::default);
     let mut slots: Vec<(&RecordBatch, &mut [R])> = Vec::with_capacity(batches.len());
     let mut rest = rows.as_mut_slice();
-    for b in &batches {
+    for b in batches {
         let (head, tail) = rest.split_at_mut(b.num_rows());
         slots.push((b, head));
         rest = tail;
@@ -361,50 +447,6 @@ fn read_batches_of(path: &Path, columns: Option<&[&str]>) -> Result<Vec<RecordBa
     }
     let reader = builder.build().map_err(|e| err(e.to_string()))?;
     reader.map(|b| b.map_err(|e| err(e.to_string()))).collect()
-}
-
-/// The union of several scans' tables: handshakes deduplicated by flow id,
-/// certificates by SHA-256 with their sightings merged.
-pub fn merge_scans(dirs: &[std::path::PathBuf]) -> Result<Scan, Error> {
-    let mut handshakes: Vec<crate::rows::HandshakeRow> = Vec::new();
-    let mut seen_flows: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-    let mut certs: std::collections::BTreeMap<String, crate::rows::CertRow> =
-        std::collections::BTreeMap::new();
-    let mut files = Vec::new();
-    for dir in dirs {
-        let scan = read_scan(dir)?;
-        files.extend(scan.files);
-        for h in scan.handshakes {
-            if seen_flows.insert(h.flow_id.clone()) {
-                handshakes.push(h);
-            }
-        }
-        for c in scan.certificates {
-            match certs.get_mut(&c.sha256) {
-                Some(e) => {
-                    if c.first_seen < e.first_seen {
-                        e.trusted = c.trusted;
-                        e.validation_reason = c.validation_reason.clone();
-                    }
-                    e.first_seen = e.first_seen.min(c.first_seen);
-                    e.last_seen = e.last_seen.max(c.last_seen);
-                    e.flow_count += c.flow_count;
-                }
-                None => {
-                    certs.insert(c.sha256.clone(), c);
-                }
-            }
-        }
-    }
-    handshakes.sort_by(|a, b| (a.ts_start, &a.flow_id).cmp(&(b.ts_start, &b.flow_id)));
-    let mut certificates: Vec<crate::rows::CertRow> = certs.into_values().collect();
-    certificates.sort_by(|a, b| (a.first_seen, &a.sha256).cmp(&(b.first_seen, &b.sha256)));
-    Ok(Scan {
-        handshakes,
-        certificates,
-        findings: Vec::new(),
-        files,
-    })
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use crate::rows::{CertRow, FileRow, FindingRow, HandshakeRow};
 pub const SCHEMA_VERSION: &str = "1";
 
 /// The `handshakes` columns over `rows`.
-pub fn handshakes(rows: &[HandshakeRow]) -> Cols<'_, HandshakeRow> {
+pub fn handshakes<'r>(rows: impl IntoIterator<Item = &'r HandshakeRow>) -> Cols<'r, HandshakeRow> {
     let mut c = Cols::new(rows);
     c.text(
         "flow_id",
@@ -257,7 +257,7 @@ pub fn handshakes_into(batch: &RecordBatch, out: &mut [HandshakeRow]) {
 }
 
 /// The `certificates` columns over `rows`.
-pub fn certificates(rows: &[CertRow]) -> Cols<'_, CertRow> {
+pub fn certificates<'r>(rows: impl IntoIterator<Item = &'r CertRow>) -> Cols<'r, CertRow> {
     let mut c = Cols::new(rows);
     c.text("sha256", "SHA-256 of the certificate's DER (its id)", |r| &r.sha256)
         .text("spki_sha256", "SHA-256 of the SubjectPublicKeyInfo, hex", |r| &r.spki_sha256)
@@ -374,7 +374,7 @@ pub fn certificates_into(batch: &RecordBatch, out: &mut [CertRow]) {
 }
 
 /// The `findings` columns over `rows`.
-pub fn findings(rows: &[FindingRow]) -> Cols<'_, FindingRow> {
+pub fn findings<'r>(rows: impl IntoIterator<Item = &'r FindingRow>) -> Cols<'r, FindingRow> {
     let mut c = Cols::new(rows);
     c.text("finding_id", "stable id of the finding", |r| &r.finding_id)
         .text("kind", "what was found, e.g. issuer_divergence", |r| {
@@ -445,7 +445,7 @@ pub fn findings_into(batch: &RecordBatch, out: &mut [FindingRow]) {
 }
 
 /// The `files` columns over `rows`.
-pub fn files(rows: &[FileRow]) -> Cols<'_, FileRow> {
+pub fn files<'r>(rows: impl IntoIterator<Item = &'r FileRow>) -> Cols<'r, FileRow> {
     let mut c = Cols::new(rows);
     c.text("file", "input path as given or found in a folder", |r| {
         &r.file

@@ -25,7 +25,7 @@ fn readme_queries() -> Vec<(String, String)> {
         .collect()
 }
 
-fn have_duckdb() -> bool {
+pub fn have_duckdb() -> bool {
     Command::new("python3")
         .args(["-c", "import duckdb"])
         .output()

@@ -211,6 +211,7 @@ fn config(input: PathBuf, out: PathBuf, format: Format) -> Config {
         trust_stores: vec![testdata().join("pki/trust-anchors.pem")],
         default_roots: false,
         format,
+        layout: Default::default(),
         use_mmap: true,
         thresholds: Default::default(),
         baseline: None,

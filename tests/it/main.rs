@@ -12,6 +12,7 @@ mod golden;
 mod hostile;
 mod quic;
 mod regression;
+mod scale;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

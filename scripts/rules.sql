@@ -1,0 +1,373 @@
+-- certsift's cross-connection rules as SQL over the Parquet tables: issuer
+-- divergence (with issuer_rotation and multiple_leaves_same_issuer, the
+-- same detector's benign verdicts), key reuse across names, forging issuer,
+-- fresh certificate and client-scoped view. The Rust detectors in
+-- src/analysis/ are the reference; each view below names the file it mirrors,
+-- with the default thresholds of analysis::Thresholds written in.
+--
+-- Runs unchanged on DuckDB and Spark SQL: only functions both have
+-- (cardinality, array_contains, array_position, translate, reverse, instr,
+-- substr, TRIM(TRAILING ..), INTERVAL arithmetic, window functions). The
+-- runner registers three views and then runs the statements in order:
+--   handshakes            the handshakes table (every shard's files)
+--   certificates          the certificates table (every shard's files)
+--   inspection_products   testdata/inspection-products.tsv (pattern column)
+-- Lists are exploded with Spark's explode(); DuckDB spells it unnest(), so
+-- the DuckDB runner adds `CREATE MACRO explode(l) AS unnest(l)`. That is the
+-- only construct without a common spelling. A runner may create each view
+-- as a temporary table instead (DuckDB's does: it inlines views wherever
+-- they are named). Runners: scripts/rules_duckdb.py,
+-- scripts/spark_rules.py. Statements are split on semicolons: none appears
+-- inside a string or comment here.
+--
+-- Result: the view rule_findings, one row per (finding, name): kind,
+-- severity, finding_key (what the finding is about: a name, an issuer, a
+-- key, a leaf) and name (handshakes' name key: the SNI lowercased without a
+-- trailing dot, else "(no-sni)@host:port").
+--
+-- Known differences from the Rust detectors, all on inputs certsift does not
+-- write: a chain whose last certificate has no certificates row (Rust falls
+-- back to the previous one), a certificate repeated inside one chain, a
+-- subject without subject_cn, and product patterns told apart only by
+-- punctuation or non-ASCII characters.
+
+-- Shards may repeat a connection (one scan given twice) or a certificate
+-- (seen in several shards): one row of each. The certificate row kept is
+-- the earliest sighting's, whose trust verdict analyze keeps too.
+CREATE OR REPLACE TEMPORARY VIEW conn AS
+SELECT flow_id, ts_start, client_ip, sni, leaf_sha256, cert_chain_sha256,
+       chain_trusted, trust_reason,
+       CASE
+         WHEN sni IS NOT NULL AND TRIM(TRAILING '.' FROM sni) <> ''
+           THEN lower(TRIM(TRAILING '.' FROM sni))
+         WHEN connect_target IS NOT NULL THEN '(no-sni)@' || lower(connect_target)
+         WHEN server_ip <> '' THEN '(no-sni)@' || server_ip || ':' || CAST(server_port AS STRING)
+       END AS name
+FROM (
+  SELECT h.*, row_number() OVER (PARTITION BY flow_id ORDER BY ts_start) AS copy
+  FROM handshakes h
+) t
+WHERE copy = 1;
+
+CREATE OR REPLACE TEMPORARY VIEW cert AS
+SELECT sha256, spki_sha256, subject, issuer, subject_cn, san_dns, key_algorithm,
+       is_ca, self_signed, not_before
+FROM (
+  SELECT c.*, row_number() OVER (PARTITION BY sha256 ORDER BY first_seen) AS copy
+  FROM certificates c
+) t
+WHERE copy = 1;
+
+-- Whether any chain of the run verified (mod.rs: any_trusted).
+CREATE OR REPLACE TEMPORARY VIEW run AS
+SELECT max(CASE WHEN chain_trusted THEN 1 ELSE 0 END) AS any_trusted FROM conn;
+
+CREATE OR REPLACE TEMPORARY VIEW ca_key AS
+SELECT DISTINCT spki_sha256 FROM cert WHERE is_ca AND spki_sha256 <> '';
+
+-- products.rs word_match: a pattern matches a DN as whole words,
+-- case-insensitively, `_` joining words. Punctuation other than `_` becomes
+-- spaces on both sides, then a space-delimited LIKE (where a `_` of a
+-- pattern matches any one character)
+-- (the quote characters are left out: Spark and DuckDB escape them
+-- differently inside literals).
+CREATE OR REPLACE TEMPORARY VIEW dn_product AS
+SELECT DISTINCT d.dn
+FROM (SELECT subject AS dn FROM cert UNION SELECT issuer AS dn FROM cert) d
+JOIN inspection_products p
+  ON ' ' || translate(lower(d.dn), ',.=-/:()[]{}@#&+*!?<>|~^$%"', '                           ') || ' '
+     LIKE '% ' || translate(lower(trim(p.pattern)), ',.=-/:()[]{}@#&+*!?<>|~^$%"', '                           ') || ' %'
+WHERE trim(p.pattern) <> '';
+
+-- mod.rs Evidence::with, per leaf: first use, trust, and the first
+-- connection's chain (by time, then flow id).
+CREATE OR REPLACE TEMPORARY VIEW leaf_use AS
+SELECT leaf_sha256 AS leaf,
+       min(ts_start) AS first_use,
+       max(ts_start) AS last_use,
+       max(CASE WHEN chain_trusted THEN 1 ELSE 0 END) AS trusted,
+       max(CASE WHEN chain_trusted = false
+                 AND (trust_reason IS NULL OR trust_reason IN ('unknown_issuer', 'bad_signature'))
+            THEN 1 ELSE 0 END) AS unknown_issuer
+FROM conn
+WHERE leaf_sha256 IS NOT NULL
+GROUP BY leaf_sha256;
+
+CREATE OR REPLACE TEMPORARY VIEW first_chain AS
+SELECT leaf, chain FROM (
+  SELECT leaf_sha256 AS leaf, cert_chain_sha256 AS chain,
+         row_number() OVER (PARTITION BY leaf_sha256 ORDER BY ts_start, flow_id) AS n
+  FROM conn WHERE leaf_sha256 IS NOT NULL
+) t WHERE n = 1;
+
+-- The product fallback: a certificate after the leaf in the first chain
+-- whose subject or issuer names a product.
+CREATE OR REPLACE TEMPORARY VIEW chain_product AS
+SELECT DISTINCT f.leaf
+FROM (SELECT leaf, chain, explode(chain) AS sha FROM first_chain) f
+JOIN cert c ON c.sha256 = f.sha
+JOIN dn_product d ON d.dn = c.subject OR d.dn = c.issuer
+WHERE array_position(f.chain, f.sha) >= 2;
+
+-- Evidence::anchor: per connection, the subject of a self-signed last
+-- certificate, else the last certificate's issuer.
+CREATE OR REPLACE TEMPORARY VIEW leaf_anchor AS
+SELECT DISTINCT x.leaf, CASE WHEN c.self_signed THEN c.subject ELSE c.issuer END AS anchor
+FROM (SELECT leaf_sha256 AS leaf, cert_chain_sha256 AS chain, explode(cert_chain_sha256) AS sha
+      FROM conn WHERE leaf_sha256 IS NOT NULL) x
+JOIN cert c ON c.sha256 = x.sha
+WHERE array_position(x.chain, x.sha) = cardinality(x.chain);
+
+-- LeafInfo: issuer, minted (not_before at most 600 s before first use, or a
+-- round backdate of 1 h, 1 d, 2 d or 7 d within 5 s: mint_backdate_*),
+-- carries a CA key, names a product, and suspect (mod.rs leaf_suspect).
+CREATE OR REPLACE TEMPORARY VIEW leaf_info AS
+SELECT u.leaf, u.first_use, u.last_use, u.trusted, u.unknown_issuer,
+       coalesce(c.issuer, '(unknown issuer)') AS issuer,
+       c.spki_sha256, c.key_algorithm,
+       CASE WHEN c.not_before IS NOT NULL AND (
+              (u.first_use >= c.not_before AND u.first_use < c.not_before + INTERVAL '601' SECOND)
+           OR (u.first_use >= c.not_before + INTERVAL '3595' SECOND AND u.first_use < c.not_before + INTERVAL '3606' SECOND)
+           OR (u.first_use >= c.not_before + INTERVAL '86395' SECOND AND u.first_use < c.not_before + INTERVAL '86406' SECOND)
+           OR (u.first_use >= c.not_before + INTERVAL '172795' SECOND AND u.first_use < c.not_before + INTERVAL '172806' SECOND)
+           OR (u.first_use >= c.not_before + INTERVAL '604795' SECOND AND u.first_use < c.not_before + INTERVAL '604806' SECOND))
+         THEN 1 ELSE 0 END AS minted,
+       CASE WHEN c.not_before IS NOT NULL
+             AND u.first_use >= c.not_before AND u.first_use < c.not_before + INTERVAL '601' SECOND
+         THEN 1 ELSE 0 END AS fresh,
+       CASE WHEN k.spki_sha256 IS NOT NULL THEN 1 ELSE 0 END AS ca_key,
+       CASE WHEN pi.dn IS NOT NULL OR pc.leaf IS NOT NULL THEN 1 ELSE 0 END AS product
+FROM leaf_use u
+LEFT JOIN cert c ON c.sha256 = u.leaf
+LEFT JOIN ca_key k ON k.spki_sha256 = c.spki_sha256
+LEFT JOIN dn_product pi ON pi.dn = c.issuer
+LEFT JOIN chain_product pc ON pc.leaf = u.leaf;
+
+CREATE OR REPLACE TEMPORARY VIEW leaf AS
+SELECT l.*,
+       CASE WHEN l.product = 1 OR l.minted = 1 OR l.ca_key = 1
+              OR (r.any_trusted = 1 AND l.unknown_issuer = 1)
+         THEN 1 ELSE 0 END AS suspect,
+       r.any_trusted
+FROM leaf_info l CROSS JOIN run r;
+
+-- mod.rs cert_names and registrable_domain: a leaf's registrable domains,
+-- from its DNS names (SANs, else the subject CN) and the SNIs it answered.
+-- The last two labels, three under a known two-label public suffix; an
+-- address is its own domain.
+CREATE OR REPLACE TEMPORARY VIEW cert_name AS
+SELECT sha256, name FROM (SELECT sha256, explode(san_dns) AS name FROM cert) s
+UNION ALL
+SELECT sha256, subject_cn AS name FROM cert WHERE cardinality(san_dns) = 0 AND subject_cn IS NOT NULL;
+
+CREATE OR REPLACE TEMPORARY VIEW dom1 AS
+SELECT raw, lower(TRIM(TRAILING '.' FROM CASE WHEN raw LIKE '*.%' THEN substr(raw, 3) ELSE raw END)) AS n
+FROM (SELECT name AS raw FROM cert_name
+      UNION SELECT sni AS raw FROM conn WHERE sni IS NOT NULL AND leaf_sha256 IS NOT NULL) t;
+
+CREATE OR REPLACE TEMPORARY VIEW dom2 AS
+SELECT raw, n, reverse(n) AS r, instr(reverse(n), '.') AS p1 FROM dom1;
+
+CREATE OR REPLACE TEMPORARY VIEW dom3 AS
+SELECT raw, n, r, p1, CASE WHEN p1 = 0 THEN 0 ELSE instr(substr(r, p1 + 1), '.') END AS p2 FROM dom2;
+
+CREATE OR REPLACE TEMPORARY VIEW dom4 AS
+SELECT raw, n, r, p1, p2, CASE WHEN p2 = 0 THEN 0 ELSE instr(substr(r, p1 + p2 + 1), '.') END AS p3 FROM dom3;
+
+CREATE OR REPLACE TEMPORARY VIEW name_domain AS
+SELECT raw, CASE
+    WHEN translate(n, '0123456789.', '') = '' OR instr(n, ':') > 0 THEN n
+    WHEN p1 = 0 OR p2 = 0 THEN n
+    WHEN reverse(substr(r, 1, p1 + p2 - 1)) IN ('co.uk', 'org.uk', 'ac.uk', 'gov.uk', 'com.au',
+         'net.au', 'org.au', 'co.jp', 'ne.jp', 'com.br', 'com.cn', 'co.nz', 'co.in', 'com.mx')
+      THEN CASE WHEN p3 = 0 THEN n ELSE reverse(substr(r, 1, p1 + p2 + p3 - 1)) END
+    ELSE reverse(substr(r, 1, p1 + p2 - 1))
+  END AS domain
+FROM dom4;
+
+CREATE OR REPLACE TEMPORARY VIEW leaf_domain AS
+SELECT DISTINCT leaf, domain FROM (
+  SELECT l.leaf, d.domain FROM leaf_use l
+  JOIN cert_name cn ON cn.sha256 = l.leaf JOIN name_domain d ON d.raw = cn.name
+  UNION ALL
+  SELECT c.leaf_sha256 AS leaf, d.domain FROM conn c JOIN name_domain d ON d.raw = c.sni
+  WHERE c.leaf_sha256 IS NOT NULL
+) t WHERE domain <> '';
+
+-- Names of the connections that carried each leaf.
+CREATE OR REPLACE TEMPORARY VIEW leaf_name AS
+SELECT DISTINCT leaf_sha256 AS leaf, name FROM conn
+WHERE leaf_sha256 IS NOT NULL AND name IS NOT NULL;
+
+-- fresh.rs: a leaf that became valid at most 600 s before its first use.
+CREATE OR REPLACE TEMPORARY VIEW rule_fresh AS
+SELECT 'fresh_certificate' AS kind,
+       CASE WHEN l.unknown_issuer = 1 THEN 'high' ELSE 'medium' END AS severity,
+       l.leaf AS finding_key, n.name
+FROM leaf l JOIN leaf_name n ON n.leaf = l.leaf
+WHERE l.fresh = 1;
+
+-- keyreuse.rs: one public key on leaves for at least 2 registrable domains,
+-- more than its widest single leaf covers.
+CREATE OR REPLACE TEMPORARY VIEW key_group AS
+SELECT l.spki_sha256 AS spki,
+       count(*) AS leaves,
+       max(l.product) AS product, max(l.minted) AS minted,
+       max(l.unknown_issuer) AS unknown_issuer, min(l.trusted) AS all_trusted,
+       max(l.any_trusted) AS any_trusted,
+       max(CASE WHEN k.spki_sha256 IS NOT NULL THEN 1 ELSE 0 END) AS ca_key
+FROM leaf l LEFT JOIN ca_key k ON k.spki_sha256 = l.spki_sha256
+WHERE l.spki_sha256 IS NOT NULL AND l.spki_sha256 <> ''
+GROUP BY l.spki_sha256;
+
+CREATE OR REPLACE TEMPORARY VIEW key_domains AS
+SELECT l.spki_sha256 AS spki, count(DISTINCT d.domain) AS domains
+FROM leaf l JOIN leaf_domain d ON d.leaf = l.leaf
+GROUP BY l.spki_sha256;
+
+CREATE OR REPLACE TEMPORARY VIEW key_widest AS
+SELECT spki, max(domains) AS widest FROM (
+  SELECT l.spki_sha256 AS spki, l.leaf, count(d.domain) AS domains
+  FROM leaf l LEFT JOIN leaf_domain d ON d.leaf = l.leaf
+  GROUP BY l.spki_sha256, l.leaf
+) t GROUP BY spki;
+
+CREATE OR REPLACE TEMPORARY VIEW rule_key_reuse AS
+SELECT DISTINCT 'key_reuse' AS kind,
+       CASE WHEN g.ca_key = 1 OR g.product = 1 OR g.minted = 1
+                 OR (g.unknown_issuer = 1 AND g.any_trusted = 1) THEN 'high'
+            WHEN g.all_trusted = 1 THEN 'low'
+            ELSE 'medium' END AS severity,
+       g.spki AS finding_key, n.name
+FROM key_group g
+JOIN key_domains d ON d.spki = g.spki
+JOIN key_widest w ON w.spki = g.spki
+JOIN leaf l ON l.spki_sha256 = g.spki
+JOIN leaf_name n ON n.leaf = l.leaf
+WHERE g.leaves >= 2 AND d.domains >= 2 AND d.domains > w.widest;
+
+-- forging.rs: one issuer with leaves for at least 3 registrable domains and
+-- a minting sign; high with two signs or an unknown issuer.
+CREATE OR REPLACE TEMPORARY VIEW issuer_group AS
+SELECT issuer, count(*) AS leaves, sum(minted) AS minted,
+       count(DISTINCT spki_sha256) AS keys, max(ca_key) AS ca_key,
+       max(product) AS product, max(unknown_issuer) AS unknown_issuer
+FROM leaf GROUP BY issuer;
+
+CREATE OR REPLACE TEMPORARY VIEW issuer_signs AS
+SELECT g.issuer, g.unknown_issuer,
+       CASE WHEN g.minted > 0 AND g.minted * 2 >= g.leaves THEN 1 ELSE 0 END
+     + CASE WHEN g.keys < g.leaves THEN 1 ELSE 0 END
+     + g.ca_key + g.product AS signs
+FROM issuer_group g
+JOIN (SELECT l.issuer, count(DISTINCT d.domain) AS domains
+      FROM leaf l JOIN leaf_domain d ON d.leaf = l.leaf GROUP BY l.issuer) dd
+  ON dd.issuer = g.issuer
+WHERE dd.domains >= 3;
+
+CREATE OR REPLACE TEMPORARY VIEW rule_forging AS
+SELECT DISTINCT 'forging_issuer' AS kind,
+       CASE WHEN s.signs >= 2 OR s.unknown_issuer = 1 THEN 'high' ELSE 'medium' END AS severity,
+       s.issuer AS finding_key, n.name
+FROM issuer_signs s
+JOIN leaf l ON l.issuer = s.issuer
+JOIN leaf_name n ON n.leaf = l.leaf
+WHERE s.signs > 0;
+
+-- issuer.rs and clients.rs work per name, on connections with a leaf, for
+-- names answered by more than one leaf.
+CREATE OR REPLACE TEMPORARY VIEW name_flow AS
+SELECT c.name, c.flow_id, c.ts_start, c.client_ip, c.chain_trusted, l.leaf, l.issuer, l.suspect
+FROM conn c JOIN leaf l ON l.leaf = c.leaf_sha256
+WHERE c.name IS NOT NULL;
+
+CREATE OR REPLACE TEMPORARY VIEW multi_leaf_name AS
+SELECT name, count(DISTINCT issuer) AS issuers FROM name_flow
+GROUP BY name HAVING count(DISTINCT leaf) > 1;
+
+CREATE OR REPLACE TEMPORARY VIEW side AS
+SELECT f.name, f.issuer, min(f.ts_start) AS first_ts, max(f.ts_start) AS last_ts,
+       max(f.suspect) AS suspect,
+       max(CASE WHEN f.chain_trusted = false THEN 1 ELSE 0 END) AS untrusted,
+       min(CASE WHEN f.chain_trusted THEN 1 ELSE 0 END) AS verified
+FROM name_flow f JOIN multi_leaf_name m ON m.name = f.name
+GROUP BY f.name, f.issuer;
+
+CREATE OR REPLACE TEMPORARY VIEW name_verdict AS
+SELECT s.name,
+       max(s.suspect) AS any_suspect, max(s.untrusted) AS any_untrusted,
+       max(CASE WHEN s.first_ts <= s.prev_last THEN 1 ELSE 0 END) AS overlap
+FROM (SELECT side.*, lag(last_ts) OVER (PARTITION BY name ORDER BY first_ts, last_ts) AS prev_last
+      FROM side) s
+GROUP BY s.name;
+
+CREATE OR REPLACE TEMPORARY VIEW name_anchors AS
+SELECT f.name, count(DISTINCT a.anchor) AS anchors
+FROM (SELECT DISTINCT name, leaf FROM name_flow) f
+JOIN leaf_anchor a ON a.leaf = f.leaf
+GROUP BY f.name;
+
+-- issuer.rs same_issuer: a renewal when each leaf's connections (over all
+-- names) all come after the previous leaf's; RSA and ECDSA side by side.
+CREATE OR REPLACE TEMPORARY VIEW name_leaves AS
+SELECT n.name,
+       count(DISTINCT l.key_algorithm) AS algs,
+       min(CASE WHEN n.prev_last IS NULL OR n.first_use > n.prev_last THEN 1 ELSE 0 END) AS takeover
+FROM (SELECT x.name, x.leaf, u.first_use,
+             lag(u.last_use) OVER (PARTITION BY x.name ORDER BY u.first_use, u.last_use) AS prev_last
+      FROM (SELECT DISTINCT name, leaf FROM name_flow) x JOIN leaf u ON u.leaf = x.leaf) n
+JOIN leaf l ON l.leaf = n.leaf
+GROUP BY n.name;
+
+CREATE OR REPLACE TEMPORARY VIEW rule_issuer AS
+SELECT CASE WHEN m.issuers = 1 THEN 'multiple_leaves_same_issuer'
+            WHEN v.any_suspect = 1 THEN 'issuer_divergence'
+            WHEN a.anchors = 1 THEN 'issuer_rotation'
+            ELSE 'issuer_divergence' END AS kind,
+       CASE WHEN m.issuers = 1 THEN
+              CASE WHEN nl.takeover = 1 AND nl.algs <= 1 AND v.any_suspect = 0 THEN 'info' ELSE 'low' END
+            WHEN v.any_suspect = 1 THEN 'high'
+            WHEN a.anchors = 1 THEN 'low'
+            WHEN v.any_untrusted = 1 THEN 'medium'
+            WHEN v.overlap = 1 THEN 'medium'
+            ELSE 'low' END AS severity,
+       m.name AS finding_key, m.name
+FROM multi_leaf_name m
+JOIN name_verdict v ON v.name = m.name
+JOIN name_leaves nl ON nl.name = m.name
+LEFT JOIN name_anchors a ON a.name = m.name;
+
+-- clients.rs: per name and issuer, clients that only ever got that issuer
+-- while other clients got another issuer's certificates at the same time.
+CREATE OR REPLACE TEMPORARY VIEW side_client AS
+SELECT DISTINCT name, issuer, client_ip FROM name_flow;
+
+CREATE OR REPLACE TEMPORARY VIEW side_others AS
+SELECT s.name, s.issuer, s.first_ts, s.last_ts, s.suspect, s.untrusted, s.verified,
+       count(*) AS others,
+       max(CASE WHEN o.ts_start >= s.first_ts AND o.ts_start <= s.last_ts THEN 1 ELSE 0 END) AS inside,
+       min(o.ts_start) AS first_other, max(o.ts_start) AS last_other,
+       max(CASE WHEN o.chain_trusted = false THEN 1 ELSE 0 END) AS others_untrusted
+FROM side s
+JOIN name_flow o ON o.name = s.name AND o.issuer <> s.issuer
+LEFT JOIN side_client mine
+  ON mine.name = s.name AND mine.issuer = s.issuer AND mine.client_ip = o.client_ip
+WHERE mine.client_ip IS NULL
+GROUP BY s.name, s.issuer, s.first_ts, s.last_ts, s.suspect, s.untrusted, s.verified;
+
+CREATE OR REPLACE TEMPORARY VIEW rule_clients AS
+SELECT 'client_scoped_view' AS kind,
+       CASE WHEN suspect = 1 THEN 'high'
+            WHEN untrusted = 1 OR others_untrusted = 1 THEN 'medium'
+            ELSE 'low' END AS severity,
+       name || ' / ' || issuer AS finding_key, name
+FROM side_others
+WHERE (inside = 1 OR (first_other < first_ts AND last_other > last_ts))
+  AND NOT (suspect = 0 AND verified = 1 AND (untrusted = 1 OR others_untrusted = 1));
+
+CREATE OR REPLACE TEMPORARY VIEW rule_findings AS
+SELECT kind, severity, finding_key, name FROM rule_issuer
+UNION ALL SELECT kind, severity, finding_key, name FROM rule_key_reuse
+UNION ALL SELECT kind, severity, finding_key, name FROM rule_forging
+UNION ALL SELECT kind, severity, finding_key, name FROM rule_fresh
+UNION ALL SELECT kind, severity, finding_key, name FROM rule_clients;
