@@ -12,6 +12,7 @@
 # left in FUZZ_WORK/artifacts/TARGET/ for a regression test.
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
+seeds=$PWD/corpus
 secs=${1:-360}
 shift || true
 targets=("$@")
@@ -38,7 +39,7 @@ for t in "${targets[@]}"; do
   execs=0
   for leg in $((secs / 4)) $((secs / 4)) $((secs - secs / 2)); do
     log=$work/$t.leg${#covs[@]}.log
-    (cd "$work/artifacts/$t" && "$bin/$t" "$work/corpus/$t" "$PWD/corpus/$t" \
+    (cd "$work/artifacts/$t" && "$bin/$t" "$work/corpus/$t" "$seeds/$t" \
       -max_total_time="$leg" -rss_limit_mb=2048 -timeout=10 \
       -print_final_stats=1 >"$log" 2>&1) || true
     covs+=("$(cov_of "$log")")

@@ -22,6 +22,7 @@ fuzz_target!(|data: &[u8]| {
         trust_stores: Vec::new(),
         default_roots: true,
         format: Format::Jsonl,
+        layout: Default::default(),
         use_mmap: false,
         thresholds: Default::default(),
         baseline: None,
