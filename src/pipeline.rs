@@ -924,15 +924,10 @@ fn build_rows(
             Some(((key, d), verdict))
         })
         .collect();
-    let mut rows = Vec::with_capacity(flows.len());
+    // A certificate's verdict is that of the first connection that sent it.
     let mut verdict_list: Vec<(bool, Option<&'static str>)> = Vec::new();
-    for ((r, h), (server, client)) in flows.iter().zip(&chains) {
-        let verdict = if server.is_empty() {
-            None
-        } else {
-            verdicts.get(&(server.as_slice(), day(r.ts_start)))
-        };
-        if let Some(v) = verdict {
+    for ((r, _), (server, _)) in flows.iter().zip(&chains) {
+        if let Some(v) = verdicts.get(&(server.as_slice(), day(r.ts_start))) {
             verdict_list.push((v.trusted, v.reason));
             let idx = verdict_list.len() - 1;
             for sha in server {
@@ -943,10 +938,19 @@ fn build_rows(
                 }
             }
         }
-        let leaf = server.first().and_then(|s| infos.get(s.as_str()));
-        let file = names.get(r.file as usize).cloned().unwrap_or_default();
-        rows.push(handshake_row(r, h, server, client, verdict, leaf, file));
     }
+    // Rows on every core: a row is a dozen strings and a hash of its id,
+    // and building them one by one was a serial step of every scan.
+    let rows: Vec<HandshakeRow> = flows
+        .par_iter()
+        .zip(chains.par_iter())
+        .map(|((r, h), (server, client))| {
+            let leaf = server.first().and_then(|s| infos.get(s.as_str()));
+            let file = names.get(r.file as usize).cloned().unwrap_or_default();
+            let verdict = verdicts.get(&(server.as_slice(), day(r.ts_start)));
+            handshake_row(r, h, server, client, verdict, leaf, file)
+        })
+        .collect();
     let mut certs: Vec<CertRow> = order
         .iter()
         .filter_map(|sha| {
