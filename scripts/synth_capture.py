@@ -365,14 +365,11 @@ def fold(s):
 ETH_C2S = b"\x02\x00\x00\x00\x00\x01" + b"\x02\x00\x00\x00\x00\x02"  # dst router, src client
 ETH_S2C = b"\x02\x00\x00\x00\x00\x02" + b"\x02\x00\x00\x00\x00\x01"
 PCAP_REC = struct.Struct("<IIII")
-# IPv4: eth+ver/ihl,tos,len (18s) id (H) frag,ttl,proto (4s) csum (H)
-#       addresses+ports (12s) seq ack (II) off/flags (H) win (H) csum (H) urg (H)
-#       NOP NOP TS 10 (4s) TSval TSecr (II)
-TCP_TAIL = struct.Struct(">IIHHHH")
-TS_VALS = struct.Struct(">II")
-V6_LEN = struct.Struct(">IH")
-V4_MID = struct.Struct(">HH")
-V4_CSUM = struct.Struct(">H")
+# Ethernet + IPv4 (ver..tos | total, id | frag, ttl, proto | checksum | addresses, ports),
+# then TCP seq, ack, offset/flags, window, checksum, urgent, options (4 or 12 bytes), TSval, TSecr
+HDR4 = {n: struct.Struct(">16sHH4sH12sIIHHHH%dsII" % n) for n in (4, 12)}
+# Ethernet + ethertype + IPv6 first word (18s), payload length, next header .. ports (38s), then TCP
+HDR6 = {n: struct.Struct(">18sH38sIIHHHH%dsII" % n) for n in (4, 12)}
 TS_OPT = b"\x01\x01\x08\x0a"
 SYN_OPTS = b"\x02\x04\x05\xb4\x01\x03\x03\x07\x01\x01\x08\x0a"  # MSS 1460, WS 7, TS follows
 
@@ -386,7 +383,7 @@ class Side:
         self.v6, self.ttl, self.ipid = v6, ttl, ipid
         ports = struct.pack(">HH", sp, dp)
         if v6:
-            self.pre = eth + b"\x86\xdd"           # + ipv6 header with payload length
+            self.pre = eth + b"\x86\xdd\x60\0\0\0"  # + payload length
             self.addr = bytes([6, ttl]) + src + dst + ports
         else:
             self.pre = eth + b"\x08\x00\x45\x00"  # + total length
@@ -408,16 +405,21 @@ def make_packet(side, seq, ack, flags, payload, psum, tsval, tsecr, syn=False):
         opts, hlen, win, osum = TS_OPT, 32, 2048, OPT_SUM_TS
     tcp_len = hlen + len(payload)
     offflags = ((hlen // 4) << 12) | flags
-    csum = fold(side.tcp_base + osum + tcp_len + offflags + win + (seq >> 16) + (seq & 0xFFFF)
-                + (ack >> 16) + (ack & 0xFFFF) + (tsval >> 16) + (tsval & 0xFFFF)
-                + (tsecr >> 16) + (tsecr & 0xFFFF) + psum)
-    tail = TCP_TAIL.pack(seq, ack, offflags, win, csum, 0) + opts + TS_VALS.pack(tsval, tsecr)
+    c = (side.tcp_base + osum + tcp_len + offflags + win + (seq >> 16) + (seq & 0xFFFF)
+         + (ack >> 16) + (ack & 0xFFFF) + (tsval >> 16) + (tsval & 0xFFFF)
+         + (tsecr >> 16) + (tsecr & 0xFFFF) + psum)
+    c = (c & 0xFFFF) + (c >> 16)
+    c = (c & 0xFFFF) + (c >> 16)
+    c = ~c & 0xFFFF
     if side.v6:
-        return side.pre + V6_LEN.pack(0x60000000, tcp_len) + side.addr + tail, payload
+        return HDR6[len(opts)].pack(side.pre, tcp_len, side.addr, seq, ack, offflags, win, c, 0, opts, tsval, tsecr), payload
     ipid = side.ipid = (side.ipid + 1) & 0xFFFF
     total = 20 + tcp_len
-    return (side.pre + V4_MID.pack(total, ipid) + side.mid + V4_CSUM.pack(fold(side.ip_base + total + ipid))
-            + side.addr + tail), payload
+    i = side.ip_base + total + ipid
+    i = (i & 0xFFFF) + (i >> 16)
+    i = (i & 0xFFFF) + (i >> 16)
+    return HDR4[len(opts)].pack(side.pre, total, ipid, side.mid, ~i & 0xFFFF, side.addr,
+                     seq, ack, offflags, win, c, 0, opts, tsval, tsecr), payload
 
 
 class BulkTemplates:
