@@ -10,6 +10,12 @@
 # Env:
 #   SEED (1), CONCURRENCY (64), BULK_BYTES (1M mean per connection),
 #   HANDSHAKE_ONLY (0.3)   mix of the bulk captures
+#   SAME_CONNECTIONS (1)   also build each SIZE after the first with the bulk
+#                          mean scaled by SIZE/first SIZE ("-sameconn"): about
+#                          as many connections as the first, so bytes alone
+#                          vary (certsift keeps per-connection rows until it
+#                          writes the tables; with the same mix, connections
+#                          grow with size and so does memory); 0 skips them
 #   DENSE_SIZE (300M)      handshake-dense capture (no bulk); 0 skips it
 #   THREADS (2)            -j for the bulk-capture scans
 #   SKIP_TSHARK=1          no tshark runs on the dense capture
@@ -65,6 +71,7 @@ gen() {  # gen NAME SIZE EXTRA-ARGS...: writes $out/NAME.pcap, times the generat
   local name=$1 size=$2; shift 2
   run "$name.gen" python3 "$root/scripts/synth_capture.py" "$out/$name.pcap" --size "$size" --seed "$seed" \
     --concurrency "$conc" "$@"
+  sync "$out/$name.pcap"  # no writeback of the fresh capture during the timed scan
   local bytes
   bytes=$(field "$out/$name.pcap.manifest.json" bytes)
   gens+=("$(printf '| %s | %.2f | %.1f | %.0f | %s |' "$name" "$(echo "$bytes / 1000000000" | bc -l)" \
@@ -94,14 +101,29 @@ row() {
 # want NAME KEY: a manifest number
 want() { field "$out/$1.pcap.manifest.json" "$2"; }
 
-for size in "${sizes[@]}"; do
-  name="bulk-$size"
-  gen "$name" "$size" --bulk-bytes "$bulk" --handshake-only "$hso"
+# bytes of a size argument, as synth_capture.py reads it
+size_bytes() { python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); from synth_capture import parse_size; print(parse_size(sys.argv[2]))' "$root/scripts" "$1"; }
+
+bulk_scan() {  # bulk_scan NAME SIZE BULK_MEAN
+  local name=$1 size=$2 mean=$3
+  gen "$name" "$size" --bulk-bytes "$mean" --handshake-only "$hso"
   scan "$name" "$threads"
   row "$name" "certsift -j$threads" "$FOUND" "$(want "$name" connections_with_client_hello)" \
     "$CERTS" "$(want "$name" distinct_certificates)"
   if [ "${KEEP:-0}" != 1 ]; then rm -rf "$out/$name.pcap" "$out/$name.scan-j$threads"; fi
+}
+
+first=$(size_bytes "${sizes[0]}")
+for size in "${sizes[@]}"; do
+  bulk_scan "bulk-$size" "$size" "$bulk"
 done
+if [ "${SAME_CONNECTIONS:-1}" != 0 ]; then
+  for size in "${sizes[@]:1}"; do
+    mean=$(python3 -c 'import sys; print(int(int(sys.argv[1]) * int(sys.argv[2]) / int(sys.argv[3])))' \
+      "$(size_bytes "$bulk")" "$(size_bytes "$size")" "$first")
+    bulk_scan "bulk-$size-sameconn" "$size" "$mean"
+  done
+fi
 
 if [ "$dense" != 0 ]; then
   name="dense-$dense"
