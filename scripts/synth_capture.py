@@ -140,7 +140,7 @@ class SourceFlow:
         self.capture, self.index = capture, index
         self.client, self.server, self.cport, self.sport, self.v6 = client, server, cport, sport, v6
         self.isn = [None, None]
-        self.segs = [[], []]    # per direction, capture order: (seq, payload)
+        self.events = []        # capture order: (dir, seq, payload)
         self.turns = []
         self.info = {}
 
@@ -175,7 +175,6 @@ def load_flows(paths):
                 fl.isn[1] = seq
                 continue
             if payload:
-                fl.events = getattr(fl, "events", [])
                 fl.events.append((d, seq, payload))
         for fl in order:
             if fl.isn[0] is None or fl.isn[1] is None:
@@ -191,7 +190,7 @@ def build_turns(fl):
 
     A turn is the new bytes one side sent before the other side sent new
     bytes; a gap ends that direction's stream (what follows is dropped)."""
-    events = getattr(fl, "events", [])
+    events = fl.events
     stream = [{}, {}]
     for d, seq, payload in events:
         rel = (seq - fl.isn[d] - 1) & 0xFFFFFFFF
@@ -224,7 +223,7 @@ def build_turns(fl):
             turns.append([d, high[d], end])
         high[d] = end
     fl.turns = [(d, data[d][a:b]) for d, a, b in turns]
-    del fl.events
+    fl.events = []
 
 
 def tls_records(stream):
