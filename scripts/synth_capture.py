@@ -150,7 +150,12 @@ def load_flows(paths):
     for path in paths:
         table = {}
         order = []
-        for _ts, frame in read_pcap(path):
+        try:
+            packets = list(read_pcap(path)) if os.path.getsize(path) < 1 << 28 else read_pcap(path)
+        except (OSError, ValueError) as e:
+            print(f"skipped: {e}", file=sys.stderr)
+            continue
+        for _ts, frame in packets:
             p = parse_tcp(frame)
             if p is None:
                 continue
