@@ -478,25 +478,30 @@ def connection(idx, src, bulk_frames, rng, templates, vary_servers, clock):
     yield [make_packet(s, sseq, cseq, SYN | ACK, b"", 0, sts, cts, syn=True)]
     sseq = (sseq + 1) & M
     yield [make_packet(c, cseq, sseq, ACK, b"", 0, (cts + now_ms()) & M, sts)]
+    def bulk():
+        """The bulk transfer (advances sseq)."""
+        nonlocal sseq
+        segs = templates.get(src.record_version)
+        t1 = (sts + now_ms()) & M
+        t0 = (cts + now_ms()) & M
+        burst = []
+        for f in range(bulk_frames):
+            pay, ps = segs[f % BULK_FRAMES_PER_RECORD]
+            burst.append(make_packet(s, sseq, cseq, ACK, pay, ps, t1, t0))
+            sseq = (sseq + MSS) & M
+            if f & 1:
+                burst.append(make_packet(c, cseq, sseq, ACK, b"", 0, t0, t1))
+            if len(burst) >= 24:
+                yield burst
+                burst = []
+                t1 = (sts + now_ms()) & M
+                t0 = (cts + now_ms()) & M
+        if burst:
+            yield burst
+
     for i, (d, p, sums) in enumerate(src.chunks):
         if i == src.bulk_at and bulk_frames:
-            segs = templates.get(src.record_version)
-            t1 = (sts + now_ms()) & M
-            t0 = (cts + now_ms()) & M
-            burst = []
-            for f in range(bulk_frames):
-                pay, ps = segs[f % BULK_FRAMES_PER_RECORD]
-                burst.append(make_packet(s, sseq, cseq, ACK, pay, ps, t1, t0))
-                sseq = (sseq + MSS) & M
-                if f & 1:
-                    burst.append(make_packet(c, cseq, sseq, ACK, b"", 0, t0, t1))
-                if len(burst) >= 24:
-                    yield burst
-                    burst = []
-                    t1 = (sts + now_ms()) & M
-                    t0 = (cts + now_ms()) & M
-            if burst:
-                yield burst
+            yield from bulk()
         if d == 0:
             tx, rx, seq, ack, ta, tb = c, s, cseq, sseq, cts, sts
         else:
@@ -513,11 +518,12 @@ def connection(idx, src, bulk_frames, rng, templates, vary_servers, clock):
         else:
             sseq = seq
         yield burst
+    if src.bulk_at == len(src.chunks) and bulk_frames:  # no application data in the source
+        yield from bulk()
     ms = now_ms()
     yield [make_packet(c, cseq, sseq, FIN | ACK, b"", 0, (cts + ms) & M, (sts + ms) & M)]
     cseq = (cseq + 1) & M
-    yield [make_packet(s, sseq, cseq, FIN | ACK, b"", 0, (sts + ms) & M, (cts + ms) & M),
-           ]
+    yield [make_packet(s, sseq, cseq, FIN | ACK, b"", 0, (sts + ms) & M, (cts + ms) & M)]
     sseq = (sseq + 1) & M
     yield [make_packet(c, cseq, sseq, ACK, b"", 0, (cts + ms) & M, (sts + ms) & M)]
 
