@@ -38,7 +38,9 @@ pub use conn::Datagram;
 
 use conn::{Conn, Step};
 
-use crate::flow::{FastMap, FlowKey, FlowLimits, FlowRecord};
+use crate::flow::{
+    take_all, take_idle, take_oldest_eighth, FastMap, FlowKey, FlowLimits, FlowRecord,
+};
 use crate::limits::MAX_QUIC_CONNS_PER_SHARD;
 use crate::tls::KeyLog;
 
@@ -125,45 +127,28 @@ impl Shard {
     /// Ends connections idle for longer than the timeout at capture time `now`.
     pub fn expire(&mut self, now: i64, keys: &KeyLog) {
         let now = now.max(self.now);
-        let mut idle: Vec<FlowKey> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| now.saturating_sub(c.ts_last) > self.limits.idle_timeout_us)
-            .map(|(k, _)| *k)
-            .collect();
-        idle.sort_unstable();
-        for key in idle {
-            if let Some(conn) = self.conns.remove(&key) {
-                self.stats.timed_out += 1;
-                self.finished.push(conn.finish(keys));
-            }
+        for conn in take_idle(&mut self.conns, now, self.limits.idle_timeout_us, |c| {
+            c.ts_last
+        }) {
+            self.stats.timed_out += 1;
+            self.finished.push(conn.finish(keys));
         }
     }
 
     /// Ends every live connection (end of the input set).
     pub fn finish_all(&mut self, keys: &KeyLog) {
-        let mut live: Vec<FlowKey> = self.conns.keys().copied().collect();
-        live.sort_unstable();
-        for key in live {
-            if let Some(conn) = self.conns.remove(&key) {
-                self.finished.push(conn.finish(keys));
-            }
+        for conn in take_all(&mut self.conns) {
+            self.finished.push(conn.finish(keys));
         }
     }
 
     /// Ends the least recently active eighth of the connections.
     fn evict(&mut self, keys: &KeyLog) {
-        let mut by_age: Vec<(i64, FlowKey)> =
-            self.conns.iter().map(|(k, c)| (c.ts_last, *k)).collect();
-        by_age.sort_unstable();
-        let n = (by_age.len() / 8).max(1);
-        for (_, key) in by_age.into_iter().take(n) {
-            if let Some(conn) = self.conns.remove(&key) {
-                self.stats.evicted += 1;
-                let mut rec = conn.finish(keys);
-                rec.anomalies.push("flow_evicted");
-                self.finished.push(rec);
-            }
+        for conn in take_oldest_eighth(&mut self.conns, |c| c.ts_last) {
+            self.stats.evicted += 1;
+            let mut rec = conn.finish(keys);
+            rec.anomalies.push("flow_evicted");
+            self.finished.push(rec);
         }
     }
 }
