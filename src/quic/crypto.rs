@@ -15,7 +15,7 @@ use aes_gcm::{Aes128Gcm, Aes256Gcm};
 use chacha20::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
 use chacha20poly1305::ChaCha20Poly1305;
 use hkdf::Hkdf;
-use sha2::{Sha256, Sha384};
+use sha2::Sha256;
 
 /// A QUIC version whose Initial packets can be opened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,24 +117,7 @@ pub const TAG_LEN: usize = 16;
 /// HKDF-Expand-Label(secret, label, "", len) (RFC 8446 §7.1), the hash
 /// chosen by `suite`.
 fn expand_label(suite: Suite, secret: &[u8], label: &[u8], len: usize) -> Option<Vec<u8>> {
-    let mut info = Vec::with_capacity(label.len().saturating_add(10));
-    info.extend_from_slice(&u16::try_from(len).ok()?.to_be_bytes());
-    info.push(u8::try_from(label.len().checked_add(6)?).ok()?);
-    info.extend_from_slice(b"tls13 ");
-    info.extend_from_slice(label);
-    info.push(0);
-    let mut out = vec![0u8; len];
-    match suite {
-        Suite::Aes256Gcm => Hkdf::<Sha384>::from_prk(secret)
-            .ok()?
-            .expand(&info, &mut out)
-            .ok()?,
-        _ => Hkdf::<Sha256>::from_prk(secret)
-            .ok()?
-            .expand(&info, &mut out)
-            .ok()?,
-    }
-    Some(out)
+    crate::tls::decrypt::hkdf_expand_label(matches!(suite, Suite::Aes256Gcm), secret, label, len)
 }
 
 /// The client's and the server's Initial secrets for a connection whose

@@ -140,6 +140,17 @@ pub(crate) fn bare_finished_len(cipher: u16) -> Option<(usize, usize)> {
 
 /// HKDF-Expand-Label(secret, label, "", len) (RFC 8446 §7.1).
 fn expand_label(suite: Suite, secret: &[u8], label: &[u8], len: usize) -> Option<Vec<u8>> {
+    hkdf_expand_label(suite == Suite::Aes256Gcm, secret, label, len)
+}
+
+/// HKDF-Expand-Label with SHA-384 (`sha384`) or SHA-256: the one key
+/// schedule step TLS 1.3 and QUIC (`crate::quic::crypto`) share.
+pub(crate) fn hkdf_expand_label(
+    sha384: bool,
+    secret: &[u8],
+    label: &[u8],
+    len: usize,
+) -> Option<Vec<u8>> {
     let mut info = Vec::with_capacity(label.len().saturating_add(10));
     info.extend_from_slice(&u16::try_from(len).ok()?.to_be_bytes());
     info.push(u8::try_from(label.len().checked_add(6)?).ok()?);
@@ -147,15 +158,16 @@ fn expand_label(suite: Suite, secret: &[u8], label: &[u8], len: usize) -> Option
     info.extend_from_slice(label);
     info.push(0);
     let mut out = vec![0u8; len];
-    match suite {
-        Suite::Aes256Gcm => Hkdf::<Sha384>::from_prk(secret)
+    if sha384 {
+        Hkdf::<Sha384>::from_prk(secret)
             .ok()?
             .expand(&info, &mut out)
-            .ok()?,
-        _ => Hkdf::<Sha256>::from_prk(secret)
+            .ok()?;
+    } else {
+        Hkdf::<Sha256>::from_prk(secret)
             .ok()?
             .expand(&info, &mut out)
-            .ok()?,
+            .ok()?;
     }
     Some(out)
 }

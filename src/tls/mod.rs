@@ -33,7 +33,7 @@
 //! loop consumes input, and no input can make this module panic.
 
 mod compress;
-mod decrypt;
+pub(crate) mod decrypt;
 mod hello;
 pub mod ja;
 mod keylog;
