@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+mod assemble;
 pub mod capture;
 pub mod cli;
 pub mod decode;

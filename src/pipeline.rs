@@ -13,24 +13,24 @@
 //! datagrams go the same way to the QUIC shards (`crate::quic`), whose
 //! connections become rows like TCP ones, with transport "quic".
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use sha2::{Digest, Sha256};
 
 use crate::analysis;
+use crate::assemble::{self, Collector};
 use crate::capture::{Capture, Compression, Format as CaptureFormat, Window};
 use crate::decode::{self, Decoded, Defragmenter, SkipReason};
 use crate::error::{Error, InputError};
-use crate::flow::{FlowRecord, Segment, Shard};
+use crate::flow::{Segment, Shard};
 use crate::limits::{FLOW_SHARDS, WINDOW_BYTES, WINDOW_FRAMES};
 use crate::output::{self, Format};
 use crate::quic;
 use crate::report::Report;
-use crate::rows::{CertRow, FileRow, FindingRow, HandshakeRow, Severity};
-use crate::tls::{self, Handshake, KeyLog};
-use crate::x509::{self, CertInfo, ChainVerdict, TrustStore};
+use crate::rows::{FileRow, FindingRow, Severity};
+use crate::tls::KeyLog;
+use crate::x509::TrustStore;
 
 /// What a scan needs to know, validated by the command line.
 #[derive(Debug, Clone)]
@@ -194,8 +194,11 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
         .map(|c| c.path().display().to_string())
         .collect();
     let mut per_file: Vec<Option<FileRow>> = captures.iter().map(|_| None).collect();
-    let mut records: Vec<FlowRecord> = Vec::new();
+    let mut collectors: Vec<Collector> = Vec::new();
+    let mut without_tls_at_end = 0;
     for set in sets {
+        let mut set_collectors: Vec<Collector> =
+            (0..FLOW_SHARDS).map(|_| Collector::default()).collect();
         let mut shards: Vec<Shard> = (0..FLOW_SHARDS)
             .map(|_| Shard::with_limits(cfg.flow_limits))
             .collect();
@@ -231,10 +234,14 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
                                     &w,
                                     file_id,
                                     frame_base,
-                                    &mut shards,
-                                    &mut quic_shards,
+                                    Shards {
+                                        tcp: &mut shards,
+                                        quic: &mut quic_shards,
+                                        rows: &mut set_collectors,
+                                    },
                                     &mut defrag,
                                     &keys,
+                                    &names,
                                 )
                             },
                         );
@@ -275,14 +282,17 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
                 errors.push(e);
             }
         }
-        shards.par_iter_mut().for_each(|s| s.finish_all(&keys));
-        quic_shards.par_iter_mut().for_each(|s| s.finish_all(&keys));
-        for s in &mut shards {
-            records.append(&mut s.finished);
-        }
-        for s in &mut quic_shards {
-            records.append(&mut s.finished);
-        }
+        without_tls_at_end += shards
+            .par_iter_mut()
+            .zip(quic_shards.par_iter_mut())
+            .zip(set_collectors.par_iter_mut())
+            .map(|((tcp, quic), rows)| {
+                tcp.finish_all(&keys);
+                quic.finish_all(&keys);
+                rows.take(&mut tcp.finished, &names) + rows.take(&mut quic.finished, &names)
+            })
+            .sum::<u64>();
+        collectors.append(&mut set_collectors);
     }
     report.finish();
     report.detail(&format!(
@@ -291,26 +301,9 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
     ));
     let phase = std::time::Instant::now();
     file_rows.extend(per_file.into_iter().flatten());
-    summary.connections += records.len() as u64;
-    let flows: Vec<(FlowRecord, Handshake)> = records
-        .into_iter()
-        .filter_map(|mut r| r.handshake.take().map(|h| (r, h)))
-        .collect();
-    // Sort keys, then move each (large) flow once: sorting the flows
-    // themselves moved them log2(n) times, 10% of a scan in `perf`.
-    let mut keyed: Vec<((u32, u64, i64), usize)> = flows
-        .iter()
-        .enumerate()
-        .map(|(i, (r, _))| ((r.file, r.first_frame, r.ts_start), i))
-        .collect();
-    keyed.sort_unstable();
-    let mut slots: Vec<Option<(FlowRecord, Handshake)>> = flows.into_iter().map(Some).collect();
-    let flows: Vec<(FlowRecord, Handshake)> = keyed
-        .iter()
-        .filter_map(|(_, i)| slots.get_mut(*i).and_then(Option::take))
-        .collect();
-    summary.tls_connections = flows.len() as u64;
-    let (handshakes, certificates) = build_rows(&flows, &names, trust);
+    let (handshakes, certificates) = assemble::finish(collectors, trust);
+    summary.tls_connections = handshakes.len() as u64;
+    summary.connections += without_tls_at_end + summary.tls_connections;
     report.detail(&format!(
         "{} certificates parsed and chains judged, rows built in {:.2} s",
         certificates.len(),
@@ -430,7 +423,7 @@ fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     }
 }
 
-fn to_i64(v: u64) -> i64 {
+pub(crate) fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
@@ -509,15 +502,24 @@ fn file_row(c: &Capture, n: &Counts, damage: Option<&InputError>) -> FileRow {
     }
 }
 
-/// Decodes one window in parallel and feeds the shards.
+/// The flow shards of a capture set, and the rows their ended connections
+/// became.
+struct Shards<'s> {
+    tcp: &'s mut [Shard],
+    quic: &'s mut [quic::Shard],
+    rows: &'s mut [Collector],
+}
+
+/// Decodes one window in parallel and feeds the shards; connections that
+/// ended become rows on their shard's worker.
 fn process_window(
     w: &Window<'_>,
     file: u32,
     frame_base: u64,
-    shards: &mut [Shard],
-    quic_shards: &mut [quic::Shard],
+    shards: Shards<'_>,
     defrag: &mut Defragmenter,
     keys: &KeyLog,
+    names: &[String],
 ) -> Counts {
     let threads = rayon::current_num_threads().max(1);
     let chunk = (w.frames.len() / (threads * 4)).max(2048);
@@ -573,10 +575,12 @@ fn process_window(
         counts.add(&p.counts);
     }
     counts.ended_without_tls = shards
+        .tcp
         .par_iter_mut()
-        .zip(quic_shards.par_iter_mut())
+        .zip(shards.quic.par_iter_mut())
+        .zip(shards.rows.par_iter_mut())
         .enumerate()
-        .map(|(s, (shard, quic_shard))| {
+        .map(|(s, ((shard, quic_shard), rows))| {
             for part in parts.iter().chain(std::iter::once(&extra)) {
                 for seg in part.shard(s) {
                     shard.push(seg, keys);
@@ -587,18 +591,10 @@ fn process_window(
             }
             shard.expire(last_ts, keys);
             quic_shard.expire(last_ts, keys);
-            drop_without_tls(&mut shard.finished) + drop_without_tls(&mut quic_shard.finished)
+            rows.take(&mut shard.finished, names) + rows.take(&mut quic_shard.finished, names)
         })
         .sum();
     counts
-}
-
-/// Drops the ended connections that carried no TLS (they make no row) and
-/// returns how many there were.
-fn drop_without_tls(finished: &mut Vec<FlowRecord>) -> u64 {
-    let before = finished.len();
-    finished.retain(|r| r.handshake.is_some());
-    (before - finished.len()) as u64
 }
 
 /// Segments of one chunk in capture order, indexed by shard (a counting
@@ -820,380 +816,4 @@ fn series_key(path: &Path) -> (PathBuf, String) {
         .unwrap_or_default();
     let stem: String = name.chars().filter(|c| !c.is_ascii_digit()).collect();
     (dir, stem)
-}
-
-/// CA certificates from other connections offered to chain building.
-const MAX_KNOWN_INTERMEDIATES: usize = 64;
-
-/// Per-certificate accumulation while building rows.
-struct Seen<'a> {
-    der: &'a [u8],
-    first: i64,
-    last: i64,
-    flows: i64,
-    first_verdict: Option<usize>,
-}
-
-fn build_rows(
-    flows: &[(FlowRecord, Handshake)],
-    names: &[String],
-    trust: &TrustStore,
-) -> (Vec<HandshakeRow>, Vec<CertRow>) {
-    // Every distinct certificate, parsed once, in parallel.
-    let mut seen: HashMap<String, Seen<'_>> = HashMap::new();
-    let mut order: Vec<String> = Vec::new();
-    // The same certificate arrives in thousands of connections: hash each
-    // distinct DER once (SHA-256 was 5% of a scan's time before).
-    let mut memo: crate::flow::FastMap<&[u8], String> = Default::default();
-    let chains: Vec<(Vec<String>, Vec<String>)> = flows
-        .iter()
-        .map(|(_, h)| {
-            (
-                hash_all(&h.server_chain, &mut memo),
-                hash_all(&h.client_chain, &mut memo),
-            )
-        })
-        .collect();
-    for ((r, h), (server, client)) in flows.iter().zip(&chains) {
-        let ders = h.server_chain.iter().chain(&h.client_chain);
-        let hashes = server.iter().chain(client);
-        for (der, sha) in ders.zip(hashes) {
-            let e = seen.entry(sha.clone()).or_insert_with(|| {
-                order.push(sha.clone());
-                Seen {
-                    der,
-                    first: r.ts_start,
-                    last: r.ts_start,
-                    flows: 0,
-                    first_verdict: None,
-                }
-            });
-            e.first = e.first.min(r.ts_start);
-            e.last = e.last.max(r.ts_start);
-            e.flows += 1;
-        }
-    }
-    let infos: HashMap<&str, CertInfo> = order
-        .par_iter()
-        .filter_map(|sha| {
-            seen.get(sha)
-                .map(|s| (sha.as_str(), CertInfo::parse(s.der)))
-        })
-        .collect();
-    // Trust, judged at each connection's time; one verification per chain and day.
-    let day = |ts: i64| ts.div_euclid(86_400_000_000);
-    // Chains are keyed by their certificates' hashes, borrowed from `chains`.
-    let mut keys: Vec<(&[String], i64)> = flows
-        .iter()
-        .zip(&chains)
-        .filter(|((_, h), _)| !h.server_chain.is_empty())
-        .map(|((r, _), (server, _))| (server.as_slice(), day(r.ts_start)))
-        .collect();
-    keys.sort();
-    keys.dedup();
-    let chain_of: HashMap<&[String], &Handshake> = flows
-        .iter()
-        .zip(&chains)
-        .map(|((_, h), (server, _))| (server.as_slice(), h))
-        .collect();
-    // CA certificates sent in any chain of the run complete chains whose
-    // server left an intermediate out, as a browser's cache of intermediates
-    // would; such a chain is still flagged as missing one.
-    let mut known: Vec<&[u8]> = order
-        .iter()
-        .filter(|sha| infos.get(sha.as_str()).is_some_and(|i| i.is_ca))
-        .filter_map(|sha| seen.get(sha).map(|s| s.der))
-        .collect();
-    known.truncate(MAX_KNOWN_INTERMEDIATES);
-    let known = known;
-    let verdicts: HashMap<(&[String], i64), ChainVerdict> = keys
-        .into_par_iter()
-        .filter_map(|(key, d)| {
-            let h = chain_of.get(key)?;
-            let ders: Vec<&[u8]> = h.server_chain.iter().map(Vec::as_slice).collect();
-            // Noon of the day keeps the cache key honest for day-granular validity.
-            let at = d * 86_400_000_000 + 43_200_000_000;
-            // Intermediates from other connections only when the chain as
-            // sent does not verify: path building over them costs ~10x.
-            let first = trust.verify(&ders, at);
-            let verdict = if first.trusted || known.is_empty() {
-                first
-            } else {
-                trust.verify_with(&ders, &known, at)
-            };
-            Some(((key, d), verdict))
-        })
-        .collect();
-    // A certificate's verdict is that of the first connection that sent it.
-    let mut verdict_list: Vec<(bool, Option<&'static str>)> = Vec::new();
-    for ((r, _), (server, _)) in flows.iter().zip(&chains) {
-        if let Some(v) = verdicts.get(&(server.as_slice(), day(r.ts_start))) {
-            verdict_list.push((v.trusted, v.reason));
-            let idx = verdict_list.len() - 1;
-            for sha in server {
-                if let Some(s) = seen.get_mut(sha) {
-                    if s.first_verdict.is_none() {
-                        s.first_verdict = Some(idx);
-                    }
-                }
-            }
-        }
-    }
-    // Rows on every core: a row is a dozen strings and a hash of its id,
-    // and building them one by one was a serial step of every scan.
-    let rows: Vec<HandshakeRow> = flows
-        .par_iter()
-        .zip(chains.par_iter())
-        .map(|((r, h), (server, client))| {
-            let leaf = server.first().and_then(|s| infos.get(s.as_str()));
-            let file = names.get(r.file as usize).cloned().unwrap_or_default();
-            let verdict = verdicts.get(&(server.as_slice(), day(r.ts_start)));
-            handshake_row(r, h, server, client, verdict, leaf, file)
-        })
-        .collect();
-    let mut certs: Vec<CertRow> = order
-        .iter()
-        .filter_map(|sha| {
-            let s = seen.get(sha)?;
-            let info = infos.get(sha.as_str())?;
-            let v = s.first_verdict.and_then(|i| verdict_list.get(i));
-            Some(cert_row(info, s, v))
-        })
-        .collect();
-    certs.sort_by(|a, b| {
-        a.first_seen
-            .cmp(&b.first_seen)
-            .then(a.sha256.cmp(&b.sha256))
-    });
-    (rows, certs)
-}
-
-fn hash_all<'a>(
-    chain: &'a [Vec<u8>],
-    memo: &mut crate::flow::FastMap<&'a [u8], String>,
-) -> Vec<String> {
-    chain
-        .iter()
-        .map(|d| {
-            memo.entry(d.as_slice())
-                .or_insert_with(|| hex::encode(Sha256::digest(d)))
-                .clone()
-        })
-        .collect()
-}
-
-fn flow_id(file: &str, r: &FlowRecord) -> String {
-    let name = Path::new(file)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut h = Sha256::new();
-    h.update(name.as_bytes());
-    h.update(r.first_frame.to_le_bytes());
-    h.update(r.ts_start.to_le_bytes());
-    h.update(r.client.to_string().as_bytes());
-    h.update(r.server.to_string().as_bytes());
-    hex::encode(h.finalize().get(..8).unwrap_or_default())
-}
-
-fn handshake_row(
-    r: &FlowRecord,
-    h: &Handshake,
-    server: &[String],
-    client: &[String],
-    verdict: Option<&ChainVerdict>,
-    leaf: Option<&CertInfo>,
-    file: String,
-) -> HandshakeRow {
-    let ch = h.client_hello.as_ref();
-    let sh = h.server_hello.as_ref();
-    let sni = ch.and_then(|c| c.sni.clone());
-    let offered: Vec<String> = match ch {
-        Some(c) if !c.supported_versions.is_empty() => c
-            .supported_versions
-            .iter()
-            .filter(|v| !tls::ja::is_grease(**v))
-            .map(|v| tls::version_name(*v))
-            .collect(),
-        Some(c) => vec![tls::version_name(c.legacy_version)],
-        None => Vec::new(),
-    };
-    let mut anomalies: Vec<String> = r
-        .anomalies
-        .iter()
-        .chain(h.anomalies.iter())
-        .map(|s| s.to_string())
-        .collect();
-    if let Some(v) = verdict {
-        if v.unordered {
-            anomalies.push("chain_unordered".into());
-        }
-        if v.missing_intermediate {
-            anomalies.push("chain_missing_intermediate".into());
-        }
-    }
-    anomalies.sort();
-    anomalies.dedup();
-    let alerts = h
-        .alerts
-        .iter()
-        .map(|a| {
-            let side = if a.side == h.client_side {
-                "client"
-            } else {
-                "server"
-            };
-            if a.encrypted {
-                format!("{side}:encrypted")
-            } else {
-                format!(
-                    "{side}:{}:{}",
-                    a.level.map(alert_level).unwrap_or_else(|| "?".into()),
-                    a.description
-                        .map(alert_description)
-                        .unwrap_or_else(|| "?".into())
-                )
-            }
-        })
-        .collect();
-    HandshakeRow {
-        flow_id: flow_id(&file, r),
-        file,
-        ts_start: r.ts_start,
-        ts_end: r.ts_end,
-        client_ip: r.client.ip().to_string(),
-        client_port: i32::from(r.client.port()),
-        server_ip: r.server.ip().to_string(),
-        server_port: i32::from(r.server.port()),
-        sni_matches_leaf: match (&sni, leaf) {
-            (Some(s), Some(l)) => Some(x509::name_matches(l, s)),
-            _ => None,
-        },
-        sni,
-        alpn: ch.map(|c| c.alpn.clone()).unwrap_or_default(),
-        alpn_selected: sh.and_then(|s| s.alpn.clone()),
-        tls_version: h.version.map(tls::version_name),
-        offered_versions: offered,
-        cipher_suite: h.cipher.map(tls::cipher_name),
-        offered_cipher_suites: ch
-            .map(|c| {
-                c.ciphers
-                    .iter()
-                    .filter(|v| !tls::ja::is_grease(**v))
-                    .map(|v| tls::cipher_name(*v))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        ja3: h.ja3.clone(),
-        ja3_full: h.ja3_full.clone(),
-        ja3s: h.ja3s.clone(),
-        ja3s_full: h.ja3s_full.clone(),
-        ja4: h.ja4.clone(),
-        ja4_r: h.ja4_r.clone(),
-        cert_chain_sha256: server.to_vec(),
-        leaf_sha256: server.first().cloned(),
-        cert_visibility: h.visibility.as_str().to_string(),
-        decryption: r.decryption.map(str::to_string),
-        chain_trusted: verdict.map(|v| v.trusted),
-        trust_reason: verdict.and_then(|v| v.reason.map(str::to_string)),
-        client_chain_sha256: client.to_vec(),
-        alerts,
-        connect_target: h.connect_target.clone(),
-        server_flight_bytes: i64::try_from(h.server_flight_bytes).unwrap_or(i64::MAX),
-        client_bytes: i64::try_from(r.client_bytes).unwrap_or(i64::MAX),
-        server_bytes: i64::try_from(r.server_bytes).unwrap_or(i64::MAX),
-        app_bytes_client: to_i64(h.app_bytes_client),
-        app_bytes_server: to_i64(h.app_bytes_server),
-        packets: i64::try_from(r.packets).unwrap_or(i64::MAX),
-        client_ttl: r.client_ttl.map(i32::from),
-        server_ttl: r.server_ttl.map(i32::from),
-        anomalies,
-        transport: r.transport.to_string(),
-    }
-}
-
-fn alert_level(l: u8) -> String {
-    match l {
-        1 => "warning".into(),
-        2 => "fatal".into(),
-        x => x.to_string(),
-    }
-}
-
-/// Alert descriptions (RFC 8446 section 6, RFC 5246 section 7.2).
-fn alert_description(d: u8) -> String {
-    let name = match d {
-        0 => "close_notify",
-        10 => "unexpected_message",
-        20 => "bad_record_mac",
-        22 => "record_overflow",
-        40 => "handshake_failure",
-        42 => "bad_certificate",
-        43 => "unsupported_certificate",
-        44 => "certificate_revoked",
-        45 => "certificate_expired",
-        46 => "certificate_unknown",
-        47 => "illegal_parameter",
-        48 => "unknown_ca",
-        49 => "access_denied",
-        50 => "decode_error",
-        51 => "decrypt_error",
-        70 => "protocol_version",
-        71 => "insufficient_security",
-        80 => "internal_error",
-        86 => "inappropriate_fallback",
-        90 => "user_canceled",
-        109 => "missing_extension",
-        110 => "unsupported_extension",
-        112 => "unrecognized_name",
-        113 => "bad_certificate_status_response",
-        115 => "unknown_psk_identity",
-        116 => "certificate_required",
-        120 => "no_application_protocol",
-        x => return x.to_string(),
-    };
-    name.to_string()
-}
-
-fn cert_row(
-    info: &CertInfo,
-    s: &Seen<'_>,
-    verdict: Option<&(bool, Option<&'static str>)>,
-) -> CertRow {
-    CertRow {
-        sha256: info.sha256.clone(),
-        sha1: info.sha1.clone(),
-        spki_sha256: info.spki_sha256.clone(),
-        spki_pin: info.spki_pin.clone(),
-        subject: info.subject.clone(),
-        issuer: info.issuer.clone(),
-        subject_cn: info.subject_cn.clone(),
-        issuer_cn: info.issuer_cn.clone(),
-        serial: info.serial.clone(),
-        not_before: info.not_before_us,
-        not_after: info.not_after_us,
-        san_dns: info.san_dns.clone(),
-        san_ip: info.san_ip.clone(),
-        key_algorithm: info.key_algorithm.clone(),
-        key_bits: info.key_bits.and_then(|b| i32::try_from(b).ok()),
-        curve: info.curve.clone(),
-        signature_algorithm: info.signature_algorithm.clone(),
-        is_ca: info.is_ca,
-        path_len: info.path_len.and_then(|b| i32::try_from(b).ok()),
-        self_signed: info.self_signed,
-        key_usage: info.key_usage.clone(),
-        ext_key_usage: info.ext_key_usage.clone(),
-        authority_key_id: info.authority_key_id.clone(),
-        subject_key_id: info.subject_key_id.clone(),
-        has_ocsp: info.has_ocsp,
-        has_crl: info.has_crl,
-        has_sct: info.has_sct,
-        trusted: verdict.map(|v| v.0),
-        validation_reason: verdict.and_then(|v| v.1.map(str::to_string)),
-        first_seen: s.first,
-        last_seen: s.last,
-        flow_count: s.flows,
-        parse_error: info.parse_error.clone(),
-        der: s.der.to_vec(),
-    }
 }
