@@ -216,6 +216,7 @@ impl ScanArgs {
             keylogs: self.keylogs.clone(),
             flow_limits: crate::flow::FlowLimits {
                 idle_timeout_us: i64::from(self.flow_timeout) * 1_000_000,
+                close_delay_us: crate::limits::FLOW_CLOSE_DELAY_US,
                 max_flows_per_shard: (self.max_flows / crate::limits::FLOW_SHARDS).max(1),
             },
         }

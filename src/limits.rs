@@ -28,6 +28,13 @@ pub const MAX_FLOWS_PER_SHARD: usize = 1 << 10;
 /// on the same 4-tuple starts a new connection.
 pub const FLOW_IDLE_TIMEOUT_US: i64 = 600 * 1_000_000;
 
+/// A connection closed by RST, or by FIN from both ends, is finished after
+/// this much further silence (capture time), as Zeek's `tcp_close_delay`
+/// does: late retransmissions and final ACKs still count towards it, and the
+/// connection's state is not held until the idle timeout. Before, every
+/// connection of a one-minute capture stayed live to the end of the run.
+pub const FLOW_CLOSE_DELAY_US: i64 = 5 * 1_000_000;
+
 /// Number of flow shards. A power of two well above the core count keeps
 /// shards balanced; each shard is reassembled by one worker at a time.
 pub const FLOW_SHARDS: usize = 64;

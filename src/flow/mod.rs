@@ -8,7 +8,8 @@
 //! and further segments cost a hash lookup and a counter.
 //!
 //! A connection ends at the end of the input set, after `FLOW_IDLE_TIMEOUT_US`
-//! of silence, or when a new SYN reuses its 4-tuple after FIN/RST or with
+//! of silence (`FLOW_CLOSE_DELAY_US` once it was closed by RST or by FIN from
+//! both ends), or when a new SYN reuses its 4-tuple after FIN/RST or with
 //! another initial sequence number. QUIC connections (UDP) have their own
 //! shards in `crate::quic`, producing the same `FlowRecord`.
 
@@ -19,7 +20,7 @@ pub use reassembly::{Chunk, Counters, Reassembler};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
-use crate::limits::{FLOW_IDLE_TIMEOUT_US, MAX_FLOWS_PER_SHARD};
+use crate::limits::{FLOW_CLOSE_DELAY_US, FLOW_IDLE_TIMEOUT_US, MAX_FLOWS_PER_SHARD};
 use crate::tls::{Decryption, Handshake, KeyLog, Session, Side};
 
 /// TCP flag bits as in the header's 13th byte (RFC 9293 section 3.1).
@@ -202,7 +203,12 @@ struct Conn {
     dirs: [Direction; 2],
     session: Session,
     syn_seq: Option<u32>,
+    /// FIN or RST seen: a new SYN on the 4-tuple starts a new connection.
     closing: bool,
+    /// FIN seen from side A, from side B.
+    fin: [bool; 2],
+    /// RST seen.
+    reset: bool,
     file: u32,
     first_frame: u64,
     ts_start: i64,
@@ -229,11 +235,18 @@ impl Conn {
             session: Session::new(),
             syn_seq: None,
             closing: false,
+            fin: [false; 2],
+            reset: false,
             file: seg.file,
             first_frame: seg.frame,
             ts_start: seg.ts_us,
             ts_last: seg.ts_us,
         }
+    }
+
+    /// Closed by RST or by FIN from both ends.
+    fn closed(&self) -> bool {
+        self.reset || self.fin == [true, true]
     }
 
     fn side_of(&self, src: SocketAddr) -> Side {
@@ -264,6 +277,14 @@ impl Conn {
         }
         if seg.flags & (flags::FIN | flags::RST) != 0 {
             self.closing = true;
+        }
+        if seg.flags & flags::FIN != 0 {
+            if let Some(f) = self.fin.get_mut(idx) {
+                *f = true;
+            }
+        }
+        if seg.flags & flags::RST != 0 {
+            self.reset = true;
         }
         if seg.payload.is_empty() {
             return;
@@ -377,6 +398,9 @@ pub struct ShardStats {
 pub struct FlowLimits {
     /// A connection idle this long (capture time) is finished.
     pub idle_timeout_us: i64,
+    /// A closed connection (RST, or FIN both ways) silent this long is
+    /// finished (never later than the idle timeout).
+    pub close_delay_us: i64,
     /// Live connections per shard; past it the least recently active eighth
     /// is finished early (anomaly `flow_evicted`).
     pub max_flows_per_shard: usize,
@@ -386,6 +410,7 @@ impl Default for FlowLimits {
     fn default() -> Self {
         FlowLimits {
             idle_timeout_us: FLOW_IDLE_TIMEOUT_US,
+            close_delay_us: FLOW_CLOSE_DELAY_US,
             max_flows_per_shard: MAX_FLOWS_PER_SHARD,
         }
     }
@@ -431,7 +456,7 @@ impl Shard {
         let key = FlowKey::new(seg.src, seg.dst);
         let pure_syn = seg.flags & (flags::SYN | flags::ACK) == flags::SYN;
         if let Some(conn) = self.conns.get(&key) {
-            let idle = seg.ts_us.saturating_sub(conn.ts_last) > self.limits.idle_timeout_us;
+            let idle = seg.ts_us > self.deadline(conn);
             let reused = pure_syn
                 && (conn.closing
                     || conn.syn_seq.is_some_and(|s| s != seg.seq)
@@ -458,12 +483,16 @@ impl Shard {
             .push(seg);
     }
 
+    /// When `conn` ends if nothing more arrives (capture time).
+    fn deadline(&self, conn: &Conn) -> i64 {
+        deadline(&self.limits, conn)
+    }
+
     /// Ends connections idle for longer than the timeout at capture time `now`.
     pub fn expire(&mut self, now: i64, keys: &KeyLog) {
         let now = now.max(self.now);
-        for conn in take_idle(&mut self.conns, now, self.limits.idle_timeout_us, |c| {
-            c.ts_last
-        }) {
+        let limits = self.limits;
+        for conn in take_idle(&mut self.conns, now, |c| deadline(&limits, c)) {
             self.stats.timed_out += 1;
             self.finished.push(conn.finish(keys));
         }
@@ -487,18 +516,28 @@ impl Shard {
     }
 }
 
-/// Removes and returns, in key order, the connections idle for longer than
-/// `timeout` at capture time `now` (`last` gives a connection's last packet
-/// time). Shared by the TCP and QUIC shards.
+/// When `conn` ends if nothing more arrives: its last packet plus the idle
+/// timeout, or plus the close delay once it was closed.
+fn deadline(limits: &FlowLimits, conn: &Conn) -> i64 {
+    let wait = if conn.closed() {
+        limits.close_delay_us.min(limits.idle_timeout_us)
+    } else {
+        limits.idle_timeout_us
+    };
+    conn.ts_last.saturating_add(wait)
+}
+
+/// Removes and returns, in key order, the connections whose `deadline`
+/// (capture time: last packet plus the timeout that applies) is before
+/// `now`. Shared by the TCP and QUIC shards.
 pub(crate) fn take_idle<C>(
     conns: &mut FastMap<FlowKey, C>,
     now: i64,
-    timeout: i64,
-    last: impl Fn(&C) -> i64,
+    deadline: impl Fn(&C) -> i64,
 ) -> Vec<C> {
     let mut idle: Vec<FlowKey> = conns
         .iter()
-        .filter(|(_, c)| now.saturating_sub(last(c)) > timeout)
+        .filter(|(_, c)| now > deadline(c))
         .map(|(k, _)| *k)
         .collect();
     idle.sort_unstable();
@@ -526,4 +565,86 @@ pub(crate) fn take_oldest_eighth<C>(
         .take(n)
         .filter_map(|(_, k)| conns.remove(&k))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(src: &str, dst: &str, seq: u32, fl: u8, ts_s: i64) -> Segment<'static> {
+        Segment {
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            seq,
+            flags: fl,
+            ttl: 64,
+            payload: b"",
+            ts_us: ts_s * 1_000_000,
+            file: 0,
+            frame: 0,
+        }
+    }
+
+    /// Opens a connection from `c` to 10.0.0.1:443 at time 0, then sends
+    /// `closing` (side, flags) at 1 s.
+    fn open_and(shard: &mut Shard, c: &str, closing: &[(bool, u8)]) {
+        let s = "10.0.0.1:443";
+        let keys = KeyLog::new();
+        shard.push(&seg(c, s, 100, flags::SYN, 0), &keys);
+        shard.push(&seg(s, c, 900, flags::SYN | flags::ACK, 0), &keys);
+        for &(from_client, fl) in closing {
+            let (a, b) = if from_client { (c, s) } else { (s, c) };
+            shard.push(&seg(a, b, 101, fl | flags::ACK, 1), &keys);
+        }
+    }
+
+    #[test]
+    fn closed_connections_end_after_the_close_delay_half_closed_ones_do_not() {
+        let mut shard = Shard::new();
+        let keys = KeyLog::new();
+        open_and(
+            &mut shard,
+            "10.0.0.2:1000",
+            &[(true, flags::FIN), (false, flags::FIN)],
+        );
+        open_and(&mut shard, "10.0.0.3:1000", &[(false, flags::RST)]);
+        open_and(&mut shard, "10.0.0.4:1000", &[(true, flags::FIN)]);
+        open_and(&mut shard, "10.0.0.5:1000", &[]);
+        // Within the close delay nothing ends.
+        shard.expire(1_000_000 + FLOW_CLOSE_DELAY_US, &keys);
+        assert_eq!((shard.live(), shard.finished.len()), (4, 0));
+        // Past it, the two closed ones end; the half-closed and the open one
+        // wait for the idle timeout.
+        shard.expire(1_000_001 + FLOW_CLOSE_DELAY_US, &keys);
+        let mut ended: Vec<String> = shard
+            .finished
+            .iter()
+            .map(|r| r.client.to_string())
+            .collect();
+        ended.sort();
+        assert_eq!(ended, ["10.0.0.2:1000", "10.0.0.3:1000"]);
+        assert_eq!(shard.live(), 2);
+        shard.expire(1_000_001 + FLOW_IDLE_TIMEOUT_US, &keys);
+        assert_eq!((shard.live(), shard.finished.len()), (0, 4));
+    }
+
+    #[test]
+    fn a_late_packet_after_the_close_delay_starts_a_new_connection() {
+        let mut shard = Shard::new();
+        let keys = KeyLog::new();
+        open_and(&mut shard, "10.0.0.2:1000", &[(true, flags::RST)]);
+        // A retransmission inside the delay belongs to the connection.
+        shard.push(
+            &seg("10.0.0.2:1000", "10.0.0.1:443", 101, flags::ACK, 3),
+            &keys,
+        );
+        assert_eq!((shard.live(), shard.finished.len()), (1, 0));
+        // One after it (3 s + delay of silence) does not.
+        shard.push(
+            &seg("10.0.0.2:1000", "10.0.0.1:443", 101, flags::ACK, 10),
+            &keys,
+        );
+        assert_eq!((shard.live(), shard.finished.len()), (1, 1));
+        assert_eq!(shard.finished[0].packets, 4);
+    }
 }

@@ -127,9 +127,8 @@ impl Shard {
     /// Ends connections idle for longer than the timeout at capture time `now`.
     pub fn expire(&mut self, now: i64, keys: &KeyLog) {
         let now = now.max(self.now);
-        for conn in take_idle(&mut self.conns, now, self.limits.idle_timeout_us, |c| {
-            c.ts_last
-        }) {
+        let idle = self.limits.idle_timeout_us;
+        for conn in take_idle(&mut self.conns, now, |c| c.ts_last.saturating_add(idle)) {
             self.stats.timed_out += 1;
             self.finished.push(conn.finish(keys));
         }
