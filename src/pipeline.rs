@@ -314,39 +314,54 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
         Some(dir) => Some(output::read_scan(dir)?),
         None => None,
     };
-    let findings = analysis::analyze_with_baseline(
-        &handshakes,
-        &certificates,
-        &cfg.thresholds,
-        baseline
-            .as_ref()
-            .map(|b| (b.handshakes.as_slice(), b.certificates.as_slice())),
+    // The analysis runs while the handshakes, certificates and files tables
+    // are written; the findings table follows.
+    let (findings, written) = rayon::join(
+        || {
+            let findings = analysis::analyze_with_baseline(
+                &handshakes,
+                &certificates,
+                &cfg.thresholds,
+                baseline
+                    .as_ref()
+                    .map(|b| (b.handshakes.as_slice(), b.certificates.as_slice())),
+            );
+            report.detail(&format!(
+                "{} findings in {:.2} s",
+                findings.len(),
+                phase.elapsed().as_secs_f64()
+            ));
+            findings
+        },
+        || {
+            output::write_row_tables(
+                &cfg.out,
+                cfg.format,
+                &cfg.layout,
+                &handshakes,
+                &certificates,
+                Some(&file_rows),
+            )
+        },
     );
+    let mut written = written?;
+    written.extend(output::write_findings_table(
+        &cfg.out,
+        cfg.format,
+        &cfg.layout,
+        &findings,
+    )?);
+    summary.outputs = written;
+    report.detail(&format!(
+        "findings and tables written in {:.2} s",
+        phase.elapsed().as_secs_f64()
+    ));
     summary.names = handshakes
         .iter()
         .filter_map(|h| h.sni.as_deref().map(analysis::normalize_name))
         .collect::<std::collections::BTreeSet<_>>()
         .len();
     summary.certificates = certificates.len();
-    report.detail(&format!(
-        "{} findings in {:.2} s",
-        findings.len(),
-        phase.elapsed().as_secs_f64()
-    ));
-    let phase = std::time::Instant::now();
-    summary.outputs = output::write_scan(
-        &cfg.out,
-        cfg.format,
-        &cfg.layout,
-        &handshakes,
-        &certificates,
-        &findings,
-        Some(&file_rows),
-    )?;
-    report.detail(&format!(
-        "tables written in {:.2} s",
-        phase.elapsed().as_secs_f64()
-    ));
     summary.findings = findings;
     summary.input_errors = errors;
     Ok(summary)

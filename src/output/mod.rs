@@ -25,6 +25,7 @@ use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
+use rayon::prelude::*;
 
 use crate::error::Error;
 use crate::rows::{CertRow, FileRow, FindingRow, HandshakeRow};
@@ -48,8 +49,12 @@ impl Format {
     }
 }
 
-/// Rows per record batch / row group slice.
+/// Rows per record batch when reading and merging.
 const BATCH_ROWS: usize = 64 * 1024;
+
+/// Rows per record batch built on one core when writing: small enough that a
+/// scan's tens of thousands of rows spread over the cores.
+const BUILD_ROWS: usize = 4 * 1024;
 
 /// Creates `dir` if needed and proves it writable, before any work starts.
 pub fn prepare_dir(dir: &Path) -> Result<(), Error> {
@@ -99,38 +104,73 @@ pub fn write_scan(
     findings: &[FindingRow],
     files: Option<&[FileRow]>,
 ) -> Result<Vec<PathBuf>, Error> {
+    let mut written = write_row_tables(dir, format, layout, handshakes, certificates, files)?;
+    written.extend(write_findings_table(dir, format, layout, findings)?);
+    Ok(written)
+}
+
+/// The part of [`write_scan`] that does not need the findings: the
+/// handshakes, certificates and (when given) files tables, written side by
+/// side. A scan runs its analysis meanwhile.
+pub fn write_row_tables(
+    dir: &Path,
+    format: Format,
+    layout: &Layout,
+    handshakes: &[HandshakeRow],
+    certificates: &[CertRow],
+    files: Option<&[FileRow]>,
+) -> Result<Vec<PathBuf>, Error> {
     prepare_dir(dir)?;
-    let mut written = Vec::new();
-    if let Some(files) = files {
-        written.extend(partition::write_table(
-            dir,
-            layout,
-            Table::Files,
-            format,
-            files,
-            |_| None,
-            |r| tables::files(r.iter().copied()).batch(),
-        )?);
-    }
-    written.extend(partition::write_table(
-        dir,
-        layout,
-        Table::Handshakes,
-        format,
-        handshakes,
-        |h| Some(h.ts_start),
-        |r| tables::handshakes(r.iter().copied()).batch(),
-    )?);
-    written.extend(partition::write_table(
-        dir,
-        layout,
-        Table::Certificates,
-        format,
-        certificates,
-        |_| None,
-        |r| tables::certificates(r.iter().copied()).batch(),
-    )?);
-    written.extend(partition::write_table(
+    let (h, others) = rayon::join(
+        || {
+            partition::write_table(
+                dir,
+                layout,
+                Table::Handshakes,
+                format,
+                handshakes,
+                |h| Some(h.ts_start),
+                |r| tables::handshakes(r.iter().copied()).batch(),
+            )
+        },
+        || -> Result<Vec<PathBuf>, Error> {
+            let mut written = Vec::new();
+            if let Some(files) = files {
+                written.extend(partition::write_table(
+                    dir,
+                    layout,
+                    Table::Files,
+                    format,
+                    files,
+                    |_| None,
+                    |r| tables::files(r.iter().copied()).batch(),
+                )?);
+            }
+            written.extend(partition::write_table(
+                dir,
+                layout,
+                Table::Certificates,
+                format,
+                certificates,
+                |_| None,
+                |r| tables::certificates(r.iter().copied()).batch(),
+            )?);
+            Ok(written)
+        },
+    );
+    let mut written = others?;
+    written.extend(h?);
+    Ok(written)
+}
+
+/// The findings table of [`write_scan`].
+pub fn write_findings_table(
+    dir: &Path,
+    format: Format,
+    layout: &Layout,
+    findings: &[FindingRow],
+) -> Result<Vec<PathBuf>, Error> {
+    partition::write_table(
         dir,
         layout,
         Table::Findings,
@@ -138,21 +178,12 @@ pub fn write_scan(
         findings,
         |_| None,
         |r| tables::findings(r.iter().copied()).batch(),
-    )?);
-    Ok(written)
+    )
 }
 
 /// Writes (or replaces) the `findings` table of a scan folder, one file.
 pub fn write_findings(dir: &Path, findings: &[FindingRow]) -> Result<PathBuf, Error> {
-    let mut written = partition::write_table(
-        dir,
-        &Layout::Single,
-        Table::Findings,
-        Format::Parquet,
-        findings,
-        |_| None,
-        |r| tables::findings(r.iter().copied()).batch(),
-    )?;
+    let mut written = write_findings_table(dir, Format::Parquet, &Layout::Single, findings)?;
     Ok(written
         .pop()
         .unwrap_or_else(|| dir.join("findings.parquet")))
@@ -169,13 +200,15 @@ pub fn schemas() -> Vec<(&'static str, Schema)> {
 }
 
 /// Writes `rows` of table `name` to `path`, through `<path>.tmp` and a
-/// rename, in batches of [`BATCH_ROWS`].
-fn write_file<R>(
+/// rename. Record batches of [`BUILD_ROWS`] rows are built on every core, a
+/// few at a time, and written in order (one Parquet row group up to the
+/// writer's limit, as before).
+fn write_file<R: Sync>(
     path: &Path,
     name: &str,
     format: Format,
     rows: &[&R],
-    to_batch: &impl Fn(&[&R]) -> Result<RecordBatch, String>,
+    to_batch: &(impl Fn(&[&R]) -> Result<RecordBatch, String> + Sync),
 ) -> Result<(), Error> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
@@ -189,20 +222,24 @@ fn write_file<R>(
         msg,
     };
     let file = File::create(&tmp).map_err(io_err)?;
-    let first =
-        to_batch(rows.get(..rows.len().min(BATCH_ROWS)).unwrap_or_default()).map_err(enc_err)?;
+    let group = BUILD_ROWS * 2 * rayon::current_num_threads().max(1);
+    let built = |rows: &[&R]| -> Vec<Result<RecordBatch, String>> {
+        rows.par_chunks(BUILD_ROWS).map(to_batch).collect()
+    };
     match format {
         Format::Parquet => {
+            let schema = to_batch(&[]).map_err(enc_err)?.schema();
             let mut w = ArrowWriter::try_new(
                 BufWriter::new(file),
-                first.schema(),
+                schema,
                 Some(writer_properties(name).map_err(enc_err)?),
             )
             .map_err(|e| enc_err(e.to_string()))?;
-            w.write(&first).map_err(|e| enc_err(e.to_string()))?;
-            for chunk in rows.chunks(BATCH_ROWS).skip(1) {
-                let b = to_batch(chunk).map_err(enc_err)?;
-                w.write(&b).map_err(|e| enc_err(e.to_string()))?;
+            for chunk in rows.chunks(group) {
+                for b in built(chunk) {
+                    w.write(&b.map_err(enc_err)?)
+                        .map_err(|e| enc_err(e.to_string()))?;
+                }
             }
             let inner = w.into_inner().map_err(|e| enc_err(e.to_string()))?;
             let file = inner.into_inner().map_err(|e| io_err(e.into_error()))?;
@@ -210,10 +247,10 @@ fn write_file<R>(
         }
         Format::Jsonl => {
             let mut w = BufWriter::new(file);
-            write_jsonl(&mut w, &first).map_err(io_err)?;
-            for chunk in rows.chunks(BATCH_ROWS).skip(1) {
-                let b = to_batch(chunk).map_err(enc_err)?;
-                write_jsonl(&mut w, &b).map_err(io_err)?;
+            for chunk in rows.chunks(group) {
+                for b in built(chunk) {
+                    write_jsonl(&mut w, &b.map_err(enc_err)?).map_err(io_err)?;
+                }
             }
             let file = w.into_inner().map_err(|e| io_err(e.into_error()))?;
             file.sync_all().map_err(io_err)?;
@@ -403,7 +440,6 @@ fn rows_of<R: Send + Default>(
     batches: &[RecordBatch],
     fill: impl Fn(&RecordBatch, &mut [R]) + Sync,
 ) -> Result<Vec<R>, Error> {
-    use rayon::prelude::*;
     let mut rows = Vec::new();
     rows.resize_with(batches.iter().map(RecordBatch::num_rows).sum(), R::default);
     let mut slots: Vec<(&RecordBatch, &mut [R])> = Vec::with_capacity(batches.len());

@@ -97,14 +97,14 @@ pub fn capture_date(ts_us: i64) -> String {
 /// Writes one table in `layout`. `time_of` gives a row's partition time
 /// (handshakes) or `None` for tables not split by date. Returns the files
 /// written.
-pub(super) fn write_table<R>(
+pub(super) fn write_table<R: Sync>(
     dir: &Path,
     layout: &Layout,
     table: Table,
     format: Format,
     rows: &[R],
     time_of: impl Fn(&R) -> Option<i64>,
-    to_batch: impl Fn(&[&R]) -> Result<RecordBatch, String>,
+    to_batch: impl Fn(&[&R]) -> Result<RecordBatch, String> + Sync,
 ) -> Result<Vec<PathBuf>, Error> {
     let name = table.name();
     let ext = format.extension();

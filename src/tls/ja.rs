@@ -14,8 +14,35 @@ pub fn is_grease(v: u16) -> bool {
     v & 0x0f0f == 0x0a0a && (v >> 8) == (v & 0xff)
 }
 
-fn dash_join<T: ToString>(v: impl Iterator<Item = T>) -> String {
-    v.map(|x| x.to_string()).collect::<Vec<_>>().join("-")
+/// Decimal values joined by '-', written into one string (a `to_string` per
+/// value and a `join` made JA3 a visible share of a scan's allocations).
+fn dash_join<T: Into<u64> + Copy>(v: impl Iterator<Item = T>) -> String {
+    let mut out = String::new();
+    for (i, x) in v.enumerate() {
+        if i > 0 {
+            out.push('-');
+        }
+        push_decimal(&mut out, x.into());
+    }
+    out
+}
+
+fn push_decimal(out: &mut String, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut n = 0;
+    loop {
+        if let Some(d) = digits.get_mut(n) {
+            *d = b'0' + (v % 10) as u8;
+        }
+        n += 1;
+        v /= 10;
+        if v == 0 || n == digits.len() {
+            break;
+        }
+    }
+    for d in digits.iter().take(n).rev() {
+        out.push(char::from(*d));
+    }
 }
 
 fn md5_hex(s: &str) -> String {
@@ -31,10 +58,10 @@ pub fn ja3(ch: &ClientHello) -> (String, String) {
     let full = format!(
         "{},{},{},{},{}",
         ch.legacy_version,
-        dash_join(ch.ciphers.iter().filter(|c| !is_grease(**c))),
-        dash_join(ch.extensions.iter().filter(|c| !is_grease(**c))),
-        dash_join(ch.groups.iter().filter(|c| !is_grease(**c))),
-        dash_join(ch.ec_point_formats.iter()),
+        dash_join(ch.ciphers.iter().copied().filter(|c| !is_grease(*c))),
+        dash_join(ch.extensions.iter().copied().filter(|c| !is_grease(*c))),
+        dash_join(ch.groups.iter().copied().filter(|c| !is_grease(*c))),
+        dash_join(ch.ec_point_formats.iter().copied()),
     );
     let h = md5_hex(&full);
     (full, h)
@@ -46,7 +73,7 @@ pub fn ja3s(sh: &ServerHello) -> (String, String) {
         "{},{},{}",
         sh.legacy_version,
         sh.cipher,
-        dash_join(sh.extensions.iter().filter(|c| !is_grease(**c))),
+        dash_join(sh.extensions.iter().copied().filter(|c| !is_grease(*c))),
     );
     let h = md5_hex(&full);
     (full, h)
@@ -95,19 +122,29 @@ fn ja4_alpn(alpn: Option<&String>) -> String {
     }
 }
 
+/// Four-digit lowercase hex values joined by ','.
 fn hex4_join(v: &[u16]) -> String {
-    v.iter()
-        .map(|x| format!("{x:04x}"))
-        .collect::<Vec<_>>()
-        .join(",")
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(v.len() * 5);
+    for (i, x) in v.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        for shift in [12, 8, 4, 0] {
+            let nibble = usize::from((x >> shift) & 0xf);
+            out.push(char::from(HEX.get(nibble).copied().unwrap_or(b'0')));
+        }
+    }
+    out
 }
 
+/// The first 12 hex digits of the SHA-256 of `s`; zeros for an empty `s`.
 fn sha12(s: &str) -> String {
     if s.is_empty() {
         return "000000000000".to_string();
     }
-    let h = hex::encode(Sha256::digest(s.as_bytes()));
-    h.get(..12).unwrap_or("000000000000").to_string()
+    let h = Sha256::digest(s.as_bytes());
+    hex::encode(h.get(..6).unwrap_or_default())
 }
 
 /// JA4 of a ClientHello: returns (ja4, ja4_r), per FoxIO's JA4 spec.
