@@ -79,8 +79,12 @@ pub const MAX_FRAGMENTS_PER_DATAGRAM: usize = 256;
 pub const DEFRAG_TIMEOUT_US: i64 = 60 * 1_000_000;
 
 /// Decompressed or mapped bytes per window, alongside `WINDOW_FRAMES`: bounds
-/// the memory one window of a compressed capture holds.
-pub const WINDOW_BYTES: usize = 64 << 20;
+/// the memory one window of a compressed capture holds. Measured on the 2 GB
+/// bench capture (median of 3, -j1 / -j2 wall s, peak RSS MiB at -j2): 16 MiB
+/// 1.84 / 0.94, 248; 64 MiB 1.85 / 0.99, 356; 256 MiB 1.82 / 0.98, 301.
+/// Flow shards, same run: 8 gave 1.79 / 0.94, 64 1.85 / 0.99, 256 1.86 /
+/// 1.00; 64 stays, for balance on machines with more cores.
+pub const WINDOW_BYTES: usize = 16 << 20;
 
 /// Live QUIC connections one flow shard tracks at once (the smaller of this
 /// and `--max-flows`' per-shard share). A connection holds at most two
