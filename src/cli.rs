@@ -49,6 +49,13 @@ pub enum Command {
         /// Output folder for the merged tables.
         #[arg(short, long, default_value = "certsift-out")]
         out: PathBuf,
+        /// Connections to judge in memory at once. Above this, the
+        /// connections whose findings depend on each other are grouped,
+        /// written to spill files in the output folder and judged one group
+        /// at a time (at most 64 groups); the findings are the same. About
+        /// 600 bytes of memory per connection.
+        #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+        max_in_memory: u64,
     },
     /// Write one self-contained HTML report of a finished scan.
     #[command(

@@ -80,24 +80,19 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             });
             Ok(0)
         }
-        Command::Analyze { scan_dirs, out } => {
-            let merged = output::merge::merge_scans(&scan_dirs, &out)?;
-            let findings = certsift::analysis::analyze_connections(
-                &merged.connections,
-                &merged.certificates,
-                &certsift::analysis::Thresholds::default(),
-                None,
-            );
+        Command::Analyze {
+            scan_dirs,
+            out,
+            max_in_memory,
+        } => {
+            let cfg = certsift::analysis::Thresholds::default();
+            let merged = output::merge::merge_scans(&scan_dirs, &out, &cfg, max_in_memory)?;
+            let findings = output::merge::findings(&merged, &out, &cfg)?;
             output::write_findings(&out, &findings)?;
-            let names: std::collections::BTreeSet<String> = merged
-                .connections
-                .iter()
-                .filter_map(|c| c.sni.as_deref().map(certsift::analysis::normalize_name))
-                .collect();
             let mut totals = Totals {
                 inputs: Some(merged.files.len()).filter(|n| *n > 0),
-                tls_connections: merged.connections.len() as u64,
-                names: names.len(),
+                tls_connections: merged.connection_count,
+                names: merged.sni_names,
                 certificates: merged.certificates.len(),
                 findings,
                 ..Default::default()
@@ -106,6 +101,13 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 .findings
                 .sort_by_key(|f| std::cmp::Reverse(certsift::rows::Severity::parse(&f.severity)));
             print(totals.human());
+            if let Some(g) = &merged.grouping {
+                print(format!(
+                    "grouped  {} connections into {} groups (the largest {}), judged one at a \
+                     time from spill files\n",
+                    merged.connection_count, g.groups, g.largest
+                ));
+            }
             if merged.duplicates > 0 || merged.renamed > 0 {
                 Report::new(false, false).warn(&format!(
                     "{} connections were in more than one scan and merged once; {} connections \

@@ -115,6 +115,32 @@ impl Interner {
 }
 
 impl Connection {
+    /// The `handshakes` columns a connection is made of.
+    pub const COLUMNS: &'static [&'static str] = &[
+        "flow_id",
+        "ts_start",
+        "client_ip",
+        "server_ip",
+        "server_port",
+        "transport",
+        "sni",
+        "connect_target",
+        "tls_version",
+        "ja3s",
+        "cert_visibility",
+        "leaf_sha256",
+        "cert_chain_sha256",
+        "chain_trusted",
+        "sni_matches_leaf",
+        "trust_reason",
+        "alerts",
+        "server_flight_bytes",
+        "client_bytes",
+        "server_bytes",
+        "app_bytes_client",
+        "app_bytes_server",
+    ];
+
     /// The detectors' view of a handshake row.
     pub fn from_row(h: &HandshakeRow, i: &mut Interner) -> Connection {
         Connection {

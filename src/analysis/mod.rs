@@ -14,6 +14,7 @@ mod clients;
 mod connection;
 mod forging;
 mod fresh;
+mod groups;
 mod issuer;
 mod keyreuse;
 mod products;
@@ -31,6 +32,7 @@ use sha2::{Digest, Sha256};
 use crate::rows::{CertRow, FindingRow, HandshakeRow, Severity};
 
 pub use connection::{Connection, Interner, List};
+pub use groups::{Globals, Grouper, Grouping};
 pub use products::{match_product, products, word_match, Product};
 
 /// Named, configurable thresholds of the detectors.
@@ -228,6 +230,17 @@ impl<'a> Evidence<'a> {
 
     /// Indexes the rows.
     pub fn with(handshakes: &'a [Connection], certs: &'a [CertRow], cfg: &'a Thresholds) -> Self {
+        Self::with_globals(handshakes, certs, cfg, None)
+    }
+
+    /// Indexes the rows of one group (see [`Grouper`]), taking the facts of
+    /// the whole run from `globals` instead of from these rows.
+    pub fn with_globals(
+        handshakes: &'a [Connection],
+        certs: &'a [CertRow],
+        cfg: &'a Thresholds,
+        globals: Option<Globals>,
+    ) -> Self {
         let mut map: HashMap<Cow<'a, str>, Vec<&'a Connection>> = HashMap::new();
         let mut leaf_flows: DigestMap<'a, Vec<&'a Connection>> = DigestMap::default();
         let mut any_trusted = false;
@@ -261,6 +274,10 @@ impl<'a> Evidence<'a> {
             .collect();
         for flows in leaf_flows.values_mut() {
             flows.sort_by(|a, b| flow_order(a, b));
+        }
+        if let Some(g) = globals {
+            any_trusted = g.any_trusted;
+            app_bytes_counted = g.app_bytes_counted;
         }
         let mut ev = Evidence {
             handshakes,
@@ -430,12 +447,8 @@ impl<'a> Evidence<'a> {
     }
 
     fn compute_minted(&self, leaf: &str) -> bool {
-        let Some(age) = self.age_at_first_use(leaf) else {
-            return false;
-        };
-        let tol = self.cfg.mint_backdate_tolerance_secs;
-        (0..=self.cfg.fresh_cert_max_age_secs).contains(&age)
-            || MINT_BACKDATES_SECS.iter().any(|b| (age - b).abs() <= tol)
+        self.age_at_first_use(leaf)
+            .is_some_and(|age| minted_at_age(age, self.cfg))
     }
 
     /// The inspection product an issuer (or a certificate of the chains that
@@ -490,6 +503,14 @@ impl<'a> Evidence<'a> {
             None => issuer,
         }
     }
+}
+
+/// Whether a leaf first used `age` seconds after its `not_before` looks
+/// minted for that use: minutes old, or backdated by a round amount.
+fn minted_at_age(age: i64, cfg: &Thresholds) -> bool {
+    let tol = cfg.mint_backdate_tolerance_secs;
+    (0..=cfg.fresh_cert_max_age_secs).contains(&age)
+        || MINT_BACKDATES_SECS.iter().any(|b| (age - b).abs() <= tol)
 }
 
 fn flow_order(a: &Connection, b: &Connection) -> std::cmp::Ordering {
@@ -638,7 +659,20 @@ pub fn analyze_connections(
     cfg: &Thresholds,
     baseline: Option<(&[HandshakeRow], &[CertRow])>,
 ) -> Vec<FindingRow> {
-    let ev = Evidence::with(handshakes, certs, cfg);
+    analyze_group(handshakes, certs, cfg, baseline, None)
+}
+
+/// [`analyze_connections`] over one group of a run (see [`Grouper`]): the
+/// findings of every group, put together and ordered with
+/// [`sort_findings`], are those of one pass over the whole run.
+pub fn analyze_group(
+    handshakes: &[Connection],
+    certs: &[CertRow],
+    cfg: &Thresholds,
+    baseline: Option<(&[HandshakeRow], &[CertRow])>,
+    globals: Option<Globals>,
+) -> Vec<FindingRow> {
+    let ev = Evidence::with_globals(handshakes, certs, cfg, globals);
     let mut findings = issuer::divergence(&ev);
     findings.extend(untrusted::untrusted_chain(&ev));
     findings.extend(validity::validity(&ev));
@@ -661,7 +695,8 @@ pub fn analyze_connections(
     findings
 }
 
-fn sort_findings(findings: &mut [FindingRow]) {
+/// Most severe first, then by names, kind and id.
+pub fn sort_findings(findings: &mut [FindingRow]) {
     findings.sort_by(|a, b| {
         let sa = Severity::parse(&a.severity);
         let sb = Severity::parse(&b.severity);

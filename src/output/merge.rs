@@ -41,15 +41,30 @@ use super::partition::{has_table, table_files, Table};
 use super::{
     prepare_dir, read_batches, rows_of, tables, writer_properties, Format, Layout, BATCH_ROWS,
 };
-use crate::analysis::{Connection, Interner};
+use crate::analysis::{
+    analyze_connections, analyze_group, normalize_name, sort_findings, Connection, Grouper,
+    Grouping, Interner, Thresholds,
+};
 use crate::error::Error;
-use crate::rows::{CertRow, FileRow, HandshakeRow};
+use crate::rows::{CertRow, FileRow, FindingRow, HandshakeRow};
+
+/// Most groups a large merge is judged in (one spill file each, all open at
+/// once while the connections are routed).
+const MAX_GROUPS: u32 = 64;
 
 /// What a merge produced besides the written tables.
 #[derive(Debug, Default)]
 pub struct Merged {
-    /// Every merged connection, reduced for the detectors, in input order.
+    /// Every merged connection, reduced for the detectors, in input order
+    /// (empty when the merge was too large and was grouped instead).
     pub connections: Vec<Connection>,
+    /// The groups the connections are judged in, when there were more than
+    /// the merge was allowed to hold.
+    pub grouping: Option<Grouping>,
+    /// Connections merged.
+    pub connection_count: u64,
+    /// Distinct server names (SNI) among them.
+    pub sni_names: usize,
     /// Merged certificate rows, ordered by (first_seen, sha256).
     pub certificates: Vec<CertRow>,
     /// The input scans' `files` rows.
@@ -72,8 +87,15 @@ struct Sighting {
 
 /// Merges the scans in `dirs` into `out` (one file per table) and returns
 /// the connections and certificates for the detectors. `out` may not be one
-/// of `dirs`.
-pub fn merge_scans(dirs: &[PathBuf], out: &Path) -> Result<Merged, Error> {
+/// of `dirs`. With more than `max_in_memory` handshake rows the connections
+/// are not kept: the merge groups them instead (see [`Grouper`]), about
+/// `max_in_memory` per group, and [`findings`] reads them back per group.
+pub fn merge_scans(
+    dirs: &[PathBuf],
+    out: &Path,
+    cfg: &Thresholds,
+    max_in_memory: u64,
+) -> Result<Merged, Error> {
     prepare_dir(out)?;
     if let Ok(o) = out.canonicalize() {
         for d in dirs {
@@ -87,8 +109,22 @@ pub fn merge_scans(dirs: &[PathBuf], out: &Path) -> Result<Merged, Error> {
         }
     }
     let mut merged = Merged::default();
-    let sightings = merge_handshakes(dirs, out, &mut merged)?;
-    merged.certificates = merge_certificates(dirs, &sightings)?;
+    let certs = read_certificates(dirs)?;
+    let mut sink = if count_rows(dirs)? > max_in_memory {
+        Sink::Groups(Grouper::new(certs.values()))
+    } else {
+        Sink::Memory(Interner::default())
+    };
+    let sightings = merge_handshakes(dirs, out, &mut merged, &mut sink)?;
+    merged.certificates = recount_certificates(certs, &sightings);
+    if let Sink::Groups(g) = sink {
+        let by_sha: HashMap<&str, &CertRow> = merged
+            .certificates
+            .iter()
+            .map(|c| (c.sha256.as_str(), c))
+            .collect();
+        merged.grouping = Some(g.finish(&by_sha, cfg, max_in_memory, MAX_GROUPS));
+    }
     // a file read by two shards (the same scan given twice) is listed once
     let mut files_seen = std::collections::HashSet::new();
     for dir in dirs {
@@ -127,6 +163,170 @@ pub fn merge_scans(dirs: &[PathBuf], out: &Path) -> Result<Merged, Error> {
     Ok(merged)
 }
 
+/// The findings over every merged connection: at once when they are in
+/// memory; else the merged handshakes table is read once and each row's
+/// detector columns are routed to its group's spill file (in a temporary
+/// folder inside `out`, removed afterwards), and the groups are judged one
+/// after another.
+pub fn findings(merged: &Merged, out: &Path, cfg: &Thresholds) -> Result<Vec<FindingRow>, Error> {
+    let Some(grouping) = &merged.grouping else {
+        return Ok(analyze_connections(
+            &merged.connections,
+            &merged.certificates,
+            cfg,
+            None,
+        ));
+    };
+    let spill = SpillDir::create(out)?;
+    let files = route(&out.join("handshakes.parquet"), grouping, &spill.0)?;
+    let mut findings = Vec::new();
+    for path in files.into_iter().flatten() {
+        let mut interner = Interner::default();
+        let mut connections = Vec::new();
+        for_each_batch(&path, None, |batch| {
+            let rows = rows_of(std::slice::from_ref(batch), tables::handshakes_into)?;
+            connections.extend(rows.iter().map(|h| Connection::from_row(h, &mut interner)));
+            Ok(())
+        })?;
+        drop(interner);
+        findings.extend(analyze_group(
+            &connections,
+            &merged.certificates,
+            cfg,
+            None,
+            Some(grouping.globals),
+        ));
+        drop(connections);
+        let _ = std::fs::remove_file(&path);
+    }
+    sort_findings(&mut findings);
+    Ok(findings)
+}
+
+/// A temporary folder for spill files, removed when dropped.
+struct SpillDir(PathBuf);
+
+impl SpillDir {
+    fn create(out: &Path) -> Result<SpillDir, Error> {
+        let dir = out.join(format!(".certsift-spill-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|source| Error::Output {
+            path: dir.clone(),
+            source,
+        })?;
+        Ok(SpillDir(dir))
+    }
+}
+
+impl Drop for SpillDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Calls `f` on each record batch of a Parquet file, in order, only the
+/// named columns when `columns` is given.
+fn for_each_batch(
+    path: &Path,
+    columns: Option<&[&str]>,
+    mut f: impl FnMut(&arrow_array::RecordBatch) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let err = |msg: String| Error::Table {
+        path: path.to_path_buf(),
+        msg,
+    };
+    let file = File::open(path).map_err(|e| err(format!("cannot open: {e}")))?;
+    let mut builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| err(format!("not a Parquet table: {e}")))?
+        .with_batch_size(BATCH_ROWS);
+    if let Some(names) = columns {
+        let roots: Vec<usize> = builder
+            .schema()
+            .fields()
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| names.contains(&f.name().as_str()))
+            .map(|(i, _)| i)
+            .collect();
+        let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), roots);
+        builder = builder.with_projection(mask);
+    }
+    for batch in builder.build().map_err(|e| err(e.to_string()))? {
+        f(&batch.map_err(|e| err(e.to_string()))?)?;
+    }
+    Ok(())
+}
+
+/// Rows per row group of a spill file: small, so that the open writers
+/// together buffer little.
+const SPILL_ROW_GROUP: usize = 8 * 1024;
+
+/// Reads the merged handshakes once and writes each row's detector columns
+/// to its group's file in `dir`; returns the files, by group (`None` for an
+/// empty group).
+fn route(table: &Path, grouping: &Grouping, dir: &Path) -> Result<Vec<Option<PathBuf>>, Error> {
+    let groups = grouping.groups as usize;
+    let mut writers: Vec<Option<(PathBuf, ArrowWriter<BufWriter<File>>)>> =
+        (0..groups).map(|_| None).collect();
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::LZ4_RAW)
+        .set_max_row_group_row_count(Some(SPILL_ROW_GROUP))
+        .build();
+    let mut row = 0usize;
+    for_each_batch(table, Some(Connection::COLUMNS), |batch| {
+        let n = batch.num_rows();
+        let of = grouping
+            .row_group
+            .get(row..row + n)
+            .ok_or_else(|| Error::Table {
+                path: table.to_path_buf(),
+                msg: "holds more rows than were merged into it; run analyze again".into(),
+            })?;
+        row += n;
+        let mut present = vec![false; groups];
+        for &g in of {
+            present[g as usize] = true;
+        }
+        for (g, _) in present.iter().enumerate().filter(|(_, p)| **p) {
+            let mask: arrow_array::BooleanArray =
+                of.iter().map(|&x| Some(x as usize == g)).collect();
+            let part = arrow_select::filter::filter_record_batch(batch, &mask)
+                .map_err(|e| spill_err(dir, e.to_string()))?;
+            let slot = &mut writers[g];
+            if slot.is_none() {
+                let path = dir.join(format!("group-{g}.parquet"));
+                let f = File::create(&path).map_err(|source| Error::Output {
+                    path: path.clone(),
+                    source,
+                })?;
+                let w = ArrowWriter::try_new(BufWriter::new(f), part.schema(), Some(props.clone()))
+                    .map_err(|e| spill_err(&path, e.to_string()))?;
+                *slot = Some((path, w));
+            }
+            if let Some((path, w)) = slot {
+                w.write(&part).map_err(|e| spill_err(path, e.to_string()))?;
+            }
+        }
+        Ok(())
+    })?;
+    writers
+        .into_iter()
+        .map(|slot| {
+            slot.map(|(path, w)| {
+                w.close().map_err(|e| spill_err(&path, e.to_string()))?;
+                Ok(path)
+            })
+            .transpose()
+        })
+        .collect()
+}
+
+fn spill_err(path: &Path, msg: String) -> Error {
+    Error::Encode {
+        path: path.to_path_buf(),
+        msg: format!("cannot write a spill file: {msg}"),
+    }
+}
+
 /// A flow id's 128-bit digest: the duplicate index holds these instead of
 /// the strings (two SipHash passes with different prefixes).
 fn id_digest(id: &str) -> u128 {
@@ -156,10 +356,35 @@ fn identity(h: &HandshakeRow) -> u64 {
 /// Tries at deriving a fresh id for a colliding flow id.
 const MAX_RENAME_TRIES: u32 = 8;
 
+/// Where merged connections go: into memory, or only into the grouping.
+enum Sink {
+    Memory(Interner),
+    Groups(Grouper),
+}
+
+/// Handshake rows in the scans' tables, from the files' footers.
+fn count_rows(dirs: &[PathBuf]) -> Result<u64, Error> {
+    let mut n = 0u64;
+    for dir in dirs {
+        for part in table_files(dir, Table::Handshakes)? {
+            let err = |msg: String| Error::Table {
+                path: part.clone(),
+                msg,
+            };
+            let f = File::open(&part).map_err(|e| err(format!("cannot open: {e}")))?;
+            let b = ParquetRecordBatchReaderBuilder::try_new(f)
+                .map_err(|e| err(format!("not a Parquet table: {e}")))?;
+            n += u64::try_from(b.metadata().file_metadata().num_rows()).unwrap_or(0);
+        }
+    }
+    Ok(n)
+}
+
 fn merge_handshakes(
     dirs: &[PathBuf],
     out: &Path,
     merged: &mut Merged,
+    sink: &mut Sink,
 ) -> Result<HashMap<String, Sighting>, Error> {
     let path = out.join("handshakes.parquet");
     let tmp = out.join("handshakes.parquet.tmp");
@@ -181,7 +406,7 @@ fn merge_handshakes(
     .map_err(|e| enc_err(e.to_string()))?;
     let mut seen: HashMap<u128, u64> = HashMap::new();
     let mut sightings: HashMap<String, Sighting> = HashMap::new();
-    let mut interner = Interner::default();
+    let mut names: std::collections::HashSet<String> = std::collections::HashSet::new();
     for dir in dirs {
         for part in table_files(dir, Table::Handshakes)? {
             let err = |msg: String| Error::Table {
@@ -210,9 +435,18 @@ fn merge_handshakes(
                         s.last = s.last.max(h.ts_start);
                         s.flows += 1;
                     }
-                    merged
-                        .connections
-                        .push(Connection::from_row(h, &mut interner));
+                    if let Some(sni) = &h.sni {
+                        if !names.contains(sni.as_str()) {
+                            names.insert(normalize_name(sni));
+                        }
+                    }
+                    merged.connection_count += 1;
+                    match sink {
+                        Sink::Memory(interner) => {
+                            merged.connections.push(Connection::from_row(h, interner));
+                        }
+                        Sink::Groups(g) => g.push(h),
+                    }
                 }
                 if !rows.is_empty() {
                     let b = tables::handshakes(&rows).batch().map_err(enc_err)?;
@@ -221,6 +455,7 @@ fn merge_handshakes(
             }
         }
     }
+    merged.sni_names = names.len();
     let inner = w.into_inner().map_err(|e| enc_err(e.to_string()))?;
     let file = inner.into_inner().map_err(|e| io_err(e.into_error()))?;
     file.sync_all().map_err(io_err)?;
@@ -264,10 +499,9 @@ fn keep(h: &mut HandshakeRow, seen: &mut HashMap<u128, u64>, merged: &mut Merged
     true
 }
 
-fn merge_certificates(
-    dirs: &[PathBuf],
-    sightings: &HashMap<String, Sighting>,
-) -> Result<Vec<CertRow>, Error> {
+/// Every scan's certificate rows, one per SHA-256: the row from the scan
+/// that saw the certificate first.
+fn read_certificates(dirs: &[PathBuf]) -> Result<BTreeMap<String, CertRow>, Error> {
     let mut certs: BTreeMap<String, CertRow> = BTreeMap::new();
     for dir in dirs {
         for path in table_files(dir, Table::Certificates)? {
@@ -284,6 +518,15 @@ fn merge_certificates(
             }
         }
     }
+    Ok(certs)
+}
+
+/// The merged certificate rows with their sightings recounted over the
+/// merged handshakes, ordered by (first_seen, sha256).
+fn recount_certificates(
+    certs: BTreeMap<String, CertRow>,
+    sightings: &HashMap<String, Sighting>,
+) -> Vec<CertRow> {
     let mut rows: Vec<CertRow> = certs
         .into_values()
         .map(|mut c| {
@@ -296,7 +539,7 @@ fn merge_certificates(
         })
         .collect();
     rows.sort_by(|a, b| (a.first_seen, &a.sha256).cmp(&(b.first_seen, &b.sha256)));
-    Ok(rows)
+    rows
 }
 
 #[cfg(test)]
@@ -363,7 +606,8 @@ mod tests {
         )
         .unwrap();
         let dirs = vec![a.path().to_path_buf(), b.path().to_path_buf()];
-        let m = merge_scans(&dirs, out.path()).unwrap();
+        let cfg = Thresholds::default();
+        let m = merge_scans(&dirs, out.path(), &cfg, u64::MAX).unwrap();
         assert_eq!((m.rows_read, m.duplicates, m.renamed), (4, 1, 1));
         let ids: Vec<&str> = m.connections.iter().map(|c| &*c.flow_id).collect();
         assert_eq!(ids.len(), 3);
@@ -375,6 +619,73 @@ mod tests {
         // the earlier scan's verdict, sightings over the merged rows
         assert_eq!(c.trusted, Some(false));
         assert_eq!((c.first_seen, c.last_seen, c.flow_count), (10, 30, 3));
-        assert!(merge_scans(&dirs, a.path()).is_err());
+        assert!(merge_scans(&dirs, a.path(), &cfg, u64::MAX).is_err());
+
+        // the same merge, grouped: one group entry per kept row, in order
+        let out2 = tempfile::tempdir().unwrap();
+        let g = merge_scans(&dirs, out2.path(), &cfg, 1).unwrap();
+        assert!(g.connections.is_empty());
+        assert_eq!((g.connection_count, g.sni_names), (3, 1));
+        assert_eq!(g.grouping.as_ref().unwrap().row_group.len(), 3);
+        assert_eq!(
+            findings(&g, out2.path(), &cfg).unwrap(),
+            findings(&m, out.path(), &cfg).unwrap()
+        );
+    }
+
+    #[test]
+    fn the_spilled_columns_make_the_same_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let h = HandshakeRow {
+            flow_id: "f1".into(),
+            ts_start: 7,
+            client_ip: "192.0.2.1".into(),
+            server_ip: "203.0.113.1".into(),
+            server_port: 8443,
+            transport: "quic".into(),
+            sni: Some("a.test".into()),
+            connect_target: Some("a.test:443".into()),
+            tls_version: Some("TLS 1.3".into()),
+            ja3s: Some("abc".into()),
+            cert_visibility: "plain".into(),
+            leaf_sha256: Some("aa".into()),
+            cert_chain_sha256: vec!["aa".into(), "bb".into()],
+            chain_trusted: Some(false),
+            sni_matches_leaf: Some(true),
+            trust_reason: Some("unknown_issuer".into()),
+            alerts: vec!["client:fatal:bad_certificate".into()],
+            server_flight_bytes: 1,
+            client_bytes: 2,
+            server_bytes: 3,
+            app_bytes_client: 4,
+            app_bytes_server: 5,
+            ja3: Some("not read".into()),
+            ..Default::default()
+        };
+        write_tables(
+            dir.path(),
+            Format::Parquet,
+            std::slice::from_ref(&h),
+            &[],
+            &[],
+            None,
+        )
+        .unwrap();
+        let mut read = Vec::new();
+        for_each_batch(
+            &dir.path().join("handshakes.parquet"),
+            Some(Connection::COLUMNS),
+            |b| {
+                assert_eq!(b.num_columns(), Connection::COLUMNS.len());
+                read.extend(rows_of(std::slice::from_ref(b), tables::handshakes_into)?);
+                Ok(())
+            },
+        )
+        .unwrap();
+        let mut i = Interner::default();
+        assert_eq!(
+            Connection::from_row(&read[0], &mut i),
+            Connection::from_row(&h, &mut i)
+        );
     }
 }

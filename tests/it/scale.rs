@@ -119,11 +119,36 @@ fn sharded_scans_merged_by_analyze_equal_one_scan() {
         v.sort_by(|x, y| x.flow_id.cmp(&y.flow_id));
         v
     };
-    assert_eq!(norm(a.handshakes), norm(b.handshakes));
+    assert_eq!(norm(a.handshakes.clone()), norm(b.handshakes));
     assert_eq!(a.certificates, b.certificates);
     assert_eq!(a.files.len(), b.files.len());
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("findings"), "{stdout}");
+
+    // too many connections for memory: judged in groups from spill files,
+    // the same findings, and no spill file left behind
+    let grouped = tmp.path().join("grouped");
+    let mut args = vec!["analyze", "--max-in-memory", "5"];
+    args.extend(dirs.iter().map(String::as_str));
+    args.extend(["-o", grouped.to_str().unwrap()]);
+    let o = certsift(&args);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("groups"), "{stdout}");
+    let c = read_scan(&grouped).unwrap();
+    assert_eq!(a.findings, c.findings);
+    assert_eq!(norm(a.handshakes), norm(c.handshakes));
+    let left: Vec<_> = std::fs::read_dir(&grouped)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 
     // scripts/rules.sql on the same shards (DuckDB) agrees with analyze on
     // every kind it covers: kind, severity and names of each finding
