@@ -13,6 +13,10 @@ use crate::rows::{FindingRow, Severity};
 /// reads only these.
 pub const HANDSHAKE_COLUMNS: &[&str] = &["file", "sni"];
 
+/// Findings the human summary lists one per line, most severe first; the
+/// rest are counted ("... and N more").
+const MAX_LISTED: usize = 50;
+
 /// Counts and findings to print.
 #[derive(Debug, Default)]
 pub struct Totals {
@@ -106,7 +110,7 @@ impl Totals {
             .map(|s| format!("{} {}", self.count(*s), s.as_str()))
             .collect();
         let _ = writeln!(out, "findings {}", by.join(", "));
-        for f in &self.findings {
+        for f in self.findings.iter().take(MAX_LISTED) {
             let name = f
                 .sni
                 .clone()
@@ -118,6 +122,14 @@ impl Totals {
                 f.kind,
                 name,
                 f.summary
+            );
+        }
+        if self.findings.len() > MAX_LISTED {
+            let _ = writeln!(
+                out,
+                "  ... and {} more: every finding is in findings.parquet (`certsift summary DIR \
+                 --summary json` lists them all)",
+                self.findings.len() - MAX_LISTED
             );
         }
         out
@@ -154,5 +166,33 @@ fn plural(n: u64, what: &str) -> String {
         format!("1 {what}")
     } else {
         format!("{n} {what}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_list_of_findings_is_cut_and_counted() {
+        let f = |i: usize| FindingRow {
+            kind: "untrusted_chain".into(),
+            severity: "high".into(),
+            sni: Some(format!("n{i}.test")),
+            ..Default::default()
+        };
+        let t = Totals {
+            findings: (0..MAX_LISTED + 7).map(f).collect(),
+            ..Default::default()
+        };
+        let text = t.human();
+        assert!(text.contains("n0.test"), "{text}");
+        assert!(!text.contains(&format!("n{MAX_LISTED}.test")), "{text}");
+        assert!(text.contains("... and 7 more"), "{text}");
+        let t = Totals {
+            findings: (0..3).map(f).collect(),
+            ..Default::default()
+        };
+        assert!(!t.human().contains("more"));
     }
 }
