@@ -87,8 +87,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         } => {
             let cfg = certsift::analysis::Thresholds::default();
             let merged = output::merge::merge_scans(&scan_dirs, &out, &cfg, max_in_memory)?;
-            let findings = output::merge::findings(&merged, &out, &cfg)?;
-            output::write_findings(&out, &findings)?;
+            let findings = output::merge::write_findings(&merged, &out, &cfg)?;
             let mut totals = Totals {
                 inputs: Some(merged.files.len()).filter(|n| *n > 0),
                 tls_connections: merged.connection_count,

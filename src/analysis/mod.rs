@@ -697,14 +697,17 @@ pub fn analyze_group(
 
 /// Most severe first, then by names, kind and id.
 pub fn sort_findings(findings: &mut [FindingRow]) {
-    findings.sort_by(|a, b| {
-        let sa = Severity::parse(&a.severity);
-        let sb = Severity::parse(&b.severity);
-        sb.cmp(&sa)
-            .then_with(|| a.names.cmp(&b.names))
-            .then_with(|| a.kind.cmp(&b.kind))
-            .then_with(|| a.finding_id.cmp(&b.finding_id))
-    });
+    findings.sort_by(finding_order);
+}
+
+/// The order of [`sort_findings`].
+pub fn finding_order(a: &FindingRow, b: &FindingRow) -> std::cmp::Ordering {
+    let sa = Severity::parse(&a.severity);
+    let sb = Severity::parse(&b.severity);
+    sb.cmp(&sa)
+        .then_with(|| a.names.cmp(&b.names))
+        .then_with(|| a.kind.cmp(&b.kind))
+        .then_with(|| a.finding_id.cmp(&b.finding_id))
 }
 
 /// Builds the evidence part of a finding from the handshakes involved.

@@ -1,13 +1,15 @@
 //! `certsift analyze`: the union of several scans' tables, streamed. In: scan
-//! folders (either layout). Out: merged `handshakes`, `certificates` and
-//! `files` tables in one output folder, and the connections the detectors
-//! need, reduced to [`Connection`]s.
+//! folders (either layout). Out: merged `handshakes`, `certificates`,
+//! `files` and `findings` tables in one output folder.
 //!
 //! Handshakes are read one record batch at a time and written straight to
-//! the merged table, so a batch (64 Ki rows) is the most of them held whole;
-//! what stays in memory is one [`Connection`] per connection (about 300
-//! bytes, strings shared), one 24-byte entry per flow id to drop
-//! duplicates, and the certificate rows (one per distinct certificate).
+//! the merged table, so a batch (8 Ki rows) is the most of them held whole;
+//! what stays in memory is one 24-byte entry per flow id to drop
+//! duplicates, the certificate rows (one per distinct certificate), and
+//! either one [`Connection`] per connection (about 300 bytes, strings
+//! shared) or, above `max_in_memory` rows, only the [`Grouper`]'s graph
+//! (four bytes per row): [`write_findings`] then reads the connections back
+//! one group at a time from spill files.
 //!
 //! Flow ids are a hash of the capture file's name, the connection's first
 //! frame, its start time and its endpoints, so a shard never mints another
@@ -42,11 +44,16 @@ use super::{
     prepare_dir, read_batches, rows_of, tables, writer_properties, Format, Layout, BATCH_ROWS,
 };
 use crate::analysis::{
-    analyze_connections, analyze_group, normalize_name, sort_findings, Connection, Grouper,
-    Grouping, Interner, Thresholds,
+    analyze_connections, analyze_group, finding_order, normalize_name, sort_findings, Connection,
+    Grouper, Grouping, Interner, Thresholds,
 };
 use crate::error::Error;
 use crate::rows::{CertRow, FileRow, FindingRow, HandshakeRow};
+
+/// Handshake rows decoded at a time while merging: each is a whole
+/// `HandshakeRow` (a few KB with its strings), so 64 Ki rows held about
+/// 0.6 GB; 8 Ki rows merge as fast.
+const MERGE_BATCH_ROWS: usize = 8 * 1024;
 
 /// Most groups a large merge is judged in (one spill file each, all open at
 /// once while the connections are routed).
@@ -163,44 +170,265 @@ pub fn merge_scans(
     Ok(merged)
 }
 
-/// The findings over every merged connection: at once when they are in
-/// memory; else the merged handshakes table is read once and each row's
-/// detector columns are routed to its group's spill file (in a temporary
-/// folder inside `out`, removed afterwards), and the groups are judged one
-/// after another.
-pub fn findings(merged: &Merged, out: &Path, cfg: &Thresholds) -> Result<Vec<FindingRow>, Error> {
+/// Judges every merged connection and writes the `findings` table to `out`:
+/// at once when the connections are in memory; else the merged handshakes
+/// table is read once and each row's detector columns are routed to its
+/// group's spill file (in a temporary folder inside `out`, removed
+/// afterwards), the groups are judged one after another, each group's
+/// findings are spilled in order, and the sorted runs are merged into the
+/// table. Returns the findings without their flow ids (the evidence lists,
+/// which grow with the connections, are only in the table).
+pub fn write_findings(
+    merged: &Merged,
+    out: &Path,
+    cfg: &Thresholds,
+) -> Result<Vec<FindingRow>, Error> {
     let Some(grouping) = &merged.grouping else {
-        return Ok(analyze_connections(
-            &merged.connections,
-            &merged.certificates,
-            cfg,
-            None,
-        ));
+        let mut findings =
+            analyze_connections(&merged.connections, &merged.certificates, cfg, None);
+        super::write_findings(out, &findings)?;
+        for f in &mut findings {
+            f.flow_ids = Vec::new();
+        }
+        return Ok(findings);
     };
     let spill = SpillDir::create(out)?;
     let files = route(&out.join("handshakes.parquet"), grouping, &spill.0)?;
-    let mut findings = Vec::new();
-    for path in files.into_iter().flatten() {
+    let mut light = Vec::new();
+    let mut runs = Vec::new();
+    for (g, path) in files.iter().enumerate() {
+        let Some(path) = path else { continue };
         let mut interner = Interner::default();
         let mut connections = Vec::new();
-        for_each_batch(&path, None, |batch| {
+        for_each_batch(path, None, |batch| {
             let rows = rows_of(std::slice::from_ref(batch), tables::handshakes_into)?;
             connections.extend(rows.iter().map(|h| Connection::from_row(h, &mut interner)));
             Ok(())
         })?;
         drop(interner);
-        findings.extend(analyze_group(
+        let found = analyze_group(
             &connections,
             &merged.certificates,
             cfg,
             None,
             Some(grouping.globals),
-        ));
+        );
         drop(connections);
-        let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_file(path);
+        if found.is_empty() {
+            continue;
+        }
+        let run = spill.0.join(format!("findings-{g}.parquet"));
+        let schema = std::sync::Arc::new(tables::findings(&[]).schema());
+        let mut w = TableWriter::spill(&run, schema)?;
+        for chunk in found.chunks(FINDINGS_BATCH) {
+            w.write(
+                &tables::findings(chunk)
+                    .batch()
+                    .map_err(|e| spill_err(&run, e))?,
+            )?;
+        }
+        w.close()?;
+        runs.push(run);
+        light.extend(found.into_iter().map(|mut f| {
+            f.flow_ids = Vec::new();
+            f
+        }));
     }
-    sort_findings(&mut findings);
-    Ok(findings)
+    merge_runs(&runs, out)?;
+    sort_findings(&mut light);
+    Ok(light)
+}
+
+/// Findings per record batch when findings are spilled and merged: one
+/// finding may list a million flow ids.
+const FINDINGS_BATCH: usize = 256;
+
+/// Merges sorted runs of findings (each a Parquet file in the order of
+/// [`finding_order`]) into `out`'s `findings` table, a batch of each run in
+/// memory at a time.
+fn merge_runs(runs: &[PathBuf], out: &Path) -> Result<(), Error> {
+    struct Run {
+        path: PathBuf,
+        batches: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
+        head: std::collections::VecDeque<FindingRow>,
+    }
+    impl Run {
+        /// Refills the head from the next batch; false at the end.
+        fn fill(&mut self) -> Result<bool, Error> {
+            while self.head.is_empty() {
+                let Some(b) = self.batches.next() else {
+                    return Ok(false);
+                };
+                let b = b.map_err(|e| spill_err(&self.path, e.to_string()))?;
+                self.head
+                    .extend(rows_of(std::slice::from_ref(&b), tables::findings_into)?);
+            }
+            Ok(true)
+        }
+    }
+    let mut open = Vec::with_capacity(runs.len());
+    for path in runs {
+        let f = File::open(path).map_err(|source| Error::Output {
+            path: path.clone(),
+            source,
+        })?;
+        let batches = ParquetRecordBatchReaderBuilder::try_new(f)
+            .and_then(|b| b.with_batch_size(FINDINGS_BATCH).build())
+            .map_err(|e| spill_err(path, e.to_string()))?;
+        let mut run = Run {
+            path: path.clone(),
+            batches,
+            head: Default::default(),
+        };
+        if run.fill()? {
+            open.push(run);
+        }
+    }
+    let schema = std::sync::Arc::new(tables::findings(&[]).schema());
+    let mut w = TableWriter::create(out, "findings", schema)?;
+    let mut batch: Vec<FindingRow> = Vec::with_capacity(FINDINGS_BATCH);
+    let path = out.join("findings.parquet");
+    let flush =
+        |batch: &mut Vec<FindingRow>, w: &mut TableWriter| -> Result<(), Error> {
+            if !batch.is_empty() {
+                w.write(&tables::findings(batch.as_slice()).batch().map_err(|msg| {
+                    Error::Encode {
+                        path: path.clone(),
+                        msg,
+                    }
+                })?)?;
+                batch.clear();
+            }
+            Ok(())
+        };
+    loop {
+        let mut best: Option<usize> = None;
+        for (i, r) in open.iter().enumerate() {
+            let better = best.is_none_or(|b| {
+                finding_order(&r.head[0], &open[b].head[0]) == std::cmp::Ordering::Less
+            });
+            if better {
+                best = Some(i);
+            }
+        }
+        let Some(i) = best else { break };
+        if let Some(f) = open[i].head.pop_front() {
+            batch.push(f);
+        }
+        if !open[i].fill()? {
+            open.swap_remove(i);
+        }
+        if batch.len() >= FINDINGS_BATCH {
+            flush(&mut batch, &mut w)?;
+        }
+    }
+    flush(&mut batch, &mut w)?;
+    w.finish()?;
+    Ok(())
+}
+
+/// Most bytes a streamed table's writer buffers before it ends a row group:
+/// a row group of a million merged handshakes held about 0.9 GB.
+const ROW_GROUP_BUFFER: usize = 64 << 20;
+
+/// One Parquet table file written batch by batch: a table of `out` through
+/// `<table>.parquet.tmp` and a rename, or a spill file.
+struct TableWriter {
+    path: PathBuf,
+    tmp: PathBuf,
+    w: ArrowWriter<BufWriter<File>>,
+}
+
+impl TableWriter {
+    /// `out/<table>.parquet`, with the tables' writer settings.
+    fn create(out: &Path, table: &str, schema: arrow_schema::SchemaRef) -> Result<Self, Error> {
+        let path = out.join(format!("{table}.parquet"));
+        let props = writer_properties(table).map_err(|msg| Error::Encode {
+            path: path.clone(),
+            msg,
+        })?;
+        let tmp = out.join(format!("{table}.parquet.tmp"));
+        Self::open(path, tmp, schema, props)
+    }
+
+    /// A spill file: fast compression, small row groups (the open spill
+    /// writers together buffer little).
+    fn spill(path: &Path, schema: arrow_schema::SchemaRef) -> Result<Self, Error> {
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_compression(parquet::basic::Compression::LZ4_RAW)
+            .set_max_row_group_row_count(Some(SPILL_ROW_GROUP))
+            .build();
+        Self::open(path.to_path_buf(), path.to_path_buf(), schema, props)
+    }
+
+    fn open(
+        path: PathBuf,
+        tmp: PathBuf,
+        schema: arrow_schema::SchemaRef,
+        props: parquet::file::properties::WriterProperties,
+    ) -> Result<Self, Error> {
+        let file = File::create(&tmp).map_err(|source| Error::Output {
+            path: tmp.clone(),
+            source,
+        })?;
+        let w = ArrowWriter::try_new(BufWriter::new(file), schema, Some(props)).map_err(|e| {
+            Error::Encode {
+                path: path.clone(),
+                msg: e.to_string(),
+            }
+        })?;
+        Ok(TableWriter { path, tmp, w })
+    }
+
+    /// Writes a batch; ends the row group early once the writer holds
+    /// [`ROW_GROUP_BUFFER`] bytes.
+    fn write(&mut self, batch: &arrow_array::RecordBatch) -> Result<(), Error> {
+        let err = |e: parquet::errors::ParquetError| Error::Encode {
+            path: self.path.clone(),
+            msg: e.to_string(),
+        };
+        self.w.write(batch).map_err(err)?;
+        if self.w.memory_size() > ROW_GROUP_BUFFER {
+            self.w.flush().map_err(err)?;
+        }
+        Ok(())
+    }
+
+    /// Closes a spill file.
+    fn close(self) -> Result<(), Error> {
+        self.w
+            .close()
+            .map_err(|e| spill_err(&self.path, e.to_string()))?;
+        Ok(())
+    }
+
+    /// Completes a table: flushed, synced, renamed over the old file, and a
+    /// partitioned folder of the same table removed.
+    fn finish(self) -> Result<PathBuf, Error> {
+        let io_err = |source| Error::Output {
+            path: self.tmp.clone(),
+            source,
+        };
+        let inner = self.w.into_inner().map_err(|e| Error::Encode {
+            path: self.path.clone(),
+            msg: e.to_string(),
+        })?;
+        let file = inner.into_inner().map_err(|e| io_err(e.into_error()))?;
+        file.sync_all().map_err(io_err)?;
+        std::fs::rename(&self.tmp, &self.path).map_err(|source| Error::Output {
+            path: self.path.clone(),
+            source,
+        })?;
+        let folder = self.path.with_extension("");
+        if folder.is_dir() {
+            std::fs::remove_dir_all(&folder).map_err(|source| Error::Output {
+                path: folder.clone(),
+                source,
+            })?;
+        }
+        Ok(self.path)
+    }
 }
 
 /// A temporary folder for spill files, removed when dropped.
@@ -265,12 +493,7 @@ const SPILL_ROW_GROUP: usize = 8 * 1024;
 /// empty group).
 fn route(table: &Path, grouping: &Grouping, dir: &Path) -> Result<Vec<Option<PathBuf>>, Error> {
     let groups = grouping.groups as usize;
-    let mut writers: Vec<Option<(PathBuf, ArrowWriter<BufWriter<File>>)>> =
-        (0..groups).map(|_| None).collect();
-    let props = parquet::file::properties::WriterProperties::builder()
-        .set_compression(parquet::basic::Compression::LZ4_RAW)
-        .set_max_row_group_row_count(Some(SPILL_ROW_GROUP))
-        .build();
+    let mut writers: Vec<Option<(PathBuf, TableWriter)>> = (0..groups).map(|_| None).collect();
     let mut row = 0usize;
     for_each_batch(table, Some(Connection::COLUMNS), |batch| {
         let n = batch.num_rows();
@@ -294,16 +517,11 @@ fn route(table: &Path, grouping: &Grouping, dir: &Path) -> Result<Vec<Option<Pat
             let slot = &mut writers[g];
             if slot.is_none() {
                 let path = dir.join(format!("group-{g}.parquet"));
-                let f = File::create(&path).map_err(|source| Error::Output {
-                    path: path.clone(),
-                    source,
-                })?;
-                let w = ArrowWriter::try_new(BufWriter::new(f), part.schema(), Some(props.clone()))
-                    .map_err(|e| spill_err(&path, e.to_string()))?;
+                let w = TableWriter::spill(&path, part.schema())?;
                 *slot = Some((path, w));
             }
-            if let Some((path, w)) = slot {
-                w.write(&part).map_err(|e| spill_err(path, e.to_string()))?;
+            if let Some((_, w)) = slot {
+                w.write(&part)?;
             }
         }
         Ok(())
@@ -312,7 +530,7 @@ fn route(table: &Path, grouping: &Grouping, dir: &Path) -> Result<Vec<Option<Pat
         .into_iter()
         .map(|slot| {
             slot.map(|(path, w)| {
-                w.close().map_err(|e| spill_err(&path, e.to_string()))?;
+                w.close()?;
                 Ok(path)
             })
             .transpose()
@@ -387,23 +605,12 @@ fn merge_handshakes(
     sink: &mut Sink,
 ) -> Result<HashMap<String, Sighting>, Error> {
     let path = out.join("handshakes.parquet");
-    let tmp = out.join("handshakes.parquet.tmp");
-    let io_err = |source| Error::Output {
-        path: tmp.clone(),
-        source,
-    };
     let enc_err = |e: String| Error::Encode {
         path: path.clone(),
         msg: e,
     };
     let schema = std::sync::Arc::new(tables::handshakes(&[]).schema());
-    let file = File::create(&tmp).map_err(io_err)?;
-    let mut w = ArrowWriter::try_new(
-        BufWriter::new(file),
-        schema,
-        Some(writer_properties("handshakes").map_err(enc_err)?),
-    )
-    .map_err(|e| enc_err(e.to_string()))?;
+    let mut w = TableWriter::create(out, "handshakes", schema)?;
     let mut seen: HashMap<u128, u64> = HashMap::new();
     let mut sightings: HashMap<String, Sighting> = HashMap::new();
     let mut names: std::collections::HashSet<String> = std::collections::HashSet::new();
@@ -416,7 +623,7 @@ fn merge_handshakes(
             let f = File::open(&part).map_err(|e| err(format!("cannot open: {e}")))?;
             let reader = ParquetRecordBatchReaderBuilder::try_new(f)
                 .map_err(|e| err(format!("not a Parquet table: {e}")))?
-                .with_batch_size(BATCH_ROWS)
+                .with_batch_size(MERGE_BATCH_ROWS)
                 .build()
                 .map_err(|e| err(e.to_string()))?;
             for batch in reader {
@@ -450,26 +657,13 @@ fn merge_handshakes(
                 }
                 if !rows.is_empty() {
                     let b = tables::handshakes(&rows).batch().map_err(enc_err)?;
-                    w.write(&b).map_err(|e| enc_err(e.to_string()))?;
+                    w.write(&b)?;
                 }
             }
         }
     }
     merged.sni_names = names.len();
-    let inner = w.into_inner().map_err(|e| enc_err(e.to_string()))?;
-    let file = inner.into_inner().map_err(|e| io_err(e.into_error()))?;
-    file.sync_all().map_err(io_err)?;
-    std::fs::rename(&tmp, &path).map_err(|source| Error::Output {
-        path: path.clone(),
-        source,
-    })?;
-    let folder = out.join("handshakes");
-    if folder.is_dir() {
-        std::fs::remove_dir_all(&folder).map_err(|source| Error::Output {
-            path: folder.clone(),
-            source,
-        })?;
-    }
+    w.finish()?;
     Ok(sightings)
 }
 
@@ -628,8 +822,12 @@ mod tests {
         assert_eq!((g.connection_count, g.sni_names), (3, 1));
         assert_eq!(g.grouping.as_ref().unwrap().row_group.len(), 3);
         assert_eq!(
-            findings(&g, out2.path(), &cfg).unwrap(),
-            findings(&m, out.path(), &cfg).unwrap()
+            write_findings(&g, out2.path(), &cfg).unwrap(),
+            write_findings(&m, out.path(), &cfg).unwrap()
+        );
+        assert_eq!(
+            crate::output::read_scan(out2.path()).unwrap().findings,
+            crate::output::read_scan(out.path()).unwrap().findings
         );
     }
 
