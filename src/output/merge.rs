@@ -36,12 +36,12 @@ use std::hash::{Hash, Hasher};
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 
 use super::partition::{has_table, table_files, Table};
 use super::{
-    prepare_dir, read_batches, rows_of, tables, writer_properties, Format, Layout, BATCH_ROWS,
+    open_table, prepare_dir, read_batches, rows_of, table_batches, tables, writer_properties,
+    Format, Layout, BATCH_ROWS,
 };
 use crate::analysis::{
     analyze_connections, analyze_group, finding_order, normalize_name, sort_findings, Connection,
@@ -200,11 +200,10 @@ pub fn write_findings(
         let Some(path) = path else { continue };
         let mut interner = Interner::default();
         let mut connections = Vec::new();
-        for_each_batch(path, None, |batch| {
-            let rows = rows_of(std::slice::from_ref(batch), tables::handshakes_into)?;
+        for batch in table_batches(path, BATCH_ROWS, None)? {
+            let rows = rows_of(&[batch?], tables::handshakes_into)?;
             connections.extend(rows.iter().map(|h| Connection::from_row(h, &mut interner)));
-            Ok(())
-        })?;
+        }
         drop(interner);
         let found = analyze_group(
             &connections,
@@ -249,8 +248,7 @@ const FINDINGS_BATCH: usize = 256;
 /// memory at a time.
 fn merge_runs(runs: &[PathBuf], out: &Path) -> Result<(), Error> {
     struct Run {
-        path: PathBuf,
-        batches: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
+        batches: Box<dyn Iterator<Item = Result<arrow_array::RecordBatch, Error>>>,
         head: std::collections::VecDeque<FindingRow>,
     }
     impl Run {
@@ -260,25 +258,15 @@ fn merge_runs(runs: &[PathBuf], out: &Path) -> Result<(), Error> {
                 let Some(b) = self.batches.next() else {
                     return Ok(false);
                 };
-                let b = b.map_err(|e| spill_err(&self.path, e.to_string()))?;
-                self.head
-                    .extend(rows_of(std::slice::from_ref(&b), tables::findings_into)?);
+                self.head.extend(rows_of(&[b?], tables::findings_into)?);
             }
             Ok(true)
         }
     }
     let mut open = Vec::with_capacity(runs.len());
     for path in runs {
-        let f = File::open(path).map_err(|source| Error::Output {
-            path: path.clone(),
-            source,
-        })?;
-        let batches = ParquetRecordBatchReaderBuilder::try_new(f)
-            .and_then(|b| b.with_batch_size(FINDINGS_BATCH).build())
-            .map_err(|e| spill_err(path, e.to_string()))?;
         let mut run = Run {
-            path: path.clone(),
-            batches,
+            batches: Box::new(table_batches(path, FINDINGS_BATCH, None)?),
             head: Default::default(),
         };
         if run.fill()? {
@@ -452,39 +440,6 @@ impl Drop for SpillDir {
     }
 }
 
-/// Calls `f` on each record batch of a Parquet file, in order, only the
-/// named columns when `columns` is given.
-fn for_each_batch(
-    path: &Path,
-    columns: Option<&[&str]>,
-    mut f: impl FnMut(&arrow_array::RecordBatch) -> Result<(), Error>,
-) -> Result<(), Error> {
-    let err = |msg: String| Error::Table {
-        path: path.to_path_buf(),
-        msg,
-    };
-    let file = File::open(path).map_err(|e| err(format!("cannot open: {e}")))?;
-    let mut builder = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(|e| err(format!("not a Parquet table: {e}")))?
-        .with_batch_size(BATCH_ROWS);
-    if let Some(names) = columns {
-        let roots: Vec<usize> = builder
-            .schema()
-            .fields()
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| names.contains(&f.name().as_str()))
-            .map(|(i, _)| i)
-            .collect();
-        let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), roots);
-        builder = builder.with_projection(mask);
-    }
-    for batch in builder.build().map_err(|e| err(e.to_string()))? {
-        f(&batch.map_err(|e| err(e.to_string()))?)?;
-    }
-    Ok(())
-}
-
 /// Rows per row group of a spill file: small, so that the open writers
 /// together buffer little.
 const SPILL_ROW_GROUP: usize = 8 * 1024;
@@ -496,7 +451,8 @@ fn route(table: &Path, grouping: &Grouping, dir: &Path) -> Result<Vec<Option<Pat
     let groups = grouping.groups as usize;
     let mut writers: Vec<Option<(PathBuf, TableWriter)>> = (0..groups).map(|_| None).collect();
     let mut row = 0usize;
-    for_each_batch(table, Some(Connection::COLUMNS), |batch| {
+    for batch in table_batches(table, BATCH_ROWS, Some(Connection::COLUMNS))? {
+        let batch = &batch?;
         let n = batch.num_rows();
         let of = grouping
             .row_group
@@ -525,8 +481,7 @@ fn route(table: &Path, grouping: &Grouping, dir: &Path) -> Result<Vec<Option<Pat
                 w.write(&part)?;
             }
         }
-        Ok(())
-    })?;
+    }
     writers
         .into_iter()
         .map(|slot| {
@@ -586,13 +541,7 @@ fn count_rows(dirs: &[PathBuf]) -> Result<u64, Error> {
     let mut n = 0u64;
     for dir in dirs {
         for part in table_files(dir, Table::Handshakes)? {
-            let err = |msg: String| Error::Table {
-                path: part.clone(),
-                msg,
-            };
-            let f = File::open(&part).map_err(|e| err(format!("cannot open: {e}")))?;
-            let b = ParquetRecordBatchReaderBuilder::try_new(f)
-                .map_err(|e| err(format!("not a Parquet table: {e}")))?;
+            let b = open_table(&part)?;
             n += u64::try_from(b.metadata().file_metadata().num_rows()).unwrap_or(0);
         }
     }
@@ -617,18 +566,8 @@ fn merge_handshakes(
     let mut names: std::collections::HashSet<String> = std::collections::HashSet::new();
     for dir in dirs {
         for part in table_files(dir, Table::Handshakes)? {
-            let err = |msg: String| Error::Table {
-                path: part.clone(),
-                msg,
-            };
-            let f = File::open(&part).map_err(|e| err(format!("cannot open: {e}")))?;
-            let reader = ParquetRecordBatchReaderBuilder::try_new(f)
-                .map_err(|e| err(format!("not a Parquet table: {e}")))?
-                .with_batch_size(MERGE_BATCH_ROWS)
-                .build()
-                .map_err(|e| err(e.to_string()))?;
-            for batch in reader {
-                let batch = batch.map_err(|e| err(e.to_string()))?;
+            for batch in table_batches(&part, MERGE_BATCH_ROWS, None)? {
+                let batch = batch?;
                 let mut rows = rows_of(std::slice::from_ref(&batch), tables::handshakes_into)?;
                 merged.rows_read += rows.len() as u64;
                 rows.retain_mut(|h| keep(h, &mut seen, merged));
@@ -871,16 +810,12 @@ mod tests {
         )
         .unwrap();
         let mut read = Vec::new();
-        for_each_batch(
-            &dir.path().join("handshakes.parquet"),
-            Some(Connection::COLUMNS),
-            |b| {
-                assert_eq!(b.num_columns(), Connection::COLUMNS.len());
-                read.extend(rows_of(std::slice::from_ref(b), tables::handshakes_into)?);
-                Ok(())
-            },
-        )
-        .unwrap();
+        let path = dir.path().join("handshakes.parquet");
+        for b in table_batches(&path, BATCH_ROWS, Some(Connection::COLUMNS)).unwrap() {
+            let b = b.unwrap();
+            assert_eq!(b.num_columns(), Connection::COLUMNS.len());
+            read.extend(rows_of(&[b], tables::handshakes_into).unwrap());
+        }
         let mut i = Interner::default();
         assert_eq!(
             Connection::from_row(&read[0], &mut i),

@@ -505,14 +505,33 @@ pub fn read_batches(path: &Path) -> Result<Vec<RecordBatch>, Error> {
 /// Reads every batch of one Parquet file, only the named top-level columns
 /// when `columns` is given (names the file lacks are ignored).
 fn read_batches_of(path: &Path, columns: Option<&[&str]>) -> Result<Vec<RecordBatch>, Error> {
+    table_batches(path, 8192, columns)?.collect()
+}
+
+/// Opens one Parquet table file; its footer is read, no row yet.
+fn open_table(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>, Error> {
     let err = |msg: String| Error::Table {
         path: path.to_path_buf(),
         msg,
     };
     let file = File::open(path).map_err(|e| err(format!("cannot open: {e}")))?;
-    let mut builder = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(|e| err(format!("not a Parquet table: {e}")))?
-        .with_batch_size(8192);
+    ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| err(format!("not a Parquet table: {e}")))
+}
+
+/// The record batches of one Parquet table file, in order, `batch_rows` rows
+/// each, only the named top-level columns when `columns` is given (names the
+/// file lacks are ignored); read as they are asked for.
+fn table_batches(
+    path: &Path,
+    batch_rows: usize,
+    columns: Option<&[&str]>,
+) -> Result<impl Iterator<Item = Result<RecordBatch, Error>> + use<>, Error> {
+    let err = move |p: &Path, msg: String| Error::Table {
+        path: p.to_path_buf(),
+        msg,
+    };
+    let mut builder = open_table(path)?.with_batch_size(batch_rows);
     if let Some(names) = columns {
         let roots: Vec<usize> = builder
             .schema()
@@ -525,8 +544,9 @@ fn read_batches_of(path: &Path, columns: Option<&[&str]>) -> Result<Vec<RecordBa
         let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
         builder = builder.with_projection(mask);
     }
-    let reader = builder.build().map_err(|e| err(e.to_string()))?;
-    reader.map(|b| b.map_err(|e| err(e.to_string()))).collect()
+    let reader = builder.build().map_err(|e| err(path, e.to_string()))?;
+    let path = path.to_path_buf();
+    Ok(reader.map(move |b| b.map_err(|e| err(&path, e.to_string()))))
 }
 
 #[cfg(test)]

@@ -65,6 +65,18 @@ fn scan_to(out: &Path, inputs: &[PathBuf], extra: &[&str]) -> i32 {
     o.status.code().unwrap()
 }
 
+/// Runs the binary and requires exit code 0.
+fn certsift_ok(args: &[&str]) -> std::process::Output {
+    let o = certsift(args);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
 /// Compared whole, except `handshakes.file`: the capture's path as given on
 /// the command line, which differs between the runs by construction (the
 /// flow id hashes the file's name, not its path, so it does not). Merged
@@ -100,13 +112,7 @@ fn sharded_scans_merged_by_analyze_equal_one_scan() {
     // a shard given twice (a re-run job) changes nothing
     args.push(&dirs[1]);
     args.extend(["-o", merged.to_str().unwrap()]);
-    let o = certsift(&args);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let o = certsift_ok(&args);
 
     let a = read_scan(&one).unwrap();
     let b = read_scan(&merged).unwrap();
@@ -131,13 +137,7 @@ fn sharded_scans_merged_by_analyze_equal_one_scan() {
     let mut args = vec!["analyze", "--max-in-memory", "5"];
     args.extend(dirs.iter().map(String::as_str));
     args.extend(["-o", grouped.to_str().unwrap()]);
-    let o = certsift(&args);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let o = certsift_ok(&args);
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("groups"), "{stdout}");
     let c = read_scan(&grouped).unwrap();
