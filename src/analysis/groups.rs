@@ -175,14 +175,15 @@ impl Grouper {
             .collect();
         let mut leaves: Vec<(&str, u32)> = self.leaves.iter().map(|(k, &n)| (&**k, n)).collect();
         leaves.sort_unstable();
-        let mut by_issuer: HashMap<&str, Vec<u32>> = HashMap::new();
+        // per issuer: its leaves, and the keys of those with a row
+        let mut by_issuer: HashMap<&str, (Vec<u32>, HashSet<&str>)> = HashMap::new();
         let mut by_key: HashMap<&str, Vec<u32>> = HashMap::new();
         let mut suspect_issuers: HashSet<&str> = HashSet::new();
-        let mut issuer_keys: HashMap<&str, HashSet<&str>> = HashMap::new();
         for &(leaf, n) in &leaves {
             let cert = certs.get(leaf).copied();
             let issuer = cert.map_or("(unknown issuer)", |c| c.issuer.as_str());
-            by_issuer.entry(issuer).or_default().push(n);
+            let (nodes, keys) = by_issuer.entry(issuer).or_default();
+            nodes.push(n);
             let minted = cert.and_then(|c| c.not_before).is_some_and(|nb| {
                 let first = self.first_ts[n as usize];
                 first != i64::MAX && minted_at_age((first - nb).div_euclid(1_000_000), cfg)
@@ -194,19 +195,16 @@ impl Grouper {
                 suspect_issuers.insert(issuer);
             }
             if let Some(c) = cert {
-                issuer_keys
-                    .entry(issuer)
-                    .or_default()
-                    .insert(c.spki_sha256.as_str());
+                keys.insert(c.spki_sha256.as_str());
                 if !c.spki_sha256.is_empty() {
                     by_key.entry(c.spki_sha256.as_str()).or_default().push(n);
                 }
             }
         }
         let mut joins: Vec<Vec<u32>> = by_key.into_values().collect();
-        for (issuer, nodes) in by_issuer {
+        for (issuer, (nodes, keys)) in by_issuer {
             // fewer keys than leaves: shared keys, or leaves without a row
-            let shared = issuer_keys.get(issuer).map_or(0, HashSet::len) < nodes.len();
+            let shared = keys.len() < nodes.len();
             if shared || suspect_issuers.contains(issuer) {
                 joins.push(nodes);
             }
