@@ -3,7 +3,8 @@
 //! is a row per TLS connection and one copy of each distinct certificate, not
 //! the connection's records (its hello's lists, its chain's DER), which were
 //! most of a scan's memory. At the end of the reading, [`finish`] parses each
-//! distinct certificate once, judges each distinct chain once per day, and
+//! distinct certificate once, judges each distinct chain once per span of
+//! time in which none of its certificates starts or ends its validity, and
 //! fills in the columns that depend on that judgment.
 
 use std::collections::HashMap;
@@ -98,7 +99,8 @@ struct Seen {
 
 /// The handshakes table in connection order and the certificates table:
 /// every distinct certificate parsed once, in parallel; every distinct chain
-/// verified once per day, at noon.
+/// verified once per span in which its certificates' validity does not
+/// change.
 pub(crate) fn finish(
     collectors: Vec<Collector>,
     trust: &TrustStore,
@@ -142,32 +144,61 @@ pub(crate) fn finish(
                 .map(|s| (sha.as_str(), CertInfo::parse(&s.der)))
         })
         .collect();
-    let day = |ts: i64| ts.div_euclid(86_400_000_000);
-    let mut keys: Vec<(&[String], i64)> = rows
-        .iter()
-        .filter(|r| !r.cert_chain_sha256.is_empty())
-        .map(|r| (r.cert_chain_sha256.as_slice(), day(r.ts_start)))
-        .collect();
-    keys.sort_unstable();
-    keys.dedup();
     // CA certificates sent in any chain of the run complete chains whose
     // server left an intermediate out, as a browser's cache of intermediates
     // would; such a chain is still flagged as missing one.
-    let mut known: Vec<&[u8]> = order
+    let known_shas: Vec<&str> = order
         .iter()
         .filter(|sha| infos.get(sha.as_str()).is_some_and(|i| i.is_ca))
+        .map(|sha| sha.as_str())
+        .take(MAX_KNOWN_INTERMEDIATES)
+        .collect();
+    let known: Vec<&[u8]> = known_shas
+        .iter()
         .filter_map(|sha| seen.get(*sha).map(|s| s.der.as_slice()))
         .collect();
-    known.truncate(MAX_KNOWN_INTERMEDIATES);
-    let verdicts: HashMap<(&[String], i64), ChainVerdict> = keys
+    // A chain's verdict changes only when a certificate it may use starts or
+    // ends its validity. Its connections are judged once per span between
+    // two such instants, at the time of the earliest connection of the span:
+    // as exact as judging each connection (a certificate minted a second
+    // before its first use, as forging proxies do, is valid), as cheap as
+    // judging each chain once when nothing ends or starts during the capture.
+    let known_bounds = validity_bounds(&known_shas, &infos);
+    let mut bounds: HashMap<&[String], Vec<i64>> = HashMap::new();
+    for r in rows.iter().filter(|r| !r.cert_chain_sha256.is_empty()) {
+        let chain = r.cert_chain_sha256.as_slice();
+        bounds.entry(chain).or_insert_with(|| {
+            let mut b = validity_bounds(chain, &infos);
+            b.extend_from_slice(&known_bounds);
+            b.sort_unstable();
+            b.dedup();
+            b
+        });
+    }
+    let span = |chain: &[String], ts: i64| {
+        let at_s = ts.div_euclid(1_000_000);
+        bounds
+            .get(chain)
+            .map_or(0, |b| b.partition_point(|&x| x <= at_s))
+    };
+    let mut spans: HashMap<(&[String], usize), i64> = HashMap::new();
+    for r in rows.iter().filter(|r| !r.cert_chain_sha256.is_empty()) {
+        let chain = r.cert_chain_sha256.as_slice();
+        let at = spans
+            .entry((chain, span(chain, r.ts_start)))
+            .or_insert(i64::MAX);
+        *at = (*at).min(r.ts_start);
+    }
+    let mut keys: Vec<((&[String], usize), i64)> = spans.into_iter().collect();
+    keys.sort_unstable();
+    let verdicts: HashMap<(&[String], usize), ChainVerdict> = keys
         .into_par_iter()
-        .map(|(chain, d)| {
-            let ders: Vec<&[u8]> = chain
+        .map(|(key, at)| {
+            let ders: Vec<&[u8]> = key
+                .0
                 .iter()
                 .filter_map(|sha| seen.get(sha).map(|s| s.der.as_slice()))
                 .collect();
-            // Noon of the day keeps the cache key honest for day-granular validity.
-            let at = d * 86_400_000_000 + 43_200_000_000;
             // Intermediates from other connections only when the chain as
             // sent does not verify: path building over them costs ~10x.
             let first = trust.verify(&ders, at);
@@ -176,14 +207,15 @@ pub(crate) fn finish(
             } else {
                 trust.verify_with(&ders, &known, at)
             };
-            ((chain, d), verdict)
+            (key, verdict)
         })
         .collect();
     // What depends on the verdicts and the leaf, filled in on every core.
     let judged: Vec<(Option<&ChainVerdict>, Option<bool>)> = rows
         .par_iter()
         .map(|r| {
-            let verdict = verdicts.get(&(r.cert_chain_sha256.as_slice(), day(r.ts_start)));
+            let chain = r.cert_chain_sha256.as_slice();
+            let verdict = verdicts.get(&(chain, span(chain, r.ts_start)));
             let leaf = r.leaf_sha256.as_deref().and_then(|s| infos.get(s));
             let matches = match (&r.sni, leaf) {
                 (Some(s), Some(l)) => Some(x509::name_matches(l, s)),
@@ -241,6 +273,22 @@ pub(crate) fn finish(
             }
         });
     (rows, certs)
+}
+
+/// The instants, in whole seconds, at which one of these certificates
+/// becomes valid or stops being valid (the second after its notAfter).
+fn validity_bounds<S: AsRef<str>>(shas: &[S], infos: &HashMap<&str, CertInfo>) -> Vec<i64> {
+    let sec = |us: i64| us.div_euclid(1_000_000);
+    shas.iter()
+        .filter_map(|sha| infos.get(sha.as_ref()))
+        .flat_map(|i| {
+            [
+                i.not_before_us.map(sec),
+                i.not_after_us.map(|us| sec(us).saturating_add(1)),
+            ]
+        })
+        .flatten()
+        .collect()
 }
 
 /// The parts of a chain's verdict that go into its connections' rows.
@@ -464,5 +512,57 @@ fn cert_row(
         flow_count: s.flows,
         parse_error: info.parse_error.clone(),
         der: s.der.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::x509::fixtures::{self, pem_certs, us};
+
+    /// A chain judged at each connection's own time, not once per day: the
+    /// corpus leaf becomes valid at 13:14:19 UTC, so a connection five
+    /// seconds later is trusted (judging at noon said "not yet valid"), one
+    /// five seconds earlier is not, and the end of that day is trusted too.
+    #[test]
+    fn chains_are_judged_at_their_connections_time() {
+        let store = TrustStore::new(
+            false,
+            &[(
+                "anchors".into(),
+                fixtures::TRUST_ANCHORS.as_bytes().to_vec(),
+            )],
+        )
+        .expect("store");
+        let not_before = 1_790_687_659;
+        let mut c = Collector::default();
+        for (i, at) in [not_before + 5, not_before - 5, not_before + 36_000]
+            .into_iter()
+            .enumerate()
+        {
+            let chain = c.tally(pem_certs(fixtures::S01_WWW_BANK_CHAIN), us(at));
+            let row = HandshakeRow {
+                flow_id: i.to_string(),
+                leaf_sha256: chain.first().cloned(),
+                cert_chain_sha256: chain,
+                ts_start: us(at),
+                ..Default::default()
+            };
+            c.rows.push(((0, i as u64, us(at)), row));
+        }
+        let (rows, certs) = finish(vec![c], &store);
+        let verdicts: Vec<(Option<bool>, Option<&str>)> = rows
+            .iter()
+            .map(|r| (r.chain_trusted, r.trust_reason.as_deref()))
+            .collect();
+        assert_eq!(
+            verdicts,
+            vec![
+                (Some(true), None),
+                (Some(false), Some("not_yet_valid")),
+                (Some(true), None)
+            ]
+        );
+        assert_eq!(certs.len(), 2);
     }
 }

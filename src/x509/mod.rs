@@ -23,7 +23,7 @@ mod name;
 mod trust;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 
 pub use cert::CertInfo;
 pub use hostname::name_matches;
