@@ -136,6 +136,8 @@ SELECT u.leaf, u.first_use, u.last_use, u.trusted, u.unknown_issuer,
              AND u.first_use >= c.not_before AND u.first_use < c.not_before + INTERVAL '601' SECOND
          THEN 1 ELSE 0 END AS fresh,
        CASE WHEN k.spki_sha256 IS NOT NULL THEN 1 ELSE 0 END AS ca_key,
+       CASE WHEN k.spki_sha256 IS NOT NULL AND NOT c.is_ca AND NOT c.self_signed
+         THEN 1 ELSE 0 END AS on_ca_key,
        CASE WHEN pi.dn IS NOT NULL OR pc.leaf IS NOT NULL THEN 1 ELSE 0 END AS product
 FROM leaf_use u
 LEFT JOIN cert c ON c.sha256 = u.leaf
@@ -247,10 +249,12 @@ JOIN leaf_name n ON n.leaf = l.leaf
 WHERE g.leaves >= 2 AND d.domains >= 2 AND d.domains > w.widest;
 
 -- forging.rs: one issuer with leaves for at least 3 registrable domains and
--- a minting sign; high with two signs or an unknown issuer.
+-- a minting sign, or with a leaf (not a CA, not self-signed) on a CA's key
+-- for any number; high with two signs or an unknown issuer.
 CREATE OR REPLACE TEMPORARY VIEW issuer_group AS
 SELECT issuer, count(*) AS leaves, sum(minted) AS minted,
        count(DISTINCT spki_sha256) AS keys, max(ca_key) AS ca_key,
+       max(on_ca_key) AS on_ca_key,
        max(product) AS product, max(unknown_issuer) AS unknown_issuer
 FROM leaf GROUP BY issuer;
 
@@ -263,7 +267,7 @@ FROM issuer_group g
 JOIN (SELECT l.issuer, count(DISTINCT d.domain) AS domains
       FROM leaf l JOIN leaf_domain d ON d.leaf = l.leaf GROUP BY l.issuer) dd
   ON dd.issuer = g.issuer
-WHERE dd.domains >= 3;
+WHERE dd.domains >= 3 OR g.on_ca_key = 1;
 
 CREATE OR REPLACE TEMPORARY VIEW rule_forging AS
 SELECT DISTINCT 'forging_issuer' AS kind,

@@ -5,6 +5,10 @@
 //! second), one key shared by its leaves, the key of a CA on a leaf, or the
 //! name of a known inspection product. A public CA issues for many domains
 //! too, but long before use and with one key per certificate: no finding.
+//! One sign needs no count of domains: a leaf (not itself a CA, not
+//! self-signed) whose key is a CA certificate's. No CA hands a server its own
+//! key pair, but Squid's ssl-bump signs every certificate it forges over the
+//! proxy CA's own key, so even one forged name shows it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,7 +32,18 @@ pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
             .filter_map(|l| ev.leaf(l))
             .flat_map(|i| i.domains.iter())
             .collect();
-        if domains.len() < ev.cfg.forging_issuer_min_domains {
+        // Leaves, not CAs themselves, that carry a CA certificate's key.
+        let on_ca_key: Vec<&str> = leaves
+            .iter()
+            .copied()
+            .filter(|l| {
+                ev.cert(l).is_some_and(|c| {
+                    !c.is_ca && !c.self_signed && ev.ca_keys.contains_key(c.spki_sha256.as_str())
+                })
+            })
+            .collect();
+        let many = domains.len() >= ev.cfg.forging_issuer_min_domains;
+        if !many && on_ca_key.is_empty() {
             continue;
         }
         let minted = leaves.iter().filter(|l| ev.minted_at_first_use(l)).count();
@@ -58,7 +73,18 @@ pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
                 super::plural(keys.len())
             ));
         }
-        if ca_key {
+        if !on_ca_key.is_empty() {
+            signs.push(format!(
+                "{} of {} lea{} the public key of a CA certificate",
+                on_ca_key.len(),
+                leaves.len(),
+                if on_ca_key.len() == 1 {
+                    "f carries"
+                } else {
+                    "ves carry"
+                }
+            ));
+        } else if ca_key {
             signs.push("a leaf carries a CA's own key".into());
         }
         if let Some(p) = product {
@@ -80,19 +106,26 @@ pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
             .copied()
             .collect();
         let names: BTreeSet<String> = flows.iter().filter_map(|h| name_key(h)).collect();
-        let summary = format!(
-            "{issuer} issued leaf certificates for {} unrelated domains ({}) and {}: \
-             a certificate-forging interceptor; its certificates were {}",
-            domains.len(),
-            domains
-                .iter()
-                .take(6)
-                .map(|d| d.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            signs.join(", "),
-            ev.outcome(&flows).sentence()
-        );
+        let listed = |v: Vec<&str>| v.into_iter().take(6).collect::<Vec<_>>().join(", ");
+        let summary = if many {
+            format!(
+                "{issuer} issued leaf certificates for {} unrelated domains ({}) and {}: \
+                 a certificate-forging interceptor; its certificates were {}",
+                domains.len(),
+                listed(domains.iter().map(|d| d.as_str()).collect()),
+                signs.join(", "),
+                ev.outcome(&flows).sentence()
+            )
+        } else {
+            format!(
+                "{issuer} issued leaf certificates for {} ({}); no CA gives a server a CA's \
+                 key pair, a forging proxy does (Squid's ssl-bump signs over its CA's key): \
+                 a certificate-forging interceptor; its certificates were {}",
+                listed(names.iter().map(String::as_str).collect()),
+                signs.join(", "),
+                ev.outcome(&flows).sentence()
+            )
+        };
         let sni = (names.len() == 1)
             .then(|| names.iter().next().cloned())
             .flatten();
@@ -154,5 +187,50 @@ mod tests {
         ];
         let f = analyze(&h, &c, &Thresholds::default());
         assert!(f.is_empty(), "{f:#?}");
+    }
+
+    /// Squid's ssl-bump: the forged leaf carries the proxy CA's own key. One
+    /// name is enough; the same key on the CA's own (self-signed, CA) leaf
+    /// or on a served CA certificate is not this sign.
+    #[test]
+    fn leaf_on_its_issuers_key_fires_for_one_domain() {
+        let ca = CertRow {
+            is_ca: true,
+            self_signed: true,
+            subject: "CN=Web Gateway CA".into(),
+            ..cert("ca", "CN=Web Gateway CA", "kca", &[])
+        };
+        let mut h = vec![
+            hs("1", "www.shop.test", "real", "10.0.0.1", 100),
+            hs("2", "www.shop.test", "forged", "10.0.0.2", 200),
+        ];
+        h[1].cert_chain_sha256 = vec!["forged".into(), "ca".into()];
+        let c = vec![
+            cert("real", "CN=Real CA", "k1", &["www.shop.test"]),
+            cert("forged", "CN=Web Gateway CA", "kca", &["www.shop.test"]),
+            ca.clone(),
+        ];
+        let f = analyze(&h, &c, &Thresholds::default());
+        let g = f
+            .iter()
+            .find(|f| f.kind == "forging_issuer")
+            .expect("{f:#?}");
+        assert_eq!(g.names, vec!["www.shop.test".to_string()]);
+        assert!(g
+            .summary
+            .contains("1 of 1 leaf carries the public key of a CA"));
+
+        // The CA's certificate served as the leaf itself: no such sign.
+        let own = vec![hs("1", "gw.shop.test", "ca", "10.0.0.1", 100)];
+        let f = analyze(&own, std::slice::from_ref(&ca), &Thresholds::default());
+        assert!(f.iter().all(|f| f.kind != "forging_issuer"), "{f:#?}");
+        // A cross-signed twin of a CA served as a leaf: a CA, not this sign.
+        let twin = CertRow {
+            is_ca: true,
+            ..cert("twin", "CN=Other Root", "kca", &["gw.shop.test"])
+        };
+        let own = vec![hs("1", "gw.shop.test", "twin", "10.0.0.1", 100)];
+        let f = analyze(&own, &[ca, twin], &Thresholds::default());
+        assert!(f.iter().all(|f| f.kind != "forging_issuer"), "{f:#?}");
     }
 }
