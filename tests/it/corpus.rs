@@ -9,7 +9,7 @@ use certsift::output::read_scan;
 use certsift::rows::HandshakeRow;
 use serde_json::Value;
 
-use crate::{keylog, manifest, scan};
+use crate::{anchors_of, keylog, manifest, scan, scan_trusting};
 
 fn key(ip: &str, port: i64) -> String {
     format!("{ip}|{port}")
@@ -84,6 +84,16 @@ fn compare_flows(manifest: &Value, rows: &[HandshakeRow], decrypts: bool) -> Vec
             if !want_chain.is_empty() && row.cert_chain_sha256 != want_chain {
                 problems.push(format!("{client}: chain differs from the manifest"));
             }
+            // Manifests made outside the corpus record the client's own
+            // verdict against the very anchors the scan is given.
+            if let Some(ok) = f["client_verify"]["ok"].as_bool() {
+                if row.chain_trusted != Some(ok) {
+                    problems.push(format!(
+                        "{client}: chain_trusted {:?} ({:?}), the client said {ok}",
+                        row.chain_trusted, row.trust_reason
+                    ));
+                }
+            }
         }
     }
     problems
@@ -105,7 +115,7 @@ fn check_capture_keys(name: &str, file: &str, with_keys: bool) {
         extra.extend(["--keylog", l.as_str()]);
     }
     let decrypts = log.is_some() || name.contains("dsb");
-    let (dir, out) = scan(&[file], &extra);
+    let (dir, out) = scan_trusting(&[file], &anchors_of(name), &extra);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -249,3 +259,11 @@ fn zstd_copy_gives_the_same_handshakes_as_the_plain_file() {
         );
     }
 }
+
+// Made outside the corpus (scripts/interop/squid_go.py): Go's crypto/tls and
+// Squid's ssl-bump, a TLS stack and an interceptor the corpus does not have.
+corpus_test!(
+    interop_squid_go_bump,
+    "interop_squid_go_bump",
+    "interop_squid_go_bump.pcap"
+);

@@ -10,7 +10,7 @@ use certsift::output::read_scan;
 use certsift::rows::FindingRow;
 use serde_json::Value;
 
-use crate::{capture, certsift, keylog, manifest, scan};
+use crate::{anchors_of, capture, certsift, keylog, manifest, scan, scan_trusting};
 
 /// Scans one capture without any extra trust anchor.
 fn scan_without_trust_store(
@@ -82,7 +82,7 @@ fn check(name: &str, file: &str) {
         }
         let decrypted = (with_keys && log.is_some()) || name.contains("dsb");
         let (dir, out) = if trust_store {
-            scan(&[file], &extra)
+            scan_trusting(&[file], &anchors_of(name), &extra)
         } else {
             scan_without_trust_store(file, &extra)
         };
@@ -188,6 +188,15 @@ detection_test!(
     issue_6_s10_lossy,
     "s10_lossy_retransmissions",
     "s10_lossy_retransmissions.pcap"
+);
+
+// Go's crypto/tls and Squid's ssl-bump (scripts/interop/squid_go.py): the
+// forged certificates copy the real ones' names and dates and carry the
+// proxy CA's own key.
+detection_test!(
+    issue_6_interop_squid_go_bump,
+    "interop_squid_go_bump",
+    "interop_squid_go_bump.pcap"
 );
 
 /// All captures in one run: still no clean-only name accused, and the

@@ -57,9 +57,30 @@ pub fn certsift(args: &[&str]) -> Output {
 /// Scans `captures` into a fresh folder with the corpus trust anchors; returns
 /// the folder (kept alive by the TempDir) and the process output.
 pub fn scan(captures: &[&str], extra: &[&str]) -> (tempfile::TempDir, Output) {
+    scan_trusting(captures, "trust-anchors.pem", extra)
+}
+
+/// The trust store a capture's clients had: `testdata/pki/NAME.pem` when the
+/// capture ships its own (captures made outside the corpus), else the
+/// corpus's.
+pub fn anchors_of(name: &str) -> String {
+    let own = format!("{name}.pem");
+    if testdata().join("pki").join(&own).exists() {
+        own
+    } else {
+        "trust-anchors.pem".into()
+    }
+}
+
+/// `scan` with the trust anchors of `testdata/pki/ANCHORS`.
+pub fn scan_trusting(
+    captures: &[&str],
+    anchors: &str,
+    extra: &[&str],
+) -> (tempfile::TempDir, Output) {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().to_str().expect("utf-8 temp path").to_string();
-    let anchors = testdata().join("pki/trust-anchors.pem");
+    let anchors = testdata().join("pki").join(anchors);
     let mut args: Vec<String> = vec![
         "scan".into(),
         "-q".into(),

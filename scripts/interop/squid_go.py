@@ -1,0 +1,358 @@
+#!/usr/bin/env python3
+"""A capture from a TLS stack and an interceptor the corpus does not have.
+
+Go's crypto/tls (scripts/interop/tlspeer.go) as client and server, and Squid
+5 with ssl-bump (peek, stare, bump: the forged certificate mimics the real
+one's subject, names and validity, signed by the proxy's own CA) as an
+explicit proxy. Some connections go to the server directly, some through the
+proxy with HTTP CONNECT; TLS 1.2 (certificates in clear) and 1.3 (certificates
+encrypted; the client's key log decrypts them).
+
+    sudo scripts/interop/squid_go.py OUTDIR
+
+writes OUTDIR/interop_squid_go_bump.pcap, .keylog, .json (ground truth in the
+corpus manifest's shape, from what the Go client itself saw) and pki/
+(certificates only, trust-anchors.pem what the client trusted; keys stay in
+OUTDIR/work). Needs root, iproute2, tcpdump, openssl, go
+and squid-openssl (Debian 12: `apt-get install squid-openssl golang-go`).
+
+All traffic stays in three network namespaces made here (cs-icli, cs-irtr,
+cs-isrv, joined by veth pairs, no route out, documentation addresses); every
+process is stopped by its PID and the namespaces are deleted at the end.
+"""
+
+import hashlib
+import json
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NS = {"cli": "cs-icli", "rtr": "cs-irtr", "srv": "cs-isrv"}
+CLIENT, GW_CLI, GW_SRV, SERVER = "192.0.2.10", "192.0.2.1", "203.0.113.1", "203.0.113.10"
+PROXY = f"{GW_CLI}:3128"
+NAMES = ["www.shop.test", "api.shop.test", "cdn.shop.test", "static.shop.test"]
+# (name, via proxy, TLS version): the connections, in order.
+PLAN = [
+    ("www.shop.test", False, "1.2"),
+    ("api.shop.test", False, "1.3"),
+    ("www.shop.test", True, "1.2"),
+    ("api.shop.test", True, "1.2"),
+    ("www.shop.test", True, "1.3"),
+    ("cdn.shop.test", False, "1.2"),
+    ("static.shop.test", True, "1.2"),
+    ("www.shop.test", False, "1.3"),
+    ("cdn.shop.test", False, "1.3"),
+    ("api.shop.test", True, "1.3"),
+    ("api.shop.test", False, "1.2"),
+]
+
+
+def run(argv, ns=None, **kw):
+    if ns:
+        argv = ["ip", "netns", "exec", NS[ns]] + argv
+    kw.setdefault("text", True)
+    return subprocess.run(argv, check=True, capture_output=True, timeout=120, **kw)
+
+
+def openssl(*args):
+    run(["openssl", *args])
+
+
+def make_pki(work, pki):
+    """Root -> issuing CA -> one leaf per name (the real servers), and the
+    proxy's own self-signed CA (which squid signs its forgeries with). Dates
+    as in a real deployment: CAs made years ago, leaves a month ago."""
+    now = time.time()
+    day = 86400
+
+    def key(path, rsa=False):
+        alg = ["RSA", "-pkeyopt", "rsa_keygen_bits:2048"] if rsa else \
+            ["EC", "-pkeyopt", "ec_paramgen_curve:P-256"]
+        openssl("genpkey", "-algorithm", *alg, "-out", path)
+
+    def sign(name, subj, ext, signer, start, end, rsa=False):
+        """Certificate pki/NAME.pem for key work/NAME.key, signed by SIGNER
+        (itself when None), valid from START to END (Unix seconds)."""
+        k, csr = f"{work}/{name}.key", f"{work}/{name}.csr"
+        key(k, rsa)
+        openssl("req", "-new", "-key", k, "-subj", subj, "-out", csr, "-config", cnf(work))
+        extfile = f"{work}/{name}.ext"
+        with open(extfile, "w") as f:
+            f.write(ext)
+        when = lambda t: time.strftime("%Y%m%d%H%M%SZ", time.gmtime(t))
+        args = ["ca", "-batch", "-notext", "-preserveDN", "-config", cnf(work), "-in", csr,
+                "-out", f"{pki}/{name}.pem", "-extfile", extfile,
+                "-startdate", when(start), "-enddate", when(end)]
+        if signer is None:
+            args += ["-selfsign", "-keyfile", k]
+        else:
+            args += ["-cert", f"{pki}/{signer}.pem", "-keyfile", f"{work}/{signer}.key"]
+        openssl(*args)
+
+    ca_ext = "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n" \
+             "subjectKeyIdentifier=hash\n"
+    sign("root", "/C=US/O=Interop Test Trust/CN=Interop Root CA", ca_ext, None,
+         now - 900 * day, now + 3000 * day)
+    sign("issuing", "/C=US/O=Interop Test Trust/CN=Interop Issuing CA 1",
+         ca_ext + "authorityKeyIdentifier=keyid\n", "root", now - 800 * day, now + 1000 * day)
+    sign("proxy-ca", "/C=US/O=Example Org/OU=IT/CN=Example Org Web Gateway CA", ca_ext, None,
+         now - 200 * day, now + 1600 * day)
+    certs = f"{work}/certs"
+    os.makedirs(certs, exist_ok=True)
+    for n, name in enumerate(NAMES):
+        ext = ("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
+               f"extendedKeyUsage=serverAuth\nsubjectAltName=DNS:{name}\n"
+               "authorityKeyIdentifier=keyid\n")
+        start = now - (20 + 7 * n) * day
+        sign(name, f"/CN={name}", ext, "issuing", start, start + 90 * day, rsa=True)
+        shutil.copy(f"{work}/{name}.key", f"{certs}/{name}.key")
+        # The server sends leaf + issuing CA.
+        with open(f"{certs}/{name}.pem", "w") as f:
+            f.write(open(f"{pki}/{name}.pem").read() + open(f"{pki}/issuing.pem").read())
+
+
+def cnf(work):
+    path = f"{work}/openssl.cnf"
+    if not os.path.exists(path):
+        os.makedirs(f"{work}/newcerts", exist_ok=True)
+        open(f"{work}/index.txt", "w").close()
+        with open(f"{work}/serial", "w") as f:
+            f.write("%032x\n" % int.from_bytes(os.urandom(15), "big"))
+        with open(path, "w") as f:
+            f.write(f"""[req]
+distinguished_name = dn
+[dn]
+[ca]
+default_ca = ca_default
+[ca_default]
+database = {work}/index.txt
+new_certs_dir = {work}/newcerts
+serial = {work}/serial
+default_md = sha256
+policy = any
+unique_subject = no
+[any]
+countryName = optional
+organizationName = optional
+organizationalUnitName = optional
+commonName = supplied
+""")
+    return path
+
+
+def der_sha256(pem_path):
+    der = run(["openssl", "x509", "-in", pem_path, "-outform", "DER"], text=False).stdout
+    return hashlib.sha256(der).hexdigest()
+
+
+def netns_up():
+    for key, ns in NS.items():
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        run(["ip", "netns", "add", ns])
+        run(["ip", "link", "set", "lo", "up"], ns=key)
+    # veth pairs made inside the namespaces, never in the host's.
+    run(["ip", "link", "add", "eth0", "type", "veth", "peer", "name", "cli0",
+         "netns", NS["rtr"]], ns="cli")
+    run(["ip", "link", "add", "eth0", "type", "veth", "peer", "name", "srv0",
+         "netns", NS["rtr"]], ns="srv")
+    for ns, dev, addr, gw in [("cli", "eth0", CLIENT, GW_CLI), ("srv", "eth0", SERVER, GW_SRV)]:
+        run(["ip", "addr", "add", f"{addr}/24", "dev", dev], ns=ns)
+        run(["ip", "link", "set", dev, "up"], ns=ns)
+        run(["ip", "route", "add", "default", "via", gw], ns=ns)
+    for dev, addr in [("cli0", GW_CLI), ("srv0", GW_SRV)]:
+        run(["ip", "addr", "add", f"{addr}/24", "dev", dev], ns="rtr")
+        run(["ip", "link", "set", dev, "up"], ns="rtr")
+        # Segmentation offload off, so the capture holds wire-sized frames.
+        subprocess.run(["ip", "netns", "exec", NS["rtr"], "ethtool", "-K", dev, "tso", "off",
+                        "gso", "off", "gro", "off"], capture_output=True)
+    run(["sysctl", "-w", "net.ipv4.ip_forward=1"], ns="rtr")
+
+
+def netns_down():
+    for ns in NS.values():
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
+def squid_conf(work, pki):
+    db = f"{work}/ssldb"
+    shutil.rmtree(db, ignore_errors=True)
+    run(["/usr/lib/squid/security_file_certgen", "-c", "-s", db, "-M", "4MB"])
+    proxy = pwd.getpwnam("proxy")
+    for root, dirs, files in os.walk(work):
+        for p in [root] + [os.path.join(root, x) for x in files]:
+            os.chown(p, proxy.pw_uid, proxy.pw_gid)
+    with open(f"{work}/hosts", "w") as f:
+        f.write(f"{SERVER} {' '.join(NAMES)}\n")
+    # The forging CA as squid wants it: certificate and key in one file.
+    with open(f"{work}/proxy-ca-bundle.pem", "w") as f:
+        f.write(open(f"{pki}/proxy-ca.pem").read() + open(f"{work}/proxy-ca.key").read())
+    with open(f"{work}/trusted-by-proxy.pem", "w") as f:
+        f.write(open(f"{pki}/root.pem").read())
+    conf = f"{work}/squid.conf"
+    with open(conf, "w") as f:
+        f.write(f"""http_port {PROXY} ssl-bump generate-host-certificates=on \
+dynamic_cert_mem_cache_size=4MB tls-cert={work}/proxy-ca-bundle.pem
+sslcrtd_program /usr/lib/squid/security_file_certgen -s {db} -M 4MB
+sslcrtd_children 2 startup=1 idle=1
+acl step1 at_step SslBump1
+acl step2 at_step SslBump2
+ssl_bump peek step1
+ssl_bump stare step2
+ssl_bump bump all
+tls_outgoing_options cafile={work}/trusted-by-proxy.pem
+http_access allow all
+cache deny all
+hosts_file {work}/hosts
+dns_nameservers 127.0.0.1
+pid_filename {work}/squid.pid
+cache_log {work}/cache.log
+access_log {work}/access.log
+coredump_dir {work}
+cache_effective_user proxy
+shutdown_lifetime 1 seconds
+""")
+    with open(f"{work}/cache.log", "w"):
+        pass
+    os.chown(f"{work}/cache.log", proxy.pw_uid, proxy.pw_gid)
+    return conf
+
+
+def wait_port(ns, port, secs=20):
+    for _ in range(secs * 10):
+        out = run(["ss", "-ltn"], ns=ns).stdout
+        if f":{port} " in out:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port} in {NS[ns]}")
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    out = os.path.abspath(sys.argv[1])
+    work, pki = f"{out}/work", f"{out}/pki"
+    for d in (work, pki):
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+    os.chmod(work, 0o755)
+    peer = f"{work}/tlspeer"
+    run(["go", "build", "-o", peer, f"{HERE}/tlspeer.go"],
+        env={**os.environ, "GO111MODULE": "off", "GOCACHE": f"{work}/gocache"})
+    make_pki(work, pki)
+    genuine = {n: der_sha256(f"{pki}/{n}.pem") for n in NAMES}
+    with open(f"{work}/roots.pem", "w") as f:
+        # The client trusts the real root and (as a managed machine would)
+        # the proxy's CA.
+        f.write(open(f"{pki}/root.pem").read() + open(f"{pki}/proxy-ca.pem").read())
+    shutil.copy(f"{work}/roots.pem", f"{pki}/trust-anchors.pem")
+    procs = []
+    netns_up()
+    try:
+        conf = squid_conf(work, pki)
+        server = subprocess.Popen(["ip", "netns", "exec", NS["srv"], peer, "serve",
+                                   f"{SERVER}:443", f"{work}/certs"],
+                                  stdout=subprocess.DEVNULL, stderr=open(f"{work}/server.log", "w"))
+        procs.append(server)
+        squid = subprocess.Popen(["ip", "netns", "exec", NS["rtr"], "squid", "-N", "-f", conf],
+                                 stdout=subprocess.DEVNULL, stderr=open(f"{work}/squid.err", "w"))
+        procs.append(squid)
+        wait_port("srv", 443)
+        wait_port("rtr", 3128)
+        pcap = f"{out}/interop_squid_go_bump.pcap"
+        dump = subprocess.Popen(["ip", "netns", "exec", NS["rtr"], "tcpdump", "-i", "cli0",
+                                 "-s", "0", "-U", "-w", pcap, "tcp"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(dump)
+        time.sleep(1.5)
+        plan = f"{work}/plan.jsonl"
+        with open(plan, "w") as f:
+            for i, (name, proxied, ver) in enumerate(PLAN):
+                f.write(json.dumps({"sni": name, "addr": f"{SERVER}:443",
+                                    "proxy": PROXY if proxied else "", "tls": ver,
+                                    "local": f"{CLIENT}:{41001 + i}"}) + "\n")
+        keylog = f"{out}/interop_squid_go_bump.keylog"
+        if os.path.exists(keylog):
+            os.remove(keylog)
+        seen = run(["ip", "netns", "exec", NS["cli"], peer, "get", plan, keylog,
+                    f"{work}/roots.pem"]).stdout
+        time.sleep(1.5)
+        dump.send_signal(signal.SIGINT)
+        dump.wait(timeout=10)
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        netns_down()
+    manifest(out, [json.loads(l) for l in seen.splitlines()], genuine)
+
+
+def manifest(out, seen, genuine):
+    flows, verdicts = [], {}
+    for (name, proxied, _), s in zip(PLAN, seen):
+        if s.get("error"):
+            raise RuntimeError(f"connection {s['flow_index']} failed: {s['error']}")
+        leaf = s["chain_sha256"][0]
+        forged = leaf != genuine[name]
+        # The ground truth is what the client saw: a proxied connection with
+        # the real leaf would not be an interception.
+        assert forged == proxied, s
+        cip, cport = s["client"].rsplit(":", 1)
+        sip, sport = s["server"].rsplit(":", 1)
+        flows.append({
+            "flow_index": s["flow_index"], "tool": "tlspeer (Go crypto/tls)",
+            "client_ip": cip, "client_port": int(cport),
+            "server_ip": sip, "server_port": int(sport),
+            "via_explicit_proxy": proxied,
+            "connect_target": f"{name}:443" if proxied else None,
+            "sni": name, "tls_version": s["tls_version"], "resumed": s["resumed"],
+            "client_verify": {"ok": s["verified"], "error": s["verify_error"]},
+            "leaf_sha256": leaf, "chain_sha256": s["chain_sha256"],
+            "leaf_issuer": s["leaf_issuer"], "leaf_not_before": s["leaf_not_before"],
+            "cert_visibility": "plain" if s["tls_version"] == "TLS 1.2" else "encrypted",
+            "intercepted": forged, "interceptor": "squid-bump" if forged else None,
+        })
+        v = verdicts.setdefault(name, {"flows": [], "intercepted_flows": [],
+                                       "genuine_leaf_sha256": [], "forged_leaf_sha256": []})
+        v["flows"].append(s["flow_index"])
+        if forged:
+            v["intercepted_flows"].append(s["flow_index"])
+            v["forged_leaf_sha256"] = sorted(set(v["forged_leaf_sha256"]) | {leaf})
+        else:
+            v["genuine_leaf_sha256"] = sorted(set(v["genuine_leaf_sha256"]) | {leaf})
+    for v in verdicts.values():
+        v["verdict"] = "intercepted" if v["intercepted_flows"] else "clean"
+        v["genuine_baseline_present"] = bool(v["genuine_leaf_sha256"])
+    doc = {
+        "schema": "certsift-interop-1",
+        "capture": "interop_squid_go_bump.pcap",
+        "description": "Go crypto/tls client and server; Squid 5 ssl-bump (peek, stare, bump) "
+                       "as an explicit proxy forging with its own CA; TLS 1.2 and 1.3",
+        "interceptors": {"squid-bump": {"product": "Squid " + squid_version(),
+                                        "ca_subject": "C=US, O=Example Org, OU=IT, "
+                                                      "CN=Example Org Web Gateway CA"}},
+        "trust_store": "pki/trust-anchors.pem (real root and the proxy's CA, as the client had)",
+        "truth_source": "the Go client's own connection state (tlspeer get)",
+        "flow_count": len(flows), "flows": flows, "sni_verdicts": verdicts,
+    }
+    with open(f"{out}/interop_squid_go_bump.json", "w") as f:
+        json.dump(doc, f, indent=1, sort_keys=True)
+        f.write("\n")
+    print(json.dumps({k: v["verdict"] for k, v in sorted(verdicts.items())}))
+
+
+def squid_version():
+    return run(["squid", "-v"]).stdout.split("Version ")[1].split()[0]
+
+
+if __name__ == "__main__":
+    main()

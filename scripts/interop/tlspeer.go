@@ -1,0 +1,218 @@
+// tlspeer: a Go crypto/tls server and client for scripts/interop/squid_go.py,
+// a TLS stack the corpus does not have (the corpus has OpenSSL, GnuTLS and
+// nginx). Standard library only; build with `go build tlspeer.go`.
+//
+//	tlspeer serve ADDR CERTDIR
+//	    HTTPS on ADDR; the certificate is CERTDIR/<sni>.pem + .key, chosen by
+//	    the client's server name (the first file when there is none).
+//	tlspeer get PLAN KEYLOG ROOTS
+//	    one connection per line of PLAN (JSON lines: sni, addr, proxy, tls,
+//	    local), each verifying against ROOTS; one JSON line per connection
+//	    on stdout with what the client itself saw (ground truth).
+package main
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+func main() {
+	if len(os.Args) < 4 {
+		fmt.Fprintln(os.Stderr, "usage: tlspeer serve ADDR CERTDIR | get PLAN KEYLOG ROOTS")
+		os.Exit(2)
+	}
+	switch os.Args[1] {
+	case "serve":
+		serve(os.Args[2], os.Args[3])
+	case "get":
+		if len(os.Args) < 5 {
+			fmt.Fprintln(os.Stderr, "get needs PLAN KEYLOG ROOTS")
+			os.Exit(2)
+		}
+		get(os.Args[2], os.Args[3], os.Args[4])
+	default:
+		fmt.Fprintln(os.Stderr, "unknown command", os.Args[1])
+		os.Exit(2)
+	}
+}
+
+func serve(addr, dir string) {
+	certs := map[string]*tls.Certificate{}
+	var first *tls.Certificate
+	pems, _ := filepath.Glob(filepath.Join(dir, "*.pem"))
+	for _, p := range pems {
+		c, err := tls.LoadX509KeyPair(p, strings.TrimSuffix(p, ".pem")+".key")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, p, err)
+			os.Exit(1)
+		}
+		name := strings.TrimSuffix(filepath.Base(p), ".pem")
+		certs[name] = &c
+		if first == nil {
+			first = &c
+		}
+	}
+	cfg := &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) {
+			if c, ok := certs[h.ServerName]; ok {
+				return c, nil
+			}
+			return first, nil
+		},
+	}
+	ln, err := tls.Listen("tcp", addr, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	srv := &http.Server{
+		ReadHeaderTimeout: 5 * time.Second,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, "hello from %s\n", r.Host)
+		}),
+	}
+	fmt.Fprintln(os.Stderr, srv.Serve(ln))
+}
+
+type step struct {
+	SNI   string `json:"sni"`
+	Addr  string `json:"addr"`
+	Proxy string `json:"proxy"`
+	TLS   string `json:"tls"`
+	Local string `json:"local"`
+}
+
+type seen struct {
+	Index       int      `json:"flow_index"`
+	SNI         string   `json:"sni"`
+	Client      string   `json:"client"`
+	Server      string   `json:"server"`
+	Proxy       string   `json:"proxy"`
+	Version     string   `json:"tls_version"`
+	Resumed     bool     `json:"resumed"`
+	Verified    bool     `json:"verified"`
+	VerifyError string   `json:"verify_error"`
+	Chain       []string `json:"chain_sha256"`
+	Issuer      string   `json:"leaf_issuer"`
+	NotBefore   string   `json:"leaf_not_before"`
+	Error       string   `json:"error"`
+}
+
+func get(planFile, keylog, rootsFile string) {
+	plan, err := os.Open(planFile)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	kl, err := os.OpenFile(keylog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	pem, err := os.ReadFile(rootsFile)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
+	out := json.NewEncoder(os.Stdout)
+	sc := bufio.NewScanner(plan)
+	for i := 1; sc.Scan(); i++ {
+		var s step
+		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
+			fmt.Fprintln(os.Stderr, "plan line", i, err)
+			os.Exit(1)
+		}
+		out.Encode(connect(i, s, kl, roots))
+		time.Sleep(150 * time.Millisecond)
+	}
+}
+
+func connect(i int, s step, kl io.Writer, roots *x509.CertPool) seen {
+	r := seen{Index: i, SNI: s.SNI, Proxy: s.Proxy}
+	local, _ := net.ResolveTCPAddr("tcp", s.Local)
+	d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: local}
+	target := s.Addr
+	if s.Proxy != "" {
+		target = s.Proxy
+	}
+	raw, err := d.Dial("tcp", target)
+	if err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	defer raw.Close()
+	raw.SetDeadline(time.Now().Add(10 * time.Second))
+	r.Client, r.Server = raw.LocalAddr().String(), raw.RemoteAddr().String()
+	if s.Proxy != "" {
+		port := s.Addr[strings.LastIndex(s.Addr, ":"):]
+		fmt.Fprintf(raw, "CONNECT %s%s HTTP/1.1\r\nHost: %s%s\r\n\r\n", s.SNI, port, s.SNI, port)
+		br := bufio.NewReader(raw)
+		status, err := br.ReadString('\n')
+		for err == nil {
+			var line string
+			line, err = br.ReadString('\n')
+			if line == "\r\n" {
+				break
+			}
+		}
+		if err != nil || !strings.Contains(status, " 200 ") {
+			r.Error = fmt.Sprintf("CONNECT: %q %v", status, err)
+			return r
+		}
+	}
+	cfg := &tls.Config{
+		ServerName:         s.SNI,
+		InsecureSkipVerify: true, // verified below, to record the verdict
+		KeyLogWriter:       kl,
+		NextProtos:         []string{"http/1.1"},
+		MinVersion:         tls.VersionTLS12,
+		MaxVersion:         tls.VersionTLS13,
+	}
+	if s.TLS == "1.2" {
+		cfg.MaxVersion = tls.VersionTLS12
+	}
+	c := tls.Client(raw, cfg)
+	if err := c.Handshake(); err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	st := c.ConnectionState()
+	r.Version = map[uint16]string{tls.VersionTLS12: "TLS 1.2", tls.VersionTLS13: "TLS 1.3"}[st.Version]
+	r.Resumed = st.DidResume
+	for _, cert := range st.PeerCertificates {
+		h := sha256.Sum256(cert.Raw)
+		r.Chain = append(r.Chain, hex.EncodeToString(h[:]))
+	}
+	if len(st.PeerCertificates) > 0 {
+		leaf := st.PeerCertificates[0]
+		r.Issuer = leaf.Issuer.String()
+		r.NotBefore = leaf.NotBefore.UTC().Format(time.RFC3339)
+		inter := x509.NewCertPool()
+		for _, c := range st.PeerCertificates[1:] {
+			inter.AddCert(c)
+		}
+		_, err := leaf.Verify(x509.VerifyOptions{DNSName: s.SNI, Roots: roots, Intermediates: inter})
+		r.Verified = err == nil
+		if err != nil {
+			r.VerifyError = err.Error()
+		}
+	}
+	fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", s.SNI)
+	io.Copy(io.Discard, io.LimitReader(c, 1<<20))
+	return r
+}
