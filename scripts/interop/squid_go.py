@@ -8,8 +8,11 @@ explicit proxy. Some connections go to the server directly, some through the
 proxy with HTTP CONNECT; TLS 1.2 (certificates in clear) and 1.3 (certificates
 encrypted; the client's key log decrypts them).
 
-    sudo scripts/interop/squid_go.py OUTDIR
+    sudo scripts/interop/squid_go.py OUTDIR [go|clients]
 
+"go" (the default) has Go clients; "clients" has Java's JSSE and headless
+Chromium (BoringSSL) as clients instead (interop_squid_jdk_chromium.*; also
+needs openjdk-17-jre and chromium), with the same server and proxy.
 writes OUTDIR/interop_squid_go_bump.pcap, .keylog, .json (ground truth in the
 corpus manifest's shape, from what the Go client itself saw) and pki/
 (certificates only, trust-anchors.pem what the client trusted; keys stay in
@@ -21,6 +24,7 @@ cs-isrv, joined by veth pairs, no route out, documentation addresses); every
 process is stopped by its PID and the namespaces are deleted at the end.
 """
 
+import base64
 import hashlib
 import json
 import os
@@ -36,20 +40,35 @@ NS = {"cli": "cs-icli", "rtr": "cs-irtr", "srv": "cs-isrv"}
 CLIENT, GW_CLI, GW_SRV, SERVER = "192.0.2.10", "192.0.2.1", "203.0.113.1", "203.0.113.10"
 PROXY = f"{GW_CLI}:3128"
 NAMES = ["www.shop.test", "api.shop.test", "cdn.shop.test", "static.shop.test"]
-# (name, via proxy, TLS version): the connections, in order.
-PLAN = [
-    ("www.shop.test", False, "1.2"),
-    ("api.shop.test", False, "1.3"),
-    ("www.shop.test", True, "1.2"),
-    ("api.shop.test", True, "1.2"),
-    ("www.shop.test", True, "1.3"),
-    ("cdn.shop.test", False, "1.2"),
-    ("static.shop.test", True, "1.2"),
-    ("www.shop.test", False, "1.3"),
-    ("cdn.shop.test", False, "1.3"),
-    ("api.shop.test", True, "1.3"),
-    ("api.shop.test", False, "1.2"),
-]
+# Per scenario: capture name, connections in order (client, name, via the
+# proxy, TLS version; Chromium always offers 1.3), description.
+SCENARIOS = {
+    "go": ("interop_squid_go_bump", [
+        ("go", "www.shop.test", False, "1.2"),
+        ("go", "api.shop.test", False, "1.3"),
+        ("go", "www.shop.test", True, "1.2"),
+        ("go", "api.shop.test", True, "1.2"),
+        ("go", "www.shop.test", True, "1.3"),
+        ("go", "cdn.shop.test", False, "1.2"),
+        ("go", "static.shop.test", True, "1.2"),
+        ("go", "www.shop.test", False, "1.3"),
+        ("go", "cdn.shop.test", False, "1.3"),
+        ("go", "api.shop.test", True, "1.3"),
+        ("go", "api.shop.test", False, "1.2"),
+    ], "Go crypto/tls client and server; Squid 5 ssl-bump (peek, stare, bump) as an explicit "
+       "proxy forging with its own CA; TLS 1.2 and 1.3"),
+    "clients": ("interop_squid_jdk_chromium", [
+        ("java", "www.shop.test", False, "1.2"),
+        ("java", "www.shop.test", True, "1.2"),
+        ("java", "cdn.shop.test", False, "1.3"),
+        ("java", "api.shop.test", True, "1.3"),
+        ("java", "static.shop.test", True, "1.2"),
+        ("chromium", "www.shop.test", False, "1.3"),
+        ("chromium", "api.shop.test", True, "1.3"),
+        ("chromium", "cdn.shop.test", False, "1.3"),
+    ], "Java 17 JSSE and headless Chromium (BoringSSL) clients, Go crypto/tls server; Squid 5 "
+       "ssl-bump as an explicit proxy forging with its own CA; TLS 1.2 and 1.3"),
+}
 
 
 def run(argv, ns=None, **kw):
@@ -231,9 +250,87 @@ def wait_port(ns, port, secs=20):
     raise RuntimeError(f"nothing listens on {port} in {NS[ns]}")
 
 
+def run_go(peer, work, steps, keylog, first_port):
+    """The Go client, one connection per step; what it saw, per connection."""
+    plan = f"{work}/plan-go.jsonl"
+    write_plan(plan, steps, first_port)
+    out = run(["ip", "netns", "exec", NS["cli"], peer, "get", plan, keylog,
+               f"{work}/roots.pem"]).stdout
+    return [dict(json.loads(l), tool="tlspeer (Go crypto/tls)") for l in out.splitlines()]
+
+
+def run_java(work, steps, first_port):
+    """Java's JSSE (scripts/interop/TlsGet.java); JSSE writes no key log, so
+    its TLS 1.3 certificates stay encrypted."""
+    plan = f"{work}/plan-java.jsonl"
+    write_plan(plan, steps, first_port)
+    out = run(["ip", "netns", "exec", NS["cli"], "java", "-Xshare:off", f"{HERE}/TlsGet.java",
+               plan, f"{work}/roots.pem"]).stdout
+    return [dict(json.loads(l), tool="TlsGet (Java JSSE " + java_version() + ")")
+            for l in out.splitlines()]
+
+
+def run_chromium(work, step, keylog, n):
+    """Headless Chromium (BoringSSL) loads https://NAME/; its NetLog says
+    which sockets it opened (it may open two) and what each was sent. It is
+    told to accept any certificate, so it records no verdict of its own."""
+    name, proxied, _ = step[1:]
+    netlog = f"{work}/netlog-{n}.json"
+    argv = ["ip", "netns", "exec", NS["cli"], "chromium", "--headless", "--no-sandbox",
+            "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--disable-extensions",
+            f"--user-data-dir={work}/chromium-{n}", f"--host-resolver-rules=MAP *.test {SERVER}",
+            "--ignore-certificate-errors", f"--log-net-log={netlog}",
+            "--net-log-capture-mode=Everything", "--dump-dom", f"https://{name}/"]
+    if proxied:
+        argv.insert(5, f"--proxy-server=http://{PROXY}")
+    run(argv, env={**os.environ, "SSLKEYLOGFILE": keylog})
+    return netlog_connections(netlog, name, proxied)
+
+
+def netlog_connections(path, name, proxied):
+    d = json.load(open(path))
+    types = {v: k for k, v in d["constants"]["logEventTypes"].items()}
+    socks = {}
+    for e in d["events"]:
+        t, p = types.get(e["type"]), e.get("params", {})
+        s = socks.setdefault(e["source"]["id"], {})
+        if t == "TCP_CONNECT" and "local_address" in p:
+            s["client"], s["server"] = p["local_address"], p["remote_address"]
+        elif t == "SSL_CERTIFICATES_RECEIVED":
+            s["chain"] = [hashlib.sha256(pem_der(c)).hexdigest() for c in p["certificates"]]
+        elif t == "SSL_CONNECT" and "version" in p:
+            s["version"], s["resumed"] = p["version"], p.get("is_resumed", False)
+    seen = []
+    for s in socks.values():
+        if "chain" in s and "client" in s:
+            seen.append({"sni": name, "client": s["client"], "server": s["server"],
+                         "proxy": PROXY if proxied else "", "tls_version": s.get("version"),
+                         "resumed": s.get("resumed", False), "chain_sha256": s["chain"],
+                         "error": "", "tool": f"Chromium {chromium_version()} (BoringSSL)"})
+    if not seen:
+        raise RuntimeError(f"{path}: Chromium saw no certificate for {name}")
+    return sorted(seen, key=lambda x: x["client"])
+
+
+def pem_der(pem):
+    body = "".join(l for l in pem.strip().splitlines() if not l.startswith("-----"))
+    return base64.b64decode(body)
+
+
+def write_plan(plan, steps, first_port):
+    with open(plan, "w") as f:
+        for i, (_, name, proxied, ver) in enumerate(steps):
+            f.write(json.dumps({"sni": name, "addr": f"{SERVER}:443",
+                                "proxy": PROXY if proxied else "", "tls": ver,
+                                "local": f"{CLIENT}:{first_port + i}"}) + "\n")
+
+
 def main():
-    if len(sys.argv) != 2:
+    if len(sys.argv) not in (2, 3) or (len(sys.argv) == 3 and sys.argv[2] not in SCENARIOS):
         sys.exit(__doc__)
+    scenario = sys.argv[2] if len(sys.argv) == 3 else "go"
+    capture, plan, _ = SCENARIOS[scenario]
     out = os.path.abspath(sys.argv[1])
     work, pki = f"{out}/work", f"{out}/pki"
     for d in (work, pki):
@@ -250,6 +347,9 @@ def main():
         # the proxy's CA.
         f.write(open(f"{pki}/root.pem").read() + open(f"{pki}/proxy-ca.pem").read())
     shutil.copy(f"{work}/roots.pem", f"{pki}/trust-anchors.pem")
+    keylog = f"{out}/{capture}.keylog"
+    if os.path.exists(keylog):
+        os.remove(keylog)
     procs = []
     netns_up()
     try:
@@ -263,23 +363,28 @@ def main():
         procs.append(squid)
         wait_port("srv", 443)
         wait_port("rtr", 3128)
-        pcap = f"{out}/interop_squid_go_bump.pcap"
         dump = subprocess.Popen(["ip", "netns", "exec", NS["rtr"], "tcpdump", "-i", "cli0",
-                                 "-s", "0", "-U", "-w", pcap, "tcp"],
+                                 "-s", "0", "-U", "-w", f"{out}/{capture}.pcap", "tcp"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(dump)
         time.sleep(1.5)
-        plan = f"{work}/plan.jsonl"
-        with open(plan, "w") as f:
-            for i, (name, proxied, ver) in enumerate(PLAN):
-                f.write(json.dumps({"sni": name, "addr": f"{SERVER}:443",
-                                    "proxy": PROXY if proxied else "", "tls": ver,
-                                    "local": f"{CLIENT}:{41001 + i}"}) + "\n")
-        keylog = f"{out}/interop_squid_go_bump.keylog"
-        if os.path.exists(keylog):
-            os.remove(keylog)
-        seen = run(["ip", "netns", "exec", NS["cli"], peer, "get", plan, keylog,
-                    f"{work}/roots.pem"]).stdout
+        seen, port = [], 41001
+        # Consecutive steps of one client run as one batch, in plan order.
+        i = 0
+        while i < len(plan):
+            j = i
+            while j < len(plan) and plan[j][0] == plan[i][0]:
+                j += 1
+            batch = plan[i:j]
+            if batch[0][0] == "go":
+                seen += run_go(peer, work, batch, keylog, port)
+            elif batch[0][0] == "java":
+                seen += run_java(work, batch, port)
+            else:
+                for n, step in enumerate(batch):
+                    seen += run_chromium(work, step, keylog, i + n)
+            port += len(batch)
+            i = j
         time.sleep(1.5)
         dump.send_signal(signal.SIGINT)
         dump.wait(timeout=10)
@@ -293,14 +398,18 @@ def main():
                     p.kill()
                     p.wait()
         netns_down()
-    manifest(out, [json.loads(l) for l in seen.splitlines()], genuine)
+    for n, s in enumerate(seen):
+        s["flow_index"] = n + 1
+    manifest(out, scenario, seen, genuine)
 
 
-def manifest(out, seen, genuine):
+def manifest(out, scenario, seen, genuine):
+    capture, _, description = SCENARIOS[scenario]
     flows, verdicts = [], {}
-    for (name, proxied, _), s in zip(PLAN, seen):
+    for s in seen:
         if s.get("error"):
             raise RuntimeError(f"connection {s['flow_index']} failed: {s['error']}")
+        name, proxied = s["sni"], bool(s["proxy"])
         leaf = s["chain_sha256"][0]
         forged = leaf != genuine[name]
         # The ground truth is what the client saw: a proxied connection with
@@ -308,19 +417,26 @@ def manifest(out, seen, genuine):
         assert forged == proxied, s
         cip, cport = s["client"].rsplit(":", 1)
         sip, sport = s["server"].rsplit(":", 1)
-        flows.append({
-            "flow_index": s["flow_index"], "tool": "tlspeer (Go crypto/tls)",
+        flow = {
+            "flow_index": s["flow_index"], "tool": s["tool"],
             "client_ip": cip, "client_port": int(cport),
             "server_ip": sip, "server_port": int(sport),
             "via_explicit_proxy": proxied,
             "connect_target": f"{name}:443" if proxied else None,
             "sni": name, "tls_version": s["tls_version"], "resumed": s["resumed"],
-            "client_verify": {"ok": s["verified"], "error": s["verify_error"]},
             "leaf_sha256": leaf, "chain_sha256": s["chain_sha256"],
-            "leaf_issuer": s["leaf_issuer"], "leaf_not_before": s["leaf_not_before"],
-            "cert_visibility": "plain" if s["tls_version"] == "TLS 1.2" else "encrypted",
+            # A resumed handshake sends no certificate (the client still
+            # knows the one of its session).
+            "cert_visibility": "resumed" if s["resumed"] else
+                               "plain" if s["tls_version"] == "TLS 1.2" else "encrypted",
             "intercepted": forged, "interceptor": "squid-bump" if forged else None,
-        })
+        }
+        if s["tls_version"] == "TLS 1.3":
+            # JSSE writes no key log: its TLS 1.3 certificates stay encrypted.
+            flow["in_keylog"] = "JSSE" not in s["tool"]
+        if "verified" in s:
+            flow["client_verify"] = {"ok": s["verified"], "error": s["verify_error"]}
+        flows.append(flow)
         v = verdicts.setdefault(name, {"flows": [], "intercepted_flows": [],
                                        "genuine_leaf_sha256": [], "forged_leaf_sha256": []})
         v["flows"].append(s["flow_index"])
@@ -334,20 +450,29 @@ def manifest(out, seen, genuine):
         v["genuine_baseline_present"] = bool(v["genuine_leaf_sha256"])
     doc = {
         "schema": "certsift-interop-1",
-        "capture": "interop_squid_go_bump.pcap",
-        "description": "Go crypto/tls client and server; Squid 5 ssl-bump (peek, stare, bump) "
-                       "as an explicit proxy forging with its own CA; TLS 1.2 and 1.3",
+        "capture": f"{capture}.pcap",
+        "description": description,
         "interceptors": {"squid-bump": {"product": "Squid " + squid_version(),
                                         "ca_subject": "C=US, O=Example Org, OU=IT, "
                                                       "CN=Example Org Web Gateway CA"}},
-        "trust_store": "pki/trust-anchors.pem (real root and the proxy's CA, as the client had)",
-        "truth_source": "the Go client's own connection state (tlspeer get)",
+        "trust_store": "pki/trust-anchors.pem (real root and the proxy's CA, as the clients had)",
+        "truth_source": "each client's own view: tlspeer's and TlsGet's connection state, "
+                        "Chromium's NetLog",
         "flow_count": len(flows), "flows": flows, "sni_verdicts": verdicts,
     }
-    with open(f"{out}/interop_squid_go_bump.json", "w") as f:
+    with open(f"{out}/{capture}.json", "w") as f:
         json.dump(doc, f, indent=1, sort_keys=True)
         f.write("\n")
     print(json.dumps({k: v["verdict"] for k, v in sorted(verdicts.items())}))
+
+
+def java_version():
+    err = run(["java", "-version"]).stderr
+    return err.split('"')[1] if '"' in err else "?"
+
+
+def chromium_version():
+    return run(["chromium", "--version"]).stdout.split()[1]
 
 
 def squid_version():

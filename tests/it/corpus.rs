@@ -58,8 +58,11 @@ fn compare_flows(manifest: &Value, rows: &[HandshakeRow], decrypts: bool) -> Vec
         let visibility = f["cert_visibility"].as_str().unwrap_or_default();
         // With the key log (or secrets in the file) a TLS 1.3 certificate is
         // "decrypted"; without, "encrypted".
+        // A client that wrote no key log ("in_keylog": false) keeps its
+        // TLS 1.3 certificates encrypted.
+        let keyed = decrypts && f["in_keylog"].as_bool() != Some(false);
         let want_vis = match visibility {
-            "decrypted" | "encrypted" if decrypts => "decrypted",
+            "decrypted" | "encrypted" if keyed => "decrypted",
             "decrypted" => "encrypted",
             v => v,
         };
@@ -149,6 +152,7 @@ fn check_capture_keys(name: &str, file: &str, with_keys: bool) {
                     && f["intercepted"].as_bool() == Some(intercepted)
                     && (f["cert_visibility"].as_str() == Some("plain")
                         || (decrypts
+                            && f["in_keylog"].as_bool() != Some(false)
                             && matches!(
                                 f["cert_visibility"].as_str(),
                                 Some("decrypted" | "encrypted")
@@ -260,10 +264,16 @@ fn zstd_copy_gives_the_same_handshakes_as_the_plain_file() {
     }
 }
 
-// Made outside the corpus (scripts/interop/squid_go.py): Go's crypto/tls and
-// Squid's ssl-bump, a TLS stack and an interceptor the corpus does not have.
+// Made outside the corpus (scripts/interop/squid_go.py): Go's crypto/tls,
+// Java's JSSE and Chromium's BoringSSL through Squid's ssl-bump, TLS stacks
+// and an interceptor the corpus does not have.
 corpus_test!(
     interop_squid_go_bump,
     "interop_squid_go_bump",
     "interop_squid_go_bump.pcap"
+);
+corpus_test!(
+    interop_squid_jdk_chromium,
+    "interop_squid_jdk_chromium",
+    "interop_squid_jdk_chromium.pcap"
 );

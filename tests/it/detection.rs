@@ -47,7 +47,9 @@ fn judge(name: &str, findings: &[FindingRow], decrypted: bool) -> Vec<String> {
                         f["flow_index"].as_i64() == Some(id)
                             && match f["cert_visibility"].as_str() {
                                 Some("plain") => true,
-                                Some("encrypted" | "decrypted") => decrypted,
+                                Some("encrypted" | "decrypted") => {
+                                    decrypted && f["in_keylog"].as_bool() != Some(false)
+                                }
                                 _ => false,
                             }
                     })
@@ -197,6 +199,12 @@ detection_test!(
     issue_6_interop_squid_go_bump,
     "interop_squid_go_bump",
     "interop_squid_go_bump.pcap"
+);
+// The same proxy, with Java (JSSE) and headless Chromium (BoringSSL) clients.
+detection_test!(
+    issue_6_interop_squid_jdk_chromium,
+    "interop_squid_jdk_chromium",
+    "interop_squid_jdk_chromium.pcap"
 );
 
 /// All captures in one run: still no clean-only name accused, and the
