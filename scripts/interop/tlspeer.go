@@ -4,7 +4,9 @@
 //
 //	tlspeer serve ADDR CERTDIR
 //	    HTTPS on ADDR; the certificate is CERTDIR/<sni>.pem + .key, chosen by
-//	    the client's server name (the first file when there is none).
+//	    the client's server name (the first file when there is none); for
+//	    names starting "cdn." only P-256 key exchange (a HelloRetryRequest
+//	    for clients that offered an X25519 share alone).
 //	tlspeer get PLAN KEYLOG ROOTS
 //	    one connection per line of PLAN (JSON lines: sni, addr, proxy, tls,
 //	    local), each verifying against ROOTS; one JSON line per connection
@@ -72,6 +74,16 @@ func serve(addr, dir string) {
 			}
 			return first, nil
 		},
+	}
+	// cdn.* prefers P-256 only: clients that send an X25519 key share alone
+	// (Go, Chromium) get a HelloRetryRequest in TLS 1.3.
+	retry := cfg.Clone()
+	retry.CurvePreferences = []tls.CurveID{tls.CurveP256}
+	cfg.GetConfigForClient = func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+		if strings.HasPrefix(h.ServerName, "cdn.") {
+			return retry, nil
+		}
+		return nil, nil
 	}
 	ln, err := tls.Listen("tcp", addr, cfg)
 	if err != nil {
