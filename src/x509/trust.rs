@@ -57,8 +57,11 @@ pub struct ChainVerdict {
     /// The sent certificates are not in issuer order (RFC 8446 §4.4.2 allows
     /// it from TLS 1.3 on; RFC 5246 §7.4.2 required it).
     pub unordered: bool,
-    /// The sent chain stops at a certificate whose issuer is neither sent, a
-    /// trust anchor, nor itself (only intermediates found elsewhere close it).
+    /// An intermediate is missing: the sent chain stops short of the store
+    /// and of a self-issued root, and either the leaf came alone or the
+    /// missing issuer is an intermediate another connection sent (or that
+    /// closed the path). A sent intermediate whose issuer nobody sent is
+    /// taken to be under a root the store lacks, not missing one.
     pub missing_intermediate: bool,
     /// A certificate on the sent path had expired at the time.
     pub expired: bool,
@@ -248,7 +251,19 @@ impl TrustStore {
             self.anchor_index(f.subject, f.spki).is_some() || self.subjects.contains(f.issuer)
         });
         let issuer_in_pool = pool.iter().flatten().any(|p| p.subject == top.issuer);
-        verdict.missing_intermediate = !top_self_issued && !reaches_store;
+        // Something is missing when the chain stops short of the store and of
+        // a self-issued root. It is an intermediate when the leaf came alone,
+        // or when another connection sent the top's issuer as an
+        // intermediate; a CA certificate whose issuer nobody sent is, far
+        // more often, under a root the store lacks (a private PKI), as
+        // servers rightly leave their root out.
+        let top_is_leaf = path_facts.len() <= 1;
+        let issuer_is_intermediate = pool
+            .iter()
+            .flatten()
+            .any(|p| p.subject == top.issuer && p.subject != p.issuer);
+        verdict.missing_intermediate =
+            !top_self_issued && !reaches_store && (top_is_leaf || issuer_is_intermediate);
         verdict.expired = path_facts.iter().any(|f| f.not_after < at_s);
         verdict.not_yet_valid = path_facts.iter().any(|f| f.not_before > at_s);
         let weak_signature = path_facts
@@ -444,7 +459,14 @@ mod tests {
             v.top_issuer.as_deref(),
             Some("CN=Example Public Root CA R1,O=Example Trust Services,C=US")
         );
-        assert!(v.missing_intermediate);
+        // Leaf and intermediate sent, root unknown: a root the store lacks,
+        // not a missing intermediate; the leaf alone is missing one.
+        assert!(!v.missing_intermediate);
+        assert!(
+            mozilla
+                .verify(&refs(&chain[..1]), S01_AT)
+                .missing_intermediate
+        );
 
         let empty = TrustStore::new(false, &[]).unwrap();
         assert!(empty.is_empty());
