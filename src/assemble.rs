@@ -22,6 +22,10 @@ use crate::x509::{self, CertInfo, ChainVerdict, TrustStore};
 /// CA certificates from other connections offered to chain building.
 const MAX_KNOWN_INTERMEDIATES: usize = 64;
 
+/// A chain and the span of time it was judged for: how many of its own and
+/// of the known intermediates' validity instants had passed.
+type SpanKey<'a> = (&'a [String], (usize, usize));
+
 /// Rows sort by where their connection began: file, frame, time.
 type SortKey = (u32, u64, i64);
 
@@ -163,25 +167,27 @@ pub(crate) fn finish(
     // as exact as judging each connection (a certificate minted a second
     // before its first use, as forging proxies do, is valid), as cheap as
     // judging each chain once when nothing ends or starts during the capture.
-    let known_bounds = validity_bounds(&known_shas, &infos);
+    // The known intermediates' instants are kept once, not in every chain's.
+    let mut known_bounds = validity_bounds(&known_shas, &infos);
+    known_bounds.sort_unstable();
     let mut bounds: HashMap<&[String], Vec<i64>> = HashMap::new();
     for r in rows.iter().filter(|r| !r.cert_chain_sha256.is_empty()) {
         let chain = r.cert_chain_sha256.as_slice();
         bounds.entry(chain).or_insert_with(|| {
             let mut b = validity_bounds(chain, &infos);
-            b.extend_from_slice(&known_bounds);
             b.sort_unstable();
-            b.dedup();
             b
         });
     }
     let span = |chain: &[String], ts: i64| {
         let at_s = ts.div_euclid(1_000_000);
-        bounds
-            .get(chain)
-            .map_or(0, |b| b.partition_point(|&x| x <= at_s))
+        let passed = |b: &[i64]| b.partition_point(|&x| x <= at_s);
+        (
+            bounds.get(chain).map_or(0, |b| passed(b)),
+            passed(&known_bounds),
+        )
     };
-    let mut spans: HashMap<(&[String], usize), i64> = HashMap::new();
+    let mut spans: HashMap<SpanKey<'_>, i64> = HashMap::new();
     for r in rows.iter().filter(|r| !r.cert_chain_sha256.is_empty()) {
         let chain = r.cert_chain_sha256.as_slice();
         let at = spans
@@ -189,9 +195,9 @@ pub(crate) fn finish(
             .or_insert(i64::MAX);
         *at = (*at).min(r.ts_start);
     }
-    let mut keys: Vec<((&[String], usize), i64)> = spans.into_iter().collect();
+    let mut keys: Vec<(SpanKey<'_>, i64)> = spans.into_iter().collect();
     keys.sort_unstable();
-    let verdicts: HashMap<(&[String], usize), ChainVerdict> = keys
+    let verdicts: HashMap<SpanKey<'_>, ChainVerdict> = keys
         .into_par_iter()
         .map(|(key, at)| {
             let ders: Vec<&[u8]> = key
