@@ -13,7 +13,8 @@ dependencies beyond the standard library), for the capture and decode tests.
                          one overlapping) and a UDP datagram in two IPv6
                          fragments
   synth_linktypes.pcapng one interface per link type: NULL, LOOP, raw IP (101,
-                         12, 14), IPv4 (228), IPv6 (229), PPP, SLL, SLL2
+                         12, 14), IPv4 (228), IPv6 (229), PPP, SLL, SLL2,
+                         Cisco HDLC (104), PKTAP (258), NFLOG (239)
 
 Every TCP segment goes 10.0.0.1:40000 -> 10.0.0.2:443 (or 2001:db8::1 ->
 2001:db8::2) with payload b"certsift-<n>", n the frame number from 1. Run from
@@ -224,6 +225,24 @@ def sections():
     return out
 
 
+def pktap_header(dlt, ifname):
+    """Apple's struct pktap_header (108 bytes, little-endian): length,
+    record type 1 (packet), the inner link type, the interface name."""
+    head = struct.pack("<III24s", 108, 1, dlt, ifname.encode())
+    return head + bytes(108 - len(head))
+
+
+def nflog(family, packet, e):
+    """Linux NFLOG: family, version 0, resource id (big-endian), then TLVs
+    in byte order E: a packet header (type 1), a prefix (type 10, padded)
+    and the packet itself (type 9)."""
+    def tlv(t, value):
+        return struct.pack(e + "HH", 4 + len(value), t) + value + bytes(-len(value) % 4)
+    hw = 0x0800 if family == 2 else 0x86DD
+    return (struct.pack("!BBH", family, 0, 1) + tlv(1, struct.pack("!HBB", hw, 3, 0))
+            + tlv(10, b"certs\0") + tlv(9, packet))
+
+
 def linktypes():
     e = "<"
     out = shb(e)
@@ -251,6 +270,10 @@ def linktypes():
     add(113, struct.pack("!HHH8sH", 4, 772, 0, b"\0" * 8, 0x86DD) + seg6(n)); n += 1
     add(276, struct.pack("!HHIHBB8s", 0x0800, 0, 2, 1, 0, 6, MAC_A + b"\0\0") + seg4(n)); n += 1
     add(276, struct.pack("!HHIHBB8s", 0x86DD, 0, 1, 772, 4, 0, b"\0" * 8) + seg6(n)); n += 1
+    add(104, b"\x0f\x00" + struct.pack("!H", 0x0800) + seg4(n)); n += 1  # Cisco HDLC
+    add(258, pktap_header(1, "en0") + eth(0x0800, seg4(n))); n += 1  # PKTAP over Ethernet
+    add(258, pktap_header(0, "lo0") + struct.pack("<I", 30) + seg6(n)); n += 1  # PKTAP over NULL
+    add(239, nflog(2, seg4(n), "<")); n += 1  # NFLOG (TLVs in the writer's order, here LE)
     order = []
     for lt in lts:
         if lt not in order:

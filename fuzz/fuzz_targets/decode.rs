@@ -6,7 +6,9 @@ use certsift::decode::{decode, decode_ip, Decoded, Defragmenter};
 use libfuzzer_sys::fuzz_target;
 
 /// Link types certsift decodes, plus one it does not.
-const LINKTYPES: [u32; 13] = [1, 0, 9, 12, 14, 50, 101, 108, 113, 228, 229, 276, 147];
+const LINKTYPES: [u32; 16] = [
+    1, 0, 9, 12, 14, 50, 101, 104, 108, 113, 228, 229, 239, 258, 276, 147,
+];
 
 fuzz_target!(|data: &[u8]| {
     let Some((&sel, rest)) = data.split_first() else {

@@ -12,11 +12,14 @@ const LINKTYPE_PPP: u32 = 9;
 const LINKTYPE_RAW_12: u32 = 12;
 const LINKTYPE_RAW_14: u32 = 14;
 const LINKTYPE_PPP_HDLC: u32 = 50;
+const LINKTYPE_C_HDLC: u32 = 104;
 const LINKTYPE_RAW: u32 = 101;
 const LINKTYPE_LOOP: u32 = 108;
 const LINKTYPE_LINUX_SLL: u32 = 113;
 const LINKTYPE_IPV4: u32 = 228;
+const LINKTYPE_NFLOG: u32 = 239;
 const LINKTYPE_IPV6: u32 = 229;
+const LINKTYPE_PKTAP: u32 = 258;
 const LINKTYPE_LINUX_SLL2: u32 = 276;
 
 pub(super) const ETHERTYPE_IPV4: u16 = 0x0800;
@@ -47,7 +50,82 @@ pub(super) fn decode_link(linktype: u32, frame: &[u8], ctx: Ctx) -> Decoded<'_> 
             _ => Decoded::Skip(SkipReason::Truncated),
         },
         LINKTYPE_PPP | LINKTYPE_PPP_HDLC => ppp(frame, ctx),
+        // Cisco HDLC: address, control, then an EtherType.
+        LINKTYPE_C_HDLC => match (be16(frame, 2), frame.get(4..)) {
+            (Some(proto), Some(rest)) => ethertype(proto, rest, ctx),
+            _ => Decoded::Skip(SkipReason::Truncated),
+        },
+        LINKTYPE_PKTAP => pktap(frame, ctx),
+        LINKTYPE_NFLOG => nflog(frame, ctx),
         other => Decoded::Skip(SkipReason::UnsupportedLinktype(other)),
+    }
+}
+
+/// Apple's PKTAP (`tcpdump -k` or `-i pktap` on macOS): a header in the
+/// writer's byte order (little-endian on every Mac) whose first words are
+/// its own length, the record type (1: a packet) and the link type of the
+/// frame that follows it, which is decoded as such (one level only).
+fn pktap(frame: &[u8], ctx: Ctx) -> Decoded<'_> {
+    let word = |at: usize| {
+        frame
+            .get(at..at + 4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map(u32::from_le_bytes)
+    };
+    let (Some(len), Some(kind), Some(dlt)) = (word(0), word(4), word(8)) else {
+        return Decoded::Skip(SkipReason::Truncated);
+    };
+    if kind != 1 || dlt == LINKTYPE_PKTAP || len < 12 {
+        return Decoded::Skip(SkipReason::NotIp);
+    }
+    match usize::try_from(len).ok().and_then(|l| frame.get(l..)) {
+        Some(inner) => decode_link(dlt, inner, ctx),
+        None => Decoded::Skip(SkipReason::Truncated),
+    }
+}
+
+/// Linux NFLOG (`tcpdump -i nflog:N`): family, version, resource id, then
+/// TLVs whose length and type are in the writer's byte order (length
+/// counting the 4-byte TLV header, values padded to 4 bytes); type 9 is
+/// the IP packet. Little-endian is tried first, big-endian when the
+/// lengths do not fit.
+fn nflog(frame: &[u8], ctx: Ctx) -> Decoded<'_> {
+    const NFULA_PAYLOAD: u16 = 9;
+    let Some(tlvs) = frame.get(4..) else {
+        return Decoded::Skip(SkipReason::Truncated);
+    };
+    let payload = |le: bool| -> Result<Option<&[u8]>, ()> {
+        let mut at = 0usize;
+        // Each TLV takes at least 4 bytes: the walk ends.
+        while at < tlvs.len() {
+            let h = tlvs.get(at..at + 4).ok_or(())?;
+            let (l, t) = if le {
+                (
+                    u16::from_le_bytes([h[0], h[1]]),
+                    u16::from_le_bytes([h[2], h[3]]),
+                )
+            } else {
+                (
+                    u16::from_be_bytes([h[0], h[1]]),
+                    u16::from_be_bytes([h[2], h[3]]),
+                )
+            };
+            let l = usize::from(l);
+            if l < 4 {
+                return Err(());
+            }
+            let value = tlvs.get(at + 4..at + l).ok_or(())?;
+            if t & 0x7fff == NFULA_PAYLOAD {
+                return Ok(Some(value));
+            }
+            at += (l + 3) & !3;
+        }
+        Ok(None)
+    };
+    match payload(true).or_else(|()| payload(false)) {
+        Ok(Some(ip_packet)) => ip::decode_ip(ip_packet, ctx),
+        Ok(None) => Decoded::Skip(SkipReason::NotIp),
+        Err(()) => Decoded::Skip(SkipReason::Truncated),
     }
 }
 

@@ -535,8 +535,11 @@ fn synthetic_fragments() {
 
 #[test]
 fn synthetic_linktypes_and_sections() {
+    // 20 frames, each checked against tshark 4.0's reading (frame.protocols
+    // and tcp.payload): ..., sll, chdlc, pktap over Ethernet and over NULL,
+    // nflog.
     let frames = decode_capture(LINKTYPES);
-    assert_eq!(frames.len(), 16);
+    assert_eq!(frames.len(), 20);
     for (i, seen) in frames.iter().enumerate() {
         assert_eq!(
             seen.clone().unwrap().0,
@@ -634,4 +637,46 @@ fn random_frames_never_panic() {
             Decoded::Skip(_) => {}
         }
     }
+}
+
+/// NFLOG's TLV lengths are in the writer's byte order: big-endian ones are
+/// read too, a TLV running past the frame is a truncation, and a log without
+/// a packet TLV is not IP.
+#[test]
+fn nflog_byte_orders_and_damage() {
+    let packet = ipv4(6, &tcp_hdr(b"certsift-nflog"));
+    let tlv = |be: bool, t: u16, v: &[u8]| {
+        let len = 4 + v.len() as u16;
+        let mut out = if be {
+            [len.to_be_bytes(), t.to_be_bytes()].concat()
+        } else {
+            [len.to_le_bytes(), t.to_le_bytes()].concat()
+        };
+        out.extend_from_slice(v);
+        out.resize(out.len() + (4 - v.len() % 4) % 4, 0);
+        out
+    };
+    for be in [false, true] {
+        let mut f = vec![2, 0, 0, 1];
+        f.extend(tlv(be, 10, b"certs\0"));
+        f.extend(tlv(be, 9, &packet));
+        let seen = summarize(decode(239, &f));
+        assert_eq!(seen.unwrap().0, b"certsift-nflog".to_vec(), "be={be}");
+        let cut = &f[..f.len() - 8];
+        assert_eq!(
+            decode(239, cut),
+            Decoded::Skip(SkipReason::Truncated),
+            "be={be}"
+        );
+    }
+    let mut no_packet = vec![2, 0, 0, 1];
+    no_packet.extend(tlv(false, 10, b"certs\0"));
+    assert_eq!(decode(239, &no_packet), Decoded::Skip(SkipReason::NotIp));
+    // PKTAP: a record that is not a packet, and one claiming PKTAP inside.
+    let mut head = [108u32.to_le_bytes(), 2u32.to_le_bytes(), 1u32.to_le_bytes()].concat();
+    head.resize(108, 0);
+    assert_eq!(decode(258, &head), Decoded::Skip(SkipReason::NotIp));
+    head[4..8].copy_from_slice(&1u32.to_le_bytes());
+    head[8..12].copy_from_slice(&258u32.to_le_bytes());
+    assert_eq!(decode(258, &head), Decoded::Skip(SkipReason::NotIp));
 }
