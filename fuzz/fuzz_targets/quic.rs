@@ -50,13 +50,21 @@ fuzz_target!(|data: &[u8]| {
             body.to_vec()
         } else {
             let k = if from_client { ck } else { sk };
-            let (d, s) = if from_client { (DCID, SCID) } else { (SCID, DCID) };
+            let (d, s) = if from_client {
+                (DCID, SCID)
+            } else {
+                (SCID, DCID)
+            };
             let kind = (ctl >> 3) & 3;
             let token: Option<&[u8]> = (kind == 0).then_some(&[]);
             seal_long(version, kind, d, s, token, pn, body, k)
         };
         ts += if ctl & 0x20 != 0 { 700_000_000 } else { 1_000 };
-        let (src, dst) = if from_client { (client, server) } else { (server, client) };
+        let (src, dst) = if from_client {
+            (client, server)
+        } else {
+            (server, client)
+        };
         shard.push(
             &Datagram {
                 src,
