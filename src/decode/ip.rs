@@ -59,7 +59,12 @@ fn ipv4(p: &[u8], ctx: Ctx) -> Decoded<'_> {
     if total < ihl {
         return Decoded::Skip(SkipReason::BadIpHeader);
     }
-    let (Some(header), Some(payload)) = (p.get(..ihl), p.get(ihl..total)) else {
+    // A packet cut by the capture's snap length keeps what was captured, as
+    // tshark does: a ServerHello at the start of a cut segment is still
+    // read, and the reassembler sees the missing tail as a gap. Fragments
+    // must be whole to be put together.
+    let cut = total > p.len();
+    let (Some(header), Some(payload)) = (p.get(..ihl), p.get(ihl..total.min(p.len()))) else {
         return Decoded::Skip(SkipReason::Truncated);
     };
     let (Some(src), Some(dst)) = (addr4(h, 12), addr4(h, 16)) else {
@@ -75,6 +80,9 @@ fn ipv4(p: &[u8], ctx: Ctx) -> Decoded<'_> {
     let more = frag & 0x2000 != 0;
     let offset = u32::from(frag & 0x1FFF) * 8;
     if more || offset != 0 {
+        if cut {
+            return Decoded::Skip(SkipReason::Truncated);
+        }
         return Decoded::Fragment(Fragment {
             src: ip.src,
             dst: ip.dst,
@@ -98,7 +106,9 @@ fn ipv6(p: &[u8], ctx: Ctx) -> Decoded<'_> {
     // Payload length 0 means a jumbogram (RFC 2675) or TSO: use what was
     // captured.
     let end = if plen == 0 { p.len() } else { 40 + plen };
-    let Some(body) = p.get(40..end) else {
+    // Cut by the snap length: what was captured (see ipv4).
+    let cut = end > p.len();
+    let Some(body) = p.get(40..end.min(p.len())) else {
         return Decoded::Skip(SkipReason::Truncated);
     };
     let (Some(src), Some(dst)) = (addr6(h, 8), addr6(h, 24)) else {
@@ -131,6 +141,9 @@ fn ipv6(p: &[u8], ctx: Ctx) -> Decoded<'_> {
                     next = nh;
                     rest = data;
                     continue;
+                }
+                if cut {
+                    return Decoded::Skip(SkipReason::Truncated);
                 }
                 return Decoded::Fragment(Fragment {
                     src: ip.src,

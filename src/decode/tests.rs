@@ -109,9 +109,20 @@ fn ethernet_ipv4_tcp() {
     let mut padded = f.clone();
     padded.extend_from_slice(&[0; 12]);
     assert_eq!(expect_tcp(decode(1, &padded)).payload, b"hello");
-    // Cut inside the TCP payload: the IP length says more was sent.
+    // Cut inside the TCP payload by the snap length (the IP length says
+    // more was sent): what was captured, as tshark reads it.
+    assert_eq!(expect_tcp(decode(1, &f[..f.len() - 1])).payload, b"hell");
+    // A fragment must be whole to be put together: cut, it is dropped.
+    let mut frag = f.clone();
+    frag[14 + 6] = 0x20; // more fragments
+    assert!(matches!(decode(1, &frag), Decoded::Fragment(_)));
     assert_eq!(
-        decode(1, &f[..f.len() - 1]),
+        decode(1, &frag[..frag.len() - 1]),
+        Decoded::Skip(SkipReason::Truncated)
+    );
+    // Cut inside the TCP header: nothing.
+    assert_eq!(
+        decode(1, &f[..14 + 20 + 19]),
         Decoded::Skip(SkipReason::Truncated)
     );
 }
@@ -554,8 +565,9 @@ fn synthetic_linktypes_and_sections() {
             format!("certsift-{}", i + 1).as_bytes()
         );
     }
-    // The last frame was cut 4 bytes short of its IP length.
-    assert_eq!(frames[5], Err(Decoded::Skip(SkipReason::Truncated)));
+    // The last frame was cut 4 bytes short of its IP length (snap length):
+    // its captured bytes.
+    assert_eq!(frames[5].clone().unwrap().0, b"certsi".to_vec());
 }
 
 /// TCP and UDP counts and TCP payload bytes agree with tshark (`-Y "udp && !icmp"`:

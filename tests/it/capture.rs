@@ -131,3 +131,34 @@ fn a_rotated_series_is_one_capture_read_in_time_order() {
     assert_eq!(by_folder, full);
     assert_eq!(by_files, full);
 }
+
+/// A capture taken with a snap length (`tcpdump -s N`, here rewritten as
+/// `editcap -s N` would) keeps what fits: the counts are tshark 4.0's on
+/// the same cut (`-Y tls.handshake.type==2`, `tls.handshake.
+/// extensions_server_name`): at 200 bytes every ServerHello and one SNI, at
+/// 600 every SNI too; no certificate survives either cut.
+#[test]
+fn snap_length_cut_keeps_what_was_captured() {
+    let bytes = std::fs::read(capture("s02_transparent_mitm_mixed.pcap")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    for (snap, (versions, snis)) in [(200u32, (17, 1)), (600, (17, 16))] {
+        let mut cut = bytes[..24].to_vec();
+        cut[16..20].copy_from_slice(&snap.to_le_bytes());
+        for (at, end, _) in records(&bytes) {
+            let keep = (end - at - 16).min(snap as usize);
+            let mut head = bytes[at..at + 16].to_vec();
+            head[8..12].copy_from_slice(&(keep as u32).to_le_bytes());
+            cut.extend_from_slice(&head);
+            cut.extend_from_slice(&bytes[at + 16..at + 16 + keep]);
+        }
+        let path = tmp.path().join(format!("snap{snap}.pcap"));
+        std::fs::write(&path, &cut).unwrap();
+        let rows = scan_dir(&[&path]);
+        assert_eq!(rows.len(), 17, "snap {snap}");
+        let count = |f: fn(&HandshakeRow) -> bool| rows.iter().filter(|h| f(h)).count();
+        assert_eq!(count(|h| h.tls_version.is_some()), versions, "snap {snap}");
+        assert_eq!(count(|h| h.ja3s.is_some()), versions, "snap {snap}");
+        assert_eq!(count(|h| h.sni.is_some()), snis, "snap {snap}");
+        assert_eq!(count(|h| h.leaf_sha256.is_some()), 0, "snap {snap}");
+    }
+}
