@@ -36,7 +36,7 @@
 -- the earliest sighting's, whose trust verdict analyze keeps too.
 CREATE OR REPLACE TEMPORARY VIEW conn AS
 SELECT flow_id, ts_start, client_ip, sni, leaf_sha256, cert_chain_sha256,
-       chain_trusted, trust_reason,
+       chain_trusted, trust_reason, root_public,
        CASE
          WHEN sni IS NOT NULL AND TRIM(TRAILING '.' FROM sni) <> ''
            THEN lower(TRIM(TRAILING '.' FROM sni))
@@ -281,7 +281,8 @@ WHERE s.signs > 0;
 -- issuer.rs and clients.rs work per name, on connections with a leaf, for
 -- names answered by more than one leaf.
 CREATE OR REPLACE TEMPORARY VIEW name_flow AS
-SELECT c.name, c.flow_id, c.ts_start, c.client_ip, c.chain_trusted, l.leaf, l.issuer, l.suspect
+SELECT c.name, c.flow_id, c.ts_start, c.client_ip, c.chain_trusted, c.root_public,
+       l.leaf, l.issuer, l.suspect
 FROM conn c JOIN leaf l ON l.leaf = c.leaf_sha256
 WHERE c.name IS NOT NULL;
 
@@ -293,13 +294,15 @@ CREATE OR REPLACE TEMPORARY VIEW side AS
 SELECT f.name, f.issuer, min(f.ts_start) AS first_ts, max(f.ts_start) AS last_ts,
        max(f.suspect) AS suspect,
        max(CASE WHEN f.chain_trusted = false THEN 1 ELSE 0 END) AS untrusted,
-       min(CASE WHEN f.chain_trusted THEN 1 ELSE 0 END) AS verified
+       min(CASE WHEN f.chain_trusted THEN 1 ELSE 0 END) AS verified,
+       min(CASE WHEN f.root_public THEN 1 ELSE 0 END) AS public
 FROM name_flow f JOIN multi_leaf_name m ON m.name = f.name
 GROUP BY f.name, f.issuer;
 
 CREATE OR REPLACE TEMPORARY VIEW name_verdict AS
 SELECT s.name,
        max(s.suspect) AS any_suspect, max(s.untrusted) AS any_untrusted,
+       min(s.public) AS all_public,
        max(CASE WHEN s.first_ts <= s.prev_last THEN 1 ELSE 0 END) AS overlap
 FROM (SELECT side.*, lag(last_ts) OVER (PARTITION BY name ORDER BY first_ts, last_ts) AS prev_last
       FROM side) s
@@ -333,6 +336,7 @@ SELECT CASE WHEN m.issuers = 1 THEN 'multiple_leaves_same_issuer'
             WHEN v.any_suspect = 1 THEN 'high'
             WHEN a.anchors = 1 THEN 'low'
             WHEN v.any_untrusted = 1 THEN 'medium'
+            WHEN v.all_public = 1 THEN 'low'
             WHEN v.overlap = 1 THEN 'medium'
             ELSE 'low' END AS severity,
        m.name AS finding_key, m.name

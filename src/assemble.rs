@@ -265,6 +265,7 @@ pub(crate) fn finish(
             r.sni_matches_leaf = matches;
             if let Some(v) = v {
                 r.chain_trusted = Some(v.trusted);
+                r.root_public = v.trusted.then_some(v.root_public);
                 r.trust_reason = v.reason.map(str::to_string);
                 if v.unordered || v.missing_intermediate {
                     if v.unordered {
@@ -301,6 +302,7 @@ fn validity_bounds<S: AsRef<str>>(shas: &[S], infos: &HashMap<&str, CertInfo>) -
 #[derive(Clone, Copy)]
 struct ChainVerdictCols {
     trusted: bool,
+    root_public: bool,
     reason: Option<&'static str>,
     unordered: bool,
     missing_intermediate: bool,
@@ -310,6 +312,7 @@ impl ChainVerdictCols {
     fn of(v: &ChainVerdict) -> Self {
         ChainVerdictCols {
             trusted: v.trusted,
+            root_public: v.root_public,
             reason: v.reason,
             unordered: v.unordered,
             missing_intermediate: v.missing_intermediate,
@@ -419,6 +422,7 @@ fn handshake_row(
         decryption: r.decryption.map(str::to_string),
         chain_trusted: None,
         trust_reason: None,
+        root_public: None,
         client_chain_sha256: client,
         alerts,
         connect_target: h.connect_target.clone(),

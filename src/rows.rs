@@ -61,6 +61,9 @@ pub struct HandshakeRow {
     pub chain_trusted: Option<bool>,
     /// Why the chain was not trusted.
     pub trust_reason: Option<String>,
+    /// Whether the trusted chain's root is one of Mozilla's (webpki-roots)
+    /// rather than one given only with `--trust-store`; null when untrusted.
+    pub root_public: Option<bool>,
     /// Whether the SNI matches the leaf's names (RFC 6125).
     pub sni_matches_leaf: Option<bool>,
     /// Client certificate chain (mutual TLS), SHA-256 of each DER.

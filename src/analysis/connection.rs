@@ -52,6 +52,8 @@ pub struct Connection {
     pub sni_matches_leaf: Option<bool>,
     /// `trust_reason`.
     pub trust_reason: Option<Arc<str>>,
+    /// `root_public`.
+    pub root_public: Option<bool>,
     /// `alerts`.
     pub alerts: List,
     /// `server_flight_bytes`.
@@ -133,6 +135,7 @@ impl Connection {
         "chain_trusted",
         "sni_matches_leaf",
         "trust_reason",
+        "root_public",
         "alerts",
         "server_flight_bytes",
         "client_bytes",
@@ -160,6 +163,7 @@ impl Connection {
             chain_trusted: h.chain_trusted,
             sni_matches_leaf: h.sni_matches_leaf,
             trust_reason: i.opt(h.trust_reason.as_deref()),
+            root_public: h.root_public,
             alerts: i.list(&h.alerts),
             server_flight_bytes: h.server_flight_bytes,
             client_bytes: h.client_bytes,

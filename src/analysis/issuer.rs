@@ -4,7 +4,8 @@
 //! inspection product, minted at first use, a CA's key, or an unknown issuer
 //! while the trust store covers the run; "medium" when the chains could not
 //! be verified or trusted issuers overlap in time; "low" when one trusted
-//! issuer simply took over from another);
+//! issuer simply took over from another, or when every chain verified to a
+//! public (Mozilla) root: several public CAs or CDNs for one site);
 //! "issuer_rotation" ("low") for sibling intermediates under one root; and
 //! "multiple_leaves_same_issuer" ("low") for renewals, RSA and ECDSA side by
 //! side, or load balancers.
@@ -23,6 +24,8 @@ struct Side<'a> {
     last: i64,
     suspect: bool,
     untrusted: bool,
+    /// Every connection's chain verified to one of Mozilla's roots.
+    public: bool,
 }
 
 /// The issuer divergence detector.
@@ -45,6 +48,7 @@ pub fn divergence(ev: &Evidence<'_>) -> Vec<FindingRow> {
                 last: i64::MIN,
                 suspect: false,
                 untrusted: false,
+                public: true,
             });
             if side.leaves.insert(leaf) {
                 if let Some(info) = ev.leaf(leaf) {
@@ -56,6 +60,7 @@ pub fn divergence(ev: &Evidence<'_>) -> Vec<FindingRow> {
             side.first = side.first.min(h.ts_start);
             side.last = side.last.max(h.ts_start);
             side.untrusted |= h.chain_trusted == Some(false);
+            side.public &= h.root_public == Some(true);
         }
         let leaves: BTreeSet<String> = by_issuer
             .values()
@@ -132,6 +137,15 @@ fn diverging(
             Severity::Medium,
             "the chains could not all be verified (is --trust-store set?), so either issuer \
              may be an interceptor"
+                .into(),
+        )
+    } else if by_issuer.values().all(|s| s.public) {
+        (
+            "issuer_divergence",
+            Severity::Low,
+            "every chain verified to one of Mozilla's roots: consistent with a site served by \
+             several public CAs or CDNs at once (a public CA's mis-issuance would look the \
+             same: Certificate Transparency logs tell)"
                 .into(),
         )
     } else if overlap {
@@ -308,5 +322,33 @@ mod tests {
             kinds(&f, "moved.test"),
             vec![("issuer_divergence".into(), "low".into())]
         );
+    }
+    /// Two trusted issuers answering at the same time: "medium" when a root
+    /// came only from --trust-store, "low" when both are Mozilla's (a site
+    /// on several public CAs or CDNs).
+    #[test]
+    fn overlapping_trusted_issuers_public_or_not() {
+        for (public, severity) in [(Some(false), "medium"), (Some(true), "low")] {
+            let mut h = vec![
+                hs("1", "multi.test", "a", "10.0.0.1", 1),
+                hs("2", "multi.test", "b", "10.0.0.2", 2),
+                hs("3", "multi.test", "a", "10.0.0.1", 3),
+            ];
+            for r in &mut h {
+                r.root_public = public;
+            }
+            // The second leaf verified to a public root, the others not.
+            h[1].root_public = Some(true);
+            let c = vec![
+                cert("a", "CN=One CA", "k1", &["multi.test"]),
+                cert("b", "CN=Other CA", "k2", &["multi.test"]),
+            ];
+            let f = analyze(&h, &c, &Thresholds::default());
+            let k = kinds(&f, "multi.test");
+            assert!(
+                k.contains(&("issuer_divergence".into(), severity.into())),
+                "{public:?}: {k:?}"
+            );
+        }
     }
 }

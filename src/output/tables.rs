@@ -112,6 +112,12 @@ pub fn handshakes<'r>(rows: impl IntoIterator<Item = &'r HandshakeRow>) -> Cols<
         r.trust_reason.as_deref()
     })
     .flag(
+        "root_public",
+        "the trusted chain's root is one of Mozilla's (webpki-roots), not one given only \
+         with --trust-store; null when the chain was not trusted",
+        |r| r.root_public,
+    )
+    .flag(
         "sni_matches_leaf",
         "SNI matches the leaf's names under RFC 6125; null without SNI or leaf",
         |r| r.sni_matches_leaf,
@@ -195,6 +201,7 @@ pub fn handshakes_into(batch: &RecordBatch, out: &mut [HandshakeRow]) {
     let transport = c.column("transport");
     let chain_trusted = c.column("chain_trusted");
     let trust_reason = c.column("trust_reason");
+    let root_public = c.column("root_public");
     let sni_matches_leaf = c.column("sni_matches_leaf");
     let client_chain_sha256 = c.column("client_chain_sha256");
     let alerts = c.column("alerts");
@@ -239,6 +246,7 @@ pub fn handshakes_into(batch: &RecordBatch, out: &mut [HandshakeRow]) {
             transport: transport.text(i).unwrap_or_else(|| "tcp".into()),
             chain_trusted: chain_trusted.flag(i),
             trust_reason: trust_reason.text(i),
+            root_public: root_public.flag(i),
             sni_matches_leaf: sni_matches_leaf.flag(i),
             client_chain_sha256: client_chain_sha256.list(i),
             alerts: alerts.list(i),

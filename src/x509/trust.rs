@@ -36,6 +36,9 @@ pub struct TrustStore {
     names: Vec<String>,
     /// Anchor Name contents, to tell "issuer unknown" from "issuer known, path broken".
     subjects: HashSet<Vec<u8>>,
+    /// The first `public` anchors are Mozilla's (`webpki-roots`); the rest
+    /// came only from `--trust-store`.
+    public: usize,
 }
 
 /// What a chain was judged to be at one time.
@@ -54,6 +57,9 @@ pub struct ChainVerdict {
     pub reason: Option<&'static str>,
     /// Subject (RFC 4514) of the trust anchor the chain reached, when a path was found.
     pub root_subject: Option<String>,
+    /// That anchor is one of Mozilla's roots, not one given only with
+    /// `--trust-store` (a corporate or inspection root).
+    pub root_public: bool,
     /// The sent certificates are not in issuer order (RFC 8446 §4.4.2 allows
     /// it from TLS 1.3 on; RFC 5246 §7.4.2 required it).
     pub unordered: bool,
@@ -142,11 +148,13 @@ impl TrustStore {
             anchors: Vec::new(),
             names: Vec::new(),
             subjects: HashSet::new(),
+            public: 0,
         };
         if default_roots {
             for anchor in webpki_roots::TLS_SERVER_ROOTS {
                 store.push(anchor.clone());
             }
+            store.public = store.anchors.len();
         }
         for (source, bytes) in extra {
             for (i, der) in certificates_in(source, bytes)?.into_iter().enumerate() {
@@ -294,9 +302,10 @@ impl TrustStore {
             )
             .map(|path| {
                 let anchor = path.anchor();
-                let root = self
-                    .anchor_index(&anchor.subject, &anchor.subject_public_key_info)
-                    .and_then(|i| self.names.get(i).cloned());
+                let index = self.anchor_index(&anchor.subject, &anchor.subject_public_key_info);
+                let root = index
+                    .and_then(|i| self.names.get(i).cloned())
+                    .map(|name| (name, index.is_some_and(|i| i < self.public)));
                 let used_pool = path
                     .intermediate_certificates()
                     .any(|c| !chain.iter().skip(1).any(|s| *s == c.der().as_ref()));
@@ -309,7 +318,8 @@ impl TrustStore {
 
         match webpki_result {
             Ok((root, used_pool, path_weak_key)) => {
-                verdict.root_subject = root;
+                verdict.root_public = root.as_ref().is_some_and(|r| r.1);
+                verdict.root_subject = root.map(|r| r.0);
                 verdict.missing_intermediate = used_pool;
                 verdict.expired = false;
                 verdict.not_yet_valid = false;
@@ -448,6 +458,8 @@ mod tests {
             v.root_subject.as_deref(),
             Some("CN=Example Public Root CA R1,O=Example Trust Services,C=US")
         );
+        // Trusted through --trust-store only: not a public root.
+        assert!(!v.root_public);
         assert!(!v.unordered && !v.missing_intermediate && !v.expired);
 
         let mozilla = TrustStore::new(true, &[]).unwrap();
@@ -658,7 +670,7 @@ mod tests {
         // zeek missing-intermediate.pcap flow 1: full chain, 2014-11-26.
         let starfield = pem_certs(fixtures::ZEEK_STARFIELD_CHAIN);
         let v = mozilla.verify(&refs(&starfield), 1_417_039_705_793_747);
-        assert!(v.trusted, "{v:?}");
+        assert!(v.trusted && v.root_public, "{v:?}");
         assert_eq!(
             v.root_subject.as_deref(),
             Some("CN=Starfield Root Certificate Authority - G2,O=Starfield Technologies\\, Inc.,L=Scottsdale,ST=Arizona,C=US")
