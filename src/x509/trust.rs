@@ -12,7 +12,7 @@
 //! parsed once in [`TrustStore::new`]; a verdict costs one parse of each sent
 //! certificate plus webpki's path search. Revocation is not checked.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
@@ -32,8 +32,10 @@ const MAX_CHAIN_CERTS: usize = 32;
 #[derive(Debug, Clone)]
 pub struct TrustStore {
     anchors: Vec<TrustAnchor<'static>>,
-    /// RFC 4514 subject of each anchor, same index as `anchors`.
-    names: Vec<String>,
+    /// Each anchor's index by (subject, SubjectPublicKeyInfo) contents: one
+    /// lookup per certificate, and duplicates dropped in one probe (the
+    /// linear scans were most of a small scan under the fuzzer).
+    index: HashMap<(Vec<u8>, Vec<u8>), usize>,
     /// Anchor Name contents, to tell "issuer unknown" from "issuer known, path broken".
     subjects: HashSet<Vec<u8>>,
     /// The first `public` anchors are Mozilla's (`webpki-roots`); the rest
@@ -146,7 +148,7 @@ impl TrustStore {
     pub fn new(default_roots: bool, extra: &[(String, Vec<u8>)]) -> Result<TrustStore, String> {
         let mut store = TrustStore {
             anchors: Vec::new(),
-            names: Vec::new(),
+            index: HashMap::new(),
             subjects: HashSet::new(),
             public: 0,
         };
@@ -174,14 +176,14 @@ impl TrustStore {
     }
 
     fn push(&mut self, anchor: TrustAnchor<'static>) {
-        let duplicate = self.anchors.iter().any(|a| {
-            a.subject == anchor.subject
-                && a.subject_public_key_info == anchor.subject_public_key_info
-        });
-        if duplicate {
+        let key = (
+            anchor.subject.to_vec(),
+            anchor.subject_public_key_info.to_vec(),
+        );
+        if self.index.contains_key(&key) {
             return;
         }
-        self.names.push(name_text_from_contents(&anchor.subject));
+        self.index.insert(key, self.anchors.len());
         self.subjects.insert(anchor.subject.to_vec());
         self.anchors.push(anchor);
     }
@@ -202,9 +204,7 @@ impl TrustStore {
     }
 
     fn anchor_index(&self, subject: &[u8], spki: &[u8]) -> Option<usize> {
-        self.anchors.iter().position(|a| {
-            a.subject.as_ref() == subject && a.subject_public_key_info.as_ref() == spki
-        })
+        self.index.get(&(subject.to_vec(), spki.to_vec())).copied()
     }
 
     /// Judges a chain as the server sent it (leaf first, the rest in any
@@ -303,8 +303,10 @@ impl TrustStore {
             .map(|path| {
                 let anchor = path.anchor();
                 let index = self.anchor_index(&anchor.subject, &anchor.subject_public_key_info);
+                // Named only here, for the chains that reach an anchor.
                 let root = index
-                    .and_then(|i| self.names.get(i).cloned())
+                    .and_then(|i| self.anchors.get(i))
+                    .map(|a| name_text_from_contents(&a.subject))
                     .map(|name| (name, index.is_some_and(|i| i < self.public)));
                 let used_pool = path
                     .intermediate_certificates()
