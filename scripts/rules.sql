@@ -262,7 +262,7 @@ CREATE OR REPLACE TEMPORARY VIEW issuer_signs AS
 SELECT g.issuer, g.unknown_issuer,
        CASE WHEN g.minted > 0 AND g.minted * 2 >= g.leaves THEN 1 ELSE 0 END
      + CASE WHEN g.keys < g.leaves THEN 1 ELSE 0 END
-     + g.ca_key + g.product AS signs
+     + g.on_ca_key + g.product AS signs
 FROM issuer_group g
 JOIN (SELECT l.issuer, count(DISTINCT d.domain) AS domains
       FROM leaf l JOIN leaf_domain d ON d.leaf = l.leaf GROUP BY l.issuer) dd

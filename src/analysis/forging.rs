@@ -2,7 +2,9 @@
 //! Out: "forging_issuer" when one issuer has leaves for many unrelated
 //! registrable domains AND shows how it made them: minted at first use
 //! (validity starting minutes before, or backdated by a round amount to the
-//! second), one key shared by its leaves, the key of a CA on a leaf, or the
+//! second), one key shared by its leaves, the key of a CA on a leaf (one
+//! that is neither a CA nor self-signed: a self-signed leaf marked CA
+//! carries its own key, which says nothing), or the
 //! name of a known inspection product. A public CA issues for many domains
 //! too, but long before use and with one key per certificate: no finding.
 //! One sign needs no count of domains: a leaf (not itself a CA, not
@@ -53,10 +55,6 @@ pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
             .map(|c| c.spki_sha256.as_str())
             .collect();
         let shared_key = keys.len() < leaves.len();
-        let ca_key = leaves
-            .iter()
-            .filter_map(|l| ev.cert(l))
-            .any(|c| ev.ca_keys.contains_key(c.spki_sha256.as_str()));
         let product = leaves.iter().find_map(|l| ev.product_of_leaf(l));
         let mut signs = Vec::new();
         if minted * 2 >= leaves.len() && minted > 0 {
@@ -84,8 +82,6 @@ pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
                     "ves carry"
                 }
             ));
-        } else if ca_key {
-            signs.push("a leaf carries a CA's own key".into());
         }
         if let Some(p) = product {
             signs.push(format!("it matches {} ({})", p.product, p.category));
