@@ -51,7 +51,7 @@ WHERE copy = 1;
 
 CREATE OR REPLACE TEMPORARY VIEW cert AS
 SELECT sha256, spki_sha256, subject, issuer, subject_cn, san_dns, key_algorithm,
-       is_ca, self_signed, not_before
+       is_ca, self_signed, not_before, authority_key_id
 FROM (
   SELECT c.*, row_number() OVER (PARTITION BY sha256 ORDER BY first_seen) AS copy
   FROM certificates c
@@ -124,6 +124,7 @@ WHERE array_position(x.chain, x.sha) = cardinality(x.chain);
 CREATE OR REPLACE TEMPORARY VIEW leaf_info AS
 SELECT u.leaf, u.first_use, u.last_use, u.trusted, u.unknown_issuer,
        coalesce(c.issuer, '(unknown issuer)') AS issuer,
+       coalesce(c.authority_key_id, '') AS aki,
        c.spki_sha256, c.key_algorithm,
        CASE WHEN c.not_before IS NOT NULL AND (
               (u.first_use >= c.not_before AND u.first_use < c.not_before + INTERVAL '601' SECOND)
@@ -282,30 +283,44 @@ WHERE s.signs > 0;
 -- names answered by more than one leaf.
 CREATE OR REPLACE TEMPORARY VIEW name_flow AS
 SELECT c.name, c.flow_id, c.ts_start, c.client_ip, c.chain_trusted, c.root_public,
-       l.leaf, l.issuer, l.suspect
+       l.leaf, l.issuer, l.aki, l.suspect
 FROM conn c JOIN leaf l ON l.leaf = c.leaf_sha256
 WHERE c.name IS NOT NULL;
 
+-- issuers: distinct issuer names; keys: distinct (name, authority key id),
+-- issuer.rs's issuers (a copy of a CA's name on another key is another).
 CREATE OR REPLACE TEMPORARY VIEW multi_leaf_name AS
-SELECT name, count(DISTINCT issuer) AS issuers FROM name_flow
+SELECT name, count(DISTINCT issuer) AS issuers,
+       count(DISTINCT issuer || '#' || aki) AS keys
+FROM name_flow
 GROUP BY name HAVING count(DISTINCT leaf) > 1;
 
 CREATE OR REPLACE TEMPORARY VIEW side AS
 SELECT f.name, f.issuer, min(f.ts_start) AS first_ts, max(f.ts_start) AS last_ts,
        max(f.suspect) AS suspect,
        max(CASE WHEN f.chain_trusted = false THEN 1 ELSE 0 END) AS untrusted,
+       min(CASE WHEN f.chain_trusted THEN 1 ELSE 0 END) AS verified
+FROM name_flow f JOIN multi_leaf_name m ON m.name = f.name
+GROUP BY f.name, f.issuer;
+
+-- issuer.rs's sides: per name, issuer name and key.
+CREATE OR REPLACE TEMPORARY VIEW key_side AS
+SELECT f.name, f.issuer, f.aki, min(f.ts_start) AS first_ts, max(f.ts_start) AS last_ts,
+       max(f.suspect) AS suspect,
+       max(CASE WHEN f.chain_trusted = false THEN 1 ELSE 0 END) AS untrusted,
        min(CASE WHEN f.chain_trusted THEN 1 ELSE 0 END) AS verified,
        min(CASE WHEN f.root_public THEN 1 ELSE 0 END) AS public
 FROM name_flow f JOIN multi_leaf_name m ON m.name = f.name
-GROUP BY f.name, f.issuer;
+GROUP BY f.name, f.issuer, f.aki;
 
 CREATE OR REPLACE TEMPORARY VIEW name_verdict AS
 SELECT s.name,
        max(s.suspect) AS any_suspect, max(s.untrusted) AS any_untrusted,
-       min(s.public) AS all_public,
+       min(s.verified) AS all_verified, min(s.public) AS all_public,
        max(CASE WHEN s.first_ts <= s.prev_last THEN 1 ELSE 0 END) AS overlap
-FROM (SELECT side.*, lag(last_ts) OVER (PARTITION BY name ORDER BY first_ts, last_ts) AS prev_last
-      FROM side) s
+FROM (SELECT key_side.*,
+             lag(last_ts) OVER (PARTITION BY name ORDER BY first_ts, last_ts) AS prev_last
+      FROM key_side) s
 GROUP BY s.name;
 
 CREATE OR REPLACE TEMPORARY VIEW name_anchors AS
@@ -327,13 +342,15 @@ JOIN leaf l ON l.leaf = n.leaf
 GROUP BY n.name;
 
 CREATE OR REPLACE TEMPORARY VIEW rule_issuer AS
-SELECT CASE WHEN m.issuers = 1 THEN 'multiple_leaves_same_issuer'
+SELECT CASE WHEN m.keys = 1 THEN 'multiple_leaves_same_issuer'
             WHEN v.any_suspect = 1 THEN 'issuer_divergence'
+            WHEN m.keys > m.issuers AND v.all_verified = 0 THEN 'issuer_divergence'
             WHEN a.anchors = 1 THEN 'issuer_rotation'
             ELSE 'issuer_divergence' END AS kind,
-       CASE WHEN m.issuers = 1 THEN
+       CASE WHEN m.keys = 1 THEN
               CASE WHEN nl.takeover = 1 AND nl.algs <= 1 AND v.any_suspect = 0 THEN 'info' ELSE 'low' END
             WHEN v.any_suspect = 1 THEN 'high'
+            WHEN m.keys > m.issuers AND v.all_verified = 0 THEN 'medium'
             WHEN a.anchors = 1 THEN 'low'
             WHEN v.any_untrusted = 1 THEN 'medium'
             WHEN v.all_public = 1 THEN 'low'

@@ -24,6 +24,8 @@ struct Side<'a> {
     last: i64,
     suspect: bool,
     untrusted: bool,
+    /// Every connection's chain verified.
+    verified: bool,
     /// Every connection's chain verified to one of Mozilla's roots.
     public: bool,
 }
@@ -35,21 +37,31 @@ pub fn divergence(ev: &Evidence<'_>) -> Vec<FindingRow> {
         if Evidence::single_leaf(flows) {
             continue;
         }
-        let mut by_issuer: BTreeMap<&str, Side<'_>> = BTreeMap::new();
+        // An issuer is its name and the key it signs with (the leaf's
+        // authority key id): a copy of a CA's name on another key is
+        // another issuer.
+        let mut by_issuer: BTreeMap<(&str, &str), Side<'_>> = BTreeMap::new();
         for h in flows {
             let Some(leaf) = h.leaf_sha256.as_deref() else {
                 continue;
             };
-            let side = by_issuer.entry(ev.issuer_str(leaf)).or_insert(Side {
-                leaves: BTreeSet::new(),
-                anchors: BTreeSet::new(),
-                flows: Vec::new(),
-                first: i64::MAX,
-                last: i64::MIN,
-                suspect: false,
-                untrusted: false,
-                public: true,
-            });
+            let key_id = ev
+                .cert(leaf)
+                .and_then(|c| c.authority_key_id.as_deref())
+                .unwrap_or_default();
+            let side = by_issuer
+                .entry((ev.issuer_str(leaf), key_id))
+                .or_insert(Side {
+                    leaves: BTreeSet::new(),
+                    anchors: BTreeSet::new(),
+                    flows: Vec::new(),
+                    first: i64::MAX,
+                    last: i64::MIN,
+                    suspect: false,
+                    untrusted: false,
+                    verified: true,
+                    public: true,
+                });
             if side.leaves.insert(leaf) {
                 if let Some(info) = ev.leaf(leaf) {
                     side.anchors.extend(info.anchors.iter().copied());
@@ -60,6 +72,7 @@ pub fn divergence(ev: &Evidence<'_>) -> Vec<FindingRow> {
             side.first = side.first.min(h.ts_start);
             side.last = side.last.max(h.ts_start);
             side.untrusted |= h.chain_trusted == Some(false);
+            side.verified &= h.chain_trusted == Some(true);
             side.public &= h.root_public == Some(true);
         }
         let leaves: BTreeSet<String> = by_issuer
@@ -69,8 +82,8 @@ pub fn divergence(ev: &Evidence<'_>) -> Vec<FindingRow> {
         if leaves.len() < 2 {
             continue;
         }
-        let issuers: BTreeSet<String> = by_issuer.keys().map(|s| s.to_string()).collect();
-        let finding_row = if issuers.len() > 1 {
+        let issuers: BTreeSet<String> = by_issuer.keys().map(|s| s.0.to_string()).collect();
+        let finding_row = if by_issuer.len() > 1 {
             diverging(ev, name, flows, &by_issuer, leaves, issuers)
         } else {
             same_issuer(ev, name, flows, &by_issuer, leaves, issuers)
@@ -84,7 +97,7 @@ fn diverging(
     ev: &Evidence<'_>,
     name: &str,
     flows: &[&Connection],
-    by_issuer: &BTreeMap<&str, Side<'_>>,
+    by_issuer: &BTreeMap<(&str, &str), Side<'_>>,
     leaves: BTreeSet<String>,
     issuers: BTreeSet<String>,
 ) -> FindingRow {
@@ -98,12 +111,22 @@ fn diverging(
     let mut spans: Vec<(i64, i64)> = by_issuer.values().map(|s| (s.first, s.last)).collect();
     spans.sort();
     let overlap = spans.windows(2).any(|w| w[1].0 <= w[0].1);
+    // One issuer name on several keys: a CA that re-keyed, or a copy of its
+    // name (certificate-cloning interceptors copy the whole chain's names).
+    let copied = issuers.len() < by_issuer.len();
     let detail: Vec<String> = by_issuer
-        .values()
-        .map(|side| {
+        .iter()
+        .map(|((_, key_id), side)| {
             let leaf = side.leaves.iter().next().copied().unwrap_or_default();
+            let key = if !copied {
+                String::new()
+            } else if key_id.is_empty() {
+                " [no authority key id]".into()
+            } else {
+                format!(" [key {}]", key_id.get(..16).unwrap_or(key_id))
+            };
             format!(
-                "{} ({} connection{})",
+                "{}{key} ({} connection{})",
                 ev.describe_issuer(leaf),
                 side.flows.len(),
                 super::plural(side.flows.len())
@@ -124,6 +147,15 @@ fn diverging(
                 "one of them is likely an interceptor; its certificate was {}",
                 ev.outcome(&suspect_flows).sentence()
             ),
+        )
+    } else if copied && !by_issuer.values().all(|s| s.verified) {
+        (
+            "issuer_divergence",
+            Severity::Medium,
+            "one issuer name signed with different keys, and not every chain verified: a \
+             copy of the issuer's name on another key, as certificate-cloning interceptors \
+             make, or a CA that re-keyed (is --trust-store set?)"
+                .into(),
         )
     } else if one_root {
         (
@@ -165,9 +197,18 @@ fn diverging(
                 .into(),
         )
     };
+    let count = if copied {
+        format!(
+            "{} issuer keys under {} issuer name{}",
+            by_issuer.len(),
+            issuers.len(),
+            super::plural(issuers.len())
+        )
+    } else {
+        format!("{} different issuers", issuers.len())
+    };
     let summary = format!(
-        "{name} was answered by leaf certificates from {} different issuers: {}; {tail}",
-        issuers.len(),
+        "{name} was answered by leaf certificates from {count}: {}; {tail}",
         detail.join(", ")
     );
     finding(kind, severity, Some(name), flows, leaves, issuers, summary)
@@ -177,7 +218,7 @@ fn same_issuer(
     ev: &Evidence<'_>,
     name: &str,
     flows: &[&Connection],
-    by_issuer: &BTreeMap<&str, Side<'_>>,
+    by_issuer: &BTreeMap<(&str, &str), Side<'_>>,
     leaves: BTreeSet<String>,
     issuers: BTreeSet<String>,
 ) -> FindingRow {
@@ -235,6 +276,7 @@ fn same_issuer(
 mod tests {
     use crate::analysis::testutil::{cert, hs, hs_untrusted};
     use crate::analysis::{analyze, Thresholds};
+    use crate::rows::CertRow;
 
     fn kinds(f: &[crate::rows::FindingRow], name: &str) -> Vec<(String, String)> {
         f.iter()
@@ -348,6 +390,40 @@ mod tests {
             assert!(
                 k.contains(&("issuer_divergence".into(), severity.into())),
                 "{public:?}: {k:?}"
+            );
+        }
+    }
+    /// One issuer name on two keys (authority key ids): unverified, a
+    /// possible copy of the name (medium); both verified, a CA that re-keyed
+    /// under one root (low).
+    #[test]
+    fn one_issuer_name_on_two_keys() {
+        for (trusted, kind, severity) in [
+            (Some(false), "issuer_divergence", "medium"),
+            (Some(true), "issuer_rotation", "low"),
+        ] {
+            let mut h = vec![
+                hs("1", "cloned.test", "a", "10.0.0.1", 1),
+                hs("2", "cloned.test", "b", "10.0.0.2", 2),
+            ];
+            for r in &mut h {
+                r.chain_trusted = trusted;
+            }
+            let key = |sha: &str, aki: &str| CertRow {
+                authority_key_id: Some(aki.into()),
+                ..cert(sha, "CN=Issuing CA", sha, &["cloned.test"])
+            };
+            let c = vec![key("a", "aaaa"), key("b", "bbbb")];
+            let f = analyze(&h, &c, &Thresholds::default());
+            assert!(
+                kinds(&f, "cloned.test").contains(&(kind.into(), severity.into())),
+                "{trusted:?}: {f:#?}"
+            );
+            let g = f.iter().find(|f| f.kind == kind).expect("finding");
+            assert!(
+                g.summary.contains("2 issuer keys under 1 issuer name"),
+                "{}",
+                g.summary
             );
         }
     }
