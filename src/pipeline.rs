@@ -485,6 +485,7 @@ fn file_row(c: &Capture, n: &Counts, damage: Option<&InputError>) -> FileRow {
             (true, false) => "pcap-be",
             (true, true) => "pcap-be-ns",
         },
+        CaptureFormat::PcapModified => "pcap-modified",
         CaptureFormat::Pcapng => "pcapng",
     };
     let compression = match c.compression() {

@@ -47,6 +47,10 @@ pub enum Format {
         /// Timestamps carry nanoseconds (magic `a1b23c4d`).
         nanos: bool,
     },
+    /// Kuznetzov's "modified" pcap (magic `a1b2cd34`, written by patched
+    /// tcpdumps of old Red Hat and SuSE releases): 8 more bytes in every
+    /// record header (interface index, protocol, packet type). Little-endian.
+    PcapModified,
     /// pcapng (draft-ietf-opsawg-pcapng); byte order is per section.
     Pcapng,
 }
@@ -128,6 +132,7 @@ pub struct Capture {
 
 const PCAP_LE_US: u32 = 0xA1B2_C3D4;
 const PCAP_LE_NS: u32 = 0xA1B2_3C4D;
+const PCAP_LE_MODIFIED: u32 = 0xA1B2_CD34;
 const PCAPNG_SHB: u32 = 0x0A0D_0D0A;
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
 const GZIP_MAGIC: [u8; 2] = [0x1F, 0x8B];
@@ -145,6 +150,7 @@ fn sniff_format(head: &[u8]) -> Option<Format> {
             big_endian: true,
             nanos: le.swap_bytes() == PCAP_LE_NS,
         }),
+        PCAP_LE_MODIFIED => Some(Format::PcapModified),
         PCAPNG_SHB => Some(Format::Pcapng),
         _ => None,
     }

@@ -22,6 +22,7 @@ const T016_BE: &[u8] = include_bytes!("../../testdata/captures/test016-be.pcapng
 const T017_LE: &[u8] = include_bytes!("../../testdata/captures/test017-le.pcapng");
 const SECTIONS: &[u8] = include_bytes!("../../testdata/captures/synth_sections.pcapng");
 const LINKTYPES: &[u8] = include_bytes!("../../testdata/captures/synth_linktypes.pcapng");
+const MODIFIED: &[u8] = include_bytes!("../../testdata/captures/pcap_parser_modified_format.pcap");
 
 const T0_US: i64 = 1_700_000_000_000_000;
 
@@ -569,4 +570,45 @@ fn types_cross_threads() {
     send::<Windows<'_>>();
     send_sync::<crate::decode::Decoded<'_>>();
     send::<crate::decode::Defragmenter>();
+}
+
+/// Kuznetzov's "modified" pcap: pcap-parser's sample (one ICMP echo, as
+/// tshark reads it) and the en10mb capture rewritten in it (8 more bytes
+/// per record header) give the same frames as the plain file.
+#[test]
+fn modified_pcap_format() {
+    let c = cap(MODIFIED);
+    assert_eq!(c.format(), Format::PcapModified);
+    let (frames, err) = walk(&c, 1 << 16, 1 << 30);
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(frames.len(), 1);
+    assert_eq!(frames[0].0.linktype, 1);
+    let u32at = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+    let mut modified = EN10MB[..24].to_vec();
+    modified[..4].copy_from_slice(&0xA1B2_CD34u32.to_le_bytes());
+    let mut at = 24;
+    while at + 16 <= EN10MB.len() {
+        let end = at + 16 + u32at(EN10MB, at + 8) as usize;
+        modified.extend_from_slice(&EN10MB[at..at + 16]);
+        modified.extend_from_slice(&[2, 0, 0, 0, 0x08, 0x00, 0, 0]);
+        modified.extend_from_slice(&EN10MB[at + 16..end]);
+        at = end;
+    }
+    // Record offsets differ (longer headers); time, link type, lengths and
+    // bytes do not.
+    let strip = |v: Vec<(FrameRef, Vec<u8>)>| {
+        v.into_iter()
+            .map(|(f, b)| (f.ts_us, f.linktype, f.orig_len, b))
+            .collect::<Vec<_>>()
+    };
+    let plain = strip(walk(&cap(EN10MB), 1 << 16, 1 << 30).0);
+    for window in [1 << 16, 7] {
+        let (frames, err) = walk(&cap(&modified), window, 1 << 30);
+        assert!(err.is_none(), "{err:?}");
+        assert!(plain == strip(frames), "window {window}");
+    }
+    // Cut inside a record: damage at that record, the frames before it kept.
+    let (frames, err) = walk(&cap(&modified[..modified.len() - 3]), 1 << 16, 1 << 30);
+    assert_eq!(frames.len(), plain.len() - 1);
+    assert!(err.is_some());
 }

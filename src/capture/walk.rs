@@ -5,11 +5,15 @@
 //! pcap-parser parses each record or block once its exact extent is known, so
 //! a hostile length field never makes it reach past the record.
 //!
-//! Left out: the "modified" (Kuznetzov) pcap format, pcapng Custom, Name
-//! Resolution and Statistics blocks (skipped), per-packet options.
+//! Left out: the big-endian "modified" (Kuznetzov) pcap format (its
+//! little-endian form is read), pcapng Custom, Name Resolution and
+//! Statistics blocks (skipped), per-packet options.
 
 use pcap_parser::pcapng::{Block, EnhancedPacketBlock};
-use pcap_parser::{parse_block_be, parse_block_le, parse_pcap_frame, parse_pcap_frame_be};
+use pcap_parser::{
+    parse_block_be, parse_block_le, parse_pcap_frame, parse_pcap_frame_be,
+    parse_pcap_frame_modified,
+};
 
 use super::{DecryptionSecret, FrameRef};
 use crate::limits::{MAX_BLOCK_BYTES, MAX_DECRYPTION_SECRETS_BYTES, MAX_RECORD_BYTES};
@@ -25,6 +29,8 @@ const EPB_TYPE: u32 = 6;
 const DSB_TYPE: u32 = 0x0A;
 const PCAP_HEADER_LEN: usize = 24;
 const PCAP_RECORD_HEADER_LEN: usize = 16;
+/// The "modified" format's record header: 8 more bytes.
+const PCAP_MODIFIED_RECORD_HEADER_LEN: usize = 24;
 
 /// What one step of the walk found at the current position.
 #[derive(Debug)]
@@ -59,6 +65,7 @@ enum State {
     Pcap {
         big_endian: bool,
         nanos: bool,
+        modified: bool,
         linktype: u32,
     },
     /// pcapng; `big_endian` is `None` before the first section header.
@@ -121,13 +128,14 @@ impl Walker {
                     };
                 }
                 match pcap_parser::parse_pcap_header(rest) {
-                    Ok((_, h)) if !h.is_modified_format() => {
+                    Ok((_, h)) if !(h.is_modified_format() && h.is_bigendian()) => {
                         // Bits 16-31 of the link type field carry FCS
                         // information, not the link type.
                         let linktype = u32::from_ne_bytes(h.network.0.to_ne_bytes()) & 0xFFFF;
                         self.state = State::Pcap {
                             big_endian: h.is_bigendian(),
                             nanos: h.is_nanosecond_precision(),
+                            modified: h.is_modified_format(),
                             linktype,
                         };
                         Step::Skip(PCAP_HEADER_LEN)
@@ -138,8 +146,16 @@ impl Walker {
             State::Pcap {
                 big_endian,
                 nanos,
+                modified,
                 linktype,
-            } => pcap_record(rest, eof, offset, *big_endian, *nanos, *linktype, pos),
+            } => {
+                let layout = RecordLayout {
+                    big_endian: *big_endian,
+                    nanos: *nanos,
+                    modified: *modified,
+                };
+                pcap_record(rest, eof, offset, layout, *linktype, pos)
+            }
             State::Pcapng { .. } => self.pcapng_block(rest, eof, offset, pos),
         }
     }
@@ -298,19 +314,37 @@ impl Walker {
     }
 }
 
+/// How a classic pcap file lays out its records.
+#[derive(Debug, Clone, Copy)]
+struct RecordLayout {
+    big_endian: bool,
+    nanos: bool,
+    /// Kuznetzov's "modified" format: 24-byte record headers.
+    modified: bool,
+}
+
 fn pcap_record(
     rest: &[u8],
     eof: bool,
     offset: u64,
-    big_endian: bool,
-    nanos: bool,
+    layout: RecordLayout,
     linktype: u32,
     pos: usize,
 ) -> Step {
+    let RecordLayout {
+        big_endian,
+        nanos,
+        modified,
+    } = layout;
+    let header_len = if modified {
+        PCAP_MODIFIED_RECORD_HEADER_LEN
+    } else {
+        PCAP_RECORD_HEADER_LEN
+    };
     if rest.is_empty() && eof {
         return Step::End;
     }
-    if rest.len() < PCAP_RECORD_HEADER_LEN {
+    if rest.len() < header_len {
         return if eof {
             Step::Damage(format!("record header cut after {} bytes", rest.len()))
         } else {
@@ -324,18 +358,20 @@ fn pcap_record(
             "record claims {caplen32} captured bytes, over the {MAX_RECORD_BYTES}-byte limit"
         ));
     }
-    let total = PCAP_RECORD_HEADER_LEN + caplen;
+    let total = header_len + caplen;
     let Some(record) = rest.get(..total) else {
         return if eof {
             Step::Damage(format!(
                 "record claims {caplen32} captured bytes, {} remain in the file",
-                rest.len() - PCAP_RECORD_HEADER_LEN
+                rest.len() - header_len
             ))
         } else {
             Step::NeedMore
         };
     };
-    let parsed = if big_endian {
+    let parsed = if modified {
+        parse_pcap_frame_modified(record)
+    } else if big_endian {
         parse_pcap_frame_be(record)
     } else {
         parse_pcap_frame(record)
@@ -354,7 +390,7 @@ fn pcap_record(
         FrameRef {
             ts_us,
             linktype,
-            start: pos.saturating_add(PCAP_RECORD_HEADER_LEN),
+            start: pos.saturating_add(header_len),
             len: frame.data.len(),
             orig_len: frame.origlen,
             offset,
