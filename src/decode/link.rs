@@ -98,27 +98,22 @@ fn nflog(frame: &[u8], ctx: Ctx) -> Decoded<'_> {
         let mut at = 0usize;
         // Each TLV takes at least 4 bytes: the walk ends.
         while at < tlvs.len() {
-            let h = tlvs.get(at..at + 4).ok_or(())?;
+            let head = tlvs.get(at..at.saturating_add(4)).ok_or(())?;
+            let [a, b, c, d] = <[u8; 4]>::try_from(head).map_err(|_| ())?;
             let (l, t) = if le {
-                (
-                    u16::from_le_bytes([h[0], h[1]]),
-                    u16::from_le_bytes([h[2], h[3]]),
-                )
+                (u16::from_le_bytes([a, b]), u16::from_le_bytes([c, d]))
             } else {
-                (
-                    u16::from_be_bytes([h[0], h[1]]),
-                    u16::from_be_bytes([h[2], h[3]]),
-                )
+                (u16::from_be_bytes([a, b]), u16::from_be_bytes([c, d]))
             };
             let l = usize::from(l);
             if l < 4 {
                 return Err(());
             }
-            let value = tlvs.get(at + 4..at + l).ok_or(())?;
+            let value = tlvs.get(at + 4..at.saturating_add(l)).ok_or(())?;
             if t & 0x7fff == NFULA_PAYLOAD {
                 return Ok(Some(value));
             }
-            at += (l + 3) & !3;
+            at = at.saturating_add((l + 3) & !3);
         }
         Ok(None)
     };
