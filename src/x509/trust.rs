@@ -12,7 +12,7 @@
 //! parsed once in [`TrustStore::new`]; a verdict costs one parse of each sent
 //! certificate plus webpki's path search. Revocation is not checked.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
@@ -32,12 +32,11 @@ const MAX_CHAIN_CERTS: usize = 32;
 #[derive(Debug, Clone)]
 pub struct TrustStore {
     anchors: Vec<TrustAnchor<'static>>,
-    /// Each anchor's index by (subject, SubjectPublicKeyInfo) contents: one
-    /// lookup per certificate, and duplicates dropped in one probe (the
-    /// linear scans were most of a small scan under the fuzzer).
-    index: HashMap<(Vec<u8>, Vec<u8>), usize>,
-    /// Anchor Name contents, to tell "issuer unknown" from "issuer known, path broken".
-    subjects: HashSet<Vec<u8>>,
+    /// Anchors by their Name contents: each SubjectPublicKeyInfo under that
+    /// name with the anchor's index. One probe finds an anchor, drops a
+    /// duplicate, or tells "issuer unknown" from "issuer known, path broken"
+    /// (the linear scans were most of a small scan under the fuzzer).
+    by_subject: HashMap<Vec<u8>, Vec<(Vec<u8>, usize)>>,
     /// The first `public` anchors are Mozilla's (`webpki-roots`); the rest
     /// came only from `--trust-store`.
     public: usize,
@@ -148,8 +147,7 @@ impl TrustStore {
     pub fn new(default_roots: bool, extra: &[(String, Vec<u8>)]) -> Result<TrustStore, String> {
         let mut store = TrustStore {
             anchors: Vec::new(),
-            index: HashMap::new(),
-            subjects: HashSet::new(),
+            by_subject: HashMap::new(),
             public: 0,
         };
         if default_roots {
@@ -176,15 +174,16 @@ impl TrustStore {
     }
 
     fn push(&mut self, anchor: TrustAnchor<'static>) {
-        let key = (
-            anchor.subject.to_vec(),
-            anchor.subject_public_key_info.to_vec(),
-        );
-        if self.index.contains_key(&key) {
+        if self
+            .anchor_index(&anchor.subject, &anchor.subject_public_key_info)
+            .is_some()
+        {
             return;
         }
-        self.index.insert(key, self.anchors.len());
-        self.subjects.insert(anchor.subject.to_vec());
+        self.by_subject
+            .entry(anchor.subject.to_vec())
+            .or_default()
+            .push((anchor.subject_public_key_info.to_vec(), self.anchors.len()));
         self.anchors.push(anchor);
     }
 
@@ -204,7 +203,11 @@ impl TrustStore {
     }
 
     fn anchor_index(&self, subject: &[u8], spki: &[u8]) -> Option<usize> {
-        self.index.get(&(subject.to_vec(), spki.to_vec())).copied()
+        self.by_subject
+            .get(subject)?
+            .iter()
+            .find(|(key, _)| key.as_slice() == spki)
+            .map(|&(_, i)| i)
     }
 
     /// Judges a chain as the server sent it (leaf first, the rest in any
@@ -256,7 +259,7 @@ impl TrustStore {
         // The sent path reaches the store: one of its certificates is an
         // anchor, or is issued by a name the store holds.
         let reaches_store = path_facts.iter().any(|f| {
-            self.anchor_index(f.subject, f.spki).is_some() || self.subjects.contains(f.issuer)
+            self.anchor_index(f.subject, f.spki).is_some() || self.by_subject.contains_key(f.issuer)
         });
         let issuer_in_pool = pool.iter().flatten().any(|p| p.subject == top.issuer);
         // Something is missing when the chain stops short of the store and of
@@ -302,12 +305,10 @@ impl TrustStore {
             )
             .map(|path| {
                 let anchor = path.anchor();
-                let index = self.anchor_index(&anchor.subject, &anchor.subject_public_key_info);
                 // Named only here, for the chains that reach an anchor.
-                let root = index
-                    .and_then(|i| self.anchors.get(i))
-                    .map(|a| name_text_from_contents(&a.subject))
-                    .map(|name| (name, index.is_some_and(|i| i < self.public)));
+                let root = self
+                    .anchor_index(&anchor.subject, &anchor.subject_public_key_info)
+                    .map(|i| (name_text_from_contents(&anchor.subject), i < self.public));
                 let used_pool = path
                     .intermediate_certificates()
                     .any(|c| !chain.iter().skip(1).any(|s| *s == c.der().as_ref()));
