@@ -170,30 +170,33 @@ pub(crate) fn finish(
     // The known intermediates' instants are kept once, not in every chain's.
     let mut known_bounds = validity_bounds(&known_shas, &infos);
     known_bounds.sort_unstable();
+    // Each row's key, found once: the chain's instants are sorted the first
+    // time the chain is met.
     let mut bounds: HashMap<&[String], Vec<i64>> = HashMap::new();
-    for r in rows.iter().filter(|r| !r.cert_chain_sha256.is_empty()) {
-        let chain = r.cert_chain_sha256.as_slice();
-        bounds.entry(chain).or_insert_with(|| {
-            let mut b = validity_bounds(chain, &infos);
-            b.sort_unstable();
-            b
-        });
-    }
-    let span = |chain: &[String], ts: i64| {
-        let at_s = ts.div_euclid(1_000_000);
-        let passed = |b: &[i64]| b.partition_point(|&x| x <= at_s);
-        (
-            bounds.get(chain).map_or(0, |b| passed(b)),
-            passed(&known_bounds),
-        )
-    };
+    let row_keys: Vec<Option<SpanKey<'_>>> = rows
+        .iter()
+        .map(|r| {
+            let chain = r.cert_chain_sha256.as_slice();
+            if chain.is_empty() {
+                return None;
+            }
+            let own = bounds.entry(chain).or_insert_with(|| {
+                let mut b = validity_bounds(chain, &infos);
+                b.sort_unstable();
+                b
+            });
+            let at_s = r.ts_start.div_euclid(1_000_000);
+            let passed = |b: &[i64]| b.partition_point(|&x| x <= at_s);
+            Some((chain, (passed(own), passed(&known_bounds))))
+        })
+        .collect();
+    drop(bounds);
     let mut spans: HashMap<SpanKey<'_>, i64> = HashMap::new();
-    for r in rows.iter().filter(|r| !r.cert_chain_sha256.is_empty()) {
-        let chain = r.cert_chain_sha256.as_slice();
-        let at = spans
-            .entry((chain, span(chain, r.ts_start)))
-            .or_insert(i64::MAX);
-        *at = (*at).min(r.ts_start);
+    for (r, key) in rows.iter().zip(&row_keys) {
+        if let Some(key) = key {
+            let at = spans.entry(*key).or_insert(i64::MAX);
+            *at = (*at).min(r.ts_start);
+        }
     }
     let mut keys: Vec<(SpanKey<'_>, i64)> = spans.into_iter().collect();
     keys.sort_unstable();
@@ -219,9 +222,9 @@ pub(crate) fn finish(
     // What depends on the verdicts and the leaf, filled in on every core.
     let judged: Vec<(Option<&ChainVerdict>, Option<bool>)> = rows
         .par_iter()
-        .map(|r| {
-            let chain = r.cert_chain_sha256.as_slice();
-            let verdict = verdicts.get(&(chain, span(chain, r.ts_start)));
+        .zip(&row_keys)
+        .map(|(r, key)| {
+            let verdict = key.as_ref().and_then(|k| verdicts.get(k));
             let leaf = r.leaf_sha256.as_deref().and_then(|s| infos.get(s));
             let matches = match (&r.sni, leaf) {
                 (Some(s), Some(l)) => Some(x509::name_matches(l, s)),
