@@ -9,7 +9,7 @@ use certsift::output::read_scan;
 use certsift::rows::HandshakeRow;
 use serde_json::Value;
 
-use crate::{anchors_of, keylog, manifest, scan, scan_trusting};
+use crate::{anchors_of, cert_visible, keyed, keylog, manifest, scan, scan_trusting};
 
 fn key(ip: &str, port: i64) -> String {
     format!("{ip}|{port}")
@@ -60,9 +60,8 @@ fn compare_flows(manifest: &Value, rows: &[HandshakeRow], decrypts: bool) -> Vec
         // "decrypted"; without, "encrypted".
         // A client that wrote no key log ("in_keylog": false) keeps its
         // TLS 1.3 certificates encrypted.
-        let keyed = decrypts && f["in_keylog"].as_bool() != Some(false);
         let want_vis = match visibility {
-            "decrypted" | "encrypted" if keyed => "decrypted",
+            "decrypted" | "encrypted" if keyed(f, decrypts) => "decrypted",
             "decrypted" => "encrypted",
             v => v,
         };
@@ -150,13 +149,7 @@ fn check_capture_keys(name: &str, file: &str, with_keys: bool) {
             m["flows"].as_array().expect("flows").iter().any(|f| {
                 ids.contains(&f["flow_index"].as_i64().unwrap_or(-1))
                     && f["intercepted"].as_bool() == Some(intercepted)
-                    && (f["cert_visibility"].as_str() == Some("plain")
-                        || (decrypts
-                            && f["in_keylog"].as_bool() != Some(false)
-                            && matches!(
-                                f["cert_visibility"].as_str(),
-                                Some("decrypted" | "encrypted")
-                            )))
+                    && cert_visible(f, decrypts)
             })
         };
         match verdict {

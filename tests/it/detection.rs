@@ -10,7 +10,7 @@ use certsift::output::read_scan;
 use certsift::rows::FindingRow;
 use serde_json::Value;
 
-use crate::{anchors_of, capture, certsift, keylog, manifest, scan, scan_trusting};
+use crate::{anchors_of, capture, cert_visible, certsift, keylog, manifest, scan, scan_trusting};
 
 /// Scans one capture without any extra trust anchor.
 fn scan_without_trust_store(
@@ -43,16 +43,9 @@ fn judge(name: &str, findings: &[FindingRow], decrypted: bool) -> Vec<String> {
             .as_array()
             .map(|ids| {
                 ids.iter().filter_map(Value::as_i64).any(|id| {
-                    flows.iter().any(|f| {
-                        f["flow_index"].as_i64() == Some(id)
-                            && match f["cert_visibility"].as_str() {
-                                Some("plain") => true,
-                                Some("encrypted" | "decrypted") => {
-                                    decrypted && f["in_keylog"].as_bool() != Some(false)
-                                }
-                                _ => false,
-                            }
-                    })
+                    flows
+                        .iter()
+                        .any(|f| f["flow_index"].as_i64() == Some(id) && cert_visible(f, decrypted))
                 })
             })
             .unwrap_or(false);

@@ -33,6 +33,23 @@ pub fn manifest(name: &str) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("manifest")).expect("json")
 }
 
+/// Whether a scan that decrypts TLS 1.3 (key log or secrets in the file)
+/// has the keys of this manifest flow: not when its client wrote no key log
+/// ("in_keylog": false).
+pub fn keyed(flow: &serde_json::Value, decrypts: bool) -> bool {
+    decrypts && flow["in_keylog"].as_bool() != Some(false)
+}
+
+/// Whether a manifest flow's certificate is visible to such a scan: sent in
+/// clear, or a TLS 1.3 one it can decrypt.
+pub fn cert_visible(flow: &serde_json::Value, decrypts: bool) -> bool {
+    match flow["cert_visibility"].as_str() {
+        Some("plain") => true,
+        Some("encrypted" | "decrypted") => keyed(flow, decrypts),
+        _ => false,
+    }
+}
+
 /// The corpus key log of a capture, when there is one (the s08 variants
 /// share one).
 pub fn keylog(name: &str) -> Option<String> {
