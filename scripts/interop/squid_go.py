@@ -1,27 +1,35 @@
 #!/usr/bin/env python3
-"""A capture from a TLS stack and an interceptor the corpus does not have.
+"""A capture from TLS stacks and interceptors the corpus does not have.
 
-Go's crypto/tls (scripts/interop/tlspeer.go) as client and server, and Squid
-5 with ssl-bump (peek, stare, bump: the forged certificate mimics the real
-one's subject, names and validity, signed by the proxy's own CA) as an
-explicit proxy. Some connections go to the server directly, some through the
+Go's crypto/tls (scripts/interop/tlspeer.go) as client and server, and an
+explicit proxy that intercepts: Squid 5 with ssl-bump (peek, stare, bump: the
+forged certificate mimics the real one's subject, names and validity, signed
+by the proxy's own CA), or Privoxy 3.0 with its https-inspection action
+(mbedTLS on both sides: it forges a certificate from the name alone, signed by
+its own CA). Some connections go to the server directly, some through the
 proxy with HTTP CONNECT; TLS 1.2 (certificates in clear) and 1.3 (certificates
 encrypted; the client's key log decrypts them).
 
-    sudo scripts/interop/squid_go.py OUTDIR [go|clients]
+    sudo scripts/interop/squid_go.py OUTDIR [go|clients|privoxy]
 
 "go" (the default) has Go clients; "clients" has Java's JSSE and headless
 Chromium (BoringSSL) as clients instead (interop_squid_jdk_chromium.*; also
-needs openjdk-17-jre and chromium), with the same server and proxy.
-writes OUTDIR/interop_squid_go_bump.pcap, .keylog, .json (ground truth in the
-corpus manifest's shape, from what the Go client itself saw) and pki/
+needs openjdk-17-jre and chromium), with the same server and proxy;
+"privoxy" has Go and curl (OpenSSL) clients and Privoxy as the proxy
+(interop_privoxy_go.*; needs privoxy and curl).
+writes OUTDIR/CAPTURE.pcap, .keylog, .json (ground truth in the corpus
+manifest's shape, from what the clients themselves saw) and pki/
 (certificates only, trust-anchors.pem what the client trusted; keys stay in
-OUTDIR/work). Needs root, iproute2, tcpdump, openssl, go
-and squid-openssl (Debian 12: `apt-get install squid-openssl golang-go`).
+OUTDIR/work). Needs root, iproute2, tcpdump, openssl, go and squid-openssl
+or privoxy (Debian 12: `apt-get install squid-openssl privoxy golang-go`;
+never start Debian's privoxy service, the script runs its own in the
+router's namespace).
 
 All traffic stays in three network namespaces made here (cs-icli, cs-irtr,
-cs-isrv, joined by veth pairs, no route out, documentation addresses); every
-process is stopped by its PID and the namespaces are deleted at the end.
+cs-isrv, joined by veth pairs, no route out, documentation addresses); the
+router's names come from its own hosts file (/etc/netns/cs-irtr, removed at
+the end); every process is stopped by its PID and the namespaces are deleted
+at the end.
 """
 
 import base64
@@ -29,6 +37,7 @@ import hashlib
 import json
 import os
 import pwd
+import re
 import shutil
 import signal
 import subprocess
@@ -40,10 +49,11 @@ NS = {"cli": "cs-icli", "rtr": "cs-irtr", "srv": "cs-isrv"}
 CLIENT, GW_CLI, GW_SRV, SERVER = "192.0.2.10", "192.0.2.1", "203.0.113.1", "203.0.113.10"
 PROXY = f"{GW_CLI}:3128"
 NAMES = ["www.shop.test", "api.shop.test", "cdn.shop.test", "static.shop.test"]
-# Per scenario: capture name, connections in order (client, name, via the
-# proxy, TLS version; Chromium always offers 1.3), description.
+# Per scenario: capture name, interceptor (a key of INTERCEPTORS),
+# connections in order (client, name, via the proxy, highest TLS version
+# offered; Chromium always offers 1.3), description.
 SCENARIOS = {
-    "go": ("interop_squid_go_bump", [
+    "go": ("interop_squid_go_bump", "squid", [
         ("go", "www.shop.test", False, "1.2"),
         ("go", "api.shop.test", False, "1.3"),
         ("go", "www.shop.test", True, "1.2"),
@@ -57,7 +67,7 @@ SCENARIOS = {
         ("go", "api.shop.test", False, "1.2"),
     ], "Go crypto/tls client and server; Squid 5 ssl-bump (peek, stare, bump) as an explicit "
        "proxy forging with its own CA; TLS 1.2 and 1.3"),
-    "clients": ("interop_squid_jdk_chromium", [
+    "clients": ("interop_squid_jdk_chromium", "squid", [
         ("java", "www.shop.test", False, "1.2"),
         ("java", "www.shop.test", True, "1.2"),
         ("java", "cdn.shop.test", False, "1.3"),
@@ -68,6 +78,25 @@ SCENARIOS = {
         ("chromium", "cdn.shop.test", False, "1.3"),
     ], "Java 17 JSSE and headless Chromium (BoringSSL) clients, Go crypto/tls server; Squid 5 "
        "ssl-bump as an explicit proxy forging with its own CA; TLS 1.2 and 1.3"),
+    # Privoxy's mbedTLS 2.28 has no TLS 1.3: clients offering it get 1.2
+    # through the proxy. cdn.shop.test is only ever reached directly (clean).
+    "privoxy": ("interop_privoxy_go", "privoxy", [
+        ("go", "www.shop.test", False, "1.2"),
+        ("go", "api.shop.test", False, "1.3"),
+        ("go", "www.shop.test", True, "1.2"),
+        ("go", "api.shop.test", True, "1.3"),
+        ("go", "cdn.shop.test", False, "1.3"),
+        ("go", "static.shop.test", True, "1.2"),
+        ("go", "www.shop.test", True, "1.3"),
+        ("go", "cdn.shop.test", False, "1.2"),
+        ("go", "api.shop.test", False, "1.2"),
+        ("curl", "www.shop.test", False, "1.3"),
+        ("curl", "api.shop.test", True, "1.3"),
+        ("curl", "cdn.shop.test", False, "1.3"),
+        ("curl", "static.shop.test", True, "1.2"),
+    ], "Go crypto/tls and curl (OpenSSL) clients, Go crypto/tls server; Privoxy 3.0 "
+       "https-inspection (mbedTLS) as an explicit proxy forging with its own CA; TLS 1.2 and 1.3 "
+       "direct, 1.2 through the proxy"),
 }
 
 
@@ -82,10 +111,11 @@ def openssl(*args):
     run(["openssl", *args])
 
 
-def make_pki(work, pki):
+def make_pki(work, pki, proxy_rsa):
     """Root -> issuing CA -> one leaf per name (the real servers), and the
-    proxy's own self-signed CA (which squid signs its forgeries with). Dates
-    as in a real deployment: CAs made years ago, leaves a month ago."""
+    proxy's own self-signed CA (which the proxy signs its forgeries with;
+    RSA when PROXY_RSA, else P-256). Dates as in a real deployment: CAs made
+    years ago, leaves a month ago."""
     now = time.time()
     day = 86400
 
@@ -120,7 +150,7 @@ def make_pki(work, pki):
     sign("issuing", "/C=US/O=Interop Test Trust/CN=Interop Issuing CA 1",
          ca_ext + "authorityKeyIdentifier=keyid\n", "root", now - 800 * day, now + 1000 * day)
     sign("proxy-ca", "/C=US/O=Example Org/OU=IT/CN=Example Org Web Gateway CA", ca_ext, None,
-         now - 200 * day, now + 1600 * day)
+         now - 200 * day, now + 1600 * day, rsa=proxy_rsa)
     certs = f"{work}/certs"
     os.makedirs(certs, exist_ok=True)
     for n, name in enumerate(NAMES):
@@ -190,14 +220,29 @@ def netns_up():
         subprocess.run(["ip", "netns", "exec", NS["rtr"], "ethtool", "-K", dev, "tso", "off",
                         "gso", "off", "gro", "off"], capture_output=True)
     run(["sysctl", "-w", "net.ipv4.ip_forward=1"], ns="rtr")
+    # A proxy that resolves with the C library gets the names from the
+    # router's own hosts file ("ip netns exec" mounts it over /etc/hosts),
+    # and never asks the host's resolver.
+    etc = f"/etc/netns/{NS['rtr']}"
+    os.makedirs(etc, exist_ok=True)
+    with open(f"{etc}/hosts", "w") as f:
+        f.write(f"127.0.0.1 localhost\n{SERVER} {' '.join(NAMES)}\n")
+    with open(f"{etc}/resolv.conf", "w") as f:
+        f.write("nameserver 127.0.0.1\n")
 
 
 def netns_down():
     for ns in NS.values():
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+    shutil.rmtree(f"/etc/netns/{NS['rtr']}", ignore_errors=True)
+    try:
+        os.rmdir("/etc/netns")
+    except OSError:
+        pass  # not empty: someone else's namespaces
 
 
 def squid_conf(work, pki):
+    """Squid's config (ssl-bump everything); the command that runs it."""
     db = f"{work}/ssldb"
     shutil.rmtree(db, ignore_errors=True)
     run(["/usr/lib/squid/security_file_certgen", "-c", "-s", db, "-M", "4MB"])
@@ -238,7 +283,42 @@ shutdown_lifetime 1 seconds
     with open(f"{work}/cache.log", "w"):
         pass
     os.chown(f"{work}/cache.log", proxy.pw_uid, proxy.pw_gid)
-    return conf
+    return ["squid", "-N", "-f", conf]
+
+
+def privoxy_conf(work, pki):
+    """Privoxy's config: https-inspection for every site, forging with the
+    proxy's CA and checking servers against the real root; the command that
+    runs it (in the foreground, as root: it stays in the namespace)."""
+    ca = f"{work}/privoxy-ca"
+    os.makedirs(f"{ca}/certs")
+    shutil.copy(f"{pki}/proxy-ca.pem", f"{ca}/cacert.crt")
+    shutil.copy(f"{work}/proxy-ca.key", f"{ca}/cakey.pem")
+    shutil.copy(f"{pki}/root.pem", f"{ca}/trustedCAs.pem")
+    with open(f"{work}/inspect.action", "w") as f:
+        f.write("{+https-inspection}\n/\n")
+    conf = f"{work}/privoxy.conf"
+    with open(conf, "w") as f:
+        f.write(f"""confdir {work}
+logdir {work}
+logfile privoxy.log
+actionsfile inspect.action
+listen-address {PROXY}
+toggle 1
+enable-remote-toggle 0
+enable-edit-actions 0
+accept-intercepted-requests 0
+ca-directory {ca}
+ca-cert-file cacert.crt
+ca-key-file cakey.pem
+trusted-cas-file trustedCAs.pem
+certificate-directory {ca}/certs
+debug 1
+debug 2
+debug 4096
+debug 8192
+""")
+    return ["privoxy", "--no-daemon", "--pidfile", f"{work}/privoxy.pid", conf]
 
 
 def wait_port(ns, port, secs=20):
@@ -313,6 +393,30 @@ def netlog_connections(path, name, proxied):
     return sorted(seen, key=lambda x: x["client"])
 
 
+def run_curl(work, step, keylog, port):
+    """curl (OpenSSL) fetches https://NAME/ verifying against the client's
+    roots (so a finished transfer is a verified chain); its --write-out says
+    which chain it was sent and its -v which version it negotiated."""
+    name, proxied, ver = step[1:]
+    argv = ["curl", "-sS", "-v", "-o", "/dev/null", "--max-time", "10", "--noproxy", "",
+            "--cacert", f"{work}/roots.pem", "--local-port", str(port), "--http1.1",
+            "--tlsv1.2", "--tls-max", ver,
+            "-w", "%{local_ip}:%{local_port}\n%{remote_ip}:%{remote_port}\n%{certs}"]
+    if proxied:
+        argv += ["--proxy", f"http://{PROXY}"]
+    else:
+        argv += ["--resolve", f"{name}:443:{SERVER}"]
+    done = run(argv + [f"https://{name}/"], ns="cli", env={**os.environ, "SSLKEYLOGFILE": keylog})
+    client, server, certs = done.stdout.split("\n", 2)
+    chain = [hashlib.sha256(pem_der(b)).hexdigest()
+             for b in re.findall(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----",
+                                 certs, re.S)]
+    version = re.search(r"SSL connection using TLSv(1\.[0-3])", done.stderr).group(1)
+    return [{"sni": name, "client": client, "server": server, "proxy": PROXY if proxied else "",
+             "tls_version": f"TLS {version}", "resumed": False, "chain_sha256": chain,
+             "verified": True, "verify_error": "", "error": "", "tool": curl_version()}]
+
+
 def pem_der(pem):
     body = "".join(l for l in pem.strip().splitlines() if not l.startswith("-----"))
     return base64.b64decode(body)
@@ -326,11 +430,22 @@ def write_plan(plan, steps, first_port):
                                 "local": f"{CLIENT}:{first_port + i}"}) + "\n")
 
 
+# Per interceptor: its name in the manifest, the function that writes its
+# config and gives the command that runs it, its product name, and whether
+# its CA key must be RSA (Privoxy's mbedTLS code signs with RSA only: "Issuer
+# key doesn't match issuer certificate" for a P-256 CA).
+INTERCEPTORS = {
+    "squid": ("squid-bump", squid_conf, lambda: "Squid " + squid_version(), False),
+    "privoxy": ("privoxy-https-inspection", privoxy_conf,
+                lambda: "Privoxy " + privoxy_version(), True),
+}
+
+
 def main():
     if len(sys.argv) not in (2, 3) or (len(sys.argv) == 3 and sys.argv[2] not in SCENARIOS):
         sys.exit(__doc__)
     scenario = sys.argv[2] if len(sys.argv) == 3 else "go"
-    capture, plan, _ = SCENARIOS[scenario]
+    capture, interceptor, plan, _ = SCENARIOS[scenario]
     out = os.path.abspath(sys.argv[1])
     work, pki = f"{out}/work", f"{out}/pki"
     for d in (work, pki):
@@ -340,7 +455,7 @@ def main():
     peer = f"{work}/tlspeer"
     run(["go", "build", "-o", peer, f"{HERE}/tlspeer.go"],
         env={**os.environ, "GO111MODULE": "off", "GOCACHE": f"{work}/gocache"})
-    make_pki(work, pki)
+    make_pki(work, pki, INTERCEPTORS[interceptor][3])
     genuine = {n: der_sha256(f"{pki}/{n}.pem") for n in NAMES}
     with open(f"{work}/roots.pem", "w") as f:
         # The client trusts the real root and (as a managed machine would)
@@ -353,14 +468,15 @@ def main():
     procs = []
     netns_up()
     try:
-        conf = squid_conf(work, pki)
+        proxy_argv = INTERCEPTORS[interceptor][1](work, pki)
         server = subprocess.Popen(["ip", "netns", "exec", NS["srv"], peer, "serve",
                                    f"{SERVER}:443", f"{work}/certs"],
                                   stdout=subprocess.DEVNULL, stderr=open(f"{work}/server.log", "w"))
         procs.append(server)
-        squid = subprocess.Popen(["ip", "netns", "exec", NS["rtr"], "squid", "-N", "-f", conf],
-                                 stdout=subprocess.DEVNULL, stderr=open(f"{work}/squid.err", "w"))
-        procs.append(squid)
+        proxy = subprocess.Popen(["ip", "netns", "exec", NS["rtr"], *proxy_argv],
+                                 stdout=subprocess.DEVNULL,
+                                 stderr=open(f"{work}/{interceptor}.err", "w"))
+        procs.append(proxy)
         wait_port("srv", 443)
         wait_port("rtr", 3128)
         dump = subprocess.Popen(["ip", "netns", "exec", NS["rtr"], "tcpdump", "-i", "cli0",
@@ -380,6 +496,9 @@ def main():
                 seen += run_go(peer, work, batch, keylog, port)
             elif batch[0][0] == "java":
                 seen += run_java(work, batch, port)
+            elif batch[0][0] == "curl":
+                for n, step in enumerate(batch):
+                    seen += run_curl(work, step, keylog, port + n)
             else:
                 for n, step in enumerate(batch):
                     seen += run_chromium(work, step, keylog, i + n)
@@ -404,7 +523,8 @@ def main():
 
 
 def manifest(out, scenario, seen, genuine):
-    capture, _, description = SCENARIOS[scenario]
+    capture, interceptor, _, description = SCENARIOS[scenario]
+    who, _, product, _ = INTERCEPTORS[interceptor]
     flows, verdicts = [], {}
     for s in seen:
         if s.get("error"):
@@ -429,7 +549,7 @@ def manifest(out, scenario, seen, genuine):
             # knows the one of its session).
             "cert_visibility": "resumed" if s["resumed"] else
                                "plain" if s["tls_version"] == "TLS 1.2" else "encrypted",
-            "intercepted": forged, "interceptor": "squid-bump" if forged else None,
+            "intercepted": forged, "interceptor": who if forged else None,
         }
         if s["tls_version"] == "TLS 1.3":
             # JSSE writes no key log: its TLS 1.3 certificates stay encrypted.
@@ -452,12 +572,12 @@ def manifest(out, scenario, seen, genuine):
         "schema": "certsift-interop-1",
         "capture": f"{capture}.pcap",
         "description": description,
-        "interceptors": {"squid-bump": {"product": "Squid " + squid_version(),
-                                        "ca_subject": "C=US, O=Example Org, OU=IT, "
-                                                      "CN=Example Org Web Gateway CA"}},
+        "interceptors": {who: {"product": product(),
+                               "ca_subject": "C=US, O=Example Org, OU=IT, "
+                                             "CN=Example Org Web Gateway CA"}},
         "trust_store": "pki/trust-anchors.pem (real root and the proxy's CA, as the clients had)",
         "truth_source": "each client's own view: tlspeer's and TlsGet's connection state, "
-                        "Chromium's NetLog",
+                        "curl's --write-out certs, Chromium's NetLog",
         "flow_count": len(flows), "flows": flows, "sni_verdicts": verdicts,
     }
     with open(f"{out}/{capture}.json", "w") as f:
@@ -477,6 +597,16 @@ def chromium_version():
 
 def squid_version():
     return run(["squid", "-v"]).stdout.split("Version ")[1].split()[0]
+
+
+def privoxy_version():
+    return run(["privoxy", "--version"]).stdout.split("version ")[1].split()[0]
+
+
+def curl_version():
+    words = run(["curl", "--version"]).stdout.split()
+    tls = next(w for w in words if w.startswith("OpenSSL/")).replace("/", " ")
+    return f"curl {words[1]} ({tls})"
 
 
 if __name__ == "__main__":
