@@ -136,9 +136,9 @@ SELECT u.leaf, u.first_use, u.last_use, u.trusted, u.unknown_issuer,
        CASE WHEN c.not_before IS NOT NULL
              AND u.first_use >= c.not_before AND u.first_use < c.not_before + INTERVAL '601' SECOND
          THEN 1 ELSE 0 END AS fresh,
-       CASE WHEN k.spki_sha256 IS NOT NULL THEN 1 ELSE 0 END AS ca_key,
+       -- mod.rs on_ca_key: a leaf, neither a CA nor self-signed, on a CA's key.
        CASE WHEN k.spki_sha256 IS NOT NULL AND NOT c.is_ca AND NOT c.self_signed
-         THEN 1 ELSE 0 END AS on_ca_key,
+         THEN 1 ELSE 0 END AS ca_key,
        CASE WHEN pi.dn IS NOT NULL OR pc.leaf IS NOT NULL THEN 1 ELSE 0 END AS product
 FROM leaf_use u
 LEFT JOIN cert c ON c.sha256 = u.leaf
@@ -218,8 +218,8 @@ SELECT l.spki_sha256 AS spki,
        max(l.product) AS product, max(l.minted) AS minted,
        max(l.unknown_issuer) AS unknown_issuer, min(l.trusted) AS all_trusted,
        max(l.any_trusted) AS any_trusted,
-       max(CASE WHEN k.spki_sha256 IS NOT NULL THEN 1 ELSE 0 END) AS ca_key
-FROM leaf l LEFT JOIN ca_key k ON k.spki_sha256 = l.spki_sha256
+       max(l.ca_key) AS ca_key
+FROM leaf l
 WHERE l.spki_sha256 IS NOT NULL AND l.spki_sha256 <> ''
 GROUP BY l.spki_sha256;
 
@@ -255,7 +255,6 @@ WHERE g.leaves >= 2 AND d.domains >= 2 AND d.domains > w.widest;
 CREATE OR REPLACE TEMPORARY VIEW issuer_group AS
 SELECT issuer, count(*) AS leaves, sum(minted) AS minted,
        count(DISTINCT spki_sha256) AS keys, max(ca_key) AS ca_key,
-       max(on_ca_key) AS on_ca_key,
        max(product) AS product, max(unknown_issuer) AS unknown_issuer
 FROM leaf GROUP BY issuer;
 
@@ -263,12 +262,12 @@ CREATE OR REPLACE TEMPORARY VIEW issuer_signs AS
 SELECT g.issuer, g.unknown_issuer,
        CASE WHEN g.minted > 0 AND g.minted * 2 >= g.leaves THEN 1 ELSE 0 END
      + CASE WHEN g.keys < g.leaves THEN 1 ELSE 0 END
-     + g.on_ca_key + g.product AS signs
+     + g.ca_key + g.product AS signs
 FROM issuer_group g
 JOIN (SELECT l.issuer, count(DISTINCT d.domain) AS domains
       FROM leaf l JOIN leaf_domain d ON d.leaf = l.leaf GROUP BY l.issuer) dd
   ON dd.issuer = g.issuer
-WHERE dd.domains >= 3 OR g.on_ca_key = 1;
+WHERE dd.domains >= 3 OR g.ca_key = 1;
 
 CREATE OR REPLACE TEMPORARY VIEW rule_forging AS
 SELECT DISTINCT 'forging_issuer' AS kind,

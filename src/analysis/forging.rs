@@ -38,11 +38,7 @@ pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
         let on_ca_key: Vec<&str> = leaves
             .iter()
             .copied()
-            .filter(|l| {
-                ev.cert(l).is_some_and(|c| {
-                    !c.is_ca && !c.self_signed && ev.ca_keys.contains_key(c.spki_sha256.as_str())
-                })
-            })
+            .filter(|l| ev.leaf(l).is_some_and(|i| i.ca_key))
             .collect();
         let many = domains.len() >= ev.cfg.forging_issuer_min_domains;
         if !many && on_ca_key.is_empty() {

@@ -25,7 +25,7 @@
 
 use std::collections::{BinaryHeap, HashMap, HashSet};
 
-use super::{key_of, match_product, minted_at_age, Thresholds};
+use super::{key_of, match_product, minted_at_age, on_ca_key, Thresholds};
 use crate::rows::{CertRow, HandshakeRow};
 
 /// What the detectors take from every connection of the run, not only from
@@ -190,7 +190,7 @@ impl Grouper {
             });
             let product = self.chain_product[n as usize]
                 || cert.is_some_and(|c| match_product(&c.issuer).is_some());
-            let ca_key = cert.is_some_and(|c| ca_keys.contains(c.spki_sha256.as_str()));
+            let ca_key = cert.is_some_and(|c| on_ca_key(c, |k| ca_keys.contains(k)));
             if minted || product || ca_key {
                 suspect_issuers.insert(issuer);
             }

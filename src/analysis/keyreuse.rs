@@ -47,7 +47,12 @@ pub fn key_reuse(ev: &Evidence<'_>) -> Vec<FindingRow> {
             .flatten()
             .copied()
             .collect();
-        let ca = ev.ca_keys.get(key);
+        // The key is a CA's, and a leaf on it is neither a CA nor
+        // self-signed (see `on_ca_key`).
+        let ca = ev
+            .ca_keys
+            .get(key)
+            .filter(|_| leaves.iter().any(|l| ev.leaf(l).is_some_and(|i| i.ca_key)));
         let unknown = leaves.iter().any(|l| ev.leaf_unknown_issuer(l));
         let product = leaves.iter().find_map(|l| ev.product_of_leaf(l));
         let minted = leaves.iter().filter(|l| ev.minted_at_first_use(l)).count();
@@ -114,6 +119,7 @@ pub fn key_reuse(ev: &Evidence<'_>) -> Vec<FindingRow> {
 mod tests {
     use crate::analysis::testutil::{cert, hs, hs_untrusted};
     use crate::analysis::{analyze, Thresholds};
+    use crate::rows::CertRow;
 
     #[test]
     fn one_key_for_unrelated_names_fires() {
@@ -167,5 +173,43 @@ mod tests {
         let f = analyze(&h, &c, &Thresholds::default());
         let k = f.iter().find(|f| f.kind == "key_reuse").unwrap();
         assert_eq!(k.severity, "low");
+    }
+
+    /// A forging proxy's leaves on its CA's own key are high; the same key
+    /// on self-signed certificates marked CA (an appliance's default
+    /// certificates, as `openssl req -x509` makes them) is not that sign.
+    #[test]
+    fn a_ca_key_counts_only_on_a_leaf_that_is_no_ca() {
+        let h = vec![
+            hs_untrusted("1", "www.bank.test", "a", "10.0.0.1", 1),
+            hs_untrusted("2", "mail.corp.test", "b", "10.0.0.1", 2),
+        ];
+        let ca_like = |sha: &str, name: &str| CertRow {
+            is_ca: true,
+            self_signed: true,
+            subject: format!("CN={name}"),
+            ..cert(sha, &format!("CN={name}"), "same", &[name])
+        };
+        let own = vec![
+            ca_like("a", "www.bank.test"),
+            ca_like("b", "mail.corp.test"),
+        ];
+        let f = analyze(&h, &own, &Thresholds::default());
+        let k = f.iter().find(|f| f.kind == "key_reuse").expect("{f:#?}");
+        assert_eq!(k.severity, "medium", "{k:#?}");
+        assert!(!k.summary.contains("key of the CA certificate"), "{k:#?}");
+
+        let forged = vec![
+            cert("a", "CN=Proxy CA", "same", &["www.bank.test"]),
+            cert("b", "CN=Proxy CA", "same", &["mail.corp.test"]),
+            ca_like("ca", "Proxy CA"),
+        ];
+        let f = analyze(&h, &forged, &Thresholds::default());
+        let k = f.iter().find(|f| f.kind == "key_reuse").expect("{f:#?}");
+        assert_eq!(k.severity, "high", "{k:#?}");
+        assert!(
+            k.summary.contains("key of the CA certificate CN=Proxy CA"),
+            "{k:#?}"
+        );
     }
 }

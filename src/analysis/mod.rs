@@ -185,7 +185,8 @@ pub struct LeafInfo<'a> {
     pub trusted: bool,
     /// Minted at first use (see [`Evidence::minted_at_first_use`]).
     pub minted: bool,
-    /// Carries the public key of a CA certificate of the run.
+    /// Carries the public key of a CA certificate of the run, while not
+    /// being a CA or self-signed itself (see [`on_ca_key`]).
     pub ca_key: bool,
     /// Registrable domains of its names and of the SNIs it answered.
     pub domains: BTreeSet<String>,
@@ -336,7 +337,7 @@ impl<'a> Evidence<'a> {
                     }),
                     trusted: flows.iter().any(|h| h.chain_trusted == Some(true)),
                     minted: ev.compute_minted(leaf),
-                    ca_key: cert.is_some_and(|c| ev.ca_keys.contains_key(c.spki_sha256.as_str())),
+                    ca_key: cert.is_some_and(|c| on_ca_key(c, |k| ev.ca_keys.contains_key(k))),
                     domains,
                     anchors: {
                         let mut a: Vec<&'a str> = Vec::new();
@@ -503,6 +504,16 @@ impl<'a> Evidence<'a> {
             None => issuer,
         }
     }
+}
+
+/// Whether a certificate is a leaf made on a CA certificate's key, the sign
+/// of a proxy that signs its forgeries with its own key (Squid's ssl-bump):
+/// the certificate is neither a CA nor self-signed, and `is_ca_key` says its
+/// key is a CA certificate's. A self-signed certificate marked CA (as
+/// `openssl req -x509` makes them by default) carries its own key, which
+/// says nothing. Every detector and the grouping ask this one question.
+fn on_ca_key(c: &CertRow, is_ca_key: impl FnOnce(&str) -> bool) -> bool {
+    !c.is_ca && !c.self_signed && is_ca_key(c.spki_sha256.as_str())
 }
 
 /// Whether a leaf first used `age` seconds after its `not_before` looks
@@ -889,5 +900,40 @@ mod tests {
         let f2 = analyze(&h, &c, &cfg);
         assert_eq!(f1, f2);
         assert!(!f1.is_empty());
+    }
+
+    /// One question for every detector: a leaf on a CA's key is one that is
+    /// neither a CA nor self-signed. The CA served as a leaf, and a
+    /// self-signed leaf marked CA, carry their own key.
+    #[test]
+    fn only_a_leaf_that_is_no_ca_is_on_a_ca_key() {
+        let ca = |sha: &str, self_signed: bool| CertRow {
+            is_ca: true,
+            self_signed,
+            ..cert(sha, "CN=Gateway CA", "kca", &[])
+        };
+        let certs = vec![
+            cert("forged", "CN=Gateway CA", "kca", &["a.test"]),
+            CertRow {
+                self_signed: true,
+                ..cert("selfsigned", "CN=b.test", "kca", &["b.test"])
+            },
+            ca("root", true),
+            ca("cross", false),
+        ];
+        let rows: Vec<HandshakeRow> = ["forged", "selfsigned", "root", "cross"]
+            .iter()
+            .enumerate()
+            .map(|(i, l)| hs(&i.to_string(), &format!("{l}.test"), l, "10.0.0.1", 1))
+            .collect();
+        let h = Connection::from_rows(&rows);
+        let ev = Evidence::new(&h, &certs);
+        let on: Vec<bool> = ["forged", "selfsigned", "root", "cross"]
+            .iter()
+            .map(|l| ev.leaf(l).is_some_and(|i| i.ca_key))
+            .collect();
+        assert_eq!(on, [true, false, false, false]);
+        assert!(ev.leaf_suspect("forged"));
+        assert!(!ev.leaf_suspect("root"));
     }
 }
