@@ -119,7 +119,7 @@ JOIN cert c ON c.sha256 = x.sha
 WHERE array_position(x.chain, x.sha) = cardinality(x.chain);
 
 -- LeafInfo: issuer, minted (not_before at most 600 s before first use, or a
--- round backdate of 1 h, 1 d, 2 d or 7 d within 5 s: mint_backdate_*),
+-- round backdate of 1 h, 1 d, 2 d, 7 d or 30 d within 5 s: mint_backdate_*),
 -- carries a CA key, names a product, and suspect (mod.rs leaf_suspect).
 CREATE OR REPLACE TEMPORARY VIEW leaf_info AS
 SELECT u.leaf, u.first_use, u.last_use, u.trusted, u.unknown_issuer,
@@ -131,7 +131,8 @@ SELECT u.leaf, u.first_use, u.last_use, u.trusted, u.unknown_issuer,
            OR (u.first_use >= c.not_before + INTERVAL '3595' SECOND AND u.first_use < c.not_before + INTERVAL '3606' SECOND)
            OR (u.first_use >= c.not_before + INTERVAL '86395' SECOND AND u.first_use < c.not_before + INTERVAL '86406' SECOND)
            OR (u.first_use >= c.not_before + INTERVAL '172795' SECOND AND u.first_use < c.not_before + INTERVAL '172806' SECOND)
-           OR (u.first_use >= c.not_before + INTERVAL '604795' SECOND AND u.first_use < c.not_before + INTERVAL '604806' SECOND))
+           OR (u.first_use >= c.not_before + INTERVAL '604795' SECOND AND u.first_use < c.not_before + INTERVAL '604806' SECOND)
+           OR (u.first_use >= c.not_before + INTERVAL '2591995' SECOND AND u.first_use < c.not_before + INTERVAL '2592006' SECOND))
          THEN 1 ELSE 0 END AS minted,
        CASE WHEN c.not_before IS NOT NULL
              AND u.first_use >= c.not_before AND u.first_use < c.not_before + INTERVAL '601' SECOND
@@ -251,7 +252,17 @@ WHERE g.leaves >= 2 AND d.domains >= 2 AND d.domains > w.widest;
 
 -- forging.rs: one issuer with leaves for at least 3 registrable domains and
 -- a minting sign, or with a leaf (not a CA, not self-signed) on a CA's key
--- for any number; high with two signs or an unknown issuer.
+-- for any number, or minting for a name another issuer answered too
+-- (names_answered_by_others); high with two signs or an unknown issuer.
+CREATE OR REPLACE TEMPORARY VIEW issuer_name AS
+SELECT DISTINCT c.name, l.issuer
+FROM conn c JOIN leaf l ON l.leaf = c.leaf_sha256
+WHERE c.name IS NOT NULL;
+
+CREATE OR REPLACE TEMPORARY VIEW issuer_contested AS
+SELECT DISTINCT a.issuer
+FROM issuer_name a JOIN issuer_name b ON b.name = a.name AND b.issuer <> a.issuer;
+
 CREATE OR REPLACE TEMPORARY VIEW issuer_group AS
 SELECT issuer, count(*) AS leaves, sum(minted) AS minted,
        count(DISTINCT spki_sha256) AS keys, max(ca_key) AS ca_key,
@@ -267,7 +278,9 @@ FROM issuer_group g
 JOIN (SELECT l.issuer, count(DISTINCT d.domain) AS domains
       FROM leaf l JOIN leaf_domain d ON d.leaf = l.leaf GROUP BY l.issuer) dd
   ON dd.issuer = g.issuer
-WHERE dd.domains >= 3 OR g.ca_key = 1;
+LEFT JOIN issuer_contested x ON x.issuer = g.issuer
+WHERE dd.domains >= 3 OR g.ca_key = 1
+   OR (g.minted > 0 AND g.minted * 2 >= g.leaves AND x.issuer IS NOT NULL);
 
 CREATE OR REPLACE TEMPORARY VIEW rule_forging AS
 SELECT DISTINCT 'forging_issuer' AS kind,

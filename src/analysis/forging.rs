@@ -7,10 +7,17 @@
 //! carries its own key, which says nothing), or the
 //! name of a known inspection product. A public CA issues for many domains
 //! too, but long before use and with one key per certificate: no finding.
-//! One sign needs no count of domains: a leaf (not itself a CA, not
-//! self-signed) whose key is a CA certificate's. No CA hands a server its own
-//! key pair, but Squid's ssl-bump signs every certificate it forges over the
-//! proxy CA's own key, so even one forged name shows it.
+//! Two signs need no count of domains:
+//! - a leaf (not itself a CA, not self-signed) whose key is a CA
+//!   certificate's. No CA hands a server its own key pair, but Squid's
+//!   ssl-bump signs every certificate it forges over the proxy CA's own key,
+//!   so even one forged name shows it;
+//! - leaves minted at first use that answered a name another issuer answered
+//!   too: the issuer replaced a certificate it did not make, at the moment
+//!   of the connection, so its leaves for names nobody else answered are
+//!   forged as well (Privoxy mints a key and a certificate per host,
+//!   backdated 30 days, and the names of a small capture are often of one
+//!   domain).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -41,10 +48,16 @@ pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
             .filter(|l| ev.leaf(l).is_some_and(|i| i.ca_key))
             .collect();
         let many = domains.len() >= ev.cfg.forging_issuer_min_domains;
-        if !many && on_ca_key.is_empty() {
+        let minted = leaves.iter().filter(|l| ev.minted_at_first_use(l)).count();
+        let minting = minted * 2 >= leaves.len() && minted > 0;
+        let replaced = if minting {
+            names_answered_by_others(ev, issuer, &leaves)
+        } else {
+            BTreeSet::new()
+        };
+        if !many && on_ca_key.is_empty() && replaced.is_empty() {
             continue;
         }
-        let minted = leaves.iter().filter(|l| ev.minted_at_first_use(l)).count();
         let keys: BTreeSet<&str> = leaves
             .iter()
             .filter_map(|l| ev.cert(l))
@@ -53,7 +66,7 @@ pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
         let shared_key = keys.len() < leaves.len();
         let product = leaves.iter().find_map(|l| ev.product_of_leaf(l));
         let mut signs = Vec::new();
-        if minted * 2 >= leaves.len() && minted > 0 {
+        if minting {
             signs.push(format!(
                 "{minted} of {} leaves were minted at first use",
                 leaves.len()
@@ -108,13 +121,24 @@ pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
                 signs.join(", "),
                 ev.outcome(&flows).sentence()
             )
-        } else {
+        } else if !on_ca_key.is_empty() {
             format!(
                 "{issuer} issued leaf certificates for {} ({}); no CA gives a server a CA's \
                  key pair, a forging proxy does (Squid's ssl-bump signs over its CA's key): \
                  a certificate-forging interceptor; its certificates were {}",
                 listed(names.iter().map(String::as_str).collect()),
                 signs.join(", "),
+                ev.outcome(&flows).sentence()
+            )
+        } else {
+            format!(
+                "{issuer} issued leaf certificates for {} ({}), and for {} another issuer's \
+                 certificate was served too: it minted a replacement at the moment of the \
+                 connection, as a certificate-forging interceptor does; its certificates \
+                 were {}",
+                listed(names.iter().map(String::as_str).collect()),
+                signs.join(", "),
+                listed(replaced.iter().map(String::as_str).collect()),
                 ev.outcome(&flows).sentence()
             )
         };
@@ -132,6 +156,38 @@ pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
         ));
     }
     out
+}
+
+/// The names (as [`name_key`]) these leaves of `issuer` answered for which
+/// a leaf of another issuer was seen as well.
+fn names_answered_by_others(
+    ev: &Evidence<'_>,
+    issuer: &str,
+    leaves: &BTreeSet<&str>,
+) -> BTreeSet<String> {
+    let names: BTreeSet<String> = leaves
+        .iter()
+        .filter_map(|l| ev.leaf_flows.get(l))
+        .flatten()
+        .filter_map(|h| name_key(h))
+        .collect();
+    let by_name = ev.by_name();
+    names
+        .into_iter()
+        .filter(|name| {
+            by_name
+                .binary_search_by(|(n, _)| n.as_str().cmp(name))
+                .ok()
+                .and_then(|i| by_name.get(i))
+                .is_some_and(|(_, flows)| {
+                    flows.iter().any(|h| {
+                        h.leaf_sha256
+                            .as_deref()
+                            .is_some_and(|l| ev.issuer_str(l) != issuer)
+                    })
+                })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -223,6 +279,53 @@ mod tests {
         };
         let own = vec![hs("1", "gw.shop.test", "twin", "10.0.0.1", 100)];
         let f = analyze(&own, &[ca, twin], &Thresholds::default());
+        assert!(f.iter().all(|f| f.kind != "forging_issuer"), "{f:#?}");
+    }
+
+    /// Privoxy: a key and a certificate per host, backdated 30 days to the
+    /// second, every name of one domain, the proxy CA trusted by the client.
+    /// Replacing one real certificate that way betrays its leaves for the
+    /// names nobody else answered.
+    #[test]
+    fn minting_a_replacement_for_a_name_betrays_the_other_names() {
+        let backdated = |sha: &str, spki: &str, name: &str, first_use_s: i64| CertRow {
+            not_before: Some((first_use_s - 30 * 86_400) * 1_000_000),
+            ..cert(sha, "CN=Gateway CA", spki, &[name])
+        };
+        let h = vec![
+            hs("1", "www.shop.test", "real", "10.0.0.1", 100),
+            hs("2", "www.shop.test", "f-www", "10.0.0.1", 200),
+            hs("3", "static.shop.test", "f-static", "10.0.0.1", 300),
+        ];
+        let mut c = vec![
+            cert("real", "CN=Real CA", "k0", &["www.shop.test"]),
+            backdated("f-www", "k1", "www.shop.test", 200),
+            backdated("f-static", "k2", "static.shop.test", 300),
+        ];
+        let f = analyze(&h, &c, &Thresholds::default());
+        let g = f
+            .iter()
+            .find(|f| f.kind == "forging_issuer")
+            .expect("{f:#?}");
+        assert_eq!(g.severity, "medium");
+        assert_eq!(g.names, ["static.shop.test", "www.shop.test"]);
+        assert!(
+            g.summary.contains("for www.shop.test another issuer"),
+            "{g:#?}"
+        );
+
+        // The same leaves, but nobody else answered www: a CA that mints
+        // at once for two names of one domain is an ACME deployment too.
+        let alone = &h[1..];
+        let f = analyze(alone, &c, &Thresholds::default());
+        assert!(f.iter().all(|f| f.kind != "forging_issuer"), "{f:#?}");
+
+        // A change of CA to certificates made a month before use, not to
+        // the second: no sign of minting, no finding.
+        for x in &mut c[1..] {
+            x.not_before = x.not_before.map(|t| t - 3_600 * 1_000_000);
+        }
+        let f = analyze(&h, &c, &Thresholds::default());
         assert!(f.iter().all(|f| f.kind != "forging_issuer"), "{f:#?}");
     }
 }

@@ -105,8 +105,9 @@ impl std::hash::Hasher for DigestHasher {
 /// A map keyed by digests (see [`DigestHasher`]).
 pub type DigestMap<'a, V> = HashMap<&'a str, V, std::hash::BuildHasherDefault<DigestHasher>>;
 
-/// Round amounts by which forging proxies backdate `not_before`, seconds.
-const MINT_BACKDATES_SECS: [i64; 4] = [3_600, 86_400, 172_800, 604_800];
+/// Round amounts by which forging proxies backdate `not_before`, seconds:
+/// an hour, a day, two days (mitmproxy), a week, 30 days (Privoxy).
+const MINT_BACKDATES_SECS: [i64; 5] = [3_600, 86_400, 172_800, 604_800, 2_592_000];
 
 /// What became of one group of connections that carried a certificate.
 #[derive(Debug, Clone, Default, PartialEq)]
