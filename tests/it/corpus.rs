@@ -270,3 +270,10 @@ corpus_test!(
     "interop_squid_jdk_chromium",
     "interop_squid_jdk_chromium.pcap"
 );
+// Privoxy's https-inspection (mbedTLS on the proxy's both sides), with Go
+// and curl (OpenSSL) clients.
+corpus_test!(
+    interop_privoxy_go,
+    "interop_privoxy_go",
+    "interop_privoxy_go.pcap"
+);

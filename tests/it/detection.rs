@@ -199,6 +199,13 @@ detection_test!(
     "interop_squid_jdk_chromium",
     "interop_squid_jdk_chromium.pcap"
 );
+// Privoxy's https-inspection: forged leaves made from the name alone (their
+// own key each, dated a month back), the proxy's CA sent with them.
+detection_test!(
+    issue_6_interop_privoxy_go,
+    "interop_privoxy_go",
+    "interop_privoxy_go.pcap"
+);
 
 /// All captures in one run: still no clean-only name accused, and the
 /// findings come out in the same order twice.
