@@ -36,7 +36,7 @@ pub enum Error {
         msg: String,
     },
     /// A scan folder given to `summary` or `analyze` lacks a table.
-    #[error("{path}: {msg}; give a folder written by `certsift scan` in Parquet format")]
+    #[error("{path}: {msg}; give a folder written by `certsift scan`")]
     Table {
         /// The table file.
         path: PathBuf,

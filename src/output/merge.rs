@@ -40,7 +40,7 @@ use parquet::arrow::ArrowWriter;
 
 use super::partition::{has_table, table_files, Table};
 use super::{
-    open_table, prepare_dir, read_batches, rows_of, table_batches, tables, writer_properties,
+    prepare_dir, read_batches, rows_of, table_batches, table_rows, tables, writer_properties,
     Format, Layout, BATCH_ROWS,
 };
 use crate::analysis::{
@@ -541,8 +541,7 @@ fn count_rows(dirs: &[PathBuf]) -> Result<u64, Error> {
     let mut n = 0u64;
     for dir in dirs {
         for part in table_files(dir, Table::Handshakes)? {
-            let b = open_table(&part)?;
-            n += u64::try_from(b.metadata().file_metadata().num_rows()).unwrap_or(0);
+            n += table_rows(&part)?;
         }
     }
     Ok(n)

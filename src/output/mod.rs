@@ -519,18 +519,23 @@ fn open_table(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>, Erro
         .map_err(|e| err(format!("not a Parquet table: {e}")))
 }
 
-/// The record batches of one Parquet table file, in order, `batch_rows` rows
-/// each, only the named top-level columns when `columns` is given (names the
-/// file lacks are ignored); read as they are asked for.
+/// The record batches of one table file, in order, `batch_rows` rows each,
+/// only the named top-level columns when `columns` is given (names the file
+/// lacks are ignored); read as they are asked for. A Parquet file, or the
+/// JSON lines a `--format jsonl` scan wrote (`.jsonl`), read back with the
+/// table's own schema.
 fn table_batches(
     path: &Path,
     batch_rows: usize,
     columns: Option<&[&str]>,
-) -> Result<impl Iterator<Item = Result<RecordBatch, Error>> + use<>, Error> {
+) -> Result<Box<dyn Iterator<Item = Result<RecordBatch, Error>> + Send>, Error> {
     let err = move |p: &Path, msg: String| Error::Table {
         path: p.to_path_buf(),
         msg,
     };
+    if is_jsonl(path) {
+        return jsonl_batches(path, batch_rows, columns);
+    }
     let mut builder = open_table(path)?.with_batch_size(batch_rows);
     if let Some(names) = columns {
         let roots: Vec<usize> = builder
@@ -546,7 +551,138 @@ fn table_batches(
     }
     let reader = builder.build().map_err(|e| err(path, e.to_string()))?;
     let path = path.to_path_buf();
-    Ok(reader.map(move |b| b.map_err(|e| err(&path, e.to_string()))))
+    Ok(Box::new(
+        reader.map(move |b| b.map_err(|e| err(&path, e.to_string()))),
+    ))
+}
+
+/// Whether a table file is JSON lines (by its extension).
+fn is_jsonl(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e == Format::Jsonl.extension())
+}
+
+/// Rows in one table file: from the footer of a Parquet file, by counting
+/// the lines of a JSON lines one.
+pub(crate) fn table_rows(path: &Path) -> Result<u64, Error> {
+    if !is_jsonl(path) {
+        let b = open_table(path)?;
+        return Ok(u64::try_from(b.metadata().file_metadata().num_rows()).unwrap_or(0));
+    }
+    let err = |e: std::io::Error| Error::Table {
+        path: path.to_path_buf(),
+        msg: format!("cannot read: {e}"),
+    };
+    let mut r = std::io::BufReader::new(File::open(path).map_err(err)?);
+    let mut n = 0u64;
+    loop {
+        let buf = std::io::BufRead::fill_buf(&mut r).map_err(err)?;
+        if buf.is_empty() {
+            return Ok(n);
+        }
+        n += buf.iter().filter(|&&b| b == b'\n').count() as u64;
+        let len = buf.len();
+        std::io::BufRead::consume(&mut r, len);
+    }
+}
+
+/// The table a file belongs to: its own name (`handshakes.jsonl`) or, in a
+/// partitioned layout, the folder it sits under (`handshakes/…/part.jsonl`).
+fn table_of(path: &Path) -> Option<Table> {
+    let tables = [
+        Table::Handshakes,
+        Table::Certificates,
+        Table::Findings,
+        Table::Files,
+    ];
+    let stem = path.file_stem().and_then(|s| s.to_str());
+    let mut names = stem.into_iter().chain(
+        path.ancestors()
+            .skip(1)
+            .filter_map(|a| a.file_name()?.to_str()),
+    );
+    names.find_map(|n| tables.into_iter().find(|t| t.name() == n))
+}
+
+/// [`table_batches`] of a JSON lines file: each line one row, as
+/// `write_jsonl` wrote it (timestamps as RFC 3339, binary as hex), decoded
+/// by arrow-json against the table's schema. Columns an older scan did not
+/// write are null; a line that does not fit the schema is an error naming
+/// the file.
+fn jsonl_batches(
+    path: &Path,
+    batch_rows: usize,
+    columns: Option<&[&str]>,
+) -> Result<Box<dyn Iterator<Item = Result<RecordBatch, Error>> + Send>, Error> {
+    let err = |msg: String| Error::Table {
+        path: path.to_path_buf(),
+        msg,
+    };
+    let table = table_of(path).ok_or_else(|| err("not a certsift table name".into()))?;
+    let schema = match table {
+        Table::Handshakes => tables::handshakes(&[]).schema(),
+        Table::Certificates => tables::certificates(&[]).schema(),
+        Table::Findings => tables::findings(&[]).schema(),
+        Table::Files => tables::files(&[]).schema(),
+    };
+    let keep: Option<Vec<usize>> = columns.map(|names| {
+        schema
+            .fields()
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| names.contains(&f.name().as_str()))
+            .map(|(i, _)| i)
+            .collect()
+    });
+    // arrow-json knows no named time zones without chrono-tz: timestamps are
+    // read as naive UTC (the text ends in `Z`) and labelled UTC afterwards.
+    let schema = std::sync::Arc::new(schema);
+    let naive: Vec<_> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Timestamp(unit, Some(_)) => std::sync::Arc::new(
+                f.as_ref()
+                    .clone()
+                    .with_data_type(DataType::Timestamp(*unit, None)),
+            ),
+            _ => f.clone(),
+        })
+        .collect();
+    let file = File::open(path).map_err(|e| err(format!("cannot open: {e}")))?;
+    let reader = arrow_json::ReaderBuilder::new(std::sync::Arc::new(Schema::new(naive)))
+        .with_batch_size(batch_rows)
+        .build(std::io::BufReader::new(file))
+        .map_err(|e| err(format!("not a JSON lines table: {e}")))?;
+    let path = path.to_path_buf();
+    Ok(Box::new(reader.map(move |b| {
+        let bad = |msg: String| Error::Table {
+            path: path.clone(),
+            msg: format!("not a JSON lines table: {msg}"),
+        };
+        let b = b.map_err(|e| bad(e.to_string()))?;
+        let labelled = b
+            .columns()
+            .iter()
+            .zip(schema.fields())
+            .map(|(c, f)| match f.data_type() {
+                DataType::Timestamp(_, Some(tz)) => std::sync::Arc::new(
+                    c.as_primitive::<TimestampMicrosecondType>()
+                        .clone()
+                        .with_timezone(tz.clone()),
+                ) as arrow_array::ArrayRef,
+                _ => c.clone(),
+            })
+            .collect();
+        let b = RecordBatch::try_new(schema.clone(), labelled).map_err(|e| bad(e.to_string()))?;
+        match &keep {
+            Some(k) => b.project(k).map_err(|e| Error::Table {
+                path: path.clone(),
+                msg: e.to_string(),
+            }),
+            None => Ok(b),
+        }
+    })))
 }
 
 #[cfg(test)]

@@ -172,24 +172,33 @@ pub(super) fn write_table<R: Sync>(
 /// at most this deep (`capture_date=/sensor=/`, with room for one more key).
 const MAX_PARTITION_DEPTH: usize = 3;
 
-/// Whether `dir` holds `table` as Parquet, in either layout.
+/// Whether `dir` holds `table` (Parquet or JSON lines), in either layout.
 pub fn has_table(dir: &Path, table: Table) -> bool {
-    dir.join(format!("{}.parquet", table.name())).is_file() || dir.join(table.name()).is_dir()
+    FORMATS.iter().any(|f| {
+        dir.join(format!("{}.{}", table.name(), f.extension()))
+            .is_file()
+    }) || dir.join(table.name()).is_dir()
 }
 
-/// The Parquet files of `table` in a scan folder, in path order: the single
-/// file when there is one, else every `*.parquet` under the partition
-/// folders (hidden and temporary entries skipped).
+/// The formats a reader takes, in the order it looks for them.
+const FORMATS: [Format; 2] = [Format::Parquet, Format::Jsonl];
+
+/// The files of `table` in a scan folder, in path order: the single file
+/// when there is one (Parquet, else JSON lines), else every `*.parquet` or
+/// `*.jsonl` under the partition folders (hidden and temporary entries
+/// skipped).
 pub fn table_files(dir: &Path, table: Table) -> Result<Vec<PathBuf>, Error> {
-    let single = dir.join(format!("{}.parquet", table.name()));
-    if single.is_file() {
-        return Ok(vec![single]);
+    for f in FORMATS {
+        let single = dir.join(format!("{}.{}", table.name(), f.extension()));
+        if single.is_file() {
+            return Ok(vec![single]);
+        }
     }
     let folder = dir.join(table.name());
     if !folder.is_dir() {
         return Err(Error::Table {
-            path: single,
-            msg: "cannot open: no such table file or partition folder".into(),
+            path: dir.join(format!("{}.parquet", table.name())),
+            msg: "cannot open: no such table file (.parquet or .jsonl) or partition folder".into(),
         });
     }
     let mut files = Vec::new();
@@ -215,7 +224,10 @@ fn collect_parts(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(),
             if depth < MAX_PARTITION_DEPTH && name.contains('=') {
                 collect_parts(&path, depth + 1, out)?;
             }
-        } else if name.ends_with(".parquet") {
+        } else if FORMATS.iter().any(|f| {
+            name.strip_suffix(f.extension())
+                .is_some_and(|stem| stem.ends_with('.'))
+        }) {
             out.push(path);
         }
     }

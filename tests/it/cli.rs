@@ -217,3 +217,67 @@ fn flow_caps_are_configurable() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["tls_connections"].as_u64().unwrap() >= 17, "{v}");
 }
+
+/// A `--format jsonl` scan reads back as the same rows as a Parquet one, so
+/// `summary`, `analyze` and `report` take either; a damaged line is an error
+/// naming the file.
+#[test]
+fn jsonl_scans_read_back_like_parquet_ones() {
+    let cap = ["s02_transparent_mitm_mixed.pcap"];
+    let (pq, _) = scan(&cap, &[]);
+    let (js, _) = scan(&cap, &["--format", "jsonl"]);
+    assert!(js.path().join("handshakes.jsonl").is_file());
+    let a = certsift::output::read_scan(pq.path()).unwrap();
+    let b = certsift::output::read_scan(js.path()).unwrap();
+    assert_eq!(a.handshakes, b.handshakes);
+    assert_eq!(a.certificates, b.certificates);
+    assert_eq!(a.findings, b.findings);
+    assert_eq!(a.files, b.files);
+    assert!(!b.handshakes.is_empty() && !b.findings.is_empty());
+
+    let path = |d: &tempfile::TempDir| d.path().to_str().unwrap().to_string();
+    let sum = |d| certsift(&["summary", &path(d)]);
+    let (sa, sb) = (sum(&pq), sum(&js));
+    assert_eq!(
+        sb.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&sb.stderr)
+    );
+    assert_eq!(sa.stdout, sb.stdout);
+
+    let merged = tempfile::tempdir().unwrap();
+    let m = merged.path().join("m");
+    let out = certsift(&["analyze", &path(&js), "-o", m.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        certsift::output::read_scan(&m).unwrap().findings,
+        a.findings
+    );
+    let html = merged.path().join("r.html");
+    let out = certsift(&["report", &path(&js), "-o", html.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::fs::metadata(&html).unwrap().len() > 10_000);
+
+    let certs = js.path().join("certificates.jsonl");
+    let mut text = std::fs::read_to_string(&certs).unwrap();
+    text.push_str("{\"sha256\": [1, 2]}\n");
+    std::fs::write(&certs, text).unwrap();
+    let out = sum(&js);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("certificates.jsonl") && err.contains("not a JSON lines table"),
+        "{err}"
+    );
+}
