@@ -607,8 +607,9 @@ fn table_of(path: &Path) -> Option<Table> {
 /// [`table_batches`] of a JSON lines file: each line one row, as
 /// `write_jsonl` wrote it (timestamps as RFC 3339, binary as hex), decoded
 /// by arrow-json against the table's schema. Columns an older scan did not
-/// write are null; a line that does not fit the schema is an error naming
-/// the file.
+/// write are null (read as their defaults, as from Parquet), fields a newer
+/// one added are ignored; a line that does not fit the schema is an error
+/// naming the file.
 fn jsonl_batches(
     path: &Path,
     batch_rows: usize,
@@ -634,9 +635,17 @@ fn jsonl_batches(
             .map(|(i, _)| i)
             .collect()
     });
+    // Every column may be missing from a line (a scan by an older certsift
+    // lacks the newer ones): nullable, as a Parquet reader defaults them.
+    let schema = std::sync::Arc::new(Schema::new(
+        schema
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone().with_nullable(true))
+            .collect::<Vec<_>>(),
+    ));
     // arrow-json knows no named time zones without chrono-tz: timestamps are
     // read as naive UTC (the text ends in `Z`) and labelled UTC afterwards.
-    let schema = std::sync::Arc::new(schema);
     let naive: Vec<_> = schema
         .fields()
         .iter()
