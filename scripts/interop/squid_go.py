@@ -6,24 +6,30 @@ explicit proxy that intercepts: Squid 5 with ssl-bump (peek, stare, bump: the
 forged certificate mimics the real one's subject, names and validity, signed
 by the proxy's own CA), or Privoxy 3.0 with its https-inspection action
 (mbedTLS on both sides: it forges a certificate from the name alone, signed by
-its own CA). Some connections go to the server directly, some through the
-proxy with HTTP CONNECT; TLS 1.2 (certificates in clear) and 1.3 (certificates
+its own CA), or e2guardian 5.3's SSL MITM (OpenSSL: one key pair for every
+forged certificate, made from the name alone) as a transparent interceptor,
+with Botan's TLS server for one name. Some connections go to the server
+directly, some through the proxy with HTTP CONNECT (or, transparent, are
+redirected to it); TLS 1.2 (certificates in clear) and 1.3 (certificates
 encrypted; the client's key log decrypts them).
 
-    sudo scripts/interop/squid_go.py OUTDIR [go|clients|privoxy]
+    sudo scripts/interop/squid_go.py OUTDIR [go|clients|privoxy|e2guardian]
 
 "go" (the default) has Go clients; "clients" has Java's JSSE and headless
 Chromium (BoringSSL) as clients instead (interop_squid_jdk_chromium.*; also
 needs openjdk-17-jre and chromium), with the same server and proxy;
 "privoxy" has Go and curl (OpenSSL) clients and Privoxy as the proxy
-(interop_privoxy_go.*; needs privoxy and curl).
+(interop_privoxy_go.*; needs privoxy and curl); "e2guardian" has Go and
+curl clients, Botan 2's tls_server beside the Go server, and e2guardian taking
+the client's :443 (interop_e2guardian_botan.*; needs e2guardian, botan,
+iptables and curl; stop Debian's e2guardian service after installing it).
 writes OUTDIR/CAPTURE.pcap, .keylog, .json (ground truth in the corpus
 manifest's shape, from what the clients themselves saw) and pki/
 (certificates only, trust-anchors.pem what the client trusted; keys stay in
 OUTDIR/work). Needs root, iproute2, tcpdump, openssl, go and squid-openssl
 or privoxy (Debian 12: `apt-get install squid-openssl privoxy golang-go`;
-never start Debian's privoxy service, the script runs its own in the
-router's namespace).
+never start Debian's privoxy or e2guardian service, the script runs its own
+in the router's namespace).
 
 All traffic stays in three network namespaces made here (cs-icli, cs-irtr,
 cs-isrv, joined by veth pairs, no route out, documentation addresses); the
@@ -48,10 +54,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 NS = {"cli": "cs-icli", "rtr": "cs-irtr", "srv": "cs-isrv"}
 CLIENT, GW_CLI, GW_SRV, SERVER = "192.0.2.10", "192.0.2.1", "203.0.113.1", "203.0.113.10"
 PROXY = f"{GW_CLI}:3128"
+# A transparent interceptor takes :443 from CLIENT only; CLIENT_EXEMPT is a
+# machine the gateway lets through. Botan's server answers on BOTAN.
+CLIENT_EXEMPT, BOTAN = "192.0.2.11", "203.0.113.11"
+TPORT, BOTAN_PORT = 8443, 4433
 NAMES = ["www.shop.test", "api.shop.test", "cdn.shop.test", "static.shop.test"]
 # Per scenario: capture name, interceptor (a key of INTERCEPTORS),
-# connections in order (client, name, via the proxy, highest TLS version
-# offered; Chromium always offers 1.3), description.
+# connections in order (client, name, through the interceptor, highest TLS
+# version offered; Chromium always offers 1.3), description, and the names
+# Botan's server answers (the Go server answers the others).
 SCENARIOS = {
     "go": ("interop_squid_go_bump", "squid", [
         ("go", "www.shop.test", False, "1.2"),
@@ -66,7 +77,7 @@ SCENARIOS = {
         ("go", "api.shop.test", True, "1.3"),
         ("go", "api.shop.test", False, "1.2"),
     ], "Go crypto/tls client and server; Squid 5 ssl-bump (peek, stare, bump) as an explicit "
-       "proxy forging with its own CA; TLS 1.2 and 1.3"),
+       "proxy forging with its own CA; TLS 1.2 and 1.3", ()),
     "clients": ("interop_squid_jdk_chromium", "squid", [
         ("java", "www.shop.test", False, "1.2"),
         ("java", "www.shop.test", True, "1.2"),
@@ -77,7 +88,7 @@ SCENARIOS = {
         ("chromium", "api.shop.test", True, "1.3"),
         ("chromium", "cdn.shop.test", False, "1.3"),
     ], "Java 17 JSSE and headless Chromium (BoringSSL) clients, Go crypto/tls server; Squid 5 "
-       "ssl-bump as an explicit proxy forging with its own CA; TLS 1.2 and 1.3"),
+       "ssl-bump as an explicit proxy forging with its own CA; TLS 1.2 and 1.3", ()),
     # Privoxy's mbedTLS 2.28 has no TLS 1.3: clients offering it get 1.2
     # through the proxy. cdn.shop.test is only ever reached directly (clean).
     "privoxy": ("interop_privoxy_go", "privoxy", [
@@ -96,7 +107,29 @@ SCENARIOS = {
         ("curl", "static.shop.test", True, "1.2"),
     ], "Go crypto/tls and curl (OpenSSL) clients, Go crypto/tls server; Privoxy 3.0 "
        "https-inspection (mbedTLS) as an explicit proxy forging with its own CA; TLS 1.2 and 1.3 "
-       "direct, 1.2 through the proxy"),
+       "direct, 1.2 through the proxy", ()),
+    # e2guardian intercepts transparently: "through" means from CLIENT, the
+    # others come from CLIENT_EXEMPT. static.shop.test is Botan's (TLS 1.2
+    # only: a client offering 1.3 gets 1.2 direct, 1.3 from the proxy);
+    # cdn.shop.test is only ever reached directly (clean).
+    "e2guardian": ("interop_e2guardian_botan", "e2guardian", [
+        ("go", "www.shop.test", False, "1.2"),
+        ("go", "api.shop.test", False, "1.3"),
+        ("go", "static.shop.test", False, "1.3"),
+        ("go", "www.shop.test", True, "1.2"),
+        ("go", "api.shop.test", True, "1.3"),
+        ("go", "static.shop.test", True, "1.2"),
+        ("go", "cdn.shop.test", False, "1.3"),
+        ("go", "static.shop.test", True, "1.3"),
+        ("go", "www.shop.test", True, "1.3"),
+        ("go", "static.shop.test", False, "1.2"),
+        ("curl", "www.shop.test", False, "1.3"),
+        ("curl", "api.shop.test", True, "1.3"),
+        ("curl", "cdn.shop.test", False, "1.2"),
+        ("curl", "www.shop.test", True, "1.2"),
+    ], "Go crypto/tls and curl (OpenSSL) clients, Go crypto/tls and Botan 2.19 servers; "
+       "e2guardian 5.3 SSL MITM (OpenSSL) as a transparent interceptor (iptables REDIRECT) "
+       "forging with its own CA; TLS 1.2 and 1.3", ("static.shop.test",)),
 }
 
 
@@ -199,7 +232,17 @@ def der_sha256(pem_path):
     return hashlib.sha256(der).hexdigest()
 
 
-def netns_up():
+def hosts_lines(servers):
+    """Hosts-file lines giving each name its server's address."""
+    addrs = {}
+    for name, addr in servers.items():
+        addrs.setdefault(addr, []).append(name)
+    return "".join(f"{a} {' '.join(n)}\n" for a, n in addrs.items())
+
+
+def netns_up(servers, transparent):
+    """The namespaces and their links; with TRANSPARENT the router sends
+    CLIENT's :443 to the interceptor's port (iptables REDIRECT)."""
     for key, ns in NS.items():
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
         run(["ip", "netns", "add", ns])
@@ -213,6 +256,16 @@ def netns_up():
         run(["ip", "addr", "add", f"{addr}/24", "dev", dev], ns=ns)
         run(["ip", "link", "set", dev, "up"], ns=ns)
         run(["ip", "route", "add", "default", "via", gw], ns=ns)
+    run(["ip", "addr", "add", f"{CLIENT_EXEMPT}/24", "dev", "eth0"], ns="cli")
+    run(["ip", "addr", "add", f"{BOTAN}/24", "dev", "eth0"], ns="srv")
+    if BOTAN in servers.values():
+        # Botan's server listens on every address of its own port; BOTAN:443
+        # is sent there, leaving SERVER:443 to the Go server.
+        run(["iptables", "-t", "nat", "-A", "PREROUTING", "-d", BOTAN, "-p", "tcp", "--dport",
+             "443", "-j", "REDIRECT", "--to-ports", str(BOTAN_PORT)], ns="srv")
+    if transparent:
+        run(["iptables", "-t", "nat", "-A", "PREROUTING", "-i", "cli0", "-s", CLIENT, "-p", "tcp",
+             "--dport", "443", "-j", "REDIRECT", "--to-ports", str(TPORT)], ns="rtr")
     for dev, addr in [("cli0", GW_CLI), ("srv0", GW_SRV)]:
         run(["ip", "addr", "add", f"{addr}/24", "dev", dev], ns="rtr")
         run(["ip", "link", "set", dev, "up"], ns="rtr")
@@ -226,7 +279,7 @@ def netns_up():
     etc = f"/etc/netns/{NS['rtr']}"
     os.makedirs(etc, exist_ok=True)
     with open(f"{etc}/hosts", "w") as f:
-        f.write(f"127.0.0.1 localhost\n{SERVER} {' '.join(NAMES)}\n")
+        f.write("127.0.0.1 localhost\n" + hosts_lines(servers))
     with open(f"{etc}/resolv.conf", "w") as f:
         f.write("nameserver 127.0.0.1\n")
 
@@ -241,17 +294,24 @@ def netns_down():
         pass  # not empty: someone else's namespaces
 
 
-def squid_conf(work, pki):
+def chown_tree(path, user):
+    """Gives PATH and everything under it to USER (a proxy that drops root
+    reads and writes there); USER's passwd entry."""
+    who = pwd.getpwnam(user)
+    for root, _, files in os.walk(path):
+        for p in [root] + [os.path.join(root, x) for x in files]:
+            os.chown(p, who.pw_uid, who.pw_gid)
+    return who
+
+
+def squid_conf(work, pki, servers):
     """Squid's config (ssl-bump everything); the command that runs it."""
     db = f"{work}/ssldb"
     shutil.rmtree(db, ignore_errors=True)
     run(["/usr/lib/squid/security_file_certgen", "-c", "-s", db, "-M", "4MB"])
-    proxy = pwd.getpwnam("proxy")
-    for root, dirs, files in os.walk(work):
-        for p in [root] + [os.path.join(root, x) for x in files]:
-            os.chown(p, proxy.pw_uid, proxy.pw_gid)
+    proxy = chown_tree(work, "proxy")
     with open(f"{work}/hosts", "w") as f:
-        f.write(f"{SERVER} {' '.join(NAMES)}\n")
+        f.write(hosts_lines(servers))
     # The forging CA as squid wants it: certificate and key in one file.
     with open(f"{work}/proxy-ca-bundle.pem", "w") as f:
         f.write(open(f"{pki}/proxy-ca.pem").read() + open(f"{work}/proxy-ca.key").read())
@@ -286,7 +346,7 @@ shutdown_lifetime 1 seconds
     return ["squid", "-N", "-f", conf]
 
 
-def privoxy_conf(work, pki):
+def privoxy_conf(work, pki, servers):
     """Privoxy's config: https-inspection for every site, forging with the
     proxy's CA and checking servers against the real root; the command that
     runs it (in the foreground, as root: it stays in the namespace)."""
@@ -321,6 +381,50 @@ debug 8192
     return ["privoxy", "--no-daemon", "--pidfile", f"{work}/privoxy.pid", conf]
 
 
+def e2guardian_conf(work, pki, servers):
+    """e2guardian's config: Debian's shipped e2guardian.conf and filter group
+    1 with SSL MITM on (the default story then forges for every site),
+    transparent HTTPS on TPORT, checking servers against the real root; its
+    own files in WORK/e2g; the command that runs it in the foreground."""
+    e2g = f"{work}/e2g"
+    os.makedirs(f"{e2g}/generatedcerts")
+    os.makedirs(f"{e2g}/upstream-ca")
+    shutil.copy(f"{pki}/root.pem", f"{e2g}/upstream-ca/root.pem")
+    run(["openssl", "rehash", f"{e2g}/upstream-ca"])
+    shutil.copy(f"{pki}/proxy-ca.pem", f"{e2g}/ca.pem")
+    shutil.copy(f"{work}/proxy-ca.key", f"{e2g}/ca.key")
+    # The one key pair of every forged certificate.
+    openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+            "-out", f"{e2g}/cert.key")
+    set_options("/etc/e2guardian/e2guardian.conf", f"{e2g}/e2guardian.conf", {
+        "filterip": f"'{GW_CLI}'", "filterports": PROXY.split(":")[1],
+        "transparenthttpsport": TPORT, "nodaemon": "on", "loglocation": f"'{e2g}/access.log'",
+        "pidfilename": f"'{e2g}/e2guardian.pid'", "httpworkers": 20, "enablessl": "on",
+        "sslcertificatepath": f"'{e2g}/upstream-ca/'", "cacertificatepath": f"'{e2g}/ca.pem'",
+        "caprivatekeypath": f"'{e2g}/ca.key'", "certprivatekeypath": f"'{e2g}/cert.key'",
+        "generatedcertpath": f"'{e2g}/generatedcerts/'",
+        # Its default validity, 2014-12-06 to 2024-12-05, has run out: an
+        # admin sets a start (here 2025-01-01; the end stays 10 years on).
+        "generatedcertstart": 1735689600})
+    set_options("/etc/e2guardian/e2guardianf1.conf", f"{e2g}/e2guardianf1.conf",
+                {"sslmitm": "on", "mitmcheckcert": "on"})
+    chown_tree(e2g, "e2guardian")
+    return ["e2guardian", "-N", "-c", f"{e2g}/e2guardian.conf"]
+
+
+def set_options(src, dst, options):
+    """Copies config SRC to DST with each "key = value" of OPTIONS set (the
+    first line naming the key, commented out or not, else a new line)."""
+    text = open(src).read()
+    for key, value in options.items():
+        line = f"{key} = {value}"
+        text, n = re.subn(rf"^#?\s*{key}\s*=.*$", lambda _: line, text, count=1, flags=re.M)
+        if not n:
+            text += line + "\n"
+    with open(dst, "w") as f:
+        f.write(text)
+
+
 def wait_port(ns, port, secs=20):
     for _ in range(secs * 10):
         out = run(["ss", "-ltn"], ns=ns).stdout
@@ -330,40 +434,58 @@ def wait_port(ns, port, secs=20):
     raise RuntimeError(f"nothing listens on {port} in {NS[ns]}")
 
 
-def run_go(peer, work, steps, keylog, first_port):
+class Route:
+    """Where a scenario's connections go: each name's server address, and
+    whether its interceptor is transparent (then a step through it comes
+    from CLIENT, the others from CLIENT_EXEMPT) or an explicit proxy."""
+
+    def __init__(self, servers, transparent):
+        self.servers, self.transparent = servers, transparent
+
+    def of(self, step):
+        """STEP's client address, explicit proxy ("" for none), server address."""
+        _, name, through, _ = step
+        if self.transparent:
+            return CLIENT if through else CLIENT_EXEMPT, "", self.servers[name]
+        return CLIENT, PROXY if through else "", self.servers[name]
+
+
+def run_go(peer, work, steps, keylog, first_port, route):
     """The Go client, one connection per step; what it saw, per connection."""
     plan = f"{work}/plan-go.jsonl"
-    write_plan(plan, steps, first_port)
+    write_plan(plan, steps, first_port, route)
     out = run(["ip", "netns", "exec", NS["cli"], peer, "get", plan, keylog,
                f"{work}/roots.pem"]).stdout
-    return [dict(json.loads(l), tool="tlspeer (Go crypto/tls)") for l in out.splitlines()]
+    return [dict(json.loads(l), tool="tlspeer (Go crypto/tls)", through=st[2])
+            for l, st in zip(out.splitlines(), steps)]
 
 
-def run_java(work, steps, first_port):
+def run_java(work, steps, first_port, route):
     """Java's JSSE (scripts/interop/TlsGet.java); JSSE writes no key log, so
     its TLS 1.3 certificates stay encrypted."""
     plan = f"{work}/plan-java.jsonl"
-    write_plan(plan, steps, first_port)
+    write_plan(plan, steps, first_port, route)
     out = run(["ip", "netns", "exec", NS["cli"], "java", "-Xshare:off", f"{HERE}/TlsGet.java",
                plan, f"{work}/roots.pem"]).stdout
-    return [dict(json.loads(l), tool="TlsGet (Java JSSE " + java_version() + ")")
-            for l in out.splitlines()]
+    return [dict(json.loads(l), tool="TlsGet (Java JSSE " + java_version() + ")", through=st[2])
+            for l, st in zip(out.splitlines(), steps)]
 
 
-def run_chromium(work, step, keylog, n):
+def run_chromium(work, step, keylog, n, route):
     """Headless Chromium (BoringSSL) loads https://NAME/; its NetLog says
     which sockets it opened (it may open two) and what each was sent. It is
     told to accept any certificate, so it records no verdict of its own."""
     name, proxied, _ = step[1:]
+    _, proxy, addr = route.of(step)
     netlog = f"{work}/netlog-{n}.json"
     argv = ["ip", "netns", "exec", NS["cli"], "chromium", "--headless", "--no-sandbox",
             "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--disable-extensions",
-            f"--user-data-dir={work}/chromium-{n}", f"--host-resolver-rules=MAP *.test {SERVER}",
+            f"--user-data-dir={work}/chromium-{n}", f"--host-resolver-rules=MAP {name} {addr}",
             "--ignore-certificate-errors", f"--log-net-log={netlog}",
             "--net-log-capture-mode=Everything", "--dump-dom", f"https://{name}/"]
-    if proxied:
-        argv.insert(5, f"--proxy-server=http://{PROXY}")
+    if proxy:
+        argv.insert(5, f"--proxy-server=http://{proxy}")
     run(argv, env={**os.environ, "SSLKEYLOGFILE": keylog})
     return netlog_connections(netlog, name, proxied)
 
@@ -387,34 +509,37 @@ def netlog_connections(path, name, proxied):
             seen.append({"sni": name, "client": s["client"], "server": s["server"],
                          "proxy": PROXY if proxied else "", "tls_version": s.get("version"),
                          "resumed": s.get("resumed", False), "chain_sha256": s["chain"],
-                         "error": "", "tool": f"Chromium {chromium_version()} (BoringSSL)"})
+                         "error": "", "tool": f"Chromium {chromium_version()} (BoringSSL)",
+                         "through": proxied})
     if not seen:
         raise RuntimeError(f"{path}: Chromium saw no certificate for {name}")
     return sorted(seen, key=lambda x: x["client"])
 
 
-def run_curl(work, step, keylog, port):
+def run_curl(work, step, keylog, port, route):
     """curl (OpenSSL) fetches https://NAME/ verifying against the client's
     roots (so a finished transfer is a verified chain); its --write-out says
     which chain it was sent and its -v which version it negotiated."""
-    name, proxied, ver = step[1:]
+    name, through, ver = step[1:]
+    local, proxy, addr = route.of(step)
     argv = ["curl", "-sS", "-v", "-o", "/dev/null", "--max-time", "10", "--noproxy", "",
-            "--cacert", f"{work}/roots.pem", "--local-port", str(port), "--http1.1",
-            "--tlsv1.2", "--tls-max", ver,
+            "--cacert", f"{work}/roots.pem", "--interface", local, "--local-port", str(port),
+            "--http1.1", "--tlsv1.2", "--tls-max", ver,
             "-w", "%{local_ip}:%{local_port}\n%{remote_ip}:%{remote_port}\n%{certs}"]
-    if proxied:
-        argv += ["--proxy", f"http://{PROXY}"]
+    if proxy:
+        argv += ["--proxy", f"http://{proxy}"]
     else:
-        argv += ["--resolve", f"{name}:443:{SERVER}"]
+        argv += ["--resolve", f"{name}:443:{addr}"]
     done = run(argv + [f"https://{name}/"], ns="cli", env={**os.environ, "SSLKEYLOGFILE": keylog})
     client, server, certs = done.stdout.split("\n", 2)
     chain = [hashlib.sha256(pem_der(b)).hexdigest()
              for b in re.findall(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----",
                                  certs, re.S)]
     version = re.search(r"SSL connection using TLSv(1\.[0-3])", done.stderr).group(1)
-    return [{"sni": name, "client": client, "server": server, "proxy": PROXY if proxied else "",
+    return [{"sni": name, "client": client, "server": server, "proxy": proxy,
              "tls_version": f"TLS {version}", "resumed": False, "chain_sha256": chain,
-             "verified": True, "verify_error": "", "error": "", "tool": curl_version()}]
+             "verified": True, "verify_error": "", "error": "", "tool": curl_version(),
+             "through": through}]
 
 
 def pem_der(pem):
@@ -422,22 +547,30 @@ def pem_der(pem):
     return base64.b64decode(body)
 
 
-def write_plan(plan, steps, first_port):
+def write_plan(plan, steps, first_port, route):
     with open(plan, "w") as f:
-        for i, (_, name, proxied, ver) in enumerate(steps):
-            f.write(json.dumps({"sni": name, "addr": f"{SERVER}:443",
-                                "proxy": PROXY if proxied else "", "tls": ver,
-                                "local": f"{CLIENT}:{first_port + i}"}) + "\n")
+        for i, step in enumerate(steps):
+            local, proxy, addr = route.of(step)
+            line = {"sni": step[1], "addr": f"{addr}:443", "proxy": proxy, "tls": step[3],
+                    "local": f"{local}:{first_port + i}"}
+            if addr == BOTAN:
+                # Botan's tls_server answers any ALPN offer with a protocol
+                # of its own, which a client must refuse: offer none.
+                line["alpn"] = []
+            f.write(json.dumps(line) + "\n")
 
 
 # Per interceptor: its name in the manifest, the function that writes its
-# config and gives the command that runs it, its product name, and whether
-# its CA key must be RSA (Privoxy's mbedTLS code signs with RSA only: "Issuer
-# key doesn't match issuer certificate" for a P-256 CA).
+# config and gives the command that runs it, its product name, whether its
+# CA key must be RSA (Privoxy's mbedTLS code signs with RSA only: "Issuer
+# key doesn't match issuer certificate" for a P-256 CA; e2guardian's
+# documentation makes an RSA CA), and whether it is transparent.
 INTERCEPTORS = {
-    "squid": ("squid-bump", squid_conf, lambda: "Squid " + squid_version(), False),
+    "squid": ("squid-bump", squid_conf, lambda: "Squid " + squid_version(), False, False),
     "privoxy": ("privoxy-https-inspection", privoxy_conf,
-                lambda: "Privoxy " + privoxy_version(), True),
+                lambda: "Privoxy " + privoxy_version(), True, False),
+    "e2guardian": ("e2guardian-mitm", e2guardian_conf,
+                   lambda: "e2guardian " + e2guardian_version(), True, True),
 }
 
 
@@ -445,7 +578,9 @@ def main():
     if len(sys.argv) not in (2, 3) or (len(sys.argv) == 3 and sys.argv[2] not in SCENARIOS):
         sys.exit(__doc__)
     scenario = sys.argv[2] if len(sys.argv) == 3 else "go"
-    capture, interceptor, plan, _ = SCENARIOS[scenario]
+    capture, interceptor, plan, _, botan = SCENARIOS[scenario]
+    transparent = INTERCEPTORS[interceptor][4]
+    route = Route({n: BOTAN if n in botan else SERVER for n in NAMES}, transparent)
     out = os.path.abspath(sys.argv[1])
     work, pki = f"{out}/work", f"{out}/pki"
     for d in (work, pki):
@@ -466,19 +601,27 @@ def main():
     if os.path.exists(keylog):
         os.remove(keylog)
     procs = []
-    netns_up()
+    netns_up(route.servers, transparent)
     try:
-        proxy_argv = INTERCEPTORS[interceptor][1](work, pki)
+        proxy_argv = INTERCEPTORS[interceptor][1](work, pki, route.servers)
         server = subprocess.Popen(["ip", "netns", "exec", NS["srv"], peer, "serve",
                                    f"{SERVER}:443", f"{work}/certs"],
                                   stdout=subprocess.DEVNULL, stderr=open(f"{work}/server.log", "w"))
         procs.append(server)
+        for name in botan:
+            # Botan 2's tls_server (TLS 1.2 only) answers one name on every
+            # address; it echoes each line it is sent.
+            procs.append(subprocess.Popen(
+                ["ip", "netns", "exec", NS["srv"], "botan", "tls_server",
+                 f"{work}/certs/{name}.pem", f"{work}/certs/{name}.key", f"--port={BOTAN_PORT}"],
+                stdout=open(f"{work}/botan.log", "w"), stderr=subprocess.STDOUT))
+            wait_port("srv", BOTAN_PORT)
         proxy = subprocess.Popen(["ip", "netns", "exec", NS["rtr"], *proxy_argv],
                                  stdout=subprocess.DEVNULL,
                                  stderr=open(f"{work}/{interceptor}.err", "w"))
         procs.append(proxy)
         wait_port("srv", 443)
-        wait_port("rtr", 3128)
+        wait_port("rtr", TPORT if transparent else 3128)
         dump = subprocess.Popen(["ip", "netns", "exec", NS["rtr"], "tcpdump", "-i", "cli0",
                                  "-s", "0", "-U", "-w", f"{out}/{capture}.pcap", "tcp"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -493,15 +636,15 @@ def main():
                 j += 1
             batch = plan[i:j]
             if batch[0][0] == "go":
-                seen += run_go(peer, work, batch, keylog, port)
+                seen += run_go(peer, work, batch, keylog, port, route)
             elif batch[0][0] == "java":
-                seen += run_java(work, batch, port)
+                seen += run_java(work, batch, port, route)
             elif batch[0][0] == "curl":
                 for n, step in enumerate(batch):
-                    seen += run_curl(work, step, keylog, port + n)
+                    seen += run_curl(work, step, keylog, port + n, route)
             else:
                 for n, step in enumerate(batch):
-                    seen += run_chromium(work, step, keylog, i + n)
+                    seen += run_chromium(work, step, keylog, i + n, route)
             port += len(batch)
             i = j
         time.sleep(1.5)
@@ -519,12 +662,12 @@ def main():
         netns_down()
     for n, s in enumerate(seen):
         s["flow_index"] = n + 1
-    manifest(out, scenario, seen, genuine)
+    manifest(out, scenario, seen, genuine, route)
 
 
-def manifest(out, scenario, seen, genuine):
-    capture, interceptor, _, description = SCENARIOS[scenario]
-    who, _, product, _ = INTERCEPTORS[interceptor]
+def manifest(out, scenario, seen, genuine, route):
+    capture, interceptor, _, description, _ = SCENARIOS[scenario]
+    who, _, product, _, transparent = INTERCEPTORS[interceptor]
     flows, verdicts = [], {}
     for s in seen:
         if s.get("error"):
@@ -532,13 +675,15 @@ def manifest(out, scenario, seen, genuine):
         name, proxied = s["sni"], bool(s["proxy"])
         leaf = s["chain_sha256"][0]
         forged = leaf != genuine[name]
-        # The ground truth is what the client saw: a proxied connection with
-        # the real leaf would not be an interception.
-        assert forged == proxied, s
+        # The ground truth is what the client saw: a connection through the
+        # interceptor with the real leaf would not be an interception.
+        assert forged == s["through"], s
         cip, cport = s["client"].rsplit(":", 1)
         sip, sport = s["server"].rsplit(":", 1)
         flow = {
             "flow_index": s["flow_index"], "tool": s["tool"],
+            "server_tool": f"Botan {botan_version()} tls_server"
+                           if route.servers[name] == BOTAN else "tlspeer (Go crypto/tls)",
             "client_ip": cip, "client_port": int(cport),
             "server_ip": sip, "server_port": int(sport),
             "via_explicit_proxy": proxied,
@@ -573,6 +718,7 @@ def manifest(out, scenario, seen, genuine):
         "capture": f"{capture}.pcap",
         "description": description,
         "interceptors": {who: {"product": product(),
+                               "mode": "transparent" if transparent else "explicit proxy",
                                "ca_subject": "C=US, O=Example Org, OU=IT, "
                                              "CN=Example Org Web Gateway CA"}},
         "trust_store": "pki/trust-anchors.pem (real root and the proxy's CA, as the clients had)",
@@ -601,6 +747,14 @@ def squid_version():
 
 def privoxy_version():
     return run(["privoxy", "--version"]).stdout.split("version ")[1].split()[0]
+
+
+def e2guardian_version():
+    return run(["e2guardian", "-v"]).stdout.split()[1]
+
+
+def botan_version():
+    return run(["botan", "version"]).stdout.strip()
 
 
 def curl_version():

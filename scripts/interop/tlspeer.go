@@ -9,7 +9,8 @@
 //	    for clients that offered an X25519 share alone).
 //	tlspeer get PLAN KEYLOG ROOTS
 //	    one connection per line of PLAN (JSON lines: sni, addr, proxy, tls,
-//	    local), each verifying against ROOTS; one JSON line per connection
+//	    local, and alpn: the protocols offered, http/1.1 when absent), each
+//	    verifying against ROOTS; one JSON line per connection
 //	    on stdout with what the client itself saw (ground truth).
 package main
 
@@ -105,6 +106,8 @@ type step struct {
 	Proxy string `json:"proxy"`
 	TLS   string `json:"tls"`
 	Local string `json:"local"`
+	// Nil offers http/1.1; empty offers no ALPN.
+	ALPN *[]string `json:"alpn"`
 }
 
 type seen struct {
@@ -194,6 +197,9 @@ func connect(i int, s step, kl io.Writer, roots *x509.CertPool) seen {
 		NextProtos:         []string{"http/1.1"},
 		MinVersion:         tls.VersionTLS12,
 		MaxVersion:         tls.VersionTLS13,
+	}
+	if s.ALPN != nil {
+		cfg.NextProtos = *s.ALPN
 	}
 	if s.TLS == "1.2" {
 		cfg.MaxVersion = tls.VersionTLS12
