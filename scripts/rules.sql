@@ -36,7 +36,8 @@
 -- the earliest sighting's, whose trust verdict analyze keeps too.
 CREATE OR REPLACE TEMPORARY VIEW conn AS
 SELECT flow_id, ts_start, client_ip, sni, leaf_sha256, cert_chain_sha256,
-       chain_trusted, trust_reason, root_public,
+       chain_trusted, trust_reason, root_public, server_ip, server_port, server_ttl,
+       connect_target,
        CASE
          WHEN sni IS NOT NULL AND TRIM(TRAILING '.' FROM sni) <> ''
            THEN lower(TRIM(TRAILING '.' FROM sni))
@@ -295,6 +296,7 @@ WHERE s.signs > 0;
 -- names answered by more than one leaf.
 CREATE OR REPLACE TEMPORARY VIEW name_flow AS
 SELECT c.name, c.flow_id, c.ts_start, c.client_ip, c.chain_trusted, c.root_public,
+       c.server_ip, c.server_port, c.server_ttl, c.connect_target,
        l.leaf, l.issuer, l.aki, l.suspect
 FROM conn c JOIN leaf l ON l.leaf = c.leaf_sha256
 WHERE c.name IS NOT NULL;
@@ -335,6 +337,35 @@ FROM (SELECT key_side.*,
       FROM key_side) s
 GROUP BY s.name;
 
+-- issuer.rs path_change: two sides of a name, one answering only through a
+-- CONNECT proxy and the other only direct, or both at one server address
+-- with no server TTL in common.
+CREATE OR REPLACE TEMPORARY VIEW side_route AS
+SELECT name, issuer, aki,
+       min(CASE WHEN connect_target IS NULL THEN 0 ELSE 1 END) AS all_proxied,
+       max(CASE WHEN connect_target IS NULL THEN 0 ELSE 1 END) AS any_proxied
+FROM name_flow GROUP BY name, issuer, aki;
+
+CREATE OR REPLACE TEMPORARY VIEW side_ttl AS
+SELECT DISTINCT name, issuer, aki, server_ip, server_port, server_ttl
+FROM name_flow WHERE server_ttl IS NOT NULL;
+
+CREATE OR REPLACE TEMPORARY VIEW path_change AS
+SELECT DISTINCT a.name
+FROM side_route a JOIN side_route b
+  ON b.name = a.name AND (b.issuer <> a.issuer OR b.aki <> a.aki)
+WHERE a.all_proxied = 1 AND b.any_proxied = 0
+UNION
+SELECT DISTINCT name FROM (
+  SELECT a.name, a.issuer, a.aki, b.issuer AS other, b.aki AS other_aki,
+         a.server_ip, a.server_port,
+         max(CASE WHEN a.server_ttl = b.server_ttl THEN 1 ELSE 0 END) AS common
+  FROM side_ttl a JOIN side_ttl b
+    ON b.name = a.name AND b.server_ip = a.server_ip AND b.server_port = a.server_port
+   AND (b.issuer <> a.issuer OR b.aki <> a.aki)
+  GROUP BY a.name, a.issuer, a.aki, b.issuer, b.aki, a.server_ip, a.server_port
+) t WHERE common = 0;
+
 CREATE OR REPLACE TEMPORARY VIEW name_anchors AS
 SELECT f.name, count(DISTINCT a.anchor) AS anchors
 FROM (SELECT DISTINCT name, leaf FROM name_flow) f
@@ -367,12 +398,14 @@ SELECT CASE WHEN m.keys = 1 THEN 'multiple_leaves_same_issuer'
             WHEN v.any_untrusted = 1 THEN 'medium'
             WHEN v.all_public = 1 THEN 'low'
             WHEN v.overlap = 1 THEN 'medium'
+            WHEN p.name IS NOT NULL THEN 'medium'
             ELSE 'low' END AS severity,
        m.name AS finding_key, m.name
 FROM multi_leaf_name m
 JOIN name_verdict v ON v.name = m.name
 JOIN name_leaves nl ON nl.name = m.name
-LEFT JOIN name_anchors a ON a.name = m.name;
+LEFT JOIN name_anchors a ON a.name = m.name
+LEFT JOIN path_change p ON p.name = m.name;
 
 -- clients.rs: per name and issuer, clients that only ever got that issuer
 -- while other clients got another issuer's certificates at the same time.

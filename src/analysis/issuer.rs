@@ -3,9 +3,12 @@
 //! different roots ("high" when one side looks like an interceptor's: a known
 //! inspection product, minted at first use, a CA's key, or an unknown issuer
 //! while the trust store covers the run; "medium" when the chains could not
-//! be verified or trusted issuers overlap in time; "low" when one trusted
-//! issuer simply took over from another, or when every chain verified to a
-//! public (Mozilla) root: several public CAs or CDNs for one site);
+//! be verified or trusted issuers overlap in time, or when one trusted
+//! issuer took over from another but not on the server: the new one answered
+//! only through a CONNECT proxy, or from the server's address at another TTL;
+//! "low" when one trusted issuer simply took over from another, or when
+//! every chain verified to a public (Mozilla) root: several public CAs or
+//! CDNs for one site);
 //! "issuer_rotation" ("low") for sibling intermediates under one root; and
 //! "multiple_leaves_same_issuer" ("low") for renewals, RSA and ECDSA side by
 //! side, or load balancers.
@@ -188,6 +191,16 @@ fn diverging(
              can be a mis-issued or inspection certificate"
                 .into(),
         )
+    } else if let Some(why) = path_change(by_issuer) {
+        (
+            "issuer_divergence",
+            Severity::Medium,
+            format!(
+                "every chain verified and each issuer took over from the previous one, but \
+                 not on the server: {why}; a change of CA happens on the server, so \
+                 something on the path answered"
+            ),
+        )
     } else {
         (
             "issuer_divergence",
@@ -212,6 +225,61 @@ fn diverging(
         detail.join(", ")
     );
     finding(kind, severity, Some(name), flows, leaves, issuers, summary)
+}
+
+/// Whether the issuers of one name answered from different places, which
+/// a change of CA does not explain (it happens on the server): one issuer
+/// only through an HTTP CONNECT proxy and another only on direct
+/// connections, or two issuers' connections to one server address whose
+/// first server packets came with TTLs the other never had (a transparent
+/// interceptor answers for the server's address from fewer hops away).
+/// Says which, for the summary.
+fn path_change(by_issuer: &BTreeMap<(&str, &str), Side<'_>>) -> Option<String> {
+    let sides: Vec<(&str, &Side<'_>)> = by_issuer.iter().map(|((i, _), s)| (*i, s)).collect();
+    for (n, (ia, a)) in sides.iter().enumerate() {
+        for (ib, b) in sides.iter().skip(n + 1) {
+            let proxied = |s: &Side<'_>| s.flows.iter().all(|h| h.connect_target.is_some());
+            let direct = |s: &Side<'_>| s.flows.iter().all(|h| h.connect_target.is_none());
+            for (p, d, pi, di) in [(a, b, ia, ib), (b, a, ib, ia)] {
+                if proxied(p) && direct(d) {
+                    return Some(format!(
+                        "{pi} answered only through an HTTP CONNECT proxy, {di} only direct \
+                         connections"
+                    ));
+                }
+            }
+            let addrs: BTreeSet<(&str, i32)> = a
+                .flows
+                .iter()
+                .map(|h| (h.server_ip.as_ref(), h.server_port))
+                .collect();
+            for addr in addrs {
+                let (ta, tb) = (ttls_at(a, addr), ttls_at(b, addr));
+                if !ta.is_empty() && !tb.is_empty() && ta.is_disjoint(&tb) {
+                    let list = |t: &BTreeSet<i32>| {
+                        t.iter().map(i32::to_string).collect::<Vec<_>>().join("/")
+                    };
+                    return Some(format!(
+                        "at {}:{} the server's packets came with TTL {} for {ia} and {} for {ib}",
+                        addr.0,
+                        addr.1,
+                        list(&ta),
+                        list(&tb)
+                    ));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The server TTLs of a side's connections to one address.
+fn ttls_at(s: &Side<'_>, addr: (&str, i32)) -> BTreeSet<i32> {
+    s.flows
+        .iter()
+        .filter(|h| (h.server_ip.as_ref(), h.server_port) == addr)
+        .filter_map(|h| h.server_ttl)
+        .collect()
 }
 
 fn same_issuer(
@@ -276,7 +344,7 @@ fn same_issuer(
 mod tests {
     use crate::analysis::testutil::{cert, hs, hs_untrusted};
     use crate::analysis::{analyze, Thresholds};
-    use crate::rows::CertRow;
+    use crate::rows::{CertRow, HandshakeRow};
 
     fn kinds(f: &[crate::rows::FindingRow], name: &str) -> Vec<(String, String)> {
         f.iter()
@@ -426,5 +494,69 @@ mod tests {
                 g.summary
             );
         }
+    }
+
+    /// A change of CA happens on the server. The same takeover seen from
+    /// the server's address at another TTL (a transparent interceptor nearer
+    /// the client, e2guardian), or only through a CONNECT proxy while the
+    /// old issuer answered direct (Privoxy), is not one.
+    #[test]
+    fn a_takeover_that_did_not_happen_on_the_server_is_medium() {
+        let at = |id: &str, leaf: &str, ts: i64, ttl: i32| HandshakeRow {
+            server_ttl: Some(ttl),
+            ..hs(id, "www.shop.test", leaf, "10.0.0.1", ts)
+        };
+        let c = vec![
+            cert("old", "CN=Issuing CA 1", "k1", &["www.shop.test"]),
+            cert("new", "CN=Gateway CA", "k2", &["www.shop.test"]),
+        ];
+        let judge = |h: &[HandshakeRow]| {
+            let f = analyze(h, &c, &Thresholds::default());
+            let d = f.iter().find(|f| f.kind == "issuer_divergence").cloned();
+            d.map(|d| (d.severity, d.summary)).expect("{f:#?}")
+        };
+        // The server's own change of CA: same address, same TTL.
+        let same = [
+            at("1", "old", 10, 63),
+            at("2", "new", 20, 63),
+            at("3", "new", 30, 63),
+        ];
+        let (sev, why) = judge(&same);
+        assert_eq!(sev, "low", "{why}");
+        assert!(why.contains("consistent with a change of CA"), "{why}");
+        // From the same address, one hop nearer.
+        let nearer = [
+            at("1", "old", 10, 63),
+            at("2", "new", 20, 64),
+            at("3", "new", 30, 64),
+        ];
+        let (sev, why) = judge(&nearer);
+        assert_eq!(sev, "medium", "{why}");
+        assert!(
+            why.contains("at 203.0.113.1:443 the server's packets came with TTL 64"),
+            "{why}"
+        );
+        // No TTL known: nothing to tell.
+        let unknown: Vec<HandshakeRow> = nearer
+            .iter()
+            .map(|h| HandshakeRow {
+                server_ttl: None,
+                ..h.clone()
+            })
+            .collect();
+        assert_eq!(judge(&unknown).0, "low");
+        // The new issuer only through a CONNECT proxy.
+        let mut proxied = same.to_vec();
+        for h in &mut proxied[1..] {
+            h.connect_target = Some("www.shop.test:443".into());
+            h.server_ip = "192.0.2.1".into();
+            h.server_port = 3128;
+        }
+        let (sev, why) = judge(&proxied);
+        assert_eq!(sev, "medium", "{why}");
+        assert!(
+            why.contains("CN=Gateway CA answered only through an HTTP CONNECT proxy"),
+            "{why}"
+        );
     }
 }
