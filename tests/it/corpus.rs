@@ -277,3 +277,10 @@ corpus_test!(
     "interop_privoxy_go",
     "interop_privoxy_go.pcap"
 );
+// e2guardian's SSL MITM as a transparent interceptor (OpenSSL), with Go and
+// curl clients and Botan's TLS 1.2 server for one name.
+corpus_test!(
+    interop_e2guardian_botan,
+    "interop_e2guardian_botan",
+    "interop_e2guardian_botan.pcap"
+);

@@ -206,6 +206,13 @@ detection_test!(
     "interop_privoxy_go",
     "interop_privoxy_go.pcap"
 );
+// e2guardian's SSL MITM, transparent: forged leaves made from the name alone,
+// one key pair for all of them, sent without the CA; some clients exempt.
+detection_test!(
+    issue_6_interop_e2guardian_botan,
+    "interop_e2guardian_botan",
+    "interop_e2guardian_botan.pcap"
+);
 
 /// All captures in one run: still no clean-only name accused, and the
 /// findings come out in the same order twice.
