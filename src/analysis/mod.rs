@@ -58,6 +58,11 @@ pub struct Thresholds {
     pub shape_min_delta_bytes: i64,
     /// ...and by at least this fraction of the larger flight.
     pub shape_min_delta_ratio: f64,
+    /// TLS 1.3 flights from one address that split by server TTL count as
+    /// two shapes when the groups' sizes are at least this many bytes apart
+    /// (one server's flights vary by a signature's byte or two; another
+    /// certificate chain by hundreds).
+    pub shape_ttl_min_gap_bytes: i64,
     /// When application-data byte counts are not available (older tables),
     /// a connection counts as accepted when the server sent more than this
     /// many bytes after its handshake flight (Finished, tickets and data).
@@ -73,6 +78,7 @@ impl Default for Thresholds {
             key_reuse_min_domains: 2,
             shape_min_delta_bytes: 400,
             shape_min_delta_ratio: 0.25,
+            shape_ttl_min_gap_bytes: 64,
             fallback_accept_tail_bytes: 256,
         }
     }

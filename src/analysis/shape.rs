@@ -6,7 +6,10 @@
 //! chain, another server stack) or the JA3S changes. Alone that is "info"
 //! (an RSA and an ECDSA chain differ by a few hundred bytes too); with other
 //! medium or high evidence for the name it is "medium", and names the
-//! encrypted connections that were probably intercepted as well.
+//! encrypted connections that were probably intercepted as well. Also
+//! "medium" alone when the sizes split by server TTL (each TTL its own size
+//! range): another machine answered for the address, a transparent
+//! interceptor's sign even with every certificate encrypted.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -39,10 +42,11 @@ pub fn shape_change(ev: &Evidence<'_>, corroborated: &BTreeSet<String>) -> Vec<F
             }
             let clusters = cluster(ev, &group);
             let ja3s: BTreeSet<&str> = group.iter().filter_map(|h| h.ja3s.as_deref()).collect();
-            if clusters.len() < 2 && ja3s.len() < 2 {
+            let hops = ttl_shapes(&group, ev.cfg.shape_ttl_min_gap_bytes);
+            if clusters.len() < 2 && ja3s.len() < 2 && hops.is_none() {
                 continue;
             }
-            let severity = if corroborated.contains(name) {
+            let severity = if corroborated.contains(name) || hops.is_some() {
                 Severity::Medium
             } else {
                 Severity::Info
@@ -74,11 +78,18 @@ pub fn shape_change(ev: &Evidence<'_>, corroborated: &BTreeSet<String>) -> Vec<F
                 } else {
                     String::new()
                 },
-                if severity == Severity::Medium {
-                    "other evidence shows this name intercepted, so the differing encrypted \
-                     connections were likely intercepted too"
-                } else {
-                    "no other evidence for this name: another certificate or server stack"
+                match (&hops, severity) {
+                    (Some(h), _) => format!(
+                        "each shape came with its own server TTL ({h}): another machine, nearer \
+                         or farther, answered for this address with another certificate or \
+                         server stack, as a transparent interceptor does"
+                    ),
+                    (None, Severity::Medium) => "other evidence shows this name intercepted, so \
+                                                 the differing encrypted connections were \
+                                                 likely intercepted too"
+                        .into(),
+                    _ => "no other evidence for this name: another certificate or server stack"
+                        .into(),
                 }
             );
             out.push(finding(
@@ -93,6 +104,43 @@ pub fn shape_change(ev: &Evidence<'_>, corroborated: &BTreeSet<String>) -> Vec<F
         }
     }
     out
+}
+
+/// When the flights from one address fall into groups by server TTL whose
+/// sizes lie apart (every flight of one TTL smaller than every flight of the
+/// next by at least `min_gap` bytes), the TTLs and sizes, for the summary. One server answers at
+/// one distance whatever certificate it sends (RSA and ECDSA side by side
+/// share the TTL); a transparent interceptor answers for the address from
+/// another distance with its own certificate.
+fn ttl_shapes(group: &[&Connection], min_gap: i64) -> Option<String> {
+    let mut by_ttl: BTreeMap<i32, (i64, i64)> = BTreeMap::new();
+    for h in group {
+        let ttl = h.server_ttl?;
+        let r = by_ttl
+            .entry(ttl)
+            .or_insert((h.server_flight_bytes, h.server_flight_bytes));
+        r.0 = r.0.min(h.server_flight_bytes);
+        r.1 = r.1.max(h.server_flight_bytes);
+    }
+    if by_ttl.len() < 2 {
+        return None;
+    }
+    let mut ranges: Vec<(i64, i64)> = by_ttl.values().copied().collect();
+    ranges.sort();
+    if ranges.windows(2).any(|w| w[1].0 - w[0].1 < min_gap) {
+        return None;
+    }
+    let parts: Vec<String> = by_ttl
+        .iter()
+        .map(|(ttl, (lo, hi))| {
+            if lo == hi {
+                format!("TTL {ttl}: {lo} bytes")
+            } else {
+                format!("TTL {ttl}: {lo}-{hi} bytes")
+            }
+        })
+        .collect();
+    Some(parts.join(", "))
 }
 
 /// Flights sorted by size, split where neighbours differ by the thresholds.
@@ -169,5 +217,44 @@ mod tests {
         let h = vec![tls13("1", "10.0.0.1", 2196), tls13("2", "10.0.0.2", 2590)];
         let f = analyze(&h, &[], &Thresholds::default());
         assert!(f.is_empty(), "{f:#?}");
+    }
+
+    /// A transparent interceptor answers for the server's address from
+    /// another distance: the flights split by server TTL, each TTL its own
+    /// size, are medium with no other evidence. A route change (TTL moves
+    /// for flights of one size) or RSA beside ECDSA at one TTL is not that.
+    #[test]
+    fn flights_that_split_by_ttl_are_medium_alone() {
+        let at = |id: &str, flight: i64, ttl: i32| HandshakeRow {
+            server_ttl: Some(ttl),
+            ..tls13(id, "10.0.0.1", flight)
+        };
+        let judge = |h: &[HandshakeRow]| {
+            let f = analyze(h, &[], &Thresholds::default());
+            f.iter()
+                .find(|f| f.kind == "tls13_shape_change")
+                .map(|f| (f.severity.clone(), f.summary.clone()))
+        };
+        // 1609 vs 1198-1214 bytes: closer than the size clusters' 400 bytes.
+        let split = [at("1", 1609, 63), at("2", 1198, 64), at("3", 1214, 64)];
+        let (sev, why) = judge(&split).expect("a finding");
+        assert_eq!(sev, "medium", "{why}");
+        assert!(
+            why.contains("TTL 63: 1609 bytes, TTL 64: 1198-1214 bytes"),
+            "{why}"
+        );
+        // The route changed: TTLs differ but sizes overlap or nearly so.
+        let route = [at("1", 1609, 63), at("2", 1611, 64), at("3", 1607, 64)];
+        assert_eq!(judge(&route), None);
+        let near = [at("1", 1609, 63), at("2", 1580, 64)];
+        assert_eq!(judge(&near), None);
+        // RSA and ECDSA side by side at one distance: nothing, as before.
+        let one = [at("1", 2196, 63), at("2", 2590, 63)];
+        assert_eq!(judge(&one), None);
+        // A flight with no TTL known: no split to tell (and the sizes are
+        // one cluster).
+        let mut unknown = split.to_vec();
+        unknown[0].server_ttl = None;
+        assert_eq!(judge(&unknown), None);
     }
 }
