@@ -132,7 +132,7 @@ pub fn handshakes<'r>(rows: impl IntoIterator<Item = &'r HandshakeRow>) -> Cols<
     })
     .text_opt(
         "connect_target",
-        "host:port of the HTTP CONNECT that preceded TLS (explicit proxy)",
+        "host:port of the HTTP or SOCKS CONNECT that preceded TLS (explicit proxy)",
         |r| r.connect_target.as_deref(),
     )
     .int64(

@@ -12,8 +12,9 @@
 //! across records or packed several per record (RFC 8446 §5.1, RFC 5246
 //! §6.2.1), SSLv2-compatible ClientHello, HelloRetryRequest, abbreviated
 //! (resumed) handshakes, TLS 1.3 encrypted flights, client certificates
-//! (mutual TLS), clear and encrypted alerts, an HTTP CONNECT preamble (its
-//! target is kept), and TLS that starts after a plaintext preamble
+//! (mutual TLS), clear and encrypted alerts, an HTTP CONNECT or SOCKS 4/4a/5
+//! CONNECT preamble (its target is kept), and TLS that starts after a
+//! plaintext preamble
 //! (STARTTLS in SMTP/IMAP/POP3/XMPP/LDAP/PostgreSQL/MySQL, SOCKS), found by
 //! looking for a hello record header in the first `MAX_PREAMBLE` bytes.
 //! TLS 1.3: the encrypted handshake records of both sides are kept
@@ -40,6 +41,7 @@ mod keylog;
 mod messages;
 mod names;
 mod session;
+mod socks;
 #[cfg(test)]
 mod tests;
 
@@ -230,7 +232,8 @@ impl ServerHello {
 pub struct Handshake {
     /// The side that sent the ClientHello (or the opposite of the ServerHello sender).
     pub client_side: Side,
-    /// host:port of an HTTP CONNECT seen on the client side before TLS.
+    /// host:port of an HTTP or SOCKS CONNECT seen on the client side before
+    /// TLS.
     pub connect_target: Option<String>,
     /// The first ClientHello.
     pub client_hello: Option<ClientHello>,

@@ -13,6 +13,7 @@ use super::decrypt::bare_finished_len;
 use super::hello::{
     looks_like_sslv2_hello, parse_client_hello, parse_server_hello, parse_sslv2_client_hello,
 };
+use super::socks::{self, Socks};
 use super::{
     ja, Alert, ClientHello, EncryptedFlight, Handshake, ServerHello, Side, Visibility, MAX_ALERTS,
     MAX_CHAIN_LEN, MAX_CONNECT_PREAMBLE, MAX_HANDSHAKE_BYTES, MAX_HANDSHAKE_MSG_LEN, MAX_PREAMBLE,
@@ -352,9 +353,24 @@ impl Session {
                 Start::Wait
             };
         }
-        // STARTTLS (SMTP, IMAP, POP3, XMPP, LDAP, PostgreSQL, MySQL), SOCKS
-        // and other preambles: look for a hello record header further on.
         let hunted = self.dir(side).hunted;
+        // A SOCKS CONNECT names its target as an HTTP CONNECT does.
+        if hunted == 0 && self.hs.connect_target.is_none() && self.hs.client_hello.is_none() {
+            match socks::client_request(b) {
+                Socks::Connect { target, len } => {
+                    if self.client_side.is_none() {
+                        self.client_side = Some(side);
+                    }
+                    self.hs.connect_target = Some(target);
+                    return Start::Consumed(len);
+                }
+                Socks::Partial if b.len() <= socks::MAX_SOCKS_PREAMBLE => return Start::Wait,
+                Socks::Partial | Socks::No => {}
+            }
+        }
+        // STARTTLS (SMTP, IMAP, POP3, XMPP, LDAP, PostgreSQL, MySQL), the
+        // SOCKS proxy's replies and other preambles: look for a hello record
+        // header further on.
         match find_hello_header(b) {
             Some(0) => Start::Tls,
             Some(i) => {

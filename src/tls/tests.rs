@@ -516,6 +516,30 @@ fn http_connect_preamble() {
     assert!(h.anomalies.is_empty(), "{:?}", h.anomalies);
 }
 
+/// Through a SOCKS5 proxy (curl --socks5-hostname, mitmproxy --mode
+/// socks5): greeting, CONNECT by name, then TLS; the proxy's replies before
+/// the ServerHello. Fed a byte at a time, then whole.
+#[test]
+fn socks5_connect_preamble() {
+    let mut c = vec![5, 1, 0, 5, 1, 0, 3, 15];
+    c.extend_from_slice(b"www.example.com");
+    c.extend_from_slice(&443u16.to_be_bytes());
+    c.extend(unhex(EDGE_CH));
+    let mut s = vec![5, 0, 5, 0, 0, 1, 192, 0, 2, 1, 0x04, 0x38];
+    s.extend(unhex(GITHUB_SH));
+    let bytewise: Vec<(Side, &[u8])> = c
+        .chunks(1)
+        .map(|b| (Side::A, b))
+        .chain(s.chunks(1).map(|b| (Side::B, b)))
+        .collect();
+    for feed in [bytewise, vec![(Side::A, &c[..]), (Side::B, &s[..])]] {
+        let h = run(&feed).finish().unwrap();
+        assert_eq!(h.connect_target.as_deref(), Some("www.example.com:443"));
+        assert!(h.client_hello.is_some() && h.server_hello.is_some());
+        assert!(h.anomalies.is_empty(), "{:?}", h.anomalies);
+    }
+}
+
 #[test]
 fn starttls_preamble() {
     let mut s = b"220 mail ESMTP\r\n250-STARTTLS\r\n220 go ahead\r\n".to_vec();
