@@ -538,14 +538,7 @@ fn table_batches(
     }
     let mut builder = open_table(path)?.with_batch_size(batch_rows);
     if let Some(names) = columns {
-        let roots: Vec<usize> = builder
-            .schema()
-            .fields()
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| names.contains(&f.name().as_str()))
-            .map(|(i, _)| i)
-            .collect();
+        let roots = column_indices(builder.schema(), names);
         let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
         builder = builder.with_projection(mask);
     }
@@ -554,6 +547,18 @@ fn table_batches(
     Ok(Box::new(
         reader.map(move |b| b.map_err(|e| err(&path, e.to_string()))),
     ))
+}
+
+/// The positions of the named top-level columns in `schema`, in its order
+/// (names it lacks are ignored).
+fn column_indices(schema: &Schema, names: &[&str]) -> Vec<usize> {
+    schema
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| names.contains(&f.name().as_str()))
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// Whether a table file is JSON lines (by its extension).
@@ -586,22 +591,19 @@ pub(crate) fn table_rows(path: &Path) -> Result<u64, Error> {
     }
 }
 
-/// The table a file belongs to: its own name (`handshakes.jsonl`) or, in a
-/// partitioned layout, the folder it sits under (`handshakes/…/part.jsonl`).
-fn table_of(path: &Path) -> Option<Table> {
-    let tables = [
-        Table::Handshakes,
-        Table::Certificates,
-        Table::Findings,
-        Table::Files,
-    ];
+/// The schema of the table a file belongs to: by its own name
+/// (`handshakes.jsonl`) or, in a partitioned layout, the folder it sits
+/// under (`handshakes/…/part.jsonl`).
+fn schema_of(path: &Path) -> Option<Schema> {
     let stem = path.file_stem().and_then(|s| s.to_str());
     let mut names = stem.into_iter().chain(
         path.ancestors()
             .skip(1)
             .filter_map(|a| a.file_name()?.to_str()),
     );
-    names.find_map(|n| tables.into_iter().find(|t| t.name() == n))
+    let mut all = schemas();
+    let i = names.find_map(|n| all.iter().position(|(t, _)| *t == n))?;
+    Some(all.swap_remove(i).1)
 }
 
 /// [`table_batches`] of a JSON lines file: each line one row, as
@@ -619,22 +621,8 @@ fn jsonl_batches(
         path: path.to_path_buf(),
         msg,
     };
-    let table = table_of(path).ok_or_else(|| err("not a certsift table name".into()))?;
-    let schema = match table {
-        Table::Handshakes => tables::handshakes(&[]).schema(),
-        Table::Certificates => tables::certificates(&[]).schema(),
-        Table::Findings => tables::findings(&[]).schema(),
-        Table::Files => tables::files(&[]).schema(),
-    };
-    let keep: Option<Vec<usize>> = columns.map(|names| {
-        schema
-            .fields()
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| names.contains(&f.name().as_str()))
-            .map(|(i, _)| i)
-            .collect()
-    });
+    let schema = schema_of(path).ok_or_else(|| err("not a certsift table name".into()))?;
+    let keep = columns.map(|names| column_indices(&schema, names));
     // Every column may be missing from a line (a scan by an older certsift
     // lacks the newer ones): nullable, as a Parquet reader defaults them.
     let schema = std::sync::Arc::new(Schema::new(
