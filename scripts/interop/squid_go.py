@@ -8,12 +8,14 @@ by the proxy's own CA), or Privoxy 3.0 with its https-inspection action
 (mbedTLS on both sides: it forges a certificate from the name alone, signed by
 its own CA), or e2guardian 5.3's SSL MITM (OpenSSL: one key pair for every
 forged certificate, made from the name alone) as a transparent interceptor,
-with Botan's TLS server for one name. Some connections go to the server
-directly, some through the proxy with HTTP CONNECT (or, transparent, are
+with Botan's TLS server for one name, or mitmproxy 8 as a SOCKS5 proxy
+(OpenSSL: the forged certificate copies the real one's names, on the CA's own
+key). Some connections go to the server directly, some through the proxy with
+HTTP CONNECT or SOCKS5 (by name or by address; or, transparent, are
 redirected to it); TLS 1.2 (certificates in clear) and 1.3 (certificates
 encrypted; the client's key log decrypts them).
 
-    sudo scripts/interop/squid_go.py OUTDIR [go|clients|privoxy|e2guardian]
+    sudo scripts/interop/squid_go.py OUTDIR [go|clients|privoxy|e2guardian|mitmproxy]
 
 "go" (the default) has Go clients; "clients" has Java's JSSE and headless
 Chromium (BoringSSL) as clients instead (interop_squid_jdk_chromium.*; also
@@ -22,7 +24,9 @@ needs openjdk-17-jre and chromium), with the same server and proxy;
 (interop_privoxy_go.*; needs privoxy and curl); "e2guardian" has Go and
 curl clients, Botan 2's tls_server beside the Go server, and e2guardian taking
 the client's :443 (interop_e2guardian_botan.*; needs e2guardian, botan,
-iptables and curl; stop Debian's e2guardian service after installing it).
+iptables and curl; stop Debian's e2guardian service after installing it);
+"mitmproxy" has Go and curl clients and mitmdump as a SOCKS5 proxy
+(interop_mitmproxy_socks5.*; needs mitmproxy and curl).
 writes OUTDIR/CAPTURE.pcap, .keylog, .json (ground truth in the corpus
 manifest's shape, from what the clients themselves saw) and pki/
 (certificates only, trust-anchors.pem what the client trusted; keys stay in
@@ -53,7 +57,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 NS = {"cli": "cs-icli", "rtr": "cs-irtr", "srv": "cs-isrv"}
 CLIENT, GW_CLI, GW_SRV, SERVER = "192.0.2.10", "192.0.2.1", "203.0.113.1", "203.0.113.10"
-PROXY = f"{GW_CLI}:3128"
+PROXY, SOCKS = f"{GW_CLI}:3128", f"{GW_CLI}:1080"
 # A transparent interceptor takes :443 from CLIENT only; CLIENT_EXEMPT is a
 # machine the gateway lets through. Botan's server answers on BOTAN.
 CLIENT_EXEMPT, BOTAN = "192.0.2.11", "203.0.113.11"
@@ -62,7 +66,10 @@ NAMES = ["www.shop.test", "api.shop.test", "cdn.shop.test", "static.shop.test"]
 # Per scenario: capture name, interceptor (a key of INTERCEPTORS),
 # connections in order (client, name, through the interceptor, highest TLS
 # version offered; Chromium always offers 1.3), description, and the names
-# Botan's server answers (the Go server answers the others).
+# Botan's server answers (the Go server answers the others). Through a SOCKS
+# proxy, "addr" asks for the server's IPv4 address instead of the name, and
+# "nosni" does too and sends no SNI (the Go server then answers with its
+# first certificate, api.shop.test's).
 SCENARIOS = {
     "go": ("interop_squid_go_bump", "squid", [
         ("go", "www.shop.test", False, "1.2"),
@@ -130,6 +137,26 @@ SCENARIOS = {
     ], "Go crypto/tls and curl (OpenSSL) clients, Go crypto/tls and Botan 2.19 servers; "
        "e2guardian 5.3 SSL MITM (OpenSSL) as a transparent interceptor (iptables REDIRECT) "
        "forging with its own CA; TLS 1.2 and 1.3", ("static.shop.test",)),
+    # static.shop.test is only ever reached through the proxy, cdn.shop.test
+    # only directly (clean).
+    "mitmproxy": ("interop_mitmproxy_socks5", "mitmproxy", [
+        ("go", "www.shop.test", False, "1.2"),
+        ("go", "api.shop.test", False, "1.3"),
+        ("go", "www.shop.test", True, "1.2"),
+        ("go", "api.shop.test", True, "1.3"),
+        ("go", "www.shop.test", "addr", "1.3"),
+        ("go", "api.shop.test", "nosni", "1.2"),
+        ("go", "cdn.shop.test", False, "1.3"),
+        ("go", "static.shop.test", True, "1.2"),
+        ("go", "api.shop.test", False, "1.2"),
+        ("curl", "www.shop.test", False, "1.3"),
+        ("curl", "api.shop.test", True, "1.3"),
+        ("curl", "static.shop.test", "addr", "1.2"),
+        ("curl", "cdn.shop.test", False, "1.2"),
+        ("curl", "www.shop.test", True, "1.2"),
+    ], "Go crypto/tls and curl (OpenSSL) clients, Go crypto/tls server; mitmproxy 8 as a SOCKS5 "
+       "proxy (by name and by IPv4 address, one connection without SNI) forging with its own "
+       "CA; TLS 1.2 and 1.3", ()),
 }
 
 
@@ -412,6 +439,22 @@ def e2guardian_conf(work, pki, servers):
     return ["e2guardian", "-N", "-c", f"{e2g}/e2guardian.conf"]
 
 
+def mitmproxy_conf(work, pki, servers):
+    """mitmproxy's confdir with the proxy's CA as mitmproxy 8 reads it (key,
+    then certificate, in mitmproxy-ca.pem; no chain file, so it sends the
+    forged leaf alone), checking servers against the real root; the command
+    that runs mitmdump as a SOCKS5 proxy (in the foreground, as root, with
+    no key log of its own)."""
+    conf = f"{work}/mitmproxy"
+    os.makedirs(conf)
+    with open(f"{conf}/mitmproxy-ca.pem", "w") as f:
+        f.write(open(f"{work}/proxy-ca.key").read() + open(f"{pki}/proxy-ca.pem").read())
+    host, port = SOCKS.split(":")
+    return ["env", "-u", "SSLKEYLOGFILE", "-u", "MITMPROXY_SSLKEYLOGFILE", f"HOME={work}",
+            "mitmdump", "--mode", "socks5", "--listen-host", host, "--listen-port", port,
+            "--set", f"confdir={conf}", "--set", f"ssl_verify_upstream_trusted_ca={pki}/root.pem"]
+
+
 def set_options(src, dst, options):
     """Copies config SRC to DST with each "key = value" of OPTIONS set (the
     first line naming the key, commented out or not, else a new line)."""
@@ -437,17 +480,27 @@ def wait_port(ns, port, secs=20):
 class Route:
     """Where a scenario's connections go: each name's server address, and
     whether its interceptor is transparent (then a step through it comes
-    from CLIENT, the others from CLIENT_EXEMPT) or an explicit proxy."""
+    from CLIENT, the others from CLIENT_EXEMPT) or an explicit proxy (HTTP
+    or SOCKS5, KIND) at PROXY."""
 
-    def __init__(self, servers, transparent):
-        self.servers, self.transparent = servers, transparent
+    def __init__(self, servers, transparent, kind="http", proxy=PROXY):
+        self.servers, self.transparent, self.kind, self.proxy = \
+            servers, transparent, kind, proxy
 
     def of(self, step):
         """STEP's client address, explicit proxy ("" for none), server address."""
         _, name, through, _ = step
         if self.transparent:
             return CLIENT if through else CLIENT_EXEMPT, "", self.servers[name]
-        return CLIENT, PROXY if through else "", self.servers[name]
+        return CLIENT, self.proxy if through else "", self.servers[name]
+
+    def target(self, step):
+        """The host:port STEP asks its explicit proxy for (None without one):
+        the name, or the server's address for "addr" and "nosni" steps."""
+        _, name, through, _ = step
+        if self.transparent or not through:
+            return None
+        return f"{name if through is True else self.servers[name]}:443"
 
 
 def run_go(peer, work, steps, keylog, first_port, route):
@@ -456,7 +509,7 @@ def run_go(peer, work, steps, keylog, first_port, route):
     write_plan(plan, steps, first_port, route)
     out = run(["ip", "netns", "exec", NS["cli"], peer, "get", plan, keylog,
                f"{work}/roots.pem"]).stdout
-    return [dict(json.loads(l), tool="tlspeer (Go crypto/tls)", through=st[2])
+    return [dict(json.loads(l), tool="tlspeer (Go crypto/tls)", name=st[1], through=st[2])
             for l, st in zip(out.splitlines(), steps)]
 
 
@@ -519,16 +572,20 @@ def netlog_connections(path, name, proxied):
 def run_curl(work, step, keylog, port, route):
     """curl (OpenSSL) fetches https://NAME/ verifying against the client's
     roots (so a finished transfer is a verified chain); its --write-out says
-    which chain it was sent and its -v which version it negotiated."""
+    which chain it was sent and its -v which version it negotiated and what
+    it asked the proxy for. Through SOCKS5 it sends the name
+    (--socks5-hostname), or for an "addr" step the address it resolved."""
     name, through, ver = step[1:]
     local, proxy, addr = route.of(step)
     argv = ["curl", "-sS", "-v", "-o", "/dev/null", "--max-time", "10", "--noproxy", "",
             "--cacert", f"{work}/roots.pem", "--interface", local, "--local-port", str(port),
             "--http1.1", "--tlsv1.2", "--tls-max", ver,
             "-w", "%{local_ip}:%{local_port}\n%{remote_ip}:%{remote_port}\n%{certs}"]
-    if proxy:
+    if proxy and route.kind == "socks5":
+        argv += ["--socks5-hostname" if through is True else "--socks5", proxy]
+    elif proxy:
         argv += ["--proxy", f"http://{proxy}"]
-    else:
+    if not proxy or through is not True:
         argv += ["--resolve", f"{name}:443:{addr}"]
     done = run(argv + [f"https://{name}/"], ns="cli", env={**os.environ, "SSLKEYLOGFILE": keylog})
     client, server, certs = done.stdout.split("\n", 2)
@@ -536,7 +593,9 @@ def run_curl(work, step, keylog, port, route):
              for b in re.findall(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----",
                                  certs, re.S)]
     version = re.search(r"SSL connection using TLSv(1\.[0-3])", done.stderr).group(1)
+    asked = re.search(r"^(?:\* SOCKS5 connect to (?:IPv4 )?|> CONNECT )(\S+)", done.stderr, re.M)
     return [{"sni": name, "client": client, "server": server, "proxy": proxy,
+             "connect_target": asked.group(1) if asked else None,
              "tls_version": f"TLS {version}", "resumed": False, "chain_sha256": chain,
              "verified": True, "verify_error": "", "error": "", "tool": curl_version(),
              "through": through}]
@@ -551,8 +610,9 @@ def write_plan(plan, steps, first_port, route):
     with open(plan, "w") as f:
         for i, step in enumerate(steps):
             local, proxy, addr = route.of(step)
-            line = {"sni": step[1], "addr": f"{addr}:443", "proxy": proxy, "tls": step[3],
-                    "local": f"{local}:{first_port + i}"}
+            line = {"sni": "" if step[2] == "nosni" else step[1], "addr": f"{addr}:443",
+                    "proxy": proxy, "proxy_kind": route.kind, "target": route.target(step),
+                    "tls": step[3], "local": f"{local}:{first_port + i}"}
             if addr == BOTAN:
                 # Botan's tls_server answers any ALPN offer with a protocol
                 # of its own, which a client must refuse: offer none.
@@ -564,13 +624,17 @@ def write_plan(plan, steps, first_port, route):
 # config and gives the command that runs it, its product name, whether its
 # CA key must be RSA (Privoxy's mbedTLS code signs with RSA only: "Issuer
 # key doesn't match issuer certificate" for a P-256 CA; e2guardian's
-# documentation makes an RSA CA), and whether it is transparent.
+# documentation makes an RSA CA), whether it is transparent, and the kind of
+# proxy it is and where it listens (a transparent one: where it filters).
 INTERCEPTORS = {
-    "squid": ("squid-bump", squid_conf, lambda: "Squid " + squid_version(), False, False),
+    "squid": ("squid-bump", squid_conf, lambda: "Squid " + squid_version(), False, False,
+              ("http", PROXY)),
     "privoxy": ("privoxy-https-inspection", privoxy_conf,
-                lambda: "Privoxy " + privoxy_version(), True, False),
+                lambda: "Privoxy " + privoxy_version(), True, False, ("http", PROXY)),
     "e2guardian": ("e2guardian-mitm", e2guardian_conf,
-                   lambda: "e2guardian " + e2guardian_version(), True, True),
+                   lambda: "e2guardian " + e2guardian_version(), True, True, ("http", PROXY)),
+    "mitmproxy": ("mitmproxy-socks5", mitmproxy_conf, lambda: "mitmproxy " + mitmproxy_version(),
+                  False, False, ("socks5", SOCKS)),
 }
 
 
@@ -579,8 +643,8 @@ def main():
         sys.exit(__doc__)
     scenario = sys.argv[2] if len(sys.argv) == 3 else "go"
     capture, interceptor, plan, _, botan = SCENARIOS[scenario]
-    transparent = INTERCEPTORS[interceptor][4]
-    route = Route({n: BOTAN if n in botan else SERVER for n in NAMES}, transparent)
+    transparent, (kind, listen) = INTERCEPTORS[interceptor][4:]
+    route = Route({n: BOTAN if n in botan else SERVER for n in NAMES}, transparent, kind, listen)
     out = os.path.abspath(sys.argv[1])
     work, pki = f"{out}/work", f"{out}/pki"
     for d in (work, pki):
@@ -621,7 +685,7 @@ def main():
                                  stderr=open(f"{work}/{interceptor}.err", "w"))
         procs.append(proxy)
         wait_port("srv", 443)
-        wait_port("rtr", TPORT if transparent else 3128)
+        wait_port("rtr", TPORT if transparent else listen.split(":")[1])
         dump = subprocess.Popen(["ip", "netns", "exec", NS["rtr"], "tcpdump", "-i", "cli0",
                                  "-s", "0", "-U", "-w", f"{out}/{capture}.pcap", "tcp"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -667,17 +731,22 @@ def main():
 
 def manifest(out, scenario, seen, genuine, route):
     capture, interceptor, _, description, _ = SCENARIOS[scenario]
-    who, _, product, _, transparent = INTERCEPTORS[interceptor]
+    who, _, product, _, transparent, (kind, _) = INTERCEPTORS[interceptor]
     flows, verdicts = [], {}
     for s in seen:
         if s.get("error"):
             raise RuntimeError(f"connection {s['flow_index']} failed: {s['error']}")
-        name, proxied = s["sni"], bool(s["proxy"])
+        # NAME is the server's (without SNI the Go server answers with
+        # NAME's certificate).
+        name, proxied = s.get("name", s["sni"]), bool(s["proxy"])
         leaf = s["chain_sha256"][0]
         forged = leaf != genuine[name]
         # The ground truth is what the client saw: a connection through the
         # interceptor with the real leaf would not be an interception.
-        assert forged == s["through"], s
+        assert forged == bool(s["through"]), s
+        # What the client asked its proxy for, as it says (Java and Chromium
+        # do not: the name).
+        target = s.get("connect_target", f"{name}:443") if proxied else None
         cip, cport = s["client"].rsplit(":", 1)
         sip, sport = s["server"].rsplit(":", 1)
         flow = {
@@ -687,8 +756,9 @@ def manifest(out, scenario, seen, genuine, route):
             "client_ip": cip, "client_port": int(cport),
             "server_ip": sip, "server_port": int(sport),
             "via_explicit_proxy": proxied,
-            "connect_target": f"{name}:443" if proxied else None,
-            "sni": name, "tls_version": s["tls_version"], "resumed": s["resumed"],
+            "proxy_protocol": kind if proxied else None,
+            "connect_target": target or None,
+            "sni": s["sni"] or None, "tls_version": s["tls_version"], "resumed": s["resumed"],
             "leaf_sha256": leaf, "chain_sha256": s["chain_sha256"],
             # A resumed handshake sends no certificate (the client still
             # knows the one of its session).
@@ -702,7 +772,8 @@ def manifest(out, scenario, seen, genuine, route):
         if "verified" in s:
             flow["client_verify"] = {"ok": s["verified"], "error": s["verify_error"]}
         flows.append(flow)
-        v = verdicts.setdefault(name, {"flows": [], "intercepted_flows": [],
+        # A connection without SNI is judged as certsift names it.
+        v = verdicts.setdefault(name if s["sni"] else f"(no-sni)@{target or s['server']}", {"flows": [], "intercepted_flows": [],
                                        "genuine_leaf_sha256": [], "forged_leaf_sha256": []})
         v["flows"].append(s["flow_index"])
         if forged:
@@ -718,7 +789,8 @@ def manifest(out, scenario, seen, genuine, route):
         "capture": f"{capture}.pcap",
         "description": description,
         "interceptors": {who: {"product": product(),
-                               "mode": "transparent" if transparent else "explicit proxy",
+                               "mode": "transparent" if transparent else
+                                       "explicit proxy" + (" (SOCKS5)" if kind == "socks5" else ""),
                                "ca_subject": "C=US, O=Example Org, OU=IT, "
                                              "CN=Example Org Web Gateway CA"}},
         "trust_store": "pki/trust-anchors.pem (real root and the proxy's CA, as the clients had)",
@@ -751,6 +823,10 @@ def privoxy_version():
 
 def e2guardian_version():
     return run(["e2guardian", "-v"]).stdout.split()[1]
+
+
+def mitmproxy_version():
+    return re.search(r"Mitmproxy: (\S+)", run(["mitmdump", "--version"]).stdout).group(1)
 
 
 def botan_version():

@@ -8,9 +8,11 @@
 //	    names starting "cdn." only P-256 key exchange (a HelloRetryRequest
 //	    for clients that offered an X25519 share alone).
 //	tlspeer get PLAN KEYLOG ROOTS
-//	    one connection per line of PLAN (JSON lines: sni, addr, proxy, tls,
-//	    local, and alpn: the protocols offered, http/1.1 when absent), each
-//	    verifying against ROOTS; one JSON line per connection
+//	    one connection per line of PLAN (JSON lines: sni, no SNI when empty;
+//	    addr; proxy, with proxy_kind "socks5" for a SOCKS5 proxy, else an
+//	    HTTP one; target, the host:port asked of the proxy, sni:port when
+//	    absent; tls; local; and alpn: the protocols offered, http/1.1 when
+//	    absent), each verifying against ROOTS; one JSON line per connection
 //	    on stdout with what the client itself saw (ground truth).
 package main
 
@@ -27,6 +29,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -104,8 +107,11 @@ type step struct {
 	SNI   string `json:"sni"`
 	Addr  string `json:"addr"`
 	Proxy string `json:"proxy"`
-	TLS   string `json:"tls"`
-	Local string `json:"local"`
+	// "socks5", else the proxy speaks HTTP CONNECT.
+	ProxyKind string `json:"proxy_kind"`
+	Target    string `json:"target"`
+	TLS       string `json:"tls"`
+	Local     string `json:"local"`
 	// Nil offers http/1.1; empty offers no ALPN.
 	ALPN *[]string `json:"alpn"`
 }
@@ -116,6 +122,7 @@ type seen struct {
 	Client      string   `json:"client"`
 	Server      string   `json:"server"`
 	Proxy       string   `json:"proxy"`
+	Target      string   `json:"connect_target"`
 	Version     string   `json:"tls_version"`
 	Resumed     bool     `json:"resumed"`
 	Verified    bool     `json:"verified"`
@@ -173,22 +180,26 @@ func connect(i int, s step, kl io.Writer, roots *x509.CertPool) seen {
 	defer raw.Close()
 	raw.SetDeadline(time.Now().Add(10 * time.Second))
 	r.Client, r.Server = raw.LocalAddr().String(), raw.RemoteAddr().String()
+	host := s.SNI
 	if s.Proxy != "" {
-		port := s.Addr[strings.LastIndex(s.Addr, ":"):]
-		fmt.Fprintf(raw, "CONNECT %s%s HTTP/1.1\r\nHost: %s%s\r\n\r\n", s.SNI, port, s.SNI, port)
-		br := bufio.NewReader(raw)
-		status, err := br.ReadString('\n')
-		for err == nil {
-			var line string
-			line, err = br.ReadString('\n')
-			if line == "\r\n" {
-				break
-			}
+		r.Target = s.Target
+		if r.Target == "" {
+			r.Target = s.SNI + s.Addr[strings.LastIndex(s.Addr, ":"):]
 		}
-		if err != nil || !strings.Contains(status, " 200 ") {
-			r.Error = fmt.Sprintf("CONNECT: %q %v", status, err)
+		if s.ProxyKind == "socks5" {
+			err = socks5(raw, r.Target)
+		} else {
+			err = httpConnect(raw, r.Target)
+		}
+		if err != nil {
+			r.Error = err.Error()
 			return r
 		}
+		if host == "" {
+			host, _, _ = net.SplitHostPort(r.Target)
+		}
+	} else if host == "" {
+		host, _, _ = net.SplitHostPort(s.Addr)
 	}
 	cfg := &tls.Config{
 		ServerName:         s.SNI,
@@ -230,7 +241,63 @@ func connect(i int, s step, kl io.Writer, roots *x509.CertPool) seen {
 			r.VerifyError = err.Error()
 		}
 	}
-	fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", s.SNI)
+	fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", host)
 	io.Copy(io.Discard, io.LimitReader(c, 1<<20))
 	return r
+}
+
+// httpConnect asks an HTTP proxy for a tunnel to TARGET.
+func httpConnect(c net.Conn, target string) error {
+	fmt.Fprintf(c, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", target, target)
+	br := bufio.NewReader(c)
+	status, err := br.ReadString('\n')
+	for err == nil {
+		var line string
+		line, err = br.ReadString('\n')
+		if line == "\r\n" {
+			break
+		}
+	}
+	if err != nil || !strings.Contains(status, " 200 ") {
+		return fmt.Errorf("CONNECT: %q %v", status, err)
+	}
+	return nil
+}
+
+// socks5 asks a SOCKS5 proxy (RFC 1928, no authentication) to connect to
+// TARGET: by IPv4 address when its host is one, else by name.
+func socks5(c net.Conn, target string) error {
+	host, p, err := net.SplitHostPort(target)
+	if err != nil {
+		return err
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil {
+		return err
+	}
+	req := []byte{5, 1, 0}
+	if ip := net.ParseIP(host).To4(); ip != nil {
+		req = append(append(req, 1), ip...)
+	} else {
+		req = append(append(req, 3, byte(len(host))), host...)
+	}
+	req = append(req, byte(port>>8), byte(port))
+	buf := make([]byte, 262)
+	if _, err := c.Write([]byte{5, 1, 0}); err != nil {
+		return err
+	}
+	if _, err := io.ReadFull(c, buf[:2]); err != nil || buf[0] != 5 || buf[1] != 0 {
+		return fmt.Errorf("SOCKS5 greeting: % x %v", buf[:2], err)
+	}
+	if _, err := c.Write(req); err != nil {
+		return err
+	}
+	if _, err := io.ReadFull(c, buf[:5]); err != nil || buf[1] != 0 {
+		return fmt.Errorf("SOCKS5 CONNECT: % x %v", buf[:5], err)
+	}
+	// The rest of the bound address (IPv4, a name whose length byte is
+	// already read, IPv6) and its port.
+	rest := map[byte]int{1: 3, 3: int(buf[4]), 4: 15}[buf[3]] + 2
+	_, err = io.ReadFull(c, buf[:rest])
+	return err
 }
