@@ -48,6 +48,17 @@ fn compare_flows(manifest: &Value, rows: &[HandshakeRow], decrypts: bool) -> Vec
         if row.sni.as_deref() != want_sni {
             problems.push(format!("{client}: sni {:?}, want {want_sni:?}", row.sni));
         }
+        // What the client asked its proxy for (HTTP CONNECT or SOCKS), in
+        // manifests that record it; null for a connection without one.
+        if let Some(t) = f.get("connect_target") {
+            let want = t.as_str();
+            if row.connect_target.as_deref() != want {
+                problems.push(format!(
+                    "{client}: connect_target {:?}, want {want:?}",
+                    row.connect_target
+                ));
+            }
+        }
         let want_version = f["tls_version"].as_str();
         if want_version.is_some() && row.tls_version.as_deref() != want_version {
             problems.push(format!(
@@ -283,4 +294,11 @@ corpus_test!(
     interop_e2guardian_botan,
     "interop_e2guardian_botan",
     "interop_e2guardian_botan.pcap"
+);
+// mitmproxy as a SOCKS5 proxy (OpenSSL), with Go and curl clients: CONNECT
+// by name and by address, one connection without SNI.
+corpus_test!(
+    interop_mitmproxy_socks5,
+    "interop_mitmproxy_socks5",
+    "interop_mitmproxy_socks5.pcap"
 );

@@ -214,6 +214,14 @@ detection_test!(
     "interop_e2guardian_botan.pcap"
 );
 
+// mitmproxy as a SOCKS5 proxy: forged leaves copying the client's SNI, all
+// on the CA's own key, dated two days back, sent without the CA.
+detection_test!(
+    issue_6_interop_mitmproxy_socks5,
+    "interop_mitmproxy_socks5",
+    "interop_mitmproxy_socks5.pcap"
+);
+
 /// All captures in one run: still no clean-only name accused, and the
 /// findings come out in the same order twice.
 #[test]
