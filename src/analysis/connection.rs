@@ -40,6 +40,8 @@ pub struct Connection {
     pub tls_version: Option<Arc<str>>,
     /// `ja3s`.
     pub ja3s: Option<Arc<str>>,
+    /// `ja4`: the client's fingerprint.
+    pub ja4: Option<Arc<str>>,
     /// `server_ttl`: the IP TTL (hop limit) of the server's first packet.
     pub server_ttl: Option<i32>,
     /// `cert_visibility`.
@@ -131,6 +133,7 @@ impl Connection {
         "connect_target",
         "tls_version",
         "ja3s",
+        "ja4",
         "server_ttl",
         "cert_visibility",
         "leaf_sha256",
@@ -160,6 +163,7 @@ impl Connection {
             connect_target: i.opt(h.connect_target.as_deref()),
             tls_version: i.opt(h.tls_version.as_deref()),
             ja3s: i.opt(h.ja3s.as_deref()),
+            ja4: i.opt(h.ja4.as_deref()),
             server_ttl: h.server_ttl,
             cert_visibility: i.str(&h.cert_visibility),
             leaf_sha256: i.opt(h.leaf_sha256.as_deref()),

@@ -9,7 +9,10 @@
 //! encrypted connections that were probably intercepted as well. Also
 //! "medium" alone when the sizes split by server TTL (each TTL its own size
 //! range): another machine answered for the address, a transparent
-//! interceptor's sign even with every certificate encrypted.
+//! interceptor's sign even with every certificate encrypted; and "medium"
+//! when, for one name and client stack, the flights through an HTTP or
+//! SOCKS CONNECT proxy differ in size from the direct ones: the proxy
+//! answered itself instead of tunnelling.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -35,6 +38,9 @@ pub fn shape_change(ev: &Evidence<'_>, corroborated: &BTreeSet<String>) -> Vec<F
                     .or_default()
                     .push(h);
             }
+        }
+        if let Some(f) = proxy_shape(ev, name, flows) {
+            out.push(f);
         }
         for ((ip, port, _), group) in by_server {
             if group.len() < 2 {
@@ -141,6 +147,88 @@ fn ttl_shapes(group: &[&Connection], min_gap: i64) -> Option<String> {
         })
         .collect();
     Some(parts.join(", "))
+}
+
+/// A proxy that only tunnels (HTTP or SOCKS CONNECT) passes the server's
+/// bytes unchanged, so a client stack's encrypted TLS 1.3 flight for a name
+/// has one size whether it went through the proxy or direct; a proxy that
+/// answers itself sends its own certificate, of another size. Per client
+/// stack (the JA4 cipher and extension hashes, not its ALPN and counts, so
+/// that a server's choice between RSA and ECDSA certificates is the same on
+/// both sides), the proxied and the direct flights of a name; "medium" when
+/// their sizes lie at least `shape_ttl_min_gap_bytes` apart.
+fn proxy_shape(ev: &Evidence<'_>, name: &str, flows: &[&Connection]) -> Option<FindingRow> {
+    let mut by_stack: BTreeMap<&str, [Vec<&Connection>; 2]> = BTreeMap::new();
+    for h in flows {
+        let encrypted = h.tls_version.as_deref() == Some("TLS 1.3")
+            && &*h.cert_visibility == "encrypted"
+            && h.server_flight_bytes > 0
+            && &*h.transport != "quic";
+        let stack = h
+            .ja4
+            .as_deref()
+            .and_then(|j| j.split_once('_'))
+            .map(|(_, bc)| bc);
+        if let (true, Some(stack)) = (encrypted, stack) {
+            let sides = by_stack.entry(stack).or_default();
+            sides[usize::from(h.connect_target.is_some())].push(h);
+        }
+    }
+    let range = |v: &[&Connection]| {
+        let lo = v.iter().map(|h| h.server_flight_bytes).min().unwrap_or(0);
+        let hi = v.iter().map(|h| h.server_flight_bytes).max().unwrap_or(0);
+        (lo, hi)
+    };
+    let gap = ev.cfg.shape_ttl_min_gap_bytes;
+    let mut involved: Vec<&Connection> = Vec::new();
+    let mut parts = Vec::new();
+    for (stack, [direct, proxied]) in &by_stack {
+        if direct.is_empty() || proxied.is_empty() {
+            continue;
+        }
+        let ((dl, dh), (pl, ph)) = (range(direct), range(proxied));
+        if pl - dh < gap && dl - ph < gap {
+            continue;
+        }
+        let show = |lo: i64, hi: i64| {
+            if lo == hi {
+                format!("{lo}")
+            } else {
+                format!("{lo}-{hi}")
+            }
+        };
+        parts.push(format!(
+            "{} bytes through the proxy vs {} direct (client stack …{})",
+            show(pl, ph),
+            show(dl, dh),
+            stack.get(stack.len().saturating_sub(12)..).unwrap_or(stack)
+        ));
+        involved.extend(direct.iter().chain(proxied.iter()).copied());
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    involved.sort_by(|a, b| {
+        a.ts_start
+            .cmp(&b.ts_start)
+            .then_with(|| a.flow_id.cmp(&b.flow_id))
+    });
+    let summary = format!(
+        "{name}: the encrypted TLS 1.3 server flight changed shape between connections \
+         through a proxy and direct ones from the same client stack: {}; a proxy that only \
+         tunnels passes the server's flight unchanged, so the proxy answered with its own \
+         certificate",
+        parts.join("; ")
+    );
+    Some(finding(
+        "tls13_shape_change",
+        Severity::Medium,
+        Some(name),
+        &involved,
+        BTreeSet::new(),
+        BTreeSet::new(),
+        summary,
+    ))
 }
 
 /// Flights sorted by size, split where neighbours differ by the thresholds.
@@ -256,5 +344,41 @@ mod tests {
         let mut unknown = split.to_vec();
         unknown[0].server_ttl = None;
         assert_eq!(judge(&unknown), None);
+    }
+
+    /// Through a CONNECT proxy that tunnels, a client stack gets the
+    /// server's own flight; a proxy that answers itself sends another.
+    #[test]
+    fn a_proxy_that_answers_itself_changes_the_flight() {
+        let via = |id: &str, flight: i64, proxied: bool, ja4: &str| HandshakeRow {
+            ja4: Some(ja4.into()),
+            connect_target: proxied.then(|| "bank.test:443".to_string()),
+            server_ip: if proxied { "192.0.2.1" } else { "203.0.113.1" }.into(),
+            ..tls13(id, "10.0.0.1", flight)
+        };
+        let go = "t13d1910h1_9dc949149365_97f8aa674fd9";
+        let go_no_alpn = "t13d191000_9dc949149365_97f8aa674fd9";
+        let other = "t13d3112h1_e8f1e7e78f70_b26ce05bbdd6";
+        let judge = |h: &[HandshakeRow]| {
+            let f = analyze(h, &[], &Thresholds::default());
+            f.iter()
+                .find(|f| f.kind == "tls13_shape_change")
+                .map(|f| (f.severity.clone(), f.summary.clone()))
+        };
+        // Squid: 1701 bytes through the proxy, 1609 direct; ALPN differs.
+        let bumped = [via("1", 1609, false, go), via("2", 1701, true, go_no_alpn)];
+        let (sev, why) = judge(&bumped).expect("a finding");
+        assert_eq!(sev, "medium", "{why}");
+        assert!(
+            why.contains("1701 bytes through the proxy vs 1609 direct"),
+            "{why}"
+        );
+        // A tunnel: the server's flight either way (a signature's bytes).
+        let tunnel = [via("1", 1609, false, go), via("2", 1611, true, go)];
+        assert_eq!(judge(&tunnel), None);
+        // Another client stack direct (the server may pick another
+        // certificate for it): not compared.
+        let stacks = [via("1", 2610, false, other), via("2", 1302, true, go)];
+        assert_eq!(judge(&stacks), None);
     }
 }
