@@ -229,22 +229,22 @@ fn diverging(
 
 /// Whether the issuers of one name answered from different places, which
 /// a change of CA does not explain (it happens on the server): one issuer
-/// only through an HTTP CONNECT proxy and another only on direct
+/// only through an HTTP or SOCKS CONNECT proxy and another only on direct
 /// connections, or two issuers' connections to one server address whose
 /// first server packets came with TTLs the other never had (a transparent
 /// interceptor answers for the server's address from fewer hops away).
 /// Says which, for the summary.
 fn path_change(by_issuer: &BTreeMap<(&str, &str), Side<'_>>) -> Option<String> {
     let sides: Vec<(&str, &Side<'_>)> = by_issuer.iter().map(|((i, _), s)| (*i, s)).collect();
+    let proxied = |s: &Side<'_>| s.flows.iter().all(|h| h.connect_target.is_some());
+    let direct = |s: &Side<'_>| s.flows.iter().all(|h| h.connect_target.is_none());
     for (n, (ia, a)) in sides.iter().enumerate() {
         for (ib, b) in sides.iter().skip(n + 1) {
-            let proxied = |s: &Side<'_>| s.flows.iter().all(|h| h.connect_target.is_some());
-            let direct = |s: &Side<'_>| s.flows.iter().all(|h| h.connect_target.is_none());
             for (p, d, pi, di) in [(a, b, ia, ib), (b, a, ib, ia)] {
                 if proxied(p) && direct(d) {
                     return Some(format!(
-                        "{pi} answered only through an HTTP CONNECT proxy, {di} only direct \
-                         connections"
+                        "{pi} answered only through a CONNECT proxy (HTTP or SOCKS), {di} only \
+                         direct connections"
                     ));
                 }
             }
@@ -555,7 +555,7 @@ mod tests {
         let (sev, why) = judge(&proxied);
         assert_eq!(sev, "medium", "{why}");
         assert!(
-            why.contains("CN=Gateway CA answered only through an HTTP CONNECT proxy"),
+            why.contains("CN=Gateway CA answered only through a CONNECT proxy"),
             "{why}"
         );
     }
