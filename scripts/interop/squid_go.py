@@ -10,12 +10,13 @@ its own CA), or e2guardian 5.3's SSL MITM (OpenSSL: one key pair for every
 forged certificate, made from the name alone) as a transparent interceptor,
 with Botan's TLS server for one name, or mitmproxy 8 as a SOCKS5 proxy
 (OpenSSL: the forged certificate copies the real one's names, on the CA's own
-key). Some connections go to the server directly, some through the proxy with
-HTTP CONNECT or SOCKS5 (by name or by address; or, transparent, are
-redirected to it); TLS 1.2 (certificates in clear) and 1.3 (certificates
+key); or, benign, nothing intercepted: Squid as a plain CONNECT proxy and
+mitmproxy as a SOCKS5 proxy, both only tunnelling. Some connections go to
+the server directly, some through the proxy with HTTP CONNECT or SOCKS5 (by
+name or by address; or, transparent, are redirected to it); TLS 1.2 (certificates in clear) and 1.3 (certificates
 encrypted; the client's key log decrypts them).
 
-    sudo scripts/interop/squid_go.py OUTDIR [go|clients|privoxy|e2guardian|mitmproxy]
+    sudo scripts/interop/squid_go.py OUTDIR [go|clients|privoxy|e2guardian|mitmproxy|benign]
 
 "go" (the default) has Go clients; "clients" has Java's JSSE and headless
 Chromium (BoringSSL) as clients instead (interop_squid_jdk_chromium.*; also
@@ -26,7 +27,12 @@ curl clients, Botan 2's tls_server beside the Go server, and e2guardian taking
 the client's :443 (interop_e2guardian_botan.*; needs e2guardian, botan,
 iptables and curl; stop Debian's e2guardian service after installing it);
 "mitmproxy" has Go and curl clients and mitmdump as a SOCKS5 proxy
-(interop_mitmproxy_socks5.*; needs mitmproxy and curl).
+(interop_mitmproxy_socks5.*; needs mitmproxy and curl); "benign" has Go and
+curl clients, Squid and mitmproxy only tunnelling (HTTP CONNECT and SOCKS5),
+www.shop.test with RSA and ECDSA certificates side by side, and a change of
+CA for api.shop.test mid-capture: the server restarted with a leaf from a
+second trusted root (interop_benign_tunnel.*; needs squid-openssl, mitmproxy
+and curl).
 writes OUTDIR/CAPTURE.pcap, .keylog, .json (ground truth in the corpus
 manifest's shape, from what the clients themselves saw) and pki/
 (certificates only, trust-anchors.pem what the client trusted; keys stay in
@@ -63,13 +69,19 @@ PROXY, SOCKS = f"{GW_CLI}:3128", f"{GW_CLI}:1080"
 CLIENT_EXEMPT, BOTAN = "192.0.2.11", "203.0.113.11"
 TPORT, BOTAN_PORT = 8443, 4433
 NAMES = ["www.shop.test", "api.shop.test", "cdn.shop.test", "static.shop.test"]
-# Per scenario: capture name, interceptor (a key of INTERCEPTORS),
+# curl's TLS 1.2 suites for a client that cannot take an ECDSA certificate.
+RSA_ONLY = "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384"
+# Per scenario: capture name, interceptor (a key of INTERCEPTORS, or a tuple),
 # connections in order (client, name, through the interceptor, highest TLS
-# version offered; Chromium always offers 1.3), description, and the names
-# Botan's server answers (the Go server answers the others). Through a SOCKS
-# proxy, "addr" asks for the server's IPv4 address instead of the name, and
-# "nosni" does too and sends no SNI (the Go server then answers with its
-# first certificate, api.shop.test's).
+# version offered; Chromium always offers 1.3; optionally a fifth element,
+# curl's --ciphers), description, and the names Botan's server answers (the
+# Go server answers the others). Through a SOCKS proxy, "addr" asks for the
+# server's IPv4 address instead of the name, and "nosni" does too and sends
+# no SNI (the Go server then answers with its first certificate,
+# api.shop.test's). With two proxies (a tuple of interceptors), True goes
+# through the first and "socks5" through the SOCKS5 one, by name. A
+# ("restart",) step restarts the Go server with the certificates after the
+# scenario's change of CA (CA_CHANGE).
 SCENARIOS = {
     "go": ("interop_squid_go_bump", "squid", [
         ("go", "www.shop.test", False, "1.2"),
@@ -157,7 +169,51 @@ SCENARIOS = {
     ], "Go crypto/tls and curl (OpenSSL) clients, Go crypto/tls server; mitmproxy 8 as a SOCKS5 "
        "proxy (by name and by IPv4 address, one connection without SNI) forging with its own "
        "CA; TLS 1.2 and 1.3", ()),
+    # Nothing intercepted. www.shop.test has an RSA and an ECDSA leaf (curl
+    # offering only RSA suites in TLS 1.2 gets the RSA one, every other
+    # client the ECDSA one); api.shop.test moves to another CA at the
+    # restart; each name direct, through Squid's tunnel and through
+    # mitmproxy's, before and after.
+    "benign": ("interop_benign_tunnel", ("squid-tunnel", "mitmproxy-tunnel"), [
+        ("go", "www.shop.test", False, "1.2"),
+        ("go", "www.shop.test", True, "1.2"),
+        ("go", "www.shop.test", False, "1.3"),
+        ("go", "www.shop.test", True, "1.3"),
+        ("go", "www.shop.test", "socks5", "1.3"),
+        ("go", "api.shop.test", False, "1.2"),
+        ("go", "api.shop.test", True, "1.2"),
+        ("go", "api.shop.test", False, "1.3"),
+        ("go", "api.shop.test", True, "1.3"),
+        ("go", "api.shop.test", "socks5", "1.3"),
+        ("go", "cdn.shop.test", False, "1.3"),
+        ("go", "cdn.shop.test", "socks5", "1.3"),
+        ("curl", "www.shop.test", False, "1.2", RSA_ONLY),
+        ("curl", "www.shop.test", True, "1.2", RSA_ONLY),
+        ("curl", "www.shop.test", False, "1.3"),
+        ("curl", "www.shop.test", True, "1.3"),
+        ("curl", "api.shop.test", False, "1.3"),
+        ("curl", "api.shop.test", "socks5", "1.3"),
+        ("restart",),
+        ("go", "api.shop.test", False, "1.2"),
+        ("go", "api.shop.test", True, "1.2"),
+        ("go", "api.shop.test", False, "1.3"),
+        ("go", "api.shop.test", True, "1.3"),
+        ("go", "api.shop.test", "socks5", "1.3"),
+        ("go", "www.shop.test", "socks5", "1.2"),
+        ("go", "www.shop.test", False, "1.3"),
+        ("curl", "api.shop.test", False, "1.2"),
+        ("curl", "api.shop.test", True, "1.2"),
+        ("curl", "api.shop.test", False, "1.3"),
+        ("curl", "api.shop.test", "socks5", "1.3"),
+    ], "Go crypto/tls and curl (OpenSSL) clients, Go crypto/tls server; nothing intercepted: "
+       "Squid 5 as a plain HTTP CONNECT proxy and mitmproxy 8 as a SOCKS5 proxy, both only "
+       "tunnelling; www.shop.test with RSA and ECDSA certificates side by side; api.shop.test "
+       "moving to a second trusted CA mid-capture (server restarted); TLS 1.2 and 1.3", ()),
 }
+# Per scenario, the names whose server also has an ECDSA leaf, and the name
+# whose leaf comes from a second trusted root after the ("restart",) step.
+ECDSA = {"benign": ("www.shop.test",)}
+CA_CHANGE = {"benign": "api.shop.test"}
 
 
 def run(argv, ns=None, **kw):
@@ -171,11 +227,14 @@ def openssl(*args):
     run(["openssl", *args])
 
 
-def make_pki(work, pki, proxy_rsa):
+def make_pki(work, pki, proxy_rsa, ecdsa=(), ca_change=None):
     """Root -> issuing CA -> one leaf per name (the real servers), and the
     proxy's own self-signed CA (which the proxy signs its forgeries with;
     RSA when PROXY_RSA, else P-256). Dates as in a real deployment: CAs made
-    years ago, leaves a month ago."""
+    years ago, leaves a month ago. The names in ECDSA get a P-256 leaf too
+    (WORK/certs/NAME.ecdsa.pem); CA_CHANGE, a name, gets a second leaf
+    from a second root's issuing CA, days old (WORK/certs-ca2: the
+    server's certificates after the change)."""
     now = time.time()
     day = 86400
 
@@ -223,6 +282,29 @@ def make_pki(work, pki, proxy_rsa):
         # The server sends leaf + issuing CA.
         with open(f"{certs}/{name}.pem", "w") as f:
             f.write(open(f"{pki}/{name}.pem").read() + open(f"{pki}/issuing.pem").read())
+        if name in ecdsa:
+            # Issued with the RSA one, a moment later.
+            sign(f"{name}.ecdsa", f"/CN={name}", ext.replace(",keyEncipherment", ""), "issuing",
+                 start + 97, start + 97 + 90 * day)
+            shutil.copy(f"{work}/{name}.ecdsa.key", f"{certs}/{name}.ecdsa.key")
+            with open(f"{certs}/{name}.ecdsa.pem", "w") as f:
+                f.write(open(f"{pki}/{name}.ecdsa.pem").read() +
+                        open(f"{pki}/issuing.pem").read())
+    if ca_change:
+        sign("root2", "/C=US/O=Second Trust Services/CN=Second Trust Root R1", ca_ext, None,
+             now - 2400 * day, now + 4000 * day, rsa=True)
+        sign("issuing2", "/C=US/O=Second Trust Services/CN=Second Trust TLS CA 2",
+             ca_ext + "authorityKeyIdentifier=keyid\n", "root2", now - 700 * day,
+             now + 1200 * day, rsa=True)
+        name, start = ca_change, now - 3 * day - 4213
+        ext = ("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
+               f"extendedKeyUsage=serverAuth\nsubjectAltName=DNS:{name}\n"
+               "authorityKeyIdentifier=keyid\n")
+        sign(f"{name}.ca2", f"/CN={name}", ext, "issuing2", start, start + 90 * day, rsa=True)
+        shutil.copytree(certs, f"{work}/certs-ca2")
+        shutil.copy(f"{work}/{name}.ca2.key", f"{work}/certs-ca2/{name}.key")
+        with open(f"{work}/certs-ca2/{name}.pem", "w") as f:
+            f.write(open(f"{pki}/{name}.ca2.pem").read() + open(f"{pki}/issuing2.pem").read())
 
 
 def cnf(work):
@@ -331,22 +413,20 @@ def chown_tree(path, user):
     return who
 
 
-def squid_conf(work, pki, servers):
-    """Squid's config (ssl-bump everything); the command that runs it."""
-    db = f"{work}/ssldb"
-    shutil.rmtree(db, ignore_errors=True)
-    run(["/usr/lib/squid/security_file_certgen", "-c", "-s", db, "-M", "4MB"])
-    proxy = chown_tree(work, "proxy")
-    with open(f"{work}/hosts", "w") as f:
-        f.write(hosts_lines(servers))
-    # The forging CA as squid wants it: certificate and key in one file.
-    with open(f"{work}/proxy-ca-bundle.pem", "w") as f:
-        f.write(open(f"{pki}/proxy-ca.pem").read() + open(f"{work}/proxy-ca.key").read())
-    with open(f"{work}/trusted-by-proxy.pem", "w") as f:
-        f.write(open(f"{pki}/root.pem").read())
-    conf = f"{work}/squid.conf"
-    with open(conf, "w") as f:
-        f.write(f"""http_port {PROXY} ssl-bump generate-host-certificates=on \
+def squid_conf(work, pki, servers, bump=True):
+    """Squid's config (ssl-bump everything; without BUMP a plain CONNECT
+    proxy that only tunnels); the command that runs it."""
+    bumping = ""
+    if bump:
+        db = f"{work}/ssldb"
+        shutil.rmtree(db, ignore_errors=True)
+        run(["/usr/lib/squid/security_file_certgen", "-c", "-s", db, "-M", "4MB"])
+        # The forging CA as squid wants it: certificate and key in one file.
+        with open(f"{work}/proxy-ca-bundle.pem", "w") as f:
+            f.write(open(f"{pki}/proxy-ca.pem").read() + open(f"{work}/proxy-ca.key").read())
+        with open(f"{work}/trusted-by-proxy.pem", "w") as f:
+            f.write(open(f"{pki}/root.pem").read())
+        bumping = f""" ssl-bump generate-host-certificates=on \
 dynamic_cert_mem_cache_size=4MB tls-cert={work}/proxy-ca-bundle.pem
 sslcrtd_program /usr/lib/squid/security_file_certgen -s {db} -M 4MB
 sslcrtd_children 2 startup=1 idle=1
@@ -355,7 +435,13 @@ acl step2 at_step SslBump2
 ssl_bump peek step1
 ssl_bump stare step2
 ssl_bump bump all
-tls_outgoing_options cafile={work}/trusted-by-proxy.pem
+tls_outgoing_options cafile={work}/trusted-by-proxy.pem"""
+    proxy = chown_tree(work, "proxy")
+    with open(f"{work}/hosts", "w") as f:
+        f.write(hosts_lines(servers))
+    conf = f"{work}/squid.conf"
+    with open(conf, "w") as f:
+        f.write(f"""http_port {PROXY}{bumping}
 http_access allow all
 cache deny all
 hosts_file {work}/hosts
@@ -439,12 +525,13 @@ def e2guardian_conf(work, pki, servers):
     return ["e2guardian", "-N", "-c", f"{e2g}/e2guardian.conf"]
 
 
-def mitmproxy_conf(work, pki, servers):
+def mitmproxy_conf(work, pki, servers, tunnel=False):
     """mitmproxy's confdir with the proxy's CA as mitmproxy 8 reads it (key,
     then certificate, in mitmproxy-ca.pem; no chain file, so it sends the
     forged leaf alone), checking servers against the real root; the command
     that runs mitmdump as a SOCKS5 proxy (in the foreground, as root, with
-    no key log of its own)."""
+    no key log of its own). With TUNNEL every host is ignored: TLS passes
+    through untouched."""
     conf = f"{work}/mitmproxy"
     os.makedirs(conf)
     with open(f"{conf}/mitmproxy-ca.pem", "w") as f:
@@ -452,7 +539,8 @@ def mitmproxy_conf(work, pki, servers):
     host, port = SOCKS.split(":")
     return ["env", "-u", "SSLKEYLOGFILE", "-u", "MITMPROXY_SSLKEYLOGFILE", f"HOME={work}",
             "mitmdump", "--mode", "socks5", "--listen-host", host, "--listen-port", port,
-            "--set", f"confdir={conf}", "--set", f"ssl_verify_upstream_trusted_ca={pki}/root.pem"]
+            "--set", f"confdir={conf}", "--set", f"ssl_verify_upstream_trusted_ca={pki}/root.pem"
+            ] + (["--ignore-hosts", ".*"] if tunnel else [])
 
 
 def set_options(src, dst, options):
@@ -480,27 +568,46 @@ def wait_port(ns, port, secs=20):
 class Route:
     """Where a scenario's connections go: each name's server address, and
     whether its interceptor is transparent (then a step through it comes
-    from CLIENT, the others from CLIENT_EXEMPT) or an explicit proxy (HTTP
-    or SOCKS5, KIND) at PROXY."""
+    from CLIENT, the others from CLIENT_EXEMPT) or explicit proxies:
+    PROXIES, (interceptor, kind "http" or "socks5", where it listens) each,
+    the first the one a step with True takes."""
 
-    def __init__(self, servers, transparent, kind="http", proxy=PROXY):
-        self.servers, self.transparent, self.kind, self.proxy = \
-            servers, transparent, kind, proxy
+    def __init__(self, servers, transparent, proxies):
+        self.servers, self.transparent, self.proxies = servers, transparent, proxies
+
+    def via(self, through):
+        """The proxy a step's THROUGH takes, None when direct."""
+        if not through:
+            return None
+        if through == "socks5":
+            return next(p for p in self.proxies if p[1] == "socks5")
+        return self.proxies[0]
+
+    def kind_of(self, step):
+        """STEP's proxy's kind ("" when direct)."""
+        via = self.via(step[2])
+        return via[1] if via else ""
+
+    @staticmethod
+    def by_name(step):
+        """Whether STEP asks its proxy for the name (else the address)."""
+        return step[2] in (True, "socks5")
 
     def of(self, step):
         """STEP's client address, explicit proxy ("" for none), server address."""
-        _, name, through, _ = step
+        name, through = step[1], step[2]
         if self.transparent:
             return CLIENT if through else CLIENT_EXEMPT, "", self.servers[name]
-        return CLIENT, self.proxy if through else "", self.servers[name]
+        via = self.via(through)
+        return CLIENT, via[2] if via else "", self.servers[name]
 
     def target(self, step):
         """The host:port STEP asks its explicit proxy for (None without one):
         the name, or the server's address for "addr" and "nosni" steps."""
-        _, name, through, _ = step
+        name, through = step[1], step[2]
         if self.transparent or not through:
             return None
-        return f"{name if through is True else self.servers[name]}:443"
+        return f"{name if self.by_name(step) else self.servers[name]}:443"
 
 
 def run_go(peer, work, steps, keylog, first_port, route):
@@ -528,7 +635,7 @@ def run_chromium(work, step, keylog, n, route):
     """Headless Chromium (BoringSSL) loads https://NAME/; its NetLog says
     which sockets it opened (it may open two) and what each was sent. It is
     told to accept any certificate, so it records no verdict of its own."""
-    name, proxied, _ = step[1:]
+    name, proxied, _ = step[1:4]
     _, proxy, addr = route.of(step)
     netlog = f"{work}/netlog-{n}.json"
     argv = ["ip", "netns", "exec", NS["cli"], "chromium", "--headless", "--no-sandbox",
@@ -574,18 +681,21 @@ def run_curl(work, step, keylog, port, route):
     roots (so a finished transfer is a verified chain); its --write-out says
     which chain it was sent and its -v which version it negotiated and what
     it asked the proxy for. Through SOCKS5 it sends the name
-    (--socks5-hostname), or for an "addr" step the address it resolved."""
-    name, through, ver = step[1:]
+    (--socks5-hostname), or for an "addr" step the address it resolved;
+    a fifth element of STEP is its --ciphers (TLS 1.2 suites)."""
+    name, through, ver = step[1:4]
     local, proxy, addr = route.of(step)
     argv = ["curl", "-sS", "-v", "-o", "/dev/null", "--max-time", "10", "--noproxy", "",
             "--cacert", f"{work}/roots.pem", "--interface", local, "--local-port", str(port),
             "--http1.1", "--tlsv1.2", "--tls-max", ver,
             "-w", "%{local_ip}:%{local_port}\n%{remote_ip}:%{remote_port}\n%{certs}"]
-    if proxy and route.kind == "socks5":
-        argv += ["--socks5-hostname" if through is True else "--socks5", proxy]
+    if len(step) > 4:
+        argv += ["--ciphers", step[4]]
+    if proxy and route.kind_of(step) == "socks5":
+        argv += ["--socks5-hostname" if route.by_name(step) else "--socks5", proxy]
     elif proxy:
         argv += ["--proxy", f"http://{proxy}"]
-    if not proxy or through is not True:
+    if not proxy or not route.by_name(step):
         argv += ["--resolve", f"{name}:443:{addr}"]
     done = run(argv + [f"https://{name}/"], ns="cli", env={**os.environ, "SSLKEYLOGFILE": keylog})
     client, server, certs = done.stdout.split("\n", 2)
@@ -611,7 +721,7 @@ def write_plan(plan, steps, first_port, route):
         for i, step in enumerate(steps):
             local, proxy, addr = route.of(step)
             line = {"sni": "" if step[2] == "nosni" else step[1], "addr": f"{addr}:443",
-                    "proxy": proxy, "proxy_kind": route.kind, "target": route.target(step),
+                    "proxy": proxy, "proxy_kind": route.kind_of(step), "target": route.target(step),
                     "tls": step[3], "local": f"{local}:{first_port + i}"}
             if addr == BOTAN:
                 # Botan's tls_server answers any ALPN offer with a protocol
@@ -635,16 +745,26 @@ INTERCEPTORS = {
                    lambda: "e2guardian " + e2guardian_version(), True, True, ("http", PROXY)),
     "mitmproxy": ("mitmproxy-socks5", mitmproxy_conf, lambda: "mitmproxy " + mitmproxy_version(),
                   False, False, ("socks5", SOCKS)),
+    # Proxies that only tunnel (TUNNELS): nothing forged.
+    "squid-tunnel": ("squid-tunnel", lambda w, p, s: squid_conf(w, p, s, bump=False),
+                     lambda: "Squid " + squid_version(), False, False, ("http", PROXY)),
+    "mitmproxy-tunnel": ("mitmproxy-socks5-passthrough",
+                         lambda w, p, s: mitmproxy_conf(w, p, s, tunnel=True),
+                         lambda: "mitmproxy " + mitmproxy_version(), False, False,
+                         ("socks5", SOCKS)),
 }
+TUNNELS = {"squid-tunnel", "mitmproxy-tunnel"}
 
 
 def main():
     if len(sys.argv) not in (2, 3) or (len(sys.argv) == 3 and sys.argv[2] not in SCENARIOS):
         sys.exit(__doc__)
     scenario = sys.argv[2] if len(sys.argv) == 3 else "go"
-    capture, interceptor, plan, _, botan = SCENARIOS[scenario]
-    transparent, (kind, listen) = INTERCEPTORS[interceptor][4:]
-    route = Route({n: BOTAN if n in botan else SERVER for n in NAMES}, transparent, kind, listen)
+    capture, interceptors, plan, _, botan = SCENARIOS[scenario]
+    interceptors = proxies_of(scenario)
+    transparent = INTERCEPTORS[interceptors[0]][4]
+    route = Route({n: BOTAN if n in botan else SERVER for n in NAMES}, transparent,
+                  [(k, *INTERCEPTORS[k][5]) for k in interceptors])
     out = os.path.abspath(sys.argv[1])
     work, pki = f"{out}/work", f"{out}/pki"
     for d in (work, pki):
@@ -654,24 +774,39 @@ def main():
     peer = f"{work}/tlspeer"
     run(["go", "build", "-o", peer, f"{HERE}/tlspeer.go"],
         env={**os.environ, "GO111MODULE": "off", "GOCACHE": f"{work}/gocache"})
-    make_pki(work, pki, INTERCEPTORS[interceptor][3])
-    genuine = {n: der_sha256(f"{pki}/{n}.pem") for n in NAMES}
+    change = CA_CHANGE.get(scenario)
+    make_pki(work, pki, INTERCEPTORS[interceptors[0]][3], ECDSA.get(scenario, ()), change)
+    # Every leaf the real server has for each name.
+    genuine = {n: {der_sha256(f"{pki}/{n}.pem")} for n in NAMES}
+    for n in ECDSA.get(scenario, ()):
+        genuine[n].add(der_sha256(f"{pki}/{n}.ecdsa.pem"))
+    if change:
+        genuine[change].add(der_sha256(f"{pki}/{change}.ca2.pem"))
     with open(f"{work}/roots.pem", "w") as f:
-        # The client trusts the real root and (as a managed machine would)
-        # the proxy's CA.
-        f.write(open(f"{pki}/root.pem").read() + open(f"{pki}/proxy-ca.pem").read())
+        # The client trusts the real root (and the second one, of the CA a
+        # name moves to) and, as a managed machine would, the proxy's CA
+        # when one intercepts.
+        f.write(open(f"{pki}/root.pem").read())
+        if change:
+            f.write(open(f"{pki}/root2.pem").read())
+        if not set(interceptors) <= TUNNELS:
+            f.write(open(f"{pki}/proxy-ca.pem").read())
     shutil.copy(f"{work}/roots.pem", f"{pki}/trust-anchors.pem")
     keylog = f"{out}/{capture}.keylog"
     if os.path.exists(keylog):
         os.remove(keylog)
     procs = []
     netns_up(route.servers, transparent)
-    try:
-        proxy_argv = INTERCEPTORS[interceptor][1](work, pki, route.servers)
+
+    def serve(certs):
         server = subprocess.Popen(["ip", "netns", "exec", NS["srv"], peer, "serve",
-                                   f"{SERVER}:443", f"{work}/certs"],
-                                  stdout=subprocess.DEVNULL, stderr=open(f"{work}/server.log", "w"))
+                                   f"{SERVER}:443", certs],
+                                  stdout=subprocess.DEVNULL, stderr=open(f"{work}/server.log", "a"))
         procs.append(server)
+        return server
+
+    try:
+        server = serve(f"{work}/certs")
         for name in botan:
             # Botan 2's tls_server (TLS 1.2 only) answers one name on every
             # address; it echoes each line it is sent.
@@ -680,21 +815,34 @@ def main():
                  f"{work}/certs/{name}.pem", f"{work}/certs/{name}.key", f"--port={BOTAN_PORT}"],
                 stdout=open(f"{work}/botan.log", "w"), stderr=subprocess.STDOUT))
             wait_port("srv", BOTAN_PORT)
-        proxy = subprocess.Popen(["ip", "netns", "exec", NS["rtr"], *proxy_argv],
-                                 stdout=subprocess.DEVNULL,
-                                 stderr=open(f"{work}/{interceptor}.err", "w"))
-        procs.append(proxy)
+        for interceptor in interceptors:
+            proxy_argv = INTERCEPTORS[interceptor][1](work, pki, route.servers)
+            procs.append(subprocess.Popen(["ip", "netns", "exec", NS["rtr"], *proxy_argv],
+                                          stdout=subprocess.DEVNULL,
+                                          stderr=open(f"{work}/{interceptor}.err", "w")))
         wait_port("srv", 443)
-        wait_port("rtr", TPORT if transparent else listen.split(":")[1])
+        for _, _, listen in route.proxies:
+            wait_port("rtr", TPORT if transparent else listen.split(":")[1])
         dump = subprocess.Popen(["ip", "netns", "exec", NS["rtr"], "tcpdump", "-i", "cli0",
                                  "-s", "0", "-U", "-w", f"{out}/{capture}.pcap", "tcp"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(dump)
         time.sleep(1.5)
-        seen, port = [], 41001
+        seen, port, restarted = [], 41001, False
         # Consecutive steps of one client run as one batch, in plan order.
         i = 0
         while i < len(plan):
+            if plan[i][0] == "restart":
+                # The same server, address and port, with CHANGE's new
+                # certificate.
+                stop(server)
+                wait_port_closed("srv", 443)
+                server = serve(f"{work}/certs-ca2")
+                wait_port("srv", 443)
+                restarted, i = True, i + 1
+                time.sleep(0.5)
+                continue
+            first = len(seen)
             j = i
             while j < len(plan) and plan[j][0] == plan[i][0]:
                 j += 1
@@ -711,27 +859,51 @@ def main():
                     seen += run_chromium(work, step, keylog, i + n, route)
             port += len(batch)
             i = j
+            if change:
+                for s in seen[first:]:
+                    s["after_ca_change"] = restarted
         time.sleep(1.5)
         dump.send_signal(signal.SIGINT)
         dump.wait(timeout=10)
     finally:
         for p in reversed(procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+            stop(p)
         netns_down()
     for n, s in enumerate(seen):
         s["flow_index"] = n + 1
     manifest(out, scenario, seen, genuine, route)
 
 
+def proxies_of(scenario):
+    """The scenario's interceptors (or tunnelling proxies), as a tuple."""
+    names = SCENARIOS[scenario][1]
+    return (names,) if isinstance(names, str) else names
+
+
+def stop(p):
+    """Stops process P (one of ours, by its PID), bounded."""
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def wait_port_closed(ns, port, secs=20):
+    for _ in range(secs * 10):
+        if f":{port} " not in run(["ss", "-ltn"], ns=ns).stdout:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{port} still listening in {NS[ns]}")
+
+
 def manifest(out, scenario, seen, genuine, route):
-    capture, interceptor, _, description, _ = SCENARIOS[scenario]
-    who, _, product, _, transparent, (kind, _) = INTERCEPTORS[interceptor]
+    capture, _, _, description, _ = SCENARIOS[scenario]
+    interceptors = proxies_of(scenario)
+    transparent = INTERCEPTORS[interceptors[0]][4]
+    change = CA_CHANGE.get(scenario)
     flows, verdicts = [], {}
     for s in seen:
         if s.get("error"):
@@ -740,10 +912,13 @@ def manifest(out, scenario, seen, genuine, route):
         # NAME's certificate).
         name, proxied = s.get("name", s["sni"]), bool(s["proxy"])
         leaf = s["chain_sha256"][0]
-        forged = leaf != genuine[name]
+        forged = leaf not in genuine[name]
+        via = route.via(s["through"])
+        who, kind = (INTERCEPTORS[via[0]][0], via[1]) if via else (None, None)
         # The ground truth is what the client saw: a connection through the
-        # interceptor with the real leaf would not be an interception.
-        assert forged == bool(s["through"]), s
+        # interceptor with the real leaf would not be an interception (nor
+        # one through a tunnel with another).
+        assert forged == bool(via and via[0] not in TUNNELS), s
         # What the client asked its proxy for, as it says (Java and Chromium
         # do not: the name).
         target = s.get("connect_target", f"{name}:443") if proxied else None
@@ -766,6 +941,10 @@ def manifest(out, scenario, seen, genuine, route):
                                "plain" if s["tls_version"] == "TLS 1.2" else "encrypted",
             "intercepted": forged, "interceptor": who if forged else None,
         }
+        if set(interceptors) & TUNNELS:
+            flow["proxy"] = who if proxied else None
+        if change:
+            flow["after_ca_change"] = s["after_ca_change"]
         if s["tls_version"] == "TLS 1.3":
             # JSSE writes no key log: its TLS 1.3 certificates stay encrypted.
             flow["in_keylog"] = "JSSE" not in s["tool"]
@@ -781,19 +960,33 @@ def manifest(out, scenario, seen, genuine, route):
             v["forged_leaf_sha256"] = sorted(set(v["forged_leaf_sha256"]) | {leaf})
         else:
             v["genuine_leaf_sha256"] = sorted(set(v["genuine_leaf_sha256"]) | {leaf})
-    for v in verdicts.values():
-        v["verdict"] = "intercepted" if v["intercepted_flows"] else "clean"
+    for sni, v in verdicts.items():
+        # Several genuine leaves, nothing forged: a legitimate deployment.
+        v["verdict"] = "intercepted" if v["intercepted_flows"] else \
+            "benign-multi-cert" if len(v["genuine_leaf_sha256"]) > 1 else "clean"
         v["genuine_baseline_present"] = bool(v["genuine_leaf_sha256"])
+        if v["verdict"] == "benign-multi-cert":
+            v["reason"] = "RSA and ECDSA certificates side by side, same issuing CA" \
+                if sni in ECDSA.get(scenario, ()) else \
+                "a change of CA: the server restarted with a leaf from a second trusted root"
+    described = {}
+    for k in interceptors:
+        who, _, product, _, _, (kind, _) = INTERCEPTORS[k]
+        described[who] = {"product": product(),
+                          "mode": "transparent" if transparent else
+                                  "explicit proxy" + (" (SOCKS5)" if kind == "socks5" else "") +
+                                  (", tunnel only (no interception)" if k in TUNNELS else "")}
+        if k not in TUNNELS:
+            described[who]["ca_subject"] = "C=US, O=Example Org, OU=IT, " \
+                                           "CN=Example Org Web Gateway CA"
     doc = {
         "schema": "certsift-interop-1",
         "capture": f"{capture}.pcap",
         "description": description,
-        "interceptors": {who: {"product": product(),
-                               "mode": "transparent" if transparent else
-                                       "explicit proxy" + (" (SOCKS5)" if kind == "socks5" else ""),
-                               "ca_subject": "C=US, O=Example Org, OU=IT, "
-                                             "CN=Example Org Web Gateway CA"}},
-        "trust_store": "pki/trust-anchors.pem (real root and the proxy's CA, as the clients had)",
+        "interceptors": described,
+        "trust_store": "pki/trust-anchors.pem (the real root and the second CA's root, as the "
+                       "clients had)" if set(interceptors) <= TUNNELS else
+                       "pki/trust-anchors.pem (real root and the proxy's CA, as the clients had)",
         "truth_source": "each client's own view: tlspeer's and TlsGet's connection state, "
                         "curl's --write-out certs, Chromium's NetLog",
         "flow_count": len(flows), "flows": flows, "sni_verdicts": verdicts,

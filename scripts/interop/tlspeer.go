@@ -4,7 +4,9 @@
 //
 //	tlspeer serve ADDR CERTDIR
 //	    HTTPS on ADDR; the certificate is CERTDIR/<sni>.pem + .key, chosen by
-//	    the client's server name (the first file when there is none); for
+//	    the client's server name (the first file when there is none), or
+//	    CERTDIR/<sni>.ecdsa.pem + .key beside it, preferred when the client
+//	    supports it (a site with RSA and ECDSA certificates); for
 //	    names starting "cdn." only P-256 key exchange (a HelloRetryRequest
 //	    for clients that offered an X25519 share alone).
 //	tlspeer get PLAN KEYLOG ROOTS
@@ -55,7 +57,8 @@ func main() {
 }
 
 func serve(addr, dir string) {
-	certs := map[string]*tls.Certificate{}
+	// Per name its certificates, ECDSA first.
+	certs := map[string][]*tls.Certificate{}
 	var first *tls.Certificate
 	pems, _ := filepath.Glob(filepath.Join(dir, "*.pem"))
 	for _, p := range pems {
@@ -65,7 +68,11 @@ func serve(addr, dir string) {
 			os.Exit(1)
 		}
 		name := strings.TrimSuffix(filepath.Base(p), ".pem")
-		certs[name] = &c
+		if n := strings.TrimSuffix(name, ".ecdsa"); n != name {
+			certs[n] = append([]*tls.Certificate{&c}, certs[n]...)
+			continue
+		}
+		certs[name] = append(certs[name], &c)
 		if first == nil {
 			first = &c
 		}
@@ -73,10 +80,16 @@ func serve(addr, dir string) {
 	cfg := &tls.Config{
 		MinVersion: tls.VersionTLS12,
 		GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) {
-			if c, ok := certs[h.ServerName]; ok {
-				return c, nil
+			list, ok := certs[h.ServerName]
+			if !ok {
+				return first, nil
 			}
-			return first, nil
+			for _, c := range list {
+				if h.SupportsCertificate(c) == nil {
+					return c, nil
+				}
+			}
+			return list[len(list)-1], nil
 		},
 	}
 	// cdn.* prefers P-256 only: clients that send an X25519 key share alone
