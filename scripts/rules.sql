@@ -395,6 +395,8 @@ SELECT CASE WHEN m.keys = 1 THEN 'multiple_leaves_same_issuer'
             WHEN v.any_suspect = 1 THEN 'high'
             WHEN m.keys > m.issuers AND v.all_verified = 0 THEN 'medium'
             WHEN a.anchors = 1 THEN 'low'
+            WHEN v.any_untrusted = 1 AND r.any_trusted = 0 AND v.overlap = 0
+                 AND p.name IS NULL THEN 'low'
             WHEN v.any_untrusted = 1 THEN 'medium'
             WHEN v.all_public = 1 THEN 'low'
             WHEN v.overlap = 1 THEN 'medium'
@@ -402,6 +404,7 @@ SELECT CASE WHEN m.keys = 1 THEN 'multiple_leaves_same_issuer'
             ELSE 'low' END AS severity,
        m.name AS finding_key, m.name
 FROM multi_leaf_name m
+CROSS JOIN run r
 JOIN name_verdict v ON v.name = m.name
 JOIN name_leaves nl ON nl.name = m.name
 LEFT JOIN name_anchors a ON a.name = m.name

@@ -3,7 +3,9 @@
 //! different roots ("high" when one side looks like an interceptor's: a known
 //! inspection product, minted at first use, a CA's key, or an unknown issuer
 //! while the trust store covers the run; "medium" when the chains could not
-//! be verified or trusted issuers overlap in time, or when one trusted
+//! be verified (unless no chain of the run verified and one issuer took over
+//! from the other from the same place: "low") or trusted issuers overlap in
+//! time, or when one trusted
 //! issuer took over from another but not on the server: the new one answered
 //! only through a CONNECT proxy, or from the server's address at another TTL;
 //! "low" when one trusted issuer simply took over from another, or when
@@ -114,6 +116,7 @@ fn diverging(
     let mut spans: Vec<(i64, i64)> = by_issuer.values().map(|s| (s.first, s.last)).collect();
     spans.sort();
     let overlap = spans.windows(2).any(|w| w[1].0 <= w[0].1);
+    let path = path_change(by_issuer);
     // One issuer name on several keys: a CA that re-keyed, or a copy of its
     // name (certificate-cloning interceptors copy the whole chain's names).
     let copied = issuers.len() < by_issuer.len();
@@ -166,6 +169,19 @@ fn diverging(
             Severity::Low,
             "all lead to the same root; consistent with a CA rotating its intermediates".into(),
         )
+    } else if by_issuer.values().any(|s| s.untrusted)
+        && !ev.any_trusted
+        && !overlap
+        && path.is_none()
+    {
+        (
+            "issuer_divergence",
+            Severity::Low,
+            "no chain of this run verified, so the trust store does not cover this network \
+             (pass --trust-store with its roots); each issuer took over from the previous one, \
+             answering from the same place: consistent with a change of CA"
+                .into(),
+        )
     } else if by_issuer.values().any(|s| s.untrusted) {
         (
             "issuer_divergence",
@@ -191,7 +207,7 @@ fn diverging(
              can be a mis-issued or inspection certificate"
                 .into(),
         )
-    } else if let Some(why) = path_change(by_issuer) {
+    } else if let Some(why) = path {
         (
             "issuer_divergence",
             Severity::Medium,
