@@ -47,7 +47,7 @@ pub fn shape_change(ev: &Evidence<'_>, corroborated: &BTreeSet<String>) -> Vec<F
                 continue;
             }
             let clusters = cluster(ev, &group);
-            let ja3s: BTreeSet<&str> = group.iter().filter_map(|h| h.ja3s.as_deref()).collect();
+            let ja3s = server_stacks(&group);
             let hops = ttl_shapes(&group, ev.cfg.shape_ttl_min_gap_bytes);
             if clusters.len() < 2 && ja3s.len() < 2 && hops.is_none() {
                 continue;
@@ -156,7 +156,8 @@ fn ttl_shapes(group: &[&Connection], min_gap: i64) -> Option<String> {
 /// stack (the JA4 cipher and extension hashes, not its ALPN and counts, so
 /// that a server's choice between RSA and ECDSA certificates is the same on
 /// both sides), the proxied and the direct flights of a name; "medium" when
-/// their sizes lie at least `shape_ttl_min_gap_bytes` apart.
+/// their sizes lie at least `shape_ttl_min_gap_bytes` apart and a single
+/// change on the server (a renewal between them) cannot explain it.
 fn proxy_shape(ev: &Evidence<'_>, name: &str, flows: &[&Connection]) -> Option<FindingRow> {
     let mut by_stack: BTreeMap<&str, [Vec<&Connection>; 2]> = BTreeMap::new();
     for h in flows {
@@ -188,6 +189,21 @@ fn proxy_shape(ev: &Evidence<'_>, name: &str, flows: &[&Connection]) -> Option<F
         }
         let ((dl, dh), (pl, ph)) = (range(direct), range(proxied));
         if pl - dh < gap && dl - ph < gap {
+            continue;
+        }
+        // A renewal or a change of CA between the direct and the proxied
+        // connections changes the size too, once: it is ruled out when the
+        // two kinds of connection interleave in time, or when the server's
+        // TLS stack differs (a tunnel passes the ServerHello unchanged).
+        let span = |v: &[&Connection]| {
+            let ts = v.iter().map(|h| h.ts_start);
+            (ts.clone().min().unwrap_or(0), ts.max().unwrap_or(0))
+        };
+        let ((d0, d1), (p0, p1)) = (span(direct), span(proxied));
+        let interleaved = p0 <= d1 && d0 <= p1;
+        let (jd, jp) = (server_stacks(direct), server_stacks(proxied));
+        let other_stack = !jd.is_empty() && !jp.is_empty() && jd.is_disjoint(&jp);
+        if !interleaved && !other_stack {
             continue;
         }
         let show = |lo: i64, hi: i64| {
@@ -229,6 +245,11 @@ fn proxy_shape(ev: &Evidence<'_>, name: &str, flows: &[&Connection]) -> Option<F
         BTreeSet::new(),
         summary,
     ))
+}
+
+/// The JA3S of some connections.
+fn server_stacks<'a>(v: &[&'a Connection]) -> BTreeSet<&'a str> {
+    v.iter().filter_map(|h| h.ja3s.as_deref()).collect()
 }
 
 /// Flights sorted by size, split where neighbours differ by the thresholds.
@@ -365,14 +386,34 @@ mod tests {
                 .find(|f| f.kind == "tls13_shape_change")
                 .map(|f| (f.severity.clone(), f.summary.clone()))
         };
-        // Squid: 1701 bytes through the proxy, 1609 direct; ALPN differs.
-        let bumped = [via("1", 1609, false, go), via("2", 1701, true, go_no_alpn)];
+        let at = |h: HandshakeRow, ts_s: i64| HandshakeRow {
+            ts_start: ts_s * 1_000_000,
+            ..h
+        };
+        // Squid: 1701 bytes through the proxy, 1609 direct before and after
+        // it; ALPN differs.
+        let bumped = [
+            at(via("1", 1609, false, go), 1),
+            at(via("2", 1701, true, go_no_alpn), 2),
+            at(via("3", 1609, false, go), 3),
+        ];
         let (sev, why) = judge(&bumped).expect("a finding");
         assert_eq!(sev, "medium", "{why}");
         assert!(
             why.contains("1701 bytes through the proxy vs 1609 direct"),
             "{why}"
         );
+        // Direct before, proxied after, one server stack: a renewal between
+        // them would look the same.
+        let once = [
+            at(via("1", 1609, false, go), 1),
+            at(via("2", 1701, true, go), 2),
+        ];
+        assert_eq!(judge(&once), None);
+        // ... unless the proxy's ServerHello is another stack's (mitmproxy).
+        let mut restacked = once.clone();
+        restacked[1].ja3s = Some("mitmproxy".into());
+        assert_eq!(judge(&restacked).map(|f| f.0), Some("medium".into()));
         // A tunnel: the server's flight either way (a signature's bytes).
         let tunnel = [via("1", 1609, false, go), via("2", 1611, true, go)];
         assert_eq!(judge(&tunnel), None);
