@@ -302,3 +302,10 @@ corpus_test!(
     "interop_mitmproxy_socks5",
     "interop_mitmproxy_socks5.pcap"
 );
+// Nothing intercepted: Squid and mitmproxy only tunnelling (HTTP CONNECT and
+// SOCKS5), RSA and ECDSA leaves side by side, a change of CA mid-capture.
+corpus_test!(
+    interop_benign_tunnel,
+    "interop_benign_tunnel",
+    "interop_benign_tunnel.pcap"
+);

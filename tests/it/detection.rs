@@ -222,6 +222,16 @@ detection_test!(
     "interop_mitmproxy_socks5.pcap"
 );
 
+// Nothing intercepted, with interception's shapes: the same names direct and
+// through tunnelling proxies (Squid's CONNECT, mitmproxy's SOCKS5), RSA and
+// ECDSA leaves side by side, a change of CA on the server mid-capture. At
+// most low or info for every name.
+detection_test!(
+    issue_6_interop_benign_tunnel,
+    "interop_benign_tunnel",
+    "interop_benign_tunnel.pcap"
+);
+
 /// All captures in one run: still no clean-only name accused, and the
 /// findings come out in the same order twice.
 #[test]
