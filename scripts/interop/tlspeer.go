@@ -1,4 +1,4 @@
-// tlspeer: a Go crypto/tls server and client for scripts/interop/squid_go.py,
+// tlspeer: a Go crypto/tls server and client for scripts/interop/make_capture.py,
 // a TLS stack the corpus does not have (the corpus has OpenSSL, GnuTLS and
 // nginx). Standard library only; build with `go build tlspeer.go`.
 //

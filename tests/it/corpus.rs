@@ -268,7 +268,7 @@ fn zstd_copy_gives_the_same_handshakes_as_the_plain_file() {
     }
 }
 
-// Made outside the corpus (scripts/interop/squid_go.py): Go's crypto/tls,
+// Made outside the corpus (scripts/interop/make_capture.py): Go's crypto/tls,
 // Java's JSSE and Chromium's BoringSSL through Squid's ssl-bump, TLS stacks
 // and an interceptor the corpus does not have.
 corpus_test!(

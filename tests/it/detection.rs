@@ -185,7 +185,7 @@ detection_test!(
     "s10_lossy_retransmissions.pcap"
 );
 
-// Go's crypto/tls and Squid's ssl-bump (scripts/interop/squid_go.py): the
+// Go's crypto/tls and Squid's ssl-bump (scripts/interop/make_capture.py): the
 // forged certificates copy the real ones' names and dates and carry the
 // proxy CA's own key.
 detection_test!(

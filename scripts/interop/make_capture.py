@@ -13,10 +13,11 @@ with Botan's TLS server for one name, or mitmproxy 8 as a SOCKS5 proxy
 key); or, benign, nothing intercepted: Squid as a plain CONNECT proxy and
 mitmproxy as a SOCKS5 proxy, both only tunnelling. Some connections go to
 the server directly, some through the proxy with HTTP CONNECT or SOCKS5 (by
-name or by address; or, transparent, are redirected to it); TLS 1.2 (certificates in clear) and 1.3 (certificates
-encrypted; the client's key log decrypts them).
+name or by address; or, transparent, are redirected to it); TLS 1.2
+(certificates in clear) and 1.3 (certificates encrypted; the client's key log
+decrypts them).
 
-    sudo scripts/interop/squid_go.py OUTDIR [go|clients|privoxy|e2guardian|mitmproxy|benign]
+    sudo scripts/interop/make_capture.py OUTDIR [go|clients|privoxy|e2guardian|mitmproxy|benign]
 
 "go" (the default) has Go clients; "clients" has Java's JSSE and headless
 Chromium (BoringSSL) as clients instead (interop_squid_jdk_chromium.*; also
