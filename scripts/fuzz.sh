@@ -6,7 +6,7 @@
 #
 #   scripts/fuzz.sh [SECS] [TARGET...]
 #
-# Needs cargo-fuzz (`cargo install cargo-fuzz`); RUSTC_BOOTSTRAP=1 lets the
+# Needs cargo-fuzz (`cargo install cargo-fuzz`) and zstd; RUSTC_BOOTSTRAP=1 lets the
 # stable toolchain take its nightly flags. Work files go to FUZZ_WORK
 # (default: a folder under the system's temporary directory); crashes are
 # left in FUZZ_WORK/artifacts/TARGET/ for a regression test.
@@ -43,6 +43,13 @@ printf '%-11s %8s %8s %8s %10s %8s\n' target "cov@1/4" "cov@1/2" "cov@end" execs
 cov_of() { grep -Eo 'cov: [0-9]+' "$1" | tail -1 | grep -Eo '[0-9]+' || echo "-"; }
 for t in "${targets[@]}"; do
   mkdir -p "$work/corpus/$t" "$work/artifacts/$t"
+  # A fresh work folder resumes from the last session's grown corpus
+  # (fuzz/resume/TARGET.tar.zst, distilled with -merge=1), not from the
+  # seeds alone: the whole-scan target takes hours to grow back.
+  resume=$seeds/../resume/$t.tar.zst
+  if [ -f "$resume" ] && [ -z "$(ls -A "$work/corpus/$t")" ]; then
+    zstd -dc "$resume" | tar -x -C "$work/corpus/$t" --strip-components=1
+  fi
   covs=()
   execs=0
   for leg in $((secs / 4)) $((secs / 4)) $((secs - secs / 2)); do
