@@ -25,6 +25,8 @@ struct Key {
 #[derive(Debug)]
 struct Pending {
     last_ts_us: i64,
+    /// `Defragmenter::fed` when a fragment of this datagram last came.
+    last_fed: u64,
     /// Header of the first fragment seen (of the offset-0 one once seen).
     header: Vec<u8>,
     have_first: bool,
@@ -40,6 +42,8 @@ struct Pending {
 #[derive(Debug, Default)]
 pub struct Defragmenter {
     pending: HashMap<Key, Pending>,
+    /// Fragments taken so far: the order eviction goes by.
+    fed: u64,
     conflicts: u64,
     dropped: u64,
 }
@@ -100,8 +104,11 @@ impl Defragmenter {
         if !self.pending.contains_key(&key) {
             self.make_room(ts_us);
         }
+        self.fed += 1;
+        let fed = self.fed;
         let p = self.pending.entry(key).or_insert_with(|| Pending {
             last_ts_us: ts_us,
+            last_fed: fed,
             header: frag.header.to_vec(),
             have_first: false,
             data: Vec::new(),
@@ -110,6 +117,7 @@ impl Defragmenter {
             fragments: 0,
         });
         p.last_ts_us = ts_us;
+        p.last_fed = fed;
         p.fragments += 1;
         if p.fragments > MAX_FRAGMENTS_PER_DATAGRAM {
             self.pending.remove(&key);
@@ -147,7 +155,10 @@ impl Defragmenter {
     }
 
     /// Drops timed-out datagrams, then the least recently fed one, until a
-    /// new datagram fits under `MAX_DEFRAG_IN_FLIGHT`.
+    /// new datagram fits under `MAX_DEFRAG_IN_FLIGHT`. "Least recently" is
+    /// by arrival, not by timestamp: a flood stamped with one time (or going
+    /// back in time) must not leave the choice to the map's hash order,
+    /// which differs from run to run.
     fn make_room(&mut self, now: i64) {
         if self.pending.len() < MAX_DEFRAG_IN_FLIGHT {
             return;
@@ -160,7 +171,7 @@ impl Defragmenter {
             let Some(oldest) = self
                 .pending
                 .iter()
-                .min_by_key(|(_, p)| p.last_ts_us)
+                .min_by_key(|(_, p)| p.last_fed)
                 .map(|(k, _)| *k)
             else {
                 break;
@@ -348,5 +359,29 @@ mod tests {
         }
         assert_eq!(d.in_flight(), MAX_DEFRAG_IN_FLIGHT);
         assert_eq!(d.dropped(), 10);
+    }
+
+    #[test]
+    fn eviction_follows_arrival_whatever_the_timestamps() {
+        let h = header();
+        let u = udp_bytes();
+        let mut d = Defragmenter::new();
+        // Every first half carries the same timestamp; the cap evicts the
+        // ten fed first, so datagrams 10.. can still be completed and 0..10
+        // cannot, on every run. (The survivors go first: a lone second half
+        // of an evicted one would itself take a place.)
+        let n = MAX_DEFRAG_IN_FLIGHT as u32 + 10;
+        for id in 0..n {
+            let mut f = frag(&h, &u[..16], 0, true);
+            f.id = id;
+            d.push(&f, 0);
+        }
+        assert_eq!(d.dropped(), 10);
+        for id in (10..n).chain(0..10) {
+            let mut f = frag(&h, &u[16..], 16, false);
+            f.id = id;
+            let done = d.push(&f, 0).is_some();
+            assert_eq!(done, id >= 10, "datagram {id}");
+        }
     }
 }
