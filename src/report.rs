@@ -48,7 +48,11 @@ impl Report {
     /// The run will read `total` bytes.
     pub fn start(&self, total: u64) {
         self.bar.set_length(total);
-        self.bar.enable_steady_tick(Duration::from_millis(200));
+        // The steady tick is a thread of its own; a hidden bar (library use,
+        // a pipeline's non-terminal stderr, every fuzz execution) needs none.
+        if !self.bar.is_hidden() {
+            self.bar.enable_steady_tick(Duration::from_millis(200));
+        }
     }
 
     /// Now reading `path`.
