@@ -19,6 +19,7 @@ Needs readelf and llvm-symbolizer (binutils and the llvm package).
 import collections
 import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -114,4 +115,5 @@ def main():
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `| head` is fine
     main()
