@@ -66,12 +66,12 @@ def source_files(binary, addrs):
         input=query, capture_output=True, text=True, check=True,
     ).stdout
     files = []
-    for chunk in out.split("\n\n"):
+    # One blank-line-separated block per address, in query order; only
+    # the text after the last block is empty.
+    for chunk in out.split("\n\n")[: len(addrs)]:
         frames = [f.rsplit(":", 2)[0] for f in chunk.split("\n") if f.strip()]
-        if not frames:
-            continue
         own = [f for f in frames if crate_of(f) != "std"]
-        files.append(own[0] if own else frames[0])
+        files.append(own[0] if own else frames[0] if frames else "?")
     return dict(zip(addrs, files))
 
 
