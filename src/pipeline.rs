@@ -102,12 +102,18 @@ impl Summary {
 
 /// Runs a scan: reads every input, writes the tables, returns the summary.
 pub fn scan(cfg: &Config, report: &Report) -> Result<Summary, Error> {
-    let trust = load_trust(cfg)?;
+    let own;
+    let trust = if cfg.default_roots && cfg.trust_stores.is_empty() {
+        TrustStore::mozilla()
+    } else {
+        own = load_trust(cfg)?;
+        &own
+    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads.unwrap_or(0))
         .build()
         .map_err(|e| Error::NoInput(format!("cannot start worker threads: {e}")))?;
-    pool.install(|| scan_in_pool(cfg, &trust, report))
+    pool.install(|| scan_in_pool(cfg, trust, report))
 }
 
 fn load_trust(cfg: &Config) -> Result<TrustStore, Error> {

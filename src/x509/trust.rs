@@ -9,10 +9,12 @@
 //! intermediate missing, and which root (or claimed root) the chain names.
 //!
 //! Trust anchors (Mozilla's set from `webpki-roots`, user PEM files) are
-//! parsed once in [`TrustStore::new`]; a verdict costs one parse of each sent
+//! parsed once in [`TrustStore::new`] (Mozilla's set once per process, in
+//! [`TrustStore::mozilla`]); a verdict costs one parse of each sent
 //! certificate plus webpki's path search. Revocation is not checked.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
@@ -145,17 +147,7 @@ impl TrustStore {
     /// certificates. An entry without a certificate, or with one that cannot
     /// be an anchor, is an error naming the entry.
     pub fn new(default_roots: bool, extra: &[(String, Vec<u8>)]) -> Result<TrustStore, String> {
-        let mut store = TrustStore {
-            anchors: Vec::new(),
-            by_subject: HashMap::new(),
-            public: 0,
-        };
-        if default_roots {
-            for anchor in webpki_roots::TLS_SERVER_ROOTS {
-                store.push(anchor.clone());
-            }
-            store.public = store.anchors.len();
-        }
+        let mut store = TrustStore::roots(default_roots);
         for (source, bytes) in extra {
             for (i, der) in certificates_in(source, bytes)?.into_iter().enumerate() {
                 let cert = CertificateDer::from(der);
@@ -171,6 +163,29 @@ impl TrustStore {
             }
         }
         Ok(store)
+    }
+
+    /// Mozilla's set alone, built on first use and shared: a program that
+    /// scans thousands of files (a pipeline, the fuzzer) builds it once.
+    pub fn mozilla() -> &'static TrustStore {
+        static MOZILLA: OnceLock<TrustStore> = OnceLock::new();
+        MOZILLA.get_or_init(|| TrustStore::roots(true))
+    }
+
+    /// Mozilla's set, or nothing.
+    fn roots(default_roots: bool) -> TrustStore {
+        let mut store = TrustStore {
+            anchors: Vec::new(),
+            by_subject: HashMap::new(),
+            public: 0,
+        };
+        if default_roots {
+            for anchor in webpki_roots::TLS_SERVER_ROOTS {
+                store.push(anchor.clone());
+            }
+            store.public = store.anchors.len();
+        }
+        store
     }
 
     fn push(&mut self, anchor: TrustAnchor<'static>) {
@@ -465,7 +480,7 @@ mod tests {
         assert!(!v.root_public);
         assert!(!v.unordered && !v.missing_intermediate && !v.expired);
 
-        let mozilla = TrustStore::new(true, &[]).unwrap();
+        let mozilla = TrustStore::mozilla();
         assert!(mozilla.len() > 100);
         let v = mozilla.verify(&refs(&chain), S01_AT);
         assert!(!v.trusted);
