@@ -2,18 +2,12 @@
 //! the input split into several DER blobs, against the Mozilla roots.
 #![no_main]
 
-use std::sync::OnceLock;
-
 use certsift::x509::{CertInfo, TrustStore};
 use libfuzzer_sys::fuzz_target;
 
-static TRUST: OnceLock<Option<TrustStore>> = OnceLock::new();
-
 fuzz_target!(|data: &[u8]| {
     std::hint::black_box(CertInfo::parse(data));
-    let Some(trust) = TRUST.get_or_init(|| TrustStore::new(true, &[]).ok()) else {
-        return;
-    };
+    let trust = TrustStore::mozilla();
     // Chain: blobs separated by the marker b"\xff\x00CHAIN"; the first is the leaf.
     let chain: Vec<&[u8]> = split(data, b"\xff\x00CHAIN");
     for der in &chain {
