@@ -11,7 +11,10 @@ use certsift::report::Report;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn bench(c: &mut Criterion) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/captures");
+    let root = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf())
+        .join("testdata/captures");
     let input = root.join("s01_baseline_direct.pcap");
     let size = std::fs::metadata(&input).map(|m| m.len()).unwrap_or(0);
     let out = tempfile::tempdir().expect("tempdir");

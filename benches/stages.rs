@@ -16,7 +16,9 @@ use certsift::x509::CertInfo;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn testdata(rel: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf())
         .join("testdata")
         .join(rel)
 }

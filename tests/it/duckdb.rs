@@ -10,8 +10,7 @@ use crate::scan;
 
 /// The README's SQL statements, each with the comment line that names it.
 fn readme_queries() -> Vec<(String, String)> {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme = std::fs::read_to_string(crate::repo().join("README.md")).unwrap();
     let start = readme.find("## Querying with DuckDB").unwrap();
     let block = &readme[start..];
     let sql = &block[block.find("```sql").unwrap() + 6..];

@@ -14,12 +14,21 @@ mod quic;
 mod regression;
 mod scale;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
+
+/// The repository's root. Read when the test runs (cargo sets it then too),
+/// not only when it was compiled: clones at other paths that share one
+/// `CARGO_TARGET_DIR` may reuse a test binary built in another clone.
+pub fn repo() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
 
 /// The repository's testdata folder.
 pub fn testdata() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata")
+    repo().join("testdata")
 }
 
 /// A capture in testdata/captures.

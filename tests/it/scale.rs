@@ -156,7 +156,8 @@ fn sharded_scans_merged_by_analyze_equal_one_scan() {
         eprintln!("skipped the rules.sql half: python3 has no duckdb module");
         return;
     }
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/rules_duckdb.py");
+    let script = crate::repo().join("scripts/rules_duckdb.py");
+    let script = script.to_str().expect("UTF-8 path");
     let mut args = vec![script, "--json"];
     args.extend(dirs.iter().map(String::as_str));
     let o = Command::new("python3").args(&args).output().unwrap();
