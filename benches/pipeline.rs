@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
+mod common;
 
 use certsift::output::Format;
 use certsift::pipeline::{scan, Config};
@@ -11,10 +11,7 @@ use certsift::report::Report;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn bench(c: &mut Criterion) {
-    let root = std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf())
-        .join("testdata/captures");
+    let root = common::repo().join("testdata/captures");
     let input = root.join("s01_baseline_direct.pcap");
     let size = std::fs::metadata(&input).map(|m| m.len()).unwrap_or(0);
     let out = tempfile::tempdir().expect("tempdir");

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
-use std::path::Path;
+mod common;
 
 use certsift::capture::Capture;
 use certsift::decode::{decode, Decoded};
@@ -16,11 +16,7 @@ use certsift::x509::CertInfo;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn testdata(rel: &str) -> std::path::PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf())
-        .join("testdata")
-        .join(rel)
+    common::repo().join("testdata").join(rel)
 }
 
 fn bench(c: &mut Criterion) {
