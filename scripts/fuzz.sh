@@ -69,9 +69,15 @@ for t in "${targets[@]}"; do
   covs=()
   replays=()
   execs=0
+  # A target with a dictionary (fuzz/TARGET.dict: tokens its parsers branch
+  # on) gets it; libFuzzer splices those tokens into inputs.
+  dict=()
+  if [ -f "$seeds/../$t.dict" ]; then
+    dict=(-dict="$seeds/../$t.dict")
+  fi
   for leg in $((secs / 4)) $((secs / 4)) $((secs - secs / 2)); do
     log=$work/$t.leg${#covs[@]}.log
-    (cd "$work/artifacts/$t" && "$bin/$t" "$work/corpus/$t" "$seeds/$t" \
+    (cd "$work/artifacts/$t" && "$bin/$t" "$work/corpus/$t" "$seeds/$t" "${dict[@]}" \
       -max_total_time="$leg" -rss_limit_mb=2048 -timeout=10 \
       -print_final_stats=1 >"$log" 2>&1) || true
     covs+=("$(cov_of "$log")")
