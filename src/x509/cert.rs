@@ -17,6 +17,7 @@ use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::FromDer;
 use x509_parser::public_key::RSAPublicKey;
+use x509_parser::signature_algorithm::RsaSsaPssParams;
 use x509_parser::x509::{AlgorithmIdentifier, SubjectPublicKeyInfo};
 
 use super::der::{base64, contents, hex_lower, read_tlv, uint_bits};
@@ -59,6 +60,9 @@ pub struct CertInfo {
     pub curve: Option<String>,
     /// Signature algorithm, OpenSSL long name ("sha256WithRSAEncryption", "ecdsa-with-SHA256").
     pub signature_algorithm: String,
+    /// Signed over MD2, MD4, MD5 or SHA-1, including RSASSA-PSS whose
+    /// parameters name SHA-1 (or leave it as their default).
+    pub weak_signature: bool,
     /// Basic constraints cA flag.
     pub is_ca: bool,
     /// Basic constraints pathLenConstraint.
@@ -142,7 +146,7 @@ impl<'a> Facts<'a> {
             not_after: cert.validity().not_after.timestamp(),
             self_signed: is_self_signed(&cert, aki, ski),
             weak_key: is_weak_key(&key.algorithm, key.bits),
-            weak_signature: is_weak_signature(&sig),
+            weak_signature: signature_is_weak(&cert.signature_algorithm, &sig),
             aki,
             ski,
         })
@@ -277,6 +281,25 @@ fn signature_name(alg: &AlgorithmIdentifier<'_>) -> String {
     name.to_owned()
 }
 
+/// `name` (from [`signature_name`]) is a weak signature. RSASSA-PSS carries
+/// its hash in the parameters (RFC 4055 §3.1): absent parameters, or a
+/// SEQUENCE that omits the hash, mean SHA-1. Parameters that do not parse
+/// name no hash and count as not weak.
+fn signature_is_weak(alg: &AlgorithmIdentifier<'_>, name: &str) -> bool {
+    if name != "rsassaPss" {
+        return is_weak_signature(name);
+    }
+    let Some(params) = alg.parameters.as_ref() else {
+        return true;
+    };
+    RsaSsaPssParams::try_from(params).is_ok_and(|p| {
+        matches!(
+            p.hash_algorithm_oid().to_id_string().as_str(),
+            "1.3.14.3.2.26" | "1.2.840.113549.2.5" | "1.2.840.113549.2.4" | "1.2.840.113549.2.2"
+        )
+    })
+}
+
 /// MD2, MD4, MD5 or SHA-1 signatures: collisions are practical or near.
 fn is_weak_signature(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
@@ -372,6 +395,8 @@ impl CertInfo {
         self.key_bits = key.bits;
         self.curve = key.curve;
         self.signature_algorithm = signature_name(&cert.signature_algorithm);
+        self.weak_signature =
+            signature_is_weak(&cert.signature_algorithm, &self.signature_algorithm);
         self.version = u8::try_from(cert.version().0.saturating_add(1)).unwrap_or(u8::MAX);
         let mut aki = None;
         let mut ski = None;
@@ -464,7 +489,7 @@ impl CertInfo {
 
     /// Signed with MD2, MD4, MD5 or SHA-1.
     pub fn has_weak_signature(&self) -> bool {
-        is_weak_signature(&self.signature_algorithm)
+        self.weak_signature
     }
 
     /// `at_us` (µs since the epoch) is inside the validity period (both ends included).
@@ -807,6 +832,20 @@ mod tests {
                 None,
                 "sha1WithRSAEncryption",
             ), // synthetic/weak-sha1-leaf.pem
+            (
+                "f32b4121c46280eece6909f86eb9624469838102a0af5d40bac311e7ec127287",
+                "RSA",
+                Some(2048),
+                None,
+                "rsassaPss",
+            ), // synthetic/weak-pss-sha1-self.pem
+            (
+                "2048d467cd2100de363040d8c75a3d0ea733a8b6e208ffda52c9f64cf2f195ec",
+                "RSA",
+                Some(2048),
+                None,
+                "rsassaPss",
+            ), // synthetic/pss-sha256-self.pem
         ];
         let mut seen = 0;
         for pem in fixtures::ALL {
@@ -865,6 +904,8 @@ mod tests {
         ("0f64bf515588056e441dcafde861fdcebef52a707595167ac8a1d005288a9949", "CN=certsift weak-test root,O=certsift test", "CN=certsift weak-test root,O=certsift test", "01"),
         ("5aac92f56fa57628d2df9088c3c4c11d0a921d62c16a0daefda4a75fc2bca544", "CN=rsa1024.weak.test", "CN=certsift weak-test root,O=certsift test", "02"),
         ("f3c4ea45018d38b98c07d5e7063c1d95ea035ad50ddf13fa4918078737f934a6", "CN=sha1.weak.test", "CN=certsift weak-test root,O=certsift test", "03"),
+        ("f32b4121c46280eece6909f86eb9624469838102a0af5d40bac311e7ec127287", "CN=pss-sha1.weak.test,O=certsift test", "CN=pss-sha1.weak.test,O=certsift test", "1b6dc876e3367583266d5c906ba7628f839f0d75"),
+        ("2048d467cd2100de363040d8c75a3d0ea733a8b6e208ffda52c9f64cf2f195ec", "CN=pss-sha256.test,O=certsift test", "CN=pss-sha256.test,O=certsift test", "2196031b780d7d2aad09322d975747096c25f063"),
     ];
         for pem in fixtures::ALL {
             for der in pem_certs(pem) {
@@ -959,6 +1000,24 @@ mod tests {
             let mut bad = der.clone();
             bad[i] ^= 0xff;
             let _ = CertInfo::parse(&bad);
+        }
+    }
+
+    /// RSASSA-PSS names its hash in the parameters: SHA-1 when they leave it
+    /// to the default, as `openssl req -sha1 -sigopt rsa_padding_mode:pss` does.
+    #[test]
+    fn pss_signature_weak_by_its_parameters() {
+        for (pem, weak) in [
+            (fixtures::WEAK_PSS_SHA1_SELF, true),
+            (fixtures::PSS_SHA256_SELF, false),
+        ] {
+            let der = &pem_certs(pem)[0];
+            let info = CertInfo::parse(der);
+            assert_eq!(info.parse_error, None);
+            assert_eq!(info.signature_algorithm, "rsassaPss");
+            assert_eq!(info.key_algorithm, "RSA");
+            assert_eq!(info.has_weak_signature(), weak, "{}", info.subject);
+            assert_eq!(Facts::parse(der).map(|f| f.weak_signature), Some(weak));
         }
     }
 

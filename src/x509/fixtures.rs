@@ -105,6 +105,12 @@ pub(crate) const WEAK_RSA1024_LEAF: &str =
 /// Leaf signed with SHA-1 by `WEAK_ROOT`, valid 2026-11-29..2036-11-26.
 pub(crate) const WEAK_SHA1_LEAF: &str =
     include_str!("../../testdata/x509/synthetic/weak-sha1-leaf.pem");
+/// Self-signed, RSASSA-PSS with the default (SHA-1) parameters (README recipe).
+pub(crate) const WEAK_PSS_SHA1_SELF: &str =
+    include_str!("../../testdata/x509/synthetic/weak-pss-sha1-self.pem");
+/// Self-signed, RSASSA-PSS over SHA-256 with MGF1-SHA-256 (README recipe).
+pub(crate) const PSS_SHA256_SELF: &str =
+    include_str!("../../testdata/x509/synthetic/pss-sha256-self.pem");
 /// `TRUST_ANCHORS` as OpenSSL's TRUSTED CERTIFICATE (README recipe).
 pub(crate) const TRUSTED_FORM_ROOT: &str =
     include_str!("../../testdata/x509/synthetic/trusted-form-root.pem");
@@ -112,6 +118,8 @@ pub(crate) const TRUSTED_FORM_ROOT: &str =
 /// Every PEM fixture.
 pub(crate) const ALL: &[&str] = &[
     TRUST_ANCHORS,
+    WEAK_PSS_SHA1_SELF,
+    PSS_SHA256_SELF,
     ISSUING_CA,
     MITMPROXY_CA,
     SSLSPLIT_CA,
