@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes x509 fuzz seeds that the test certificates lack, so libFuzzer does
 not have to find them byte by byte: every key and signature algorithm the
-parsers know (RSA with SHA-256/384/512 and PSS (SHA-1 signatures are in the test certificates; `cryptography` will not make them), ECDSA on P-256/P-384/P-521
+parsers know (DSA, RSA with SHA-256/384/512 and PSS (SHA-1 signatures are in the test certificates; `cryptography` will not make them), ECDSA on P-256/P-384/P-521
 with SHA-256/384/512, Ed25519, Ed448), issuers of one algorithm signing
 subjects of another, and the extensions that steer path building (name
 constraints, policies, policy constraints, inhibitAnyPolicy, path length,
@@ -22,7 +22,7 @@ import os
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "x509")
@@ -43,6 +43,8 @@ def key(kind):
         "rsa2048": lambda: rsa.generate_private_key(65537, 2048),
         "rsa1024": lambda: rsa.generate_private_key(65537, 1024),
         "rsa3072e3": lambda: rsa.generate_private_key(3, 3072),
+        "dsa2048": lambda: dsa.generate_private_key(2048),
+        "dsa1024": lambda: dsa.generate_private_key(1024),
         "p256": lambda: ec.generate_private_key(ec.SECP256R1()),
         "p384": lambda: ec.generate_private_key(ec.SECP384R1()),
         "p521": lambda: ec.generate_private_key(ec.SECP521R1()),
@@ -184,6 +186,7 @@ def main():
         ("ed25519", "ed25519", "p256", "sha256"),
         ("ed448", "ed25519", "rsa2048", "sha256"),
         ("rsa1024", "rsa3072e3", "rsa2048", "sha256"),
+        ("rsa2048", "dsa2048", "dsa1024", "sha256"),
     ]:
         chain(root_kind, mid_kind, leaf_kind, how)
     # Extensions: name constraints and policies on the issuing CA, leaves
