@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes x509 fuzz seeds that the test certificates lack, so libFuzzer does
 not have to find them byte by byte: every key and signature algorithm the
-parsers know (DSA, RSA with SHA-256/384/512 and PSS (SHA-1 signatures are in the test certificates; `cryptography` will not make them), ECDSA on P-256/P-384/P-521
-with SHA-256/384/512, Ed25519, Ed448), issuers of one algorithm signing
+parsers know (DSA, RSA with SHA-256/384/512 and PSS, ECDSA on P-256, P-384,
+P-521 and secp256k1 with SHA-256/384/512, Ed25519, Ed448; SHA-1 signatures
+are in the test certificates, `cryptography` will not make them), issuers of one algorithm signing
 subjects of another, and the extensions that steer path building (name
 constraints, policies, policy constraints, inhibitAnyPolicy, path length,
 key usage, EKU, SAN of every general-name kind, AIA, CRL distribution points,
@@ -23,6 +24,7 @@ import os
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "x509")
@@ -58,7 +60,7 @@ def sign_args(k, how):
     """(algorithm, padding) for CertificateBuilder.sign."""
     if isinstance(k, (ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey)):
         return None, None
-    h = {"sha1": hashes.SHA1(), "sha256": hashes.SHA256(), "sha384": hashes.SHA384(),
+    h = {"sha256": hashes.SHA256(), "sha384": hashes.SHA384(),
          "sha512": hashes.SHA512()}[how.split("-")[0]]
     if how.endswith("-pss") and isinstance(k, rsa.RSAPrivateKey):
         return h, padding.PSS(padding.MGF1(h), padding.PSS.DIGEST_LENGTH)
@@ -74,16 +76,19 @@ def name(cn, org=True):
     return x509.Name(attrs)
 
 
-def cert(subject, subject_key, issuer, issuer_key, how, ca, exts=(), serial=None,
-         nb=NB, na=NA):
+def cert(subject, subject_key, issuer, issuer_key, how, ca, exts=(), nb=NB, na=NA):
+    """`ca`: None leaves basic constraints out, True/False is the cA flag, an
+    int is a CA with that path length."""
     b = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
          .public_key(subject_key.public_key())
-         .serial_number(serial or x509.random_serial_number())
+         .serial_number(x509.random_serial_number())
          .not_valid_before(nb).not_valid_after(na)
          .add_extension(x509.SubjectKeyIdentifier.from_public_key(subject_key.public_key()), False)
          .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), False))
-    if ca is not None:
-        b = b.add_extension(x509.BasicConstraints(ca=ca is not False, path_length=ca if isinstance(ca, int) and not isinstance(ca, bool) else None), True)
+    if isinstance(ca, bool):
+        b = b.add_extension(x509.BasicConstraints(ca=ca, path_length=None), True)
+    elif ca is not None:
+        b = b.add_extension(x509.BasicConstraints(ca=True, path_length=ca), True)
     for ext, critical in exts:
         b = b.add_extension(ext, critical)
     alg, pad = sign_args(issuer_key, how)
@@ -93,7 +98,6 @@ def cert(subject, subject_key, issuer, issuer_key, how, ca, exts=(), serial=None
 
 
 def der(c):
-    from cryptography.hazmat.primitives.serialization import Encoding
     return c.public_bytes(Encoding.DER)
 
 
