@@ -161,6 +161,24 @@ def main():
         if len(ders) > 1:
             put("x509", sep.join(ders))
 
+    # hostname: a name, then NUL-separated identities (`I` SAN IP, `C` CN,
+    # else SAN dNSName), one of each kind of name the matcher tells apart.
+    for name, ids in [
+        ("www.example.com", ["*.example.com", "example.com"]),
+        ("WWW.Example.COM.", ["www.example.com."]),
+        ("a.b.example.com", ["*.example.com", "*.*.example.com", "w*.example.com"]),
+        ("example.com", ["*.com", "*."]),
+        ("b\u00fccher.example.com", ["xn--bcher-kva.example.com"]),
+        ("\u0644\u064a\u0647\u0645\u0627\u0628\u062a\u0643\u0644\u0645\u0648\u0634\u0639\u0631\u0628\u064a\u061f", ["xn--egbpdaj6bu4bxfgehfvwxn"]),
+        ("\u4ed6\u4eec\u4e3a\u4ec0\u4e48\u4e0d\u8bf4\u4e2d\u6587\u3002example\uff0ecom", ["*.example.com"]),
+        ("3\u5e74B\u7d44\u91d1\u516b\u5148\u751f", ["xn--3b-ww4c5e180e575a65lsy2b"]),
+        ("mail.example.org", ["Cmail.example.org"]),
+        ("192.0.2.1", ["I192.0.2.1", "192.0.2.1"]),
+        ("[2001:db8::1]", ["I2001:DB8:0:0:0:0:0:1"]),
+        ("::ffff:198.51.100.7", ["I198.51.100.7", "I::ffff:198.51.100.7"]),
+    ]:
+        put("hostname", b"\0".join(s.encode() for s in [name] + ids))
+
 
 if __name__ == "__main__":
     main()

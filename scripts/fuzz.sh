@@ -22,7 +22,7 @@ secs=${1:-360}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(capture decode reassembly tls quic x509 scan)
+  targets=(capture decode reassembly tls quic x509 hostname scan)
 fi
 work=${FUZZ_WORK:-${TMPDIR:-/tmp}/certsift-fuzz}
 mkdir -p "$work"
