@@ -15,6 +15,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use sha1::Digest as _;
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
+use x509_parser::oid_registry::{Oid, OID_PKCS1_RSASSAPSS};
 use x509_parser::prelude::FromDer;
 use x509_parser::public_key::RSAPublicKey;
 use x509_parser::signature_algorithm::RsaSsaPssParams;
@@ -283,20 +284,31 @@ fn signature_name(alg: &AlgorithmIdentifier<'_>) -> String {
 
 /// `name` (from [`signature_name`]) is a weak signature. RSASSA-PSS carries
 /// its hash in the parameters (RFC 4055 §3.1): absent parameters, or a
-/// SEQUENCE that omits the hash, mean SHA-1. Parameters that do not parse
-/// name no hash and count as not weak.
+/// SEQUENCE that omits the hash, mean SHA-1. Parameters that do not parse,
+/// or name a hash not known here, count as not weak.
 fn signature_is_weak(alg: &AlgorithmIdentifier<'_>, name: &str) -> bool {
-    if name != "rsassaPss" {
+    if alg.algorithm != OID_PKCS1_RSASSAPSS {
         return is_weak_signature(name);
     }
     let Some(params) = alg.parameters.as_ref() else {
         return true;
     };
-    RsaSsaPssParams::try_from(params).is_ok_and(|p| {
-        matches!(
-            p.hash_algorithm_oid().to_id_string().as_str(),
-            "1.3.14.3.2.26" | "1.2.840.113549.2.5" | "1.2.840.113549.2.4" | "1.2.840.113549.2.2"
-        )
+    RsaSsaPssParams::try_from(params)
+        .is_ok_and(|p| hash_name(p.hash_algorithm_oid()).is_some_and(is_weak_signature))
+}
+
+/// The name of a hash algorithm OID, for [`is_weak_signature`].
+fn hash_name(oid: &Oid<'_>) -> Option<&'static str> {
+    Some(match oid.to_id_string().as_str() {
+        "1.2.840.113549.2.2" => "md2",
+        "1.2.840.113549.2.4" => "md4",
+        "1.2.840.113549.2.5" => "md5",
+        "1.3.14.3.2.26" => "sha1",
+        "2.16.840.1.101.3.4.2.4" => "sha224",
+        "2.16.840.1.101.3.4.2.1" => "sha256",
+        "2.16.840.1.101.3.4.2.2" => "sha384",
+        "2.16.840.1.101.3.4.2.3" => "sha512",
+        _ => return None,
     })
 }
 
