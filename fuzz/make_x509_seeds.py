@@ -3,8 +3,9 @@
 not have to find them byte by byte: every key and signature algorithm the
 parsers know (DSA, RSA with SHA-256/384/512 and PSS, ECDSA on P-256, P-384,
 P-521 and secp256k1 with SHA-256/384/512, Ed25519, Ed448; SHA-1 signatures
-are in the test certificates, `cryptography` will not make them), issuers of one algorithm signing
-subjects of another, and the extensions that steer path building (name
+are in the test certificates, `cryptography` will not make them), issuers
+of one algorithm signing subjects of another, and the extensions that steer
+path building (name
 constraints, policies, policy constraints, inhibitAnyPolicy, path length,
 key usage, EKU, SAN of every general-name kind, AIA, CRL distribution points,
 an unknown critical extension). Each chain is written once joined by the x509

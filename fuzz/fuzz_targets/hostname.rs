@@ -13,9 +13,9 @@ fuzz_target!(|data: &[u8]| {
     // other a SAN dNSName.
     let mut parts = data.split(|&b| b == 0);
     let name = String::from_utf8_lossy(parts.next().unwrap_or_default());
+    let text = |p: &[u8]| String::from_utf8_lossy(p).into_owned();
     let mut cert = CertInfo::default();
     for part in parts.take(64) {
-        let text = |p: &[u8]| String::from_utf8_lossy(p).into_owned();
         match part.first() {
             Some(b'I') => cert.san_ip.push(text(&part[1..])),
             Some(b'C') => cert.subject_cn = Some(text(&part[1..])),
