@@ -56,16 +56,28 @@ pub fn client_scoped(ev: &Evidence<'_>) -> Vec<FindingRow> {
                 .filter_map(|h| h.leaf_sha256.as_deref().map(str::to_string))
                 .collect();
             let suspect = leaves.iter().any(|l| ev.leaf_suspect(l));
+            // A chain short of its intermediate is the server's omission,
+            // which browsers repair: verified, for this purpose.
+            let incomplete =
+                |h: &Connection| h.trust_reason.as_deref() == Some(super::INCOMPLETE_CHAIN);
             let untrusted = mine
                 .iter()
                 .chain(others.iter())
-                .any(|h| h.chain_trusted == Some(false));
+                .any(|h| h.chain_trusted == Some(false) && !incomplete(h));
             // the verified side of a split is the reference, not the finding
-            let verified = mine.iter().all(|h| h.chain_trusted == Some(true));
+            let verified = mine
+                .iter()
+                .all(|h| h.chain_trusted == Some(true) || incomplete(h));
             if !suspect && verified && untrusted {
                 continue;
             }
-            let severity = if suspect {
+            // This side's issuer known to no trust store while the other
+            // clients' chains verified: the classic interception.
+            let unknown_vs_verified = leaves.iter().any(|l| ev.leaf_unknown_issuer(l))
+                && others
+                    .iter()
+                    .all(|h| h.chain_trusted == Some(true) || incomplete(h));
+            let severity = if suspect || unknown_vs_verified {
                 Severity::High
             } else if untrusted {
                 Severity::Medium

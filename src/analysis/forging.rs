@@ -1,12 +1,22 @@
-//! Forging issuer. In: every certificate seen as a leaf, grouped by issuer.
-//! Out: "forging_issuer" when one issuer has leaves for many unrelated
-//! registrable domains AND shows how it made them: minted at first use
-//! (validity starting minutes before, or backdated by a round amount to the
-//! second), one key shared by its leaves, the key of a CA on a leaf (one
-//! that is neither a CA nor self-signed: a self-signed leaf marked CA
-//! carries its own key, which says nothing), or the
-//! name of a known inspection product. A public CA issues for many domains
-//! too, but long before use and with one key per certificate: no finding.
+//! Forging issuer. In: every certificate seen as a leaf, grouped by issuer
+//! (its name and the key it signs with, the leaves' authority key id). Out:
+//! "forging_issuer" when one issuer has leaves for many unrelated
+//! registrable domains AND shows how it made them, by a sign no public CA
+//! shows: minted at first use (validity starting minutes before, or
+//! backdated by a round amount to the second), one key shared by leaves for
+//! unrelated domains, the key of a CA on a leaf (one that is neither a CA nor
+//! self-signed: a self-signed leaf marked CA carries its own key, which says
+//! nothing), the name of a known inspection product, a chain that spoofs a
+//! root's key (explicit curve parameters, CVE-2020-0601), or, in a run whose
+//! trust store covers the network, an issuer no store of the time knew.
+//!
+//! An issuer whose leaves verified to a root Mozilla trusted on the day of
+//! the connection is a public CA: thousands of unrelated domains, issuance
+//! minutes before first use (ACME), renewals on the same key and several
+//! intermediates are its daily work, context and never signs; only a CA's
+//! key on a leaf still counts. A renewal on the same key (certbot
+//! `--reuse-key`) keeps its names and is not a shared key.
+//!
 //! Two signs need no count of domains:
 //! - a leaf (not itself a CA, not self-signed) whose key is a CA
 //!   certificate's. No CA hands a server its own key pair, but Squid's
@@ -18,29 +28,39 @@
 //!   forged as well (Privoxy mints a key and a certificate per host,
 //!   backdated 30 days, and the names of a small capture are often of one
 //!   domain).
+//!
+//! "high" with two signs or more, "medium" with one. The finding names only
+//! the connections that carried this issuer's leaves.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Connection;
-use super::{finding, name_key, Evidence};
+use super::{finding, name_key, Evidence, LeafInfo};
 use crate::rows::{FindingRow, Severity};
 
 /// The forging issuer detector.
 pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
-    let mut by_issuer: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    // An issuer is its name and the key it signs with (the leaves'
+    // authority key id): a forger that copies a CA's name is another issuer.
+    let mut by_issuer: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
     for leaf in ev.leaf_flows.keys() {
+        let key_id = ev
+            .cert(leaf)
+            .and_then(|c| c.authority_key_id.as_deref())
+            .unwrap_or_default();
         by_issuer
-            .entry(ev.issuer_str(leaf))
+            .entry((ev.issuer_str(leaf), key_id))
             .or_default()
             .insert(leaf);
     }
     let mut out = Vec::new();
-    for (issuer, leaves) in by_issuer {
-        let domains: BTreeSet<&String> = leaves
-            .iter()
-            .filter_map(|l| ev.leaf(l))
-            .flat_map(|i| i.domains.iter())
-            .collect();
+    for ((issuer, key_id), leaves) in by_issuer {
+        let infos: Vec<&LeafInfo<'_>> = leaves.iter().filter_map(|l| ev.leaf(l)).collect();
+        let domains: BTreeSet<&String> = infos.iter().flat_map(|i| i.domains.iter()).collect();
+        // Issued under a root Mozilla trusted that day: volume, freshness and
+        // renewals on one key are what public CAs do. Only a sign no public
+        // CA shows counts (a CA's own key on a leaf).
+        let public = infos.iter().any(|i| i.public);
         // Leaves, not CAs themselves, that carry a CA certificate's key.
         let on_ca_key: Vec<&str> = leaves
             .iter()
@@ -48,23 +68,27 @@ pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
             .filter(|l| ev.leaf(l).is_some_and(|i| i.ca_key))
             .collect();
         let many = domains.len() >= ev.cfg.forging_issuer_min_domains;
-        let minted = leaves.iter().filter(|l| ev.minted_at_first_use(l)).count();
+        let minted = infos.iter().filter(|i| ev.minted_sign(i)).count();
         let minting = minted * 2 >= leaves.len() && minted > 0;
         let replaced = if minting {
-            names_answered_by_others(ev, issuer, &leaves)
+            names_answered_by_others(ev, (issuer, key_id), &leaves)
         } else {
             BTreeSet::new()
         };
         if !many && on_ca_key.is_empty() && replaced.is_empty() {
             continue;
         }
-        let keys: BTreeSet<&str> = leaves
-            .iter()
-            .filter_map(|l| ev.cert(l))
-            .map(|c| c.spki_sha256.as_str())
-            .collect();
-        let shared_key = keys.len() < leaves.len();
+        let shared = if public {
+            None
+        } else {
+            keys_across_domains(ev, &leaves)
+        };
         let product = leaves.iter().find_map(|l| ev.product_of_leaf(l));
+        let spoofed = infos.iter().find_map(|i| i.spoofed_ca);
+        // An issuer no trust store of that day knew, minting for many
+        // unrelated names, in a run whose trust store covers the network.
+        let unknown =
+            !public && many && ev.any_trusted && leaves.iter().any(|l| ev.leaf_unknown_issuer(l));
         let mut signs = Vec::new();
         if minting {
             signs.push(format!(
@@ -72,12 +96,10 @@ pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
                 leaves.len()
             ));
         }
-        if shared_key {
+        if let Some((leaves_on, keys)) = shared {
             signs.push(format!(
-                "{} leaves share {} key{}",
-                leaves.len(),
-                keys.len(),
-                super::plural(keys.len())
+                "{leaves_on} leaves for unrelated domains share {keys} key{}",
+                super::plural(keys)
             ));
         }
         if !on_ca_key.is_empty() {
@@ -95,11 +117,19 @@ pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
         if let Some(p) = product {
             signs.push(format!("it matches {} ({})", p.product, p.category));
         }
+        if let Some(ca) = spoofed {
+            signs.push(format!(
+                "its chain holds {ca} with explicit curve parameters (a spoofed root key, \
+                 CVE-2020-0601)"
+            ));
+        }
+        if unknown {
+            signs.push("no trust store of the time knew the issuer".into());
+        }
         if signs.is_empty() {
             continue;
         }
-        let unknown = leaves.iter().any(|l| ev.leaf_unknown_issuer(l));
-        let severity = if signs.len() >= 2 || unknown {
+        let severity = if signs.len() >= 2 {
             Severity::High
         } else {
             Severity::Medium
@@ -158,11 +188,43 @@ pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
     out
 }
 
+/// Keys that these leaves share across unrelated domains (a renewal on the
+/// same key, certbot's `--reuse-key`, keeps the names and is no sign): how
+/// many leaves sit on such keys, and how many such keys.
+fn keys_across_domains(ev: &Evidence<'_>, leaves: &BTreeSet<&str>) -> Option<(usize, usize)> {
+    let mut by_key: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for l in leaves {
+        if let Some(c) = ev.cert(l) {
+            if !c.spki_sha256.is_empty() {
+                by_key.entry(c.spki_sha256.as_str()).or_default().push(l);
+            }
+        }
+    }
+    let mut on = 0;
+    let mut keys = 0;
+    for ls in by_key.values() {
+        if ls.len() < 2 {
+            continue;
+        }
+        let per_leaf: Vec<&BTreeSet<String>> = ls
+            .iter()
+            .filter_map(|l| ev.leaf(l).map(|i| &i.domains))
+            .collect();
+        let all: BTreeSet<&String> = per_leaf.iter().copied().flatten().collect();
+        let widest = per_leaf.iter().map(|d| d.len()).max().unwrap_or(0);
+        if all.len() > widest {
+            on += ls.len();
+            keys += 1;
+        }
+    }
+    (keys > 0).then_some((on, keys))
+}
+
 /// The names (as [`name_key`]) these leaves of `issuer` answered for which
 /// a leaf of another issuer was seen as well.
 fn names_answered_by_others(
     ev: &Evidence<'_>,
-    issuer: &str,
+    issuer: (&str, &str),
     leaves: &BTreeSet<&str>,
 ) -> BTreeSet<String> {
     let names: BTreeSet<String> = leaves
@@ -181,9 +243,13 @@ fn names_answered_by_others(
                 .and_then(|i| by_name.get(i))
                 .is_some_and(|(_, flows)| {
                     flows.iter().any(|h| {
-                        h.leaf_sha256
-                            .as_deref()
-                            .is_some_and(|l| ev.issuer_str(l) != issuer)
+                        h.leaf_sha256.as_deref().is_some_and(|l| {
+                            let key_id = ev
+                                .cert(l)
+                                .and_then(|c| c.authority_key_id.as_deref())
+                                .unwrap_or_default();
+                            (ev.issuer_str(l), key_id) != issuer
+                        })
                     })
                 })
         })

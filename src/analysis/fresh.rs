@@ -1,8 +1,13 @@
 //! Fresh certificates. In: every certificate seen as a leaf and the first
 //! connection that carried it. Out: "fresh_certificate" when its `not_before`
-//! lies at most `fresh_cert_max_age_secs` before that connection: minted for
-//! it, as forging proxies do ("high" when its chain is also untrusted,
-//! "medium" otherwise: an ACME client that deploys at once looks the same).
+//! lies at most `fresh_cert_max_age_secs` before that connection. Freshness
+//! alone is what ACME deployments and lab servers show, so it accuses only
+//! with company: "info" when the chain verified to a public root of that day
+//! (ACME), "low" for a self-signed certificate (a server's own, made just
+//! before) and for a CA-issued one with nothing else against it; "medium"
+//! when the name was also served another issuer's certificate or the leaf
+//! shows another forging sign (an inspection product, a CA's key, a spoofed
+//! root key), "high" when besides its issuer was unknown.
 //! Left out: the round backdates proxies use (two days, one day) are only a
 //! supporting sign for `forging` and `keyreuse`, never a finding alone.
 
@@ -26,18 +31,55 @@ pub fn fresh_certificate(ev: &Evidence<'_>) -> Vec<FindingRow> {
         let Some(flows) = ev.leaf_flows.get(*leaf) else {
             continue;
         };
-        let severity = if ev.leaf_unknown_issuer(leaf) {
-            Severity::High
-        } else {
-            Severity::Medium
+        let Some(info) = ev.leaf(leaf) else {
+            continue;
         };
         let names: BTreeSet<String> = flows.iter().filter_map(|h| name_key(h)).collect();
+        let replaced = names_served_otherwise(ev, leaf, &names);
+        let other_sign = info.product.is_some() || info.ca_key || info.spoofed_ca.is_some();
+        let (severity, why) = if info.public {
+            (
+                Severity::Info,
+                "its chain verified to a public root of that day: an ACME client that deploys \
+                 at once looks like this",
+            )
+        } else if info.self_signed {
+            (
+                Severity::Low,
+                "it is self-signed, a server's own certificate made just before (a lab or an \
+                 appliance), not a CA's minting",
+            )
+        } else if replaced.is_empty() && !other_sign {
+            (
+                Severity::Low,
+                "nothing else was served for the name and the certificate shows no other \
+                 forging sign: a new deployment looks the same",
+            )
+        } else if ev.leaf_unknown_issuer(leaf) {
+            (
+                Severity::High,
+                "minted for that connection by an issuer no trust store knew, as forging \
+                 proxies do",
+            )
+        } else {
+            (
+                Severity::Medium,
+                "minted for that connection, as forging proxies do",
+            )
+        };
         let summary = format!(
             "a certificate for {} issued by {} became valid only {age} s before the first \
-             connection that carried it: minted for that connection, as forging proxies do; \
-             it was {}",
+             connection that carried it; {why}{}; it was {}",
             names.iter().cloned().collect::<Vec<_>>().join(", "),
             ev.describe_issuer(leaf),
+            if replaced.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; another issuer's certificate was served for {}",
+                    replaced.into_iter().collect::<Vec<_>>().join(", ")
+                )
+            },
             ev.outcome(flows).sentence()
         );
         let sni = (names.len() == 1)
@@ -54,6 +96,38 @@ pub fn fresh_certificate(ev: &Evidence<'_>) -> Vec<FindingRow> {
         ));
     }
     out
+}
+
+/// The names among `names` that were also served a leaf of another issuer
+/// (name and signing key) than `leaf`'s.
+fn names_served_otherwise(ev: &Evidence<'_>, leaf: &str, names: &BTreeSet<String>) -> Vec<String> {
+    let issuer_of = |l: &str| {
+        (
+            ev.issuer_str(l),
+            ev.cert(l)
+                .and_then(|c| c.authority_key_id.as_deref())
+                .unwrap_or_default(),
+        )
+    };
+    let mine = issuer_of(leaf);
+    let by_name = ev.by_name();
+    names
+        .iter()
+        .filter(|name| {
+            by_name
+                .binary_search_by(|(n, _)| n.as_str().cmp(name.as_str()))
+                .ok()
+                .and_then(|i| by_name.get(i))
+                .is_some_and(|(_, flows)| {
+                    flows.iter().any(|h| {
+                        h.leaf_sha256
+                            .as_deref()
+                            .is_some_and(|l| issuer_of(l) != mine)
+                    })
+                })
+        })
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]
@@ -78,7 +152,50 @@ mod tests {
         let f = analyze(&h, &c, &Thresholds::default());
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].kind, "fresh_certificate");
-        assert_eq!(f[0].severity, "medium");
+        // Alone, freshness is what a new deployment shows: low.
+        assert_eq!(f[0].severity, "low");
         assert!(f[0].summary.contains("120 s"));
+    }
+
+    fn fresh(sha: &str, issuer: &str, name: &str, first_use_s: i64) -> CertRow {
+        CertRow {
+            not_before: Some((first_use_s - 60) * 1_000_000),
+            ..cert(sha, issuer, &format!("k-{sha}"), &[name])
+        }
+    }
+
+    /// A fresh leaf for a name that another issuer answered too accuses; an
+    /// ACME certificate under a public root, or a lab's self-signed one,
+    /// does not.
+    #[test]
+    fn fresh_accuses_only_with_company() {
+        let h = vec![
+            hs("1", "bank.test", "real", "10.0.0.1", 100),
+            hs("2", "bank.test", "new", "10.0.0.2", 1_000),
+        ];
+        let c = vec![
+            cert("real", "CN=Real CA", "k0", &["bank.test"]),
+            fresh("new", "CN=Gateway", "bank.test", 1_000),
+        ];
+        let f = analyze(&h, &c, &Thresholds::default());
+        let g = f.iter().find(|f| f.kind == "fresh_certificate").unwrap();
+        assert_eq!(g.severity, "medium", "{g:#?}");
+        assert!(g.summary.contains("another issuer"), "{g:#?}");
+
+        // Public (ACME): info.
+        let mut p = vec![hs("1", "blog.test", "acme", "10.0.0.1", 1_000)];
+        p[0].root_public = Some(true);
+        let c = vec![fresh("acme", "CN=R3,O=Let's Encrypt", "blog.test", 1_000)];
+        let f = analyze(&p, &c, &Thresholds::default());
+        assert_eq!(f[0].severity, "info", "{f:#?}");
+
+        // Self-signed: low.
+        let s = vec![hs("1", "lab.test", "self", "10.0.0.1", 1_000)];
+        let c = vec![CertRow {
+            self_signed: true,
+            ..fresh("self", "CN=lab.test", "lab.test", 1_000)
+        }];
+        let f = analyze(&s, &c, &Thresholds::default());
+        assert_eq!(f[0].severity, "low", "{f:#?}");
     }
 }

@@ -12,7 +12,7 @@
 //! of one key are joined; the leaves of one issuer are joined when the issuer
 //! shows a sign that the forging-issuer detector would weigh (a leaf minted at
 //! first use, leaves sharing keys, a CA's key on a leaf, an inspection
-//! product's name). The connected parts of that graph go whole into groups,
+//! product's name, a chain that did not verify). The connected parts of that graph go whole into groups,
 //! so each detector sees in its group every connection it would see in one
 //! pass over everything, and the findings of the groups, put together, are
 //! those of one pass. The signs are judged generously (any leaf, not the
@@ -52,6 +52,9 @@ pub struct Grouper {
     first_ts: Vec<i64>,
     /// Per node: a chain that carried it as leaf names an inspection product.
     chain_product: Vec<bool>,
+    /// Per node: a chain that carried it as leaf did not verify (an issuer
+    /// unknown at the time minting for many names is a forging sign).
+    untrusted: Vec<bool>,
     /// Per row: its node (name, else leaf, else [`NONE`]); group number
     /// after [`Grouper::finish`].
     rows: Vec<u32>,
@@ -103,6 +106,7 @@ impl Grouper {
         self.parent.push(n);
         self.first_ts.push(i64::MAX);
         self.chain_product.push(false);
+        self.untrusted.push(false);
         n
     }
 
@@ -143,6 +147,7 @@ impl Grouper {
             let n = self.node(true, l);
             let i = n as usize;
             self.first_ts[i] = self.first_ts[i].min(h.ts_start);
+            self.untrusted[i] |= h.chain_trusted == Some(false);
             if !self.chain_product[i] {
                 self.chain_product[i] = h
                     .cert_chain_sha256
@@ -191,7 +196,7 @@ impl Grouper {
             let product = self.chain_product[n as usize]
                 || cert.is_some_and(|c| match_product(&c.issuer).is_some());
             let ca_key = cert.is_some_and(|c| on_ca_key(c, |k| ca_keys.contains(k)));
-            if minted || product || ca_key {
+            if minted || product || ca_key || self.untrusted[n as usize] {
                 suspect_issuers.insert(issuer);
             }
             if let Some(c) = cert {

@@ -28,7 +28,11 @@ struct Side<'a> {
     first: i64,
     last: i64,
     suspect: bool,
+    /// A chain failed for other reasons than a missing intermediate.
     untrusted: bool,
+    /// A leaf's issuer was unknown to every trust store of the day (or its
+    /// signature bad).
+    unknown: bool,
     /// Every connection's chain verified.
     verified: bool,
     /// Every connection's chain verified to one of Mozilla's roots.
@@ -64,6 +68,7 @@ pub fn divergence(ev: &Evidence<'_>) -> Vec<FindingRow> {
                     last: i64::MIN,
                     suspect: false,
                     untrusted: false,
+                    unknown: false,
                     verified: true,
                     public: true,
                 });
@@ -72,13 +77,17 @@ pub fn divergence(ev: &Evidence<'_>) -> Vec<FindingRow> {
                     side.anchors.extend(info.anchors.iter().copied());
                 }
                 side.suspect |= ev.leaf_suspect(leaf);
+                side.unknown |= ev.leaf_unknown_issuer(leaf);
             }
+            // A chain short of its intermediate is a public CA's that the
+            // server sent incompletely: browsers complete it.
+            let incomplete = h.trust_reason.as_deref() == Some(super::INCOMPLETE_CHAIN);
             side.flows.push(h);
             side.first = side.first.min(h.ts_start);
             side.last = side.last.max(h.ts_start);
-            side.untrusted |= h.chain_trusted == Some(false);
-            side.verified &= h.chain_trusted == Some(true);
-            side.public &= h.root_public == Some(true);
+            side.untrusted |= h.chain_trusted == Some(false) && !incomplete;
+            side.verified &= h.chain_trusted == Some(true) || incomplete;
+            side.public &= h.root_public == Some(true) || incomplete;
         }
         let leaves: BTreeSet<String> = by_issuer
             .values()
@@ -145,6 +154,16 @@ fn diverging(
         .filter(|s| s.suspect)
         .flat_map(|s| s.flows.iter().copied())
         .collect();
+    // One side verified (to a root of that day or one given with
+    // --trust-store), another side's issuer was known to no trust store:
+    // the classic interception, or a forgery.
+    let unknown_flows: Vec<&Connection> = by_issuer
+        .values()
+        .filter(|s| s.unknown)
+        .flat_map(|s| s.flows.iter().copied())
+        .collect();
+    let verified_beside_unknown =
+        !unknown_flows.is_empty() && by_issuer.values().any(|s| !s.unknown && s.verified);
     let (kind, severity, tail) = if any_suspect {
         (
             "issuer_divergence",
@@ -152,6 +171,16 @@ fn diverging(
             format!(
                 "one of them is likely an interceptor; its certificate was {}",
                 ev.outcome(&suspect_flows).sentence()
+            ),
+        )
+    } else if verified_beside_unknown {
+        (
+            "issuer_divergence",
+            Severity::High,
+            format!(
+                "one issuer's chains verified while another issuer was known to no trust \
+                 store: an interceptor's certificate, or a forged one; it was {}",
+                ev.outcome(&unknown_flows).sentence()
             ),
         )
     } else if copied && !by_issuer.values().all(|s| s.verified) {

@@ -3,7 +3,12 @@
 //! certificates for unrelated registrable domains: a forging proxy signs
 //! every leaf it mints with one key (often its CA's own). One certificate
 //! with many SANs is not reuse; a key shared by trusted certificates only is
-//! "low" (a hosting provider renewing with `--reuse-key`).
+//! "low" (a hosting provider renewing with `--reuse-key`), and so is one
+//! shared by self-signed certificates only (a test suite or an appliance
+//! family made on one key: no CA minted them). "high" with a forging sign (a
+//! CA's key, an inspection product, minting at first use by a CA that is not
+//! public, a spoofed root key, an unknown issuer in a run the trust store
+//! covers), "medium" otherwise.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -55,16 +60,34 @@ pub fn key_reuse(ev: &Evidence<'_>) -> Vec<FindingRow> {
             .filter(|_| leaves.iter().any(|l| ev.leaf(l).is_some_and(|i| i.ca_key)));
         let unknown = leaves.iter().any(|l| ev.leaf_unknown_issuer(l));
         let product = leaves.iter().find_map(|l| ev.product_of_leaf(l));
-        let minted = leaves.iter().filter(|l| ev.minted_at_first_use(l)).count();
+        // Minting counts only for CA-issued leaves of issuers that are not
+        // public (see `Evidence::minted_sign`).
+        let minted = leaves
+            .iter()
+            .filter_map(|l| ev.leaf(l))
+            .filter(|i| ev.minted_sign(i))
+            .count();
+        let spoofed = leaves
+            .iter()
+            .find_map(|l| ev.leaf(l).and_then(|i| i.spoofed_ca));
         let all_trusted = leaves.iter().all(|l| ev.leaf_trusted(l));
-        let severity =
-            if ca.is_some() || product.is_some() || minted > 0 || (unknown && ev.any_trusted) {
-                Severity::High
-            } else if all_trusted {
-                Severity::Low
-            } else {
-                Severity::Medium
-            };
+        // Self-signed certificates made on one key (a test suite's, an
+        // appliance family's) are no CA's forgeries.
+        let all_self_signed = leaves
+            .iter()
+            .all(|l| ev.leaf(l).is_some_and(|i| i.self_signed));
+        let severity = if ca.is_some()
+            || product.is_some()
+            || minted > 0
+            || spoofed.is_some()
+            || (unknown && ev.any_trusted)
+        {
+            Severity::High
+        } else if all_trusted || all_self_signed {
+            Severity::Low
+        } else {
+            Severity::Medium
+        };
         let issuers: BTreeSet<String> = leaves.iter().map(|l| ev.issuer_of(l)).collect();
         let names: BTreeSet<String> = flows.iter().filter_map(|h| name_key(h)).collect();
         let mut why = Vec::new();
@@ -77,8 +100,15 @@ pub fn key_reuse(ev: &Evidence<'_>) -> Vec<FindingRow> {
         if minted > 0 {
             why.push(format!("{minted} of them were minted at first use"));
         }
+        if let Some(c) = spoofed {
+            why.push(format!("the chain spoofs a root's key with {c}"));
+        }
         if all_trusted {
             why.push("every chain verified (shared hosting can explain it)".into());
+        } else if all_self_signed {
+            why.push(
+                "every certificate is self-signed (made on one key, not minted by a CA)".into(),
+            );
         }
         let summary = format!(
             "one public key ({}…) is used by {} certificates for {} unrelated domains ({}), \
@@ -196,7 +226,8 @@ mod tests {
         ];
         let f = analyze(&h, &own, &Thresholds::default());
         let k = f.iter().find(|f| f.kind == "key_reuse").expect("{f:#?}");
-        assert_eq!(k.severity, "medium", "{k:#?}");
+        // Self-signed on one key: an appliance family, not a CA's minting.
+        assert_eq!(k.severity, "low", "{k:#?}");
         assert!(!k.summary.contains("key of the CA certificate"), "{k:#?}");
 
         let forged = vec![

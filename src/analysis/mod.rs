@@ -199,6 +199,22 @@ pub struct LeafInfo<'a> {
     pub domains: BTreeSet<String>,
     /// The roots its chains lead to (see [`Evidence::anchor`]).
     pub anchors: Vec<&'a str>,
+    /// A connection carrying it verified, at the time of that connection, to
+    /// a root of Mozilla's store of that day: a public CA issued it. What
+    /// public CAs do every day (thousands of unrelated domains, issuing
+    /// minutes before first use, renewing on the same key) is then context,
+    /// never a sign of forgery.
+    pub public: bool,
+    /// The certificate is self-signed: a server's own (a lab, an appliance),
+    /// not minted by a CA for a connection.
+    pub self_signed: bool,
+    /// Every connection carrying it failed only because the server left out
+    /// an intermediate (`incomplete_chain`): a misconfiguration, not a sign.
+    pub incomplete: bool,
+    /// A CA certificate of its chain has explicitly specified elliptic-curve
+    /// parameters, which RFC 5480 §2.1.1 forbids and no CA uses: the
+    /// CVE-2020-0601 ("curveball") spoof of a trusted root's key. Its subject.
+    pub spoofed_ca: Option<&'a str>,
 }
 
 /// Everything the detectors look at, indexed once.
@@ -330,6 +346,22 @@ impl<'a> Evidence<'a> {
                 flows.iter().filter_map(|h| h.sni.as_deref()).collect();
             domains.extend(snis.into_iter().map(registrable_domain));
             domains.retain(|d| !d.is_empty());
+            let public = flows
+                .iter()
+                .any(|h| h.chain_trusted == Some(true) && h.root_public == Some(true));
+            // A vendor's own CA on the vendor's own services (a Sophos CA
+            // for a sophos.com host) is its PKI, not its inspection product;
+            // nor is anything a public CA issued.
+            if public || product.is_some_and(|p| vendor_own(p, issuer, &domains)) {
+                product = None;
+            }
+            let spoofed_ca = flows.first().and_then(|h| {
+                h.cert_chain_sha256.iter().find_map(|s| {
+                    let c = ev.certs.get(&**s)?;
+                    (c.is_ca && c.curve.as_deref() == Some("explicit"))
+                        .then_some(c.subject.as_str())
+                })
+            });
             leaves.insert(
                 leaf,
                 LeafInfo {
@@ -344,6 +376,12 @@ impl<'a> Evidence<'a> {
                     }),
                     trusted: flows.iter().any(|h| h.chain_trusted == Some(true)),
                     minted: ev.compute_minted(leaf),
+                    public,
+                    self_signed: cert.is_some_and(|c| c.self_signed),
+                    incomplete: flows
+                        .iter()
+                        .all(|h| h.trust_reason.as_deref() == Some(INCOMPLETE_CHAIN)),
+                    spoofed_ca,
                     ca_key: cert.is_some_and(|c| on_ca_key(c, |k| ev.ca_keys.contains_key(k))),
                     domains,
                     anchors: {
@@ -427,13 +465,28 @@ impl<'a> Evidence<'a> {
         self.leaves.get(leaf).is_some_and(|l| l.unknown_issuer)
     }
 
-    /// Whether the leaf itself looks like an interceptor's: it names a known
-    /// inspection product, was minted at first use, carries a CA's key, or
-    /// its issuer is unknown while the trust store does cover this run.
+    /// Whether the leaf itself looks like an interceptor's, by a sign no
+    /// public CA or ordinary server shows: it names a known inspection
+    /// product (not on the vendor's own services), was minted at first use
+    /// by a CA that is not public (a public CA issuing minutes before use is
+    /// ACME; a self-signed server certificate is no CA's minting), carries a
+    /// CA's key, or its chain spoofs a root's key (CVE-2020-0601). An
+    /// unknown issuer alone is not a sign: private PKIs are everywhere.
     pub fn leaf_suspect(&self, leaf: &str) -> bool {
         self.leaves.get(leaf).is_some_and(|l| {
-            l.product.is_some() || l.minted || l.ca_key || (self.any_trusted && l.unknown_issuer)
+            l.product.is_some() || self.minted_sign(l) || l.ca_key || l.spoofed_ca.is_some()
         })
+    }
+
+    /// Whether minting at first use counts against this leaf: it does for a
+    /// CA-issued certificate of an issuer that is not public.
+    pub fn minted_sign(&self, l: &LeafInfo<'_>) -> bool {
+        l.minted && !l.public && !l.self_signed
+    }
+
+    /// Whether the leaf was issued by a public CA (see [`LeafInfo::public`]).
+    pub fn leaf_public(&self, leaf: &str) -> bool {
+        self.leaves.get(leaf).is_some_and(|l| l.public)
     }
 
     /// Whether any connection carrying this leaf had a trusted chain.
@@ -511,6 +564,24 @@ impl<'a> Evidence<'a> {
             None => issuer,
         }
     }
+}
+
+/// The trust reason of a chain that failed only because the server left out
+/// an intermediate a client completes on its own (AIA fetching, cached or
+/// preloaded intermediates).
+pub const INCOMPLETE_CHAIN: &str = "incomplete_chain";
+
+/// Whether a leaf matching `p` is the vendor's own: every domain it speaks
+/// for is one of the vendor's, or the issuer's name spells out the domain
+/// (`emailAddress=ca@sophos.com` on a sophos.com host).
+fn vendor_own(p: &Product, issuer: &str, domains: &BTreeSet<String>) -> bool {
+    if domains.is_empty() {
+        return false;
+    }
+    let issuer = issuer.to_ascii_lowercase();
+    domains.iter().all(|d| {
+        p.vendor_domains.iter().any(|v| v == d) || (d.contains('.') && word_match(&issuer, d))
+    })
 }
 
 /// Whether a certificate is a leaf made on a CA certificate's key, the sign
@@ -693,6 +764,7 @@ pub fn analyze_group(
     let ev = Evidence::with_globals(handshakes, certs, cfg, globals);
     let mut findings = issuer::divergence(&ev);
     findings.extend(untrusted::untrusted_chain(&ev));
+    findings.extend(untrusted::incomplete_chain(&ev));
     findings.extend(validity::validity(&ev));
     findings.extend(keyreuse::key_reuse(&ev));
     findings.extend(forging::forging_issuer(&ev));

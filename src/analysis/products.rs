@@ -29,6 +29,9 @@ pub struct Product {
     pub source: String,
     /// "documented" or "best-guess".
     pub confidence: String,
+    /// Registrable domains of the vendor's own services: its CA on those is
+    /// its PKI, not its inspection product.
+    pub vendor_domains: Vec<String>,
 }
 
 /// Every product of the table, longest pattern first (most specific wins).
@@ -47,6 +50,13 @@ pub fn products() -> &'static [Product] {
                     category: f.next()?.trim().to_string(),
                     source: f.next()?.trim().to_string(),
                     confidence: f.next()?.trim().to_string(),
+                    vendor_domains: f
+                        .next()
+                        .unwrap_or_default()
+                        .split(',')
+                        .map(|d| d.trim().to_ascii_lowercase())
+                        .filter(|d| !d.is_empty())
+                        .collect(),
                 })
             })
             .filter(|p| !p.pattern.is_empty())

@@ -2,8 +2,10 @@
 //! certificate alert right after the server's certificate (unknown_ca,
 //! bad_certificate, certificate_unknown, ...). Out: "certificate_rejected":
 //! a client refused what it was shown; "high" when the refused certificate
-//! is untrusted for its issuer or differs from what other connections to the
-//! name accepted, "medium" otherwise. An encrypted TLS 1.3 alert cannot be
+//! differs from what other connections to the name accepted or is itself
+//! suspect (a forging sign, see `Evidence::leaf_suspect`), "low" otherwise: a
+//! client refusing the one certificate the name serves (a missing
+//! intermediate, a private CA, an expired certificate) is a misconfiguration. An encrypted TLS 1.3 alert cannot be
 //! read and is left to `shape`.
 
 use std::collections::BTreeSet;
@@ -46,28 +48,42 @@ pub fn rejection(ev: &Evidence<'_>) -> Vec<FindingRow> {
             .iter()
             .filter_map(|h| h.leaf_sha256.as_deref().map(str::to_string))
             .collect();
-        let accepted_elsewhere: BTreeSet<&str> = flows
+        // An issuer is its name and its signing key: a renewed certificate
+        // of the same issuer is not another certificate here.
+        let issuer_key = |l: &str| {
+            (
+                ev.issuer_str(l),
+                ev.cert(l)
+                    .and_then(|c| c.authority_key_id.as_deref())
+                    .unwrap_or_default(),
+            )
+        };
+        let accepted_elsewhere: BTreeSet<(&str, &str)> = flows
             .iter()
             .filter(|h| refusal(h).is_none())
             .filter_map(|h| h.leaf_sha256.as_deref())
+            .map(issuer_key)
             .collect();
-        let differs = leaves
-            .iter()
-            .any(|l| !accepted_elsewhere.is_empty() && !accepted_elsewhere.contains(l.as_str()));
-        let unknown = leaves
-            .iter()
-            .any(|l| ev.leaf_unknown_issuer(l) || ev.leaf_suspect(l));
-        let severity = if differs || unknown {
+        let differs = leaves.iter().any(|l| {
+            !accepted_elsewhere.is_empty() && !accepted_elsewhere.contains(&issuer_key(l))
+        });
+        // A client refusing the one certificate a name always serves (a
+        // missing intermediate, a private CA it does not trust, an expired
+        // certificate) is a misconfiguration; it is evidence when the refused
+        // certificate is not what the name otherwise serves, or is itself
+        // suspect.
+        let suspect = leaves.iter().any(|l| ev.leaf_suspect(l));
+        let severity = if differs || suspect {
             Severity::High
         } else {
-            Severity::Medium
+            Severity::Low
         };
         let issuers: BTreeSet<String> = leaves.iter().map(|l| ev.issuer_of(l)).collect();
         let described: BTreeSet<String> = leaves.iter().map(|l| ev.describe_issuer(l)).collect();
         let clients: BTreeSet<&str> = refused.iter().map(|h| h.client_ip.as_ref()).collect();
         let summary = format!(
             "{name}: {} client{} refused the server's certificate ({}) on {} connection{}{}{}; \
-             a blocked interception attempt or a broken certificate",
+             {}",
             clients.len(),
             super::plural(clients.len()),
             alerts.into_iter().collect::<Vec<_>>().join(", "),
@@ -85,6 +101,12 @@ pub fn rejection(ev: &Evidence<'_>) -> Vec<FindingRow> {
                 ", while other connections to the name accepted another certificate"
             } else {
                 ""
+            },
+            if severity == Severity::High {
+                "a blocked interception attempt"
+            } else {
+                "the name's own certificate, refused: a misconfiguration or a client that \
+                 lacks its root, not interception evidence"
             }
         );
         out.push(finding(
@@ -114,7 +136,7 @@ mod tests {
         let h = vec![hs("1", "bank.test", "a", "10.0.0.1", 1), r, closed];
         let c = vec![
             cert("a", "CN=Real", "k1", &["bank.test"]),
-            cert("b", "CN=Real", "k2", &["bank.test"]),
+            cert("b", "CN=Other", "k2", &["bank.test"]),
         ];
         let f = analyze(&h, &c, &Thresholds::default());
         let v: Vec<_> = f
@@ -125,5 +147,31 @@ mod tests {
         assert_eq!(v[0].severity, "high");
         assert_eq!(v[0].flow_ids, vec!["2"]);
         assert!(v[0].summary.contains("unknown_ca"));
+    }
+
+    /// A client refusing the one certificate the name always serves (its
+    /// server omits an intermediate, or it lacks the private root) is a
+    /// misconfiguration: low, also when the chain did not verify.
+    #[test]
+    fn refusing_the_names_own_certificate_is_low() {
+        let mut r = crate::analysis::testutil::hs_untrusted("2", "intra.test", "a", "10.0.0.2", 2);
+        r.alerts = vec!["client:fatal:unknown_ca".into()];
+        let h = vec![
+            crate::analysis::testutil::hs_untrusted("1", "intra.test", "a", "10.0.0.1", 1),
+            r,
+            hs("3", "ok.test", "b", "10.0.0.1", 3),
+        ];
+        let c = vec![
+            cert("a", "CN=Corp CA", "k1", &["intra.test"]),
+            cert("b", "CN=Public", "k2", &["ok.test"]),
+        ];
+        let f = analyze(&h, &c, &Thresholds::default());
+        let v = f.iter().find(|f| f.kind == "certificate_rejected").unwrap();
+        assert_eq!(v.severity, "low", "{v:#?}");
+        assert!(
+            f.iter()
+                .all(|f| f.severity != "medium" && f.severity != "high"),
+            "{f:#?}"
+        );
     }
 }

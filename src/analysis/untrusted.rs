@@ -1,11 +1,13 @@
 //! Untrusted chains. In: each name's connections whose chain did not lead to
 //! a trusted root because its issuer is unknown or its signature is bad
-//! (expiry, self-signing and name mismatch are `validity`'s). Out:
-//! "untrusted_chain", "high" when other connections saw the name with a
-//! trusted chain, "medium" when the name was only ever seen untrusted while
-//! other chains of the run did verify, and "low" when no chain of the run
-//! verified at all (the trust store does not cover this network: pass
-//! `--trust-store`).
+//! (expiry, self-signing and name mismatch are `validity`'s; a chain short of
+//! an intermediate is `incomplete_chain`'s). Out: "untrusted_chain", "high"
+//! when other connections saw the name with a trusted chain, "medium" when
+//! the name was only ever seen untrusted and the certificate shows a forging
+//! sign (see `Evidence::leaf_suspect`), and "low" otherwise: a name always
+//! served one private or unknown chain is what internal services, appliances
+//! and lab servers look like, and when no chain of the run verified the trust
+//! store does not cover this network (pass `--trust-store`).
 
 use std::collections::BTreeSet;
 
@@ -45,6 +47,7 @@ pub fn untrusted_chain(ev: &Evidence<'_>) -> Vec<FindingRow> {
             .iter()
             .filter_map(|h| h.trust_reason.as_deref())
             .collect();
+        let suspect = leaves.iter().any(|l| ev.leaf_suspect(l));
         let (severity, context) = if trusted > 0 {
             (
                 Severity::High,
@@ -53,10 +56,19 @@ pub fn untrusted_chain(ev: &Evidence<'_>) -> Vec<FindingRow> {
                     super::plural(trusted)
                 ),
             )
-        } else if ev.any_trusted {
+        } else if suspect {
             (
                 Severity::Medium,
-                "and never with a trusted chain, although other chains of this run verified"
+                "and never with a trusted chain, and the certificate shows a forging sign (see \
+                 the forging_issuer and inspection_product findings)"
+                    .to_string(),
+            )
+        } else if ev.any_trusted {
+            (
+                Severity::Low,
+                "the only chain the name was ever served, with no sign of forgery: a private \
+                 or unknown CA, as internal services and appliances use (pass --trust-store \
+                 with its roots if it is yours)"
                     .to_string(),
             )
         } else {
@@ -83,6 +95,51 @@ pub fn untrusted_chain(ev: &Evidence<'_>) -> Vec<FindingRow> {
         out.push(finding(
             "untrusted_chain",
             severity,
+            Some(name),
+            &bad,
+            leaves,
+            issuers,
+            summary,
+        ));
+    }
+    out
+}
+
+/// Incomplete chains. In: each name's connections whose chain failed only
+/// because the server left out an intermediate (trust reason
+/// `incomplete_chain`). Out: one "low" "incomplete_chain" per name: a server
+/// misconfiguration that browsers repair on their own (AIA fetching, cached
+/// or preloaded intermediates), never interception evidence by itself.
+pub fn incomplete_chain(ev: &Evidence<'_>) -> Vec<FindingRow> {
+    let mut out = Vec::new();
+    for (name, flows) in ev.by_name() {
+        let bad: Vec<&Connection> = flows
+            .iter()
+            .copied()
+            .filter(|h| {
+                h.chain_trusted == Some(false)
+                    && h.trust_reason.as_deref() == Some(super::INCOMPLETE_CHAIN)
+            })
+            .collect();
+        if bad.is_empty() {
+            continue;
+        }
+        let leaves: BTreeSet<String> = bad
+            .iter()
+            .filter_map(|h| h.leaf_sha256.as_deref().map(str::to_string))
+            .collect();
+        let issuers: BTreeSet<String> = leaves.iter().map(|l| ev.issuer_of(l)).collect();
+        let summary = format!(
+            "{name}: {} connection{} presented a chain without the intermediate that issued \
+             the leaf ({}); browsers complete such chains themselves, so this is a server \
+             misconfiguration, not interception evidence",
+            bad.len(),
+            super::plural(bad.len()),
+            issuers.iter().cloned().collect::<Vec<_>>().join(" and "),
+        );
+        out.push(finding(
+            "incomplete_chain",
+            Severity::Low,
             Some(name),
             &bad,
             leaves,
@@ -120,8 +177,31 @@ mod tests {
         ];
         let f = analyze(&h, &c, &Thresholds::default());
         assert_eq!(sev(&f, "bank.test").as_deref(), Some("high"));
-        assert_eq!(sev(&f, "mail.test").as_deref(), Some("medium"));
+        // Always the same private chain, no forging sign: a private PKI.
+        assert_eq!(sev(&f, "mail.test").as_deref(), Some("low"));
         assert_eq!(sev(&f, "ok.test"), None);
+    }
+
+    #[test]
+    fn untrusted_with_a_forging_sign_is_medium_and_incomplete_is_its_own_low() {
+        let mut short = hs_untrusted("3", "cdn.test", "d", "10.0.0.2", 3);
+        short.trust_reason = Some("incomplete_chain".into());
+        let h = vec![
+            hs_untrusted("1", "mail.test", "c", "10.0.0.2", 1),
+            hs("2", "ok.test", "a", "10.0.0.2", 2),
+            short,
+        ];
+        let c = vec![
+            cert("a", "CN=Real", "k1", &["ok.test"]),
+            cert("c", "CN=Contoso SSL Inspection CA", "k3", &["mail.test"]),
+            cert("d", "CN=Public Issuing CA", "k4", &["cdn.test"]),
+        ];
+        let f = analyze(&h, &c, &Thresholds::default());
+        assert_eq!(sev(&f, "mail.test").as_deref(), Some("medium"));
+        assert_eq!(sev(&f, "cdn.test"), None);
+        let inc = f.iter().find(|f| f.kind == "incomplete_chain").unwrap();
+        assert_eq!(inc.severity, "low");
+        assert_eq!(inc.names, ["cdn.test"]);
     }
 
     #[test]
