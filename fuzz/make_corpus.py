@@ -68,7 +68,9 @@ def tcp_payloads(frames):
 
 def main():
     # capture: small files whole, the head of bigger ones, compressed ones whole.
-    for path in sorted(glob.glob(os.path.join(CAPS, "*"))):
+    # Files only: captures/benign/ holds the real traffic of the precision
+    # test, not seeds (open() of the folder would fail).
+    for path in sorted(p for p in glob.glob(os.path.join(CAPS, "*")) if os.path.isfile(p)):
         b = open(path, "rb").read()
         if len(b) <= 20000:
             put("capture", b)

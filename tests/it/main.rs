@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod benign;
 mod capture;
 mod cli;
 mod corpus;
