@@ -162,6 +162,12 @@ fn diverging(
         .filter(|s| s.unknown)
         .flat_map(|s| s.flows.iter().copied())
         .collect();
+    // Only self-issued certificates: no CA, so no CA's forgery to find.
+    let self_issued_only = by_issuer.values().all(|s| {
+        s.leaves
+            .iter()
+            .all(|l| ev.leaf(l).is_some_and(|i| i.self_signed))
+    });
     let verified_beside_unknown =
         !unknown_flows.is_empty() && by_issuer.values().any(|s| !s.unknown && s.verified);
     let (kind, severity, tail) = if any_suspect {
@@ -182,6 +188,14 @@ fn diverging(
                  store: an interceptor's certificate, or a forged one; it was {}",
                 ev.outcome(&unknown_flows).sentence()
             ),
+        )
+    } else if self_issued_only && !by_issuer.values().any(|s| s.verified) && path.is_none() {
+        (
+            "issuer_divergence",
+            Severity::Low,
+            "every certificate is self-issued and none verified: a test or appliance server \
+             that made its own certificates anew, answering from the same place"
+                .into(),
         )
     } else if copied && !by_issuer.values().all(|s| s.verified) {
         (

@@ -76,15 +76,12 @@ pub fn key_reuse(ev: &Evidence<'_>) -> Vec<FindingRow> {
         let all_self_signed = leaves
             .iter()
             .all(|l| ev.leaf(l).is_some_and(|i| i.self_signed));
-        let severity = if ca.is_some()
-            || product.is_some()
-            || minted > 0
-            || spoofed.is_some()
-            || (unknown && ev.any_trusted)
-        {
+        let severity = if ca.is_some() || product.is_some() || spoofed.is_some() {
             Severity::High
         } else if all_trusted || all_self_signed {
             Severity::Low
+        } else if minted > 0 || (unknown && ev.any_trusted) {
+            Severity::High
         } else {
             Severity::Medium
         };

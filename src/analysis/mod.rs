@@ -205,9 +205,17 @@ pub struct LeafInfo<'a> {
     /// minutes before first use, renewing on the same key) is then context,
     /// never a sign of forgery.
     pub public: bool,
-    /// The certificate is self-signed: a server's own (a lab, an appliance),
-    /// not minted by a CA for a connection.
+    /// The certificate is self-issued (subject and issuer the same, signed
+    /// by its own key or not): a server's own (a lab, an appliance), not
+    /// minted by a CA for a connection.
     pub self_signed: bool,
+    /// It carries Certificate Transparency timestamps (RFC 6962 §3.3): logs
+    /// accept only chains to roots they trust, which are public ones, so its
+    /// issuer is public even when the chain could not be built here.
+    pub logged: bool,
+    /// Leaves of its issuer (name and authority key id) that count as minted
+    /// at first use (see [`Evidence::minted_sign`]), this one included.
+    pub issuer_minted: usize,
     /// Every connection carrying it failed only because the server left out
     /// an intermediate (`incomplete_chain`): a misconfiguration, not a sign.
     pub incomplete: bool,
@@ -377,7 +385,11 @@ impl<'a> Evidence<'a> {
                     trusted: flows.iter().any(|h| h.chain_trusted == Some(true)),
                     minted: ev.compute_minted(leaf),
                     public,
-                    self_signed: cert.is_some_and(|c| c.self_signed),
+                    self_signed: cert.is_some_and(|c| {
+                        c.self_signed || (!c.subject.is_empty() && c.subject == c.issuer)
+                    }),
+                    issuer_minted: 0,
+                    logged: cert.is_some_and(|c| c.has_sct),
                     incomplete: flows
                         .iter()
                         .all(|h| h.trust_reason.as_deref() == Some(INCOMPLETE_CHAIN)),
@@ -404,6 +416,39 @@ impl<'a> Evidence<'a> {
                     },
                 },
             );
+        }
+        // How many minted leaves each issuer (name and signing key) has: a
+        // CA minting at first use for several names is a forger; one fresh
+        // certificate alone is what a new deployment shows.
+        let mut minted_by_issuer: HashMap<(&str, &str), usize> = HashMap::new();
+        let issuer_key = |leaf: &str, info: &LeafInfo<'a>| {
+            (
+                info.issuer,
+                ev.certs
+                    .get(leaf)
+                    .and_then(|c| c.authority_key_id.as_deref())
+                    .unwrap_or_default(),
+            )
+        };
+        for (&leaf, info) in &leaves {
+            if info.minted && !info.public && !info.self_signed {
+                *minted_by_issuer.entry(issuer_key(leaf, info)).or_default() += 1;
+            }
+        }
+        let counts: Vec<(&'a str, usize)> = leaves
+            .iter()
+            .map(|(&leaf, info)| {
+                let n = minted_by_issuer
+                    .get(&issuer_key(leaf, info))
+                    .copied()
+                    .unwrap_or(0);
+                (leaf, n)
+            })
+            .collect();
+        for (leaf, n) in counts {
+            if let Some(info) = leaves.get_mut(leaf) {
+                info.issuer_minted = n;
+            }
         }
         ev.leaves = leaves;
         ev
@@ -482,6 +527,20 @@ impl<'a> Evidence<'a> {
     /// CA-issued certificate of an issuer that is not public.
     pub fn minted_sign(&self, l: &LeafInfo<'_>) -> bool {
         l.minted && !l.public && !l.self_signed
+    }
+
+    /// Whether the leaf shows a forging sign on its own, without another
+    /// issuer's certificate for its name to compare with: an inspection
+    /// product, a CA's key, a spoofed root key, or minting at first use by
+    /// an issuer that minted for other names too (a lab CA made with its one
+    /// server certificate minutes before is no forger).
+    pub fn leaf_forged(&self, leaf: &str) -> bool {
+        self.leaves.get(leaf).is_some_and(|l| {
+            l.product.is_some()
+                || l.ca_key
+                || l.spoofed_ca.is_some()
+                || (self.minted_sign(l) && l.issuer_minted >= 2)
+        })
     }
 
     /// Whether the leaf was issued by a public CA (see [`LeafInfo::public`]).

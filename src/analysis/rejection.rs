@@ -3,7 +3,7 @@
 //! bad_certificate, certificate_unknown, ...). Out: "certificate_rejected":
 //! a client refused what it was shown; "high" when the refused certificate
 //! differs from what other connections to the name accepted or is itself
-//! suspect (a forging sign, see `Evidence::leaf_suspect`), "low" otherwise: a
+//! suspect (a forging sign, see `Evidence::leaf_forged`), "low" otherwise: a
 //! client refusing the one certificate the name serves (a missing
 //! intermediate, a private CA, an expired certificate) is a misconfiguration. An encrypted TLS 1.3 alert cannot be
 //! read and is left to `shape`.
@@ -72,7 +72,7 @@ pub fn rejection(ev: &Evidence<'_>) -> Vec<FindingRow> {
         // certificate) is a misconfiguration; it is evidence when the refused
         // certificate is not what the name otherwise serves, or is itself
         // suspect.
-        let suspect = leaves.iter().any(|l| ev.leaf_suspect(l));
+        let suspect = leaves.iter().any(|l| ev.leaf_forged(l));
         let severity = if differs || suspect {
             Severity::High
         } else {

@@ -4,7 +4,7 @@
 //! an intermediate is `incomplete_chain`'s). Out: "untrusted_chain", "high"
 //! when other connections saw the name with a trusted chain, "medium" when
 //! the name was only ever seen untrusted and the certificate shows a forging
-//! sign (see `Evidence::leaf_suspect`), and "low" otherwise: a name always
+//! sign (see `Evidence::leaf_forged`), and "low" otherwise: a name always
 //! served one private or unknown chain is what internal services, appliances
 //! and lab servers look like, and when no chain of the run verified the trust
 //! store does not cover this network (pass `--trust-store`).
@@ -47,7 +47,7 @@ pub fn untrusted_chain(ev: &Evidence<'_>) -> Vec<FindingRow> {
             .iter()
             .filter_map(|h| h.trust_reason.as_deref())
             .collect();
-        let suspect = leaves.iter().any(|l| ev.leaf_suspect(l));
+        let suspect = leaves.iter().any(|l| ev.leaf_forged(l));
         let (severity, context) = if trusted > 0 {
             (
                 Severity::High,
