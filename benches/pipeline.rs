@@ -21,6 +21,7 @@ fn bench(c: &mut Criterion) {
         threads: None,
         trust_stores: Vec::new(),
         default_roots: true,
+        roots_at: None,
         format: Format::Parquet,
         layout: Default::default(),
         use_mmap: true,

@@ -103,12 +103,15 @@ struct Seen {
 
 /// The handshakes table in connection order and the certificates table:
 /// every distinct certificate parsed once, in parallel; every distinct chain
-/// verified once per span in which its certificates' validity does not
-/// change.
+/// verified once per span in which neither its certificates' validity nor
+/// the trust store changes. `judge_at` (µs) judges every connection at that
+/// one time instead of its own (`--roots-at`).
 pub(crate) fn finish(
     collectors: Vec<Collector>,
     trust: &TrustStore,
+    judge_at: Option<i64>,
 ) -> (Vec<HandshakeRow>, Vec<CertRow>) {
+    let when = |r: &HandshakeRow| judge_at.unwrap_or(r.ts_start);
     let mut seen: HashMap<String, Seen> = HashMap::new();
     let mut keyed: Vec<(SortKey, usize)> = Vec::new();
     let mut unsorted: Vec<Option<HandshakeRow>> = Vec::new();
@@ -167,8 +170,11 @@ pub(crate) fn finish(
     // as exact as judging each connection (a certificate minted a second
     // before its first use, as forging proxies do, is valid), as cheap as
     // judging each chain once when nothing ends or starts during the capture.
-    // The known intermediates' instants are kept once, not in every chain's.
+    // The known intermediates' instants are kept once, not in every chain's,
+    // with those at which Mozilla's store or the signature rules changed:
+    // two connections in different store epochs never share a verdict.
     let mut known_bounds = validity_bounds(&known_shas, &infos);
+    known_bounds.extend_from_slice(trust.change_instants());
     known_bounds.sort_unstable();
     // Each row's key, found once: the chain's instants are sorted the first
     // time the chain is met.
@@ -185,7 +191,7 @@ pub(crate) fn finish(
                 b.sort_unstable();
                 b
             });
-            let at_s = r.ts_start.div_euclid(1_000_000);
+            let at_s = when(r).div_euclid(1_000_000);
             let passed = |b: &[i64]| b.partition_point(|&x| x <= at_s);
             Some((chain, (passed(own), passed(&known_bounds))))
         })
@@ -195,7 +201,7 @@ pub(crate) fn finish(
     for (r, key) in rows.iter().zip(&row_keys) {
         if let Some(key) = key {
             let at = spans.entry(*key).or_insert(i64::MAX);
-            *at = (*at).min(r.ts_start);
+            *at = (*at).min(when(r));
         }
     }
     let mut keys: Vec<(SpanKey<'_>, i64)> = spans.into_iter().collect();
@@ -239,7 +245,7 @@ pub(crate) fn finish(
             for sha in &r.cert_chain_sha256 {
                 first_verdicts
                     .entry(sha.as_str())
-                    .or_insert((v.trusted, v.reason));
+                    .or_insert((v.trusted, v.reason_code()));
             }
         }
     }
@@ -316,7 +322,7 @@ impl ChainVerdictCols {
         ChainVerdictCols {
             trusted: v.trusted,
             root_public: v.root_public,
-            reason: v.reason,
+            reason: v.reason_code(),
             unordered: v.unordered,
             missing_intermediate: v.missing_intermediate,
         }
@@ -563,7 +569,7 @@ mod tests {
             };
             c.rows.push(((0, i as u64, us(at)), row));
         }
-        let (rows, certs) = finish(vec![c], &store);
+        let (rows, certs) = finish(vec![c], &store, None);
         let verdicts: Vec<(Option<bool>, Option<&str>)> = rows
             .iter()
             .map(|r| (r.chain_trusted, r.trust_reason.as_deref()))

@@ -28,7 +28,7 @@ pub struct Cli {
 pub enum Command {
     /// Read captures and write the handshakes, certificates and findings tables.
     #[command(
-        after_long_help = "Examples:\n  certsift scan capture.pcap                 # tables in ./certsift-out\n  certsift scan -o out a.pcapng b.pcap.gz dir/\n  certsift scan --trust-store corp-root.pem --fail-on medium -q capture.pcap\n  certsift scan --format jsonl -o out capture.pcap\n  certsift scan --partition --sensor dmz-1 -o out /evidence/dmz-1/\n\nExit codes: 0 done; 1 a finding at or above --fail-on; 2 usage error or no input readable; 3 done, but some input was damaged."
+        after_long_help = "Examples:\n  certsift scan capture.pcap                 # tables in ./certsift-out\n  certsift scan -o out a.pcapng b.pcap.gz dir/\n  certsift scan --trust-store corp-root.pem --fail-on medium -q capture.pcap\n  certsift scan --format jsonl -o out capture.pcap\n  certsift scan --roots-at now -o out old-capture.pcap   # as a browser would judge it today\n  certsift scan --partition --sensor dmz-1 -o out /evidence/dmz-1/\n\nExit codes: 0 done; 1 a finding at or above --fail-on; 2 usage error or no input readable; 3 done, but some input was damaged."
     )]
     Scan(ScanArgs),
     /// Print the counts and findings of a finished scan.
@@ -112,6 +112,12 @@ pub struct ScanArgs {
     /// Trust only the roots given with --trust-store, not the Mozilla set.
     #[arg(long)]
     pub no_default_roots: bool,
+    /// Judge every chain as of this day (YYYY-MM-DD, midnight UTC) instead
+    /// of its connection's time: Mozilla's roots of that day, validity and
+    /// signature rules of that day. "now": today's roots and today's date,
+    /// as a current browser would judge the same chains.
+    #[arg(long, value_name = "DATE|now", value_parser = parse_roots_at)]
+    pub roots_at: Option<RootsAt>,
     /// Table format.
     #[arg(long, value_enum, default_value_t = FormatArg::Parquet)]
     pub format: FormatArg,
@@ -152,6 +158,25 @@ pub struct ScanArgs {
     /// More detail on stderr (per-file statistics).
     #[arg(short, long)]
     pub verbose: bool,
+}
+
+/// `--roots-at` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RootsAt {
+    /// The time of the scan.
+    Now,
+    /// Midnight UTC of a day, seconds since the epoch.
+    Day(i64),
+}
+
+/// `now` or a `YYYY-MM-DD` day.
+fn parse_roots_at(text: &str) -> Result<RootsAt, String> {
+    if text.eq_ignore_ascii_case("now") {
+        return Ok(RootsAt::Now);
+    }
+    crate::x509::parse_day(text)
+        .map(RootsAt::Day)
+        .ok_or_else(|| format!("{text}: expected YYYY-MM-DD or now"))
 }
 
 /// `--format` values.
@@ -206,6 +231,14 @@ impl ScanArgs {
             threads: self.threads.filter(|n| *n > 0),
             trust_stores: self.trust_stores.clone(),
             default_roots: !self.no_default_roots,
+            roots_at: self.roots_at.map(|r| match r {
+                RootsAt::Day(s) => s.saturating_mul(1_000_000),
+                RootsAt::Now => std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()
+                    .and_then(|d| i64::try_from(d.as_micros()).ok())
+                    .unwrap_or(i64::MAX),
+            }),
             format: match self.format {
                 FormatArg::Parquet => Format::Parquet,
                 FormatArg::Jsonl => Format::Jsonl,

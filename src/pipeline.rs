@@ -45,6 +45,9 @@ pub struct Config {
     pub trust_stores: Vec<PathBuf>,
     /// Trust the Mozilla root set too.
     pub default_roots: bool,
+    /// Judge every chain as of this instant (µs since the epoch) instead of
+    /// its connection's time (`--roots-at`).
+    pub roots_at: Option<i64>,
     /// Table format.
     pub format: Format,
     /// One file per table, or hive-style partition folders.
@@ -307,7 +310,7 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
     ));
     let phase = std::time::Instant::now();
     file_rows.extend(per_file.into_iter().flatten());
-    let (handshakes, certificates) = assemble::finish(collectors, trust);
+    let (handshakes, certificates) = assemble::finish(collectors, trust, cfg.roots_at);
     summary.tls_connections = handshakes.len() as u64;
     summary.connections += without_tls_at_end + summary.tls_connections;
     report.detail(&format!(

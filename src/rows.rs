@@ -59,9 +59,10 @@ pub struct HandshakeRow {
     pub decryption: Option<String>,
     /// Whether the chain led to a trusted root at the connection's time.
     pub chain_trusted: Option<bool>,
-    /// Why the chain was not trusted.
+    /// Why the chain was not trusted; for a trusted chain,
+    /// "root_removed_since" when its root has left Mozilla's store since.
     pub trust_reason: Option<String>,
-    /// Whether the trusted chain's root is one of Mozilla's (webpki-roots)
+    /// Whether the trusted chain's root is one of Mozilla's (at any time)
     /// rather than one given only with `--trust-store`; null when untrusted.
     pub root_public: Option<bool>,
     /// Whether the SNI matches the leaf's names (RFC 6125).

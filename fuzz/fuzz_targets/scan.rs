@@ -21,6 +21,7 @@ fuzz_target!(|data: &[u8]| {
         threads: Some(1),
         trust_stores: Vec::new(),
         default_roots: true,
+        roots_at: None,
         format: Format::Jsonl,
         layout: Default::default(),
         use_mmap: false,

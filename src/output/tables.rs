@@ -108,12 +108,15 @@ pub fn handshakes<'r>(rows: impl IntoIterator<Item = &'r HandshakeRow>) -> Cols<
         "chain led to a trusted root at the connection's time; null when no chain was visible",
         |r| r.chain_trusted,
     )
-    .text_opt("trust_reason", "why the chain was not trusted", |r| {
-        r.trust_reason.as_deref()
-    })
+    .text_opt(
+        "trust_reason",
+        "why the chain was not trusted; on a trusted chain, root_removed_since when its \
+         root was trusted then but has left Mozilla's store",
+        |r| r.trust_reason.as_deref(),
+    )
     .flag(
         "root_public",
-        "the trusted chain's root is one of Mozilla's (webpki-roots), not one given only \
+        "the trusted chain's root is one of Mozilla's (at any time), not one given only \
          with --trust-store; null when the chain was not trusted",
         |r| r.root_public,
     )

@@ -107,10 +107,12 @@ pub(crate) struct Facts<'a> {
     pub not_after: i64,
     /// Self-signed per [`CertInfo::self_signed`].
     pub self_signed: bool,
-    /// Key below the accepted size.
-    pub weak_key: bool,
-    /// Signed with MD2/MD4/MD5/SHA-1.
-    pub weak_signature: bool,
+    /// Key type, as [`CertInfo::key_algorithm`].
+    pub key_algorithm: String,
+    /// Key size in bits, as [`CertInfo::key_bits`].
+    pub key_bits: Option<u32>,
+    /// The hash its signature was made over, by strength.
+    pub sig_hash: SigHash,
     /// Authority key identifier bytes.
     pub aki: Option<&'a [u8]>,
     /// Subject key identifier bytes.
@@ -146,12 +148,56 @@ impl<'a> Facts<'a> {
             not_before: cert.validity().not_before.timestamp(),
             not_after: cert.validity().not_after.timestamp(),
             self_signed: is_self_signed(&cert, aki, ski),
-            weak_key: is_weak_key(&key.algorithm, key.bits),
-            weak_signature: signature_is_weak(&cert.signature_algorithm, &sig),
+            sig_hash: signature_hash(&cert.signature_algorithm, &sig),
+            key_algorithm: key.algorithm,
+            key_bits: key.bits,
             aki,
             ski,
         })
     }
+}
+
+impl Facts<'_> {
+    /// The key is below what browsers accepted at `at_s` (seconds since the
+    /// epoch): RSA and DSA of 1024 bits until [`RSA_1024_ACCEPTED_UNTIL`].
+    pub(crate) fn weak_key_at(&self, at_s: i64) -> bool {
+        match (self.key_algorithm.as_str(), self.key_bits) {
+            ("RSA" | "RSA-PSS" | "DSA", Some(b)) if at_s < RSA_1024_ACCEPTED_UNTIL => b < 1024,
+            _ => is_weak_key(&self.key_algorithm, self.key_bits),
+        }
+    }
+
+    /// The signature's hash was refused by browsers at `at_s`: MD2/MD4/MD5
+    /// always, SHA-1 from [`SHA1_ACCEPTED_UNTIL`] on.
+    pub(crate) fn weak_signature_at(&self, at_s: i64) -> bool {
+        match self.sig_hash {
+            SigHash::Strong => false,
+            SigHash::Sha1 => at_s >= SHA1_ACCEPTED_UNTIL,
+            SigHash::Broken => true,
+        }
+    }
+}
+
+/// 2017-01-01T00:00:00Z: Firefox 51 and Chrome 56 (January 2017) stopped
+/// accepting SHA-1 signatures on chains to public roots, as Mozilla's
+/// security blog announced (2014-09-23, 2015-10-20, 2016-10-18).
+pub(crate) const SHA1_ACCEPTED_UNTIL: i64 = 1_483_228_800;
+
+/// 2014-01-01T00:00:00Z: the CA/Browser Forum Baseline Requirements made
+/// 2048-bit RSA the minimum for certificates valid past 2013, and Mozilla
+/// then removed its 1024-bit roots (Firefox 32 and 36, security blog
+/// 2014-09-08). Before it, 1024-bit RSA keys were accepted.
+pub(crate) const RSA_1024_ACCEPTED_UNTIL: i64 = 1_388_534_400;
+
+/// A signature's hash by how long browsers accepted it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SigHash {
+    /// SHA-2 or better, or a hash not known here.
+    Strong,
+    /// SHA-1: accepted until [`SHA1_ACCEPTED_UNTIL`].
+    Sha1,
+    /// MD2, MD4, MD5: collisions are practical.
+    Broken,
 }
 
 /// Key algorithm, size and curve of a SubjectPublicKeyInfo.
@@ -282,22 +328,29 @@ fn signature_name(alg: &AlgorithmIdentifier<'_>) -> String {
     name.to_owned()
 }
 
-/// `name` (from [`signature_name`]) is a weak signature. RSASSA-PSS carries
-/// its hash in the parameters (RFC 4055 §3.1): absent parameters, or a
-/// SEQUENCE that omits the hash, mean SHA-1. Parameters that do not parse,
-/// or name a hash not known here, count as not weak.
+/// `name` (from [`signature_name`]) is a weak signature by today's rules.
 fn signature_is_weak(alg: &AlgorithmIdentifier<'_>, name: &str) -> bool {
-    if alg.algorithm != OID_PKCS1_RSASSAPSS {
-        return is_weak_signature(name);
-    }
-    let Some(params) = alg.parameters.as_ref() else {
-        return true;
-    };
-    RsaSsaPssParams::try_from(params)
-        .is_ok_and(|p| hash_name(p.hash_algorithm_oid()).is_some_and(is_weak_signature))
+    signature_hash(alg, name) != SigHash::Strong
 }
 
-/// The name of a hash algorithm OID, for [`is_weak_signature`].
+/// The hash of a signature algorithm (`name` from [`signature_name`]).
+/// RSASSA-PSS carries its hash in the parameters (RFC 4055 §3.1): absent
+/// parameters, or a SEQUENCE that omits the hash, mean SHA-1. Parameters
+/// that do not parse, or name a hash not known here, count as strong.
+fn signature_hash(alg: &AlgorithmIdentifier<'_>, name: &str) -> SigHash {
+    if alg.algorithm != OID_PKCS1_RSASSAPSS {
+        return hash_strength(name);
+    }
+    let Some(params) = alg.parameters.as_ref() else {
+        return SigHash::Sha1;
+    };
+    RsaSsaPssParams::try_from(params)
+        .ok()
+        .and_then(|p| hash_name(p.hash_algorithm_oid()))
+        .map_or(SigHash::Strong, hash_strength)
+}
+
+/// The name of a hash algorithm OID, for [`hash_strength`].
 fn hash_name(oid: &Oid<'_>) -> Option<&'static str> {
     Some(match oid.to_id_string().as_str() {
         "1.2.840.113549.2.2" => "md2",
@@ -312,12 +365,17 @@ fn hash_name(oid: &Oid<'_>) -> Option<&'static str> {
     })
 }
 
-/// MD2, MD4, MD5 or SHA-1 signatures: collisions are practical or near.
-fn is_weak_signature(name: &str) -> bool {
+/// The hash a signature or hash name (OpenSSL's long names) stands for.
+fn hash_strength(name: &str) -> SigHash {
     let lower = name.to_ascii_lowercase();
-    ["md2", "md4", "md5", "sha1"]
-        .iter()
-        .any(|h| lower.starts_with(h) || lower.ends_with(h) || lower.ends_with("with-sha1"))
+    let names = |h: &&str| lower.starts_with(h) || lower.ends_with(h);
+    if ["md2", "md4", "md5"].iter().any(names) {
+        SigHash::Broken
+    } else if names(&"sha1") || lower.ends_with("with-sha1") {
+        SigHash::Sha1
+    } else {
+        SigHash::Strong
+    }
 }
 
 /// RSA and DSA below 2048 bits, EC below 224 bits.
@@ -1029,7 +1087,11 @@ mod tests {
             assert_eq!(info.signature_algorithm, "rsassaPss");
             assert_eq!(info.key_algorithm, "RSA");
             assert_eq!(info.has_weak_signature(), weak, "{}", info.subject);
-            assert_eq!(Facts::parse(der).map(|f| f.weak_signature), Some(weak));
+            let today = 1_700_000_000;
+            assert_eq!(
+                Facts::parse(der).map(|f| f.weak_signature_at(today)),
+                Some(weak)
+            );
         }
     }
 
@@ -1047,10 +1109,36 @@ mod tests {
             "dsaWithSHA1",
             "md2WithRSAEncryption",
         ] {
-            assert!(is_weak_signature(weak), "{weak}");
+            assert_ne!(hash_strength(weak), SigHash::Strong, "{weak}");
         }
         for strong in ["sha256WithRSAEncryption", "ecdsa-with-SHA384", "ED25519"] {
-            assert!(!is_weak_signature(strong), "{strong}");
+            assert_eq!(hash_strength(strong), SigHash::Strong, "{strong}");
         }
+        assert_eq!(hash_strength("md5WithRSAEncryption"), SigHash::Broken);
+        assert_eq!(hash_strength("ecdsa-with-SHA1"), SigHash::Sha1);
+    }
+
+    /// SHA-1 was weak from 2017 on, RSA-1024 from 2014 on, MD5 always.
+    #[test]
+    fn weakness_at_the_time_of_the_flow() {
+        let sha1 = pem_certs(fixtures::HISTORY_SHA1_LEAF);
+        let f = Facts::parse(&sha1[0]).unwrap();
+        assert!(!f.weak_signature_at(SHA1_ACCEPTED_UNTIL - 1));
+        assert!(f.weak_signature_at(SHA1_ACCEPTED_UNTIL));
+        assert!(!f.weak_key_at(0));
+        let small = pem_certs(fixtures::HISTORY_RSA1024_LEAF);
+        let f = Facts::parse(&small[0]).unwrap();
+        assert!(!f.weak_key_at(RSA_1024_ACCEPTED_UNTIL - 1));
+        assert!(f.weak_key_at(RSA_1024_ACCEPTED_UNTIL));
+        assert!(!f.weak_signature_at(i64::MAX));
+        // The cutoffs are the days they name.
+        assert_eq!(
+            crate::x509::parse_day("2017-01-01"),
+            Some(SHA1_ACCEPTED_UNTIL)
+        );
+        assert_eq!(
+            crate::x509::parse_day("2014-01-01"),
+            Some(RSA_1024_ACCEPTED_UNTIL)
+        );
     }
 }

@@ -202,6 +202,26 @@ pub(crate) const GENUINE: &[(&str, &str)] = &[
     ),
 ];
 
+/// History-test root (2010..2040), `scripts/make_history_fixtures.py`.
+pub(crate) const HISTORY_ROOT: &str =
+    include_str!("../../testdata/x509/synthetic/history-root.pem");
+
+/// History-test SHA-1 signed leaf, from 2010-06-01.
+pub(crate) const HISTORY_SHA1_LEAF: &str =
+    include_str!("../../testdata/x509/synthetic/history-sha1-leaf.pem");
+
+/// History-test leaf with a 1024-bit RSA key, from 2010-06-01.
+pub(crate) const HISTORY_RSA1024_LEAF: &str =
+    include_str!("../../testdata/x509/synthetic/history-rsa1024-leaf.pem");
+
+/// History-test leaf SHA-1 signed by a 1024-bit intermediate, and that intermediate.
+pub(crate) const HISTORY_RSA1024_CA_CHAIN: &str =
+    include_str!("../../testdata/x509/synthetic/history-rsa1024-ca-chain.pem");
+
+/// History-test leaf from 2016-11-01 (after a 2016-10-21 distrust-after day).
+pub(crate) const HISTORY_LATE_LEAF: &str =
+    include_str!("../../testdata/x509/synthetic/history-late-leaf.pem");
+
 /// The DER certificates of a PEM text, in order.
 pub(crate) fn pem_certs(pem: &str) -> Vec<Vec<u8>> {
     x509_parser::pem::Pem::iter_from_buffer(pem.as_bytes())

@@ -4,26 +4,40 @@
 //! possibly incomplete), the flow's timestamp, optionally intermediates seen
 //! elsewhere. Output: a [`ChainVerdict`]. Path building and signature checks
 //! are `rustls-webpki`'s (RFC 5280 §6 as the Web PKI applies it, server-auth
-//! EKU, RSA >= 2048, no SHA-1); this file adds what a forensic reader needs:
-//! a short reason with a stable code, whether the sent order was wrong or an
-//! intermediate missing, and which root (or claimed root) the chain names.
+//! EKU); this file adds what a forensic reader needs: a short reason with a
+//! stable code, whether the sent order was wrong or an intermediate missing,
+//! and which root (or claimed root) the chain names.
 //!
-//! Trust anchors (Mozilla's set from `webpki-roots`, user PEM files) are
-//! parsed once in [`TrustStore::new`] (Mozilla's set once per process, in
-//! [`TrustStore::mozilla`]); a verdict costs one parse of each sent
-//! certificate plus webpki's path search. Revocation is not checked.
+//! A chain is judged as a browser would have at the flow's time: against
+//! the roots Mozilla trusted then (`history`, from every certifi release),
+//! honouring Mozilla's distrust-after days, and with the signatures browsers
+//! still took then (SHA-1 before 2017, 1024-bit RSA before 2014, verified
+//! with `ring`'s legacy algorithms). All of Mozilla's past roots are anchors;
+//! a path that ends at one not trusted at that time is refused in webpki's
+//! path callback, so the search goes on to another path (a cross-sign) and
+//! the refusal gives the reason. `--trust-store` roots count at all times.
+//!
+//! Trust anchors are parsed once in [`TrustStore::new`] (Mozilla's history
+//! once per process, in [`TrustStore::mozilla`]); a verdict costs one parse
+//! of each sent certificate plus webpki's path search. Revocation is not
+//! checked.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
+use rustls_pki_types::{
+    alg_id, AlgorithmIdentifier, CertificateDer, InvalidSignature, SignatureVerificationAlgorithm,
+    TrustAnchor, UnixTime,
+};
 use webpki::{EndEntityCert, KeyUsage};
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::X509Name;
 
-use super::cert::{CertInfo, Facts};
+use super::cert::{CertInfo, Facts, RSA_1024_ACCEPTED_UNTIL, SHA1_ACCEPTED_UNTIL};
 use super::der::{contents, read_tlv};
+use super::history::History;
 use super::hostname::name_matches;
 use super::name::format_name;
 
@@ -39,9 +53,121 @@ pub struct TrustStore {
     /// duplicate, or tells "issuer unknown" from "issuer known, path broken"
     /// (the linear scans were most of a small scan under the fuzzer).
     by_subject: HashMap<Vec<u8>, Vec<(Vec<u8>, usize)>>,
-    /// The first `public` anchors are Mozilla's (`webpki-roots`); the rest
-    /// came only from `--trust-store`.
-    public: usize,
+    /// Per anchor: when Mozilla trusted it; `None` for a root given only
+    /// with `--trust-store`.
+    mozilla: Vec<Option<Window>>,
+    /// Per anchor: given with `--trust-store`, so trusted at every time.
+    user: Vec<bool>,
+    /// Instants (seconds) at which the verdict of a chain may change for a
+    /// reason other than its certificates' validity: Mozilla's store
+    /// changed, or a signature rule lapsed. Ascending.
+    changes: Vec<i64>,
+}
+
+/// When Mozilla trusted one anchor (all certificates with its name and key).
+#[derive(Debug, Clone)]
+struct Window {
+    /// `[from, until)` in seconds, open ends as `i64::MIN` / `i64::MAX`.
+    intervals: Vec<(i64, i64)>,
+    /// Leaves with a notBefore after this instant do not chain to it.
+    distrust_after: Option<i64>,
+}
+
+impl Window {
+    fn trusted_at(&self, at_s: i64) -> bool {
+        self.intervals
+            .iter()
+            .any(|&(from, until)| from <= at_s && at_s < until)
+    }
+
+    /// In the newest snapshot.
+    fn current(&self) -> bool {
+        self.intervals.iter().any(|&(_, until)| until == i64::MAX)
+    }
+
+    fn merge(&mut self, other: Window) {
+        self.intervals.extend(other.intervals);
+        self.intervals.sort_unstable();
+        // A leaf is refused only when every certificate of the anchor refuses it.
+        self.distrust_after = match (self.distrust_after, other.distrust_after) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            _ => None,
+        };
+    }
+}
+
+/// RSA PKCS#1 v1.5 signatures that browsers once accepted and
+/// `rustls-webpki` no longer offers: SHA-1, and 1024-bit keys.
+#[derive(Debug)]
+struct LegacyRsa {
+    signature_alg_id: AlgorithmIdentifier,
+    verification: &'static dyn ring::signature::VerificationAlgorithm,
+}
+
+impl SignatureVerificationAlgorithm for LegacyRsa {
+    fn public_key_alg_id(&self) -> AlgorithmIdentifier {
+        alg_id::RSA_ENCRYPTION
+    }
+
+    fn signature_alg_id(&self) -> AlgorithmIdentifier {
+        self.signature_alg_id
+    }
+
+    fn verify_signature(
+        &self,
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), InvalidSignature> {
+        ring::signature::UnparsedPublicKey::new(self.verification, public_key)
+            .verify(message, signature)
+            .map_err(|_| InvalidSignature)
+    }
+}
+
+/// AlgorithmIdentifier contents of sha1WithRSAEncryption (RFC 3279 §2.2.1:
+/// OID 1.2.840.113549.1.1.5, NULL parameters).
+const RSA_PKCS1_SHA1: AlgorithmIdentifier = AlgorithmIdentifier::from_slice(&[
+    0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05, 0x05, 0x00,
+]);
+
+static RSA_1024_SHA1: LegacyRsa = LegacyRsa {
+    signature_alg_id: RSA_PKCS1_SHA1,
+    verification: &ring::signature::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
+};
+static RSA_1024_SHA256: LegacyRsa = LegacyRsa {
+    signature_alg_id: alg_id::RSA_PKCS1_SHA256,
+    verification: &ring::signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
+};
+static RSA_1024_SHA512: LegacyRsa = LegacyRsa {
+    signature_alg_id: alg_id::RSA_PKCS1_SHA512,
+    verification: &ring::signature::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY,
+};
+static RSA_2048_SHA1: LegacyRsa = LegacyRsa {
+    signature_alg_id: RSA_PKCS1_SHA1,
+    verification: &ring::signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
+};
+
+/// The signature algorithms browsers accepted at `at_s`. webpki returns the
+/// result of the first algorithm whose identifier matches, so the legacy
+/// ones, which also take the keys the modern ones do, come first.
+fn algorithms_at(at_s: i64) -> &'static [&'static dyn SignatureVerificationAlgorithm] {
+    static BEFORE_2014: OnceLock<Vec<&'static dyn SignatureVerificationAlgorithm>> =
+        OnceLock::new();
+    static BEFORE_2017: OnceLock<Vec<&'static dyn SignatureVerificationAlgorithm>> =
+        OnceLock::new();
+    let with = |legacy: &[&'static dyn SignatureVerificationAlgorithm]| {
+        let mut v = legacy.to_vec();
+        v.extend_from_slice(webpki::ALL_VERIFICATION_ALGS);
+        v
+    };
+    if at_s < RSA_1024_ACCEPTED_UNTIL {
+        BEFORE_2014.get_or_init(|| with(&[&RSA_1024_SHA1, &RSA_1024_SHA256, &RSA_1024_SHA512]))
+    } else if at_s < SHA1_ACCEPTED_UNTIL {
+        BEFORE_2017.get_or_init(|| with(&[&RSA_2048_SHA1]))
+    } else {
+        webpki::ALL_VERIFICATION_ALGS
+    }
 }
 
 /// What a chain was judged to be at one time.
@@ -53,16 +179,23 @@ pub struct ChainVerdict {
     /// `None` when trusted; else one of "unknown_issuer", "expired",
     /// "not_yet_valid", "bad_signature", "self_signed", "weak_key",
     /// "weak_signature", "not_a_ca", "empty_chain", "unparsable",
+    /// "root_not_trusted_then" (the path ends at a root Mozilla did not
+    /// trust at that time, not yet or no longer), "issued_after_distrust"
+    /// (the leaf's notBefore is after its root's distrust-after day),
     /// "name_mismatch" (from [`TrustStore::verify_for_name`] only), "other".
     /// When several apply, the first of: self_signed (leaf, not an anchor),
-    /// unknown_issuer, weak_signature, weak_key, expired, not_yet_valid, then
-    /// the path builder's own error. The time flags below are set regardless.
+    /// root_not_trusted_then or issued_after_distrust, unknown_issuer,
+    /// weak_signature, weak_key, expired, not_yet_valid, then the path
+    /// builder's own error. The time flags below are set regardless.
     pub reason: Option<&'static str>,
     /// Subject (RFC 4514) of the trust anchor the chain reached, when a path was found.
     pub root_subject: Option<String>,
-    /// That anchor is one of Mozilla's roots, not one given only with
-    /// `--trust-store` (a corporate or inspection root).
+    /// That anchor is one of Mozilla's roots (at any time of the history),
+    /// not one given only with `--trust-store` (a corporate or inspection root).
     pub root_public: bool,
+    /// Trusted through a Mozilla root that was trusted at the time but is
+    /// not in Mozilla's newest snapshot (and not given with `--trust-store`).
+    pub root_removed: bool,
     /// The sent certificates are not in issuer order (RFC 8446 §4.4.2 allows
     /// it from TLS 1.3 on; RFC 5246 §7.4.2 required it).
     pub unordered: bool,
@@ -86,6 +219,17 @@ pub struct ChainVerdict {
 }
 
 impl ChainVerdict {
+    /// The reason code for tables: [`ChainVerdict::reason`] when untrusted;
+    /// for a trusted chain, "root_removed_since" when
+    /// [`ChainVerdict::root_removed`], else `None`.
+    pub fn reason_code(&self) -> Option<&'static str> {
+        match (self.trusted, self.root_removed) {
+            (true, true) => Some("root_removed_since"),
+            (true, false) => None,
+            (false, _) => self.reason,
+        }
+    }
+
     fn failed(reason: &'static str) -> ChainVerdict {
         ChainVerdict {
             reason: Some(reason),
@@ -142,12 +286,18 @@ fn certificates_in(source: &str, bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
 }
 
 impl TrustStore {
-    /// Builds the store. `default_roots` adds Mozilla's set (`webpki-roots`);
-    /// `extra` holds (name, PEM bytes) pairs, each with one or more
-    /// certificates. An entry without a certificate, or with one that cannot
-    /// be an anchor, is an error naming the entry.
+    /// Builds the store. `default_roots` adds Mozilla's roots as they were
+    /// over time (each trusted only in its intervals); `extra` holds (name,
+    /// PEM bytes) pairs, each with one or more certificates, trusted at every
+    /// time. An entry without a certificate, or with one that cannot be an
+    /// anchor, is an error naming the entry.
     pub fn new(default_roots: bool, extra: &[(String, Vec<u8>)]) -> Result<TrustStore, String> {
-        let mut store = TrustStore::roots(default_roots);
+        TrustStore::build(default_roots.then(History::mozilla), extra)
+    }
+
+    /// As [`TrustStore::new`], with `history` standing for Mozilla's.
+    fn build(history: Option<&History>, extra: &[(String, Vec<u8>)]) -> Result<TrustStore, String> {
+        let mut store = TrustStore::roots(history);
         for (source, bytes) in extra {
             for (i, der) in certificates_in(source, bytes)?.into_iter().enumerate() {
                 let cert = CertificateDer::from(der);
@@ -159,7 +309,7 @@ impl TrustStore {
                         )
                     })?
                     .to_owned();
-                store.push(anchor);
+                store.push(anchor, None, true);
             }
         }
         Ok(store)
@@ -169,30 +319,52 @@ impl TrustStore {
     /// scans thousands of files (a pipeline, the fuzzer) builds it once.
     pub fn mozilla() -> &'static TrustStore {
         static MOZILLA: OnceLock<TrustStore> = OnceLock::new();
-        MOZILLA.get_or_init(|| TrustStore::roots(true))
+        MOZILLA.get_or_init(|| TrustStore::roots(Some(History::mozilla())))
     }
 
-    /// Mozilla's set, or nothing.
-    fn roots(default_roots: bool) -> TrustStore {
+    /// Mozilla's roots over time, or nothing.
+    fn roots(history: Option<&History>) -> TrustStore {
         let mut store = TrustStore {
             anchors: Vec::new(),
             by_subject: HashMap::new(),
-            public: 0,
+            mozilla: Vec::new(),
+            user: Vec::new(),
+            changes: vec![RSA_1024_ACCEPTED_UNTIL, SHA1_ACCEPTED_UNTIL],
         };
-        if default_roots {
-            for anchor in webpki_roots::TLS_SERVER_ROOTS {
-                store.push(anchor.clone());
+        if let Some(history) = history {
+            for root in &history.roots {
+                let cert = CertificateDer::from(root.der.as_slice());
+                // A root webpki cannot take as an anchor cannot anchor a
+                // chain here either; the tests count them.
+                let Ok(anchor) = webpki::anchor_from_trusted_cert(&cert) else {
+                    continue;
+                };
+                let window = Window {
+                    intervals: root.intervals.clone(),
+                    distrust_after: root.distrust_after,
+                };
+                store.push(anchor.to_owned(), Some(window), false);
             }
-            store.public = store.anchors.len();
+            store.changes.extend_from_slice(history.change_instants());
         }
+        store.changes.sort_unstable();
+        store.changes.dedup();
         store
     }
 
-    fn push(&mut self, anchor: TrustAnchor<'static>) {
-        if self
-            .anchor_index(&anchor.subject, &anchor.subject_public_key_info)
-            .is_some()
-        {
+    /// Adds an anchor, or merges what is known of it when its name and key
+    /// are already there (a root re-signed, or also given by the user).
+    fn push(&mut self, anchor: TrustAnchor<'static>, window: Option<Window>, user: bool) {
+        if let Some(i) = self.anchor_index(&anchor.subject, &anchor.subject_public_key_info) {
+            if let Some(u) = self.user.get_mut(i) {
+                *u |= user;
+            }
+            if let (Some(slot), Some(w)) = (self.mozilla.get_mut(i), window) {
+                match slot {
+                    Some(old) => old.merge(w),
+                    None => *slot = Some(w),
+                }
+            }
             return;
         }
         self.by_subject
@@ -200,6 +372,30 @@ impl TrustStore {
             .or_default()
             .push((anchor.subject_public_key_info.to_vec(), self.anchors.len()));
         self.anchors.push(anchor);
+        self.mozilla.push(window);
+        self.user.push(user);
+    }
+
+    /// Instants (seconds since the epoch) at which a chain's verdict may
+    /// change although none of its certificates starts or ends its
+    /// validity: Mozilla's store changed, or a signature rule lapsed.
+    pub fn change_instants(&self) -> &[i64] {
+        &self.changes
+    }
+
+    /// Whether anchor `i` may anchor a chain at `at_s` for a leaf whose
+    /// notBefore is `leaf_not_before`; else the reason code.
+    fn anchor_allows(&self, i: usize, at_s: i64, leaf_not_before: i64) -> Result<(), &'static str> {
+        if self.user.get(i).copied().unwrap_or(false) {
+            return Ok(());
+        }
+        match self.mozilla.get(i) {
+            Some(Some(w)) if !w.trusted_at(at_s) => Err("root_not_trusted_then"),
+            Some(Some(w)) if w.distrust_after.is_some_and(|d| leaf_not_before > d) => {
+                Err("issued_after_distrust")
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Number of distinct trust anchors.
@@ -294,8 +490,8 @@ impl TrustStore {
         verdict.not_yet_valid = path_facts.iter().any(|f| f.not_before > at_s);
         let weak_signature = path_facts
             .iter()
-            .any(|f| f.weak_signature && !f.self_signed);
-        let weak_key = path_facts.iter().any(|f| f.weak_key);
+            .any(|f| f.weak_signature_at(at_s) && !f.self_signed);
+        let weak_key = path_facts.iter().any(|f| f.weak_key_at(at_s));
 
         // Path building and signatures: rustls-webpki.
         let leaf_cert = CertificateDer::from(leaf_der);
@@ -308,28 +504,50 @@ impl TrustStore {
             .collect();
         let time =
             UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(at_s).unwrap_or(0)));
+        // Paths to a root not trusted at the time are refused here, so that
+        // webpki goes on to other paths; the last refusal names the reason.
+        let refused: Cell<Option<&'static str>> = Cell::new(None);
+        let trusted_then = |path: &webpki::VerifiedPath<'_>| -> Result<(), webpki::Error> {
+            let anchor = path.anchor();
+            let Some(i) = self.anchor_index(&anchor.subject, &anchor.subject_public_key_info)
+            else {
+                return Ok(());
+            };
+            self.anchor_allows(i, at_s, leaf.not_before).map_err(|why| {
+                refused.set(Some(why));
+                webpki::Error::UnknownIssuer
+            })
+        };
         let webpki_result = EndEntityCert::try_from(&leaf_cert).and_then(|ee| {
             ee.verify_for_usage(
-                webpki::ALL_VERIFICATION_ALGS,
+                algorithms_at(at_s),
                 &self.anchors,
                 &intermediates,
                 time,
                 KeyUsage::server_auth(),
                 None,
-                None,
+                Some(&trusted_then),
             )
             .map(|path| {
                 let anchor = path.anchor();
                 // Named only here, for the chains that reach an anchor.
                 let root = self
                     .anchor_index(&anchor.subject, &anchor.subject_public_key_info)
-                    .map(|i| (name_text_from_contents(&anchor.subject), i < self.public));
+                    .map(|i| {
+                        let window = self.mozilla.get(i).and_then(Option::as_ref);
+                        let user = self.user.get(i).copied().unwrap_or(false);
+                        (
+                            name_text_from_contents(&anchor.subject),
+                            window.is_some(),
+                            !user && window.is_some_and(|w| !w.current()),
+                        )
+                    });
                 let used_pool = path
                     .intermediate_certificates()
                     .any(|c| !chain.iter().skip(1).any(|s| *s == c.der().as_ref()));
                 let path_weak_key = path
                     .intermediate_certificates()
-                    .any(|c| Facts::parse(c.der().as_ref()).is_some_and(|f| f.weak_key));
+                    .any(|c| Facts::parse(c.der().as_ref()).is_some_and(|f| f.weak_key_at(at_s)));
                 (root, used_pool, path_weak_key)
             })
         });
@@ -337,12 +555,13 @@ impl TrustStore {
         match webpki_result {
             Ok((root, used_pool, path_weak_key)) => {
                 verdict.root_public = root.as_ref().is_some_and(|r| r.1);
+                verdict.root_removed = root.as_ref().is_some_and(|r| r.2);
                 verdict.root_subject = root.map(|r| r.0);
                 verdict.missing_intermediate = used_pool;
                 verdict.expired = false;
                 verdict.not_yet_valid = false;
                 // webpki checks the keys that sign, not the leaf's own key.
-                if leaf.weak_key || path_weak_key {
+                if leaf.weak_key_at(at_s) || path_weak_key {
                     verdict.reason = Some("weak_key");
                 } else {
                     verdict.trusted = true;
@@ -354,6 +573,8 @@ impl TrustStore {
                 let structurally_unknown = !reaches_store && (top_self_issued || !issuer_in_pool);
                 verdict.reason = Some(if leaf.self_signed && !leaf_in_store {
                     "self_signed"
+                } else if let Some(why) = refused.get() {
+                    why
                 } else if structurally_unknown || matches!(err, webpki::Error::UnknownIssuer) {
                     "unknown_issuer"
                 } else if weak_signature {
@@ -719,17 +940,33 @@ mod tests {
                 .trusted
         );
 
-        // chrome-34-google.pcap: SHA-1 chain to Equifax, which Mozilla no longer trusts.
+        assert!(!v.root_removed && v.reason_code().is_none());
+
+        // chrome-34-google.pcap (2014-04-24): a SHA-1 chain through GeoTrust
+        // Global CA (also sent cross-signed by Equifax), trusted by Mozilla
+        // then and removed since: trusted, flagged root_removed_since.
         let google = pem_certs(fixtures::ZEEK_CHROME34_GOOGLE);
-        let v = mozilla.verify(&refs(&google), 1_398_362_902_697_485);
-        assert!(!v.trusted);
-        assert_eq!(v.reason, Some("unknown_issuer"));
-        // Had Equifax been trusted, SHA-1 would still be refused.
-        let v = mozilla.verify(
-            &[google[0].as_slice(), google[1].as_slice()],
-            1_398_362_902_697_485,
+        let at = 1_398_362_902_697_485;
+        let v = mozilla.verify(&refs(&google), at);
+        assert!(v.trusted && v.root_public && v.root_removed, "{v:?}");
+        assert_eq!(v.reason, None);
+        assert_eq!(v.reason_code(), Some("root_removed_since"));
+        assert_eq!(
+            v.root_subject.as_deref(),
+            Some("CN=GeoTrust Global CA,O=GeoTrust Inc.,C=US")
         );
+        // Without the cross-signed root too.
+        let v = mozilla.verify(&[google[0].as_slice(), google[1].as_slice()], at);
+        assert!(v.trusted, "{v:?}");
+        // Judged today (--roots-at now): not trusted.
+        let v = mozilla.verify(&refs(&google), us(1_796_601_600));
         assert!(!v.trusted);
+        assert_eq!(v.reason, Some("weak_signature"));
+        // The leaf alive, but Mozilla's store of 2021 (GeoTrust removed
+        // 2020-12-05) and SHA-1 refused: judged with a user root instead,
+        // only the signature stands in the way.
+        let geotrust = TrustStore::new(false, &[("g.der".to_owned(), google[2].clone())]).unwrap();
+        assert!(geotrust.verify(&refs(&google), at).trusted);
     }
 
     #[test]
@@ -748,13 +985,16 @@ mod tests {
         let sha1 = pem_certs(fixtures::WEAK_SHA1_LEAF);
         let v = store.verify(&refs(&sha1), at);
         assert_eq!(v.reason, Some("weak_signature"), "{v:?}");
-        // Public SHA-1 chain, its root made an anchor: still refused for SHA-1.
+        // Public SHA-1 chain, its root made an anchor: accepted in 2014,
+        // refused for SHA-1 from 2017 on (the leaf has expired by then too,
+        // and the signature comes first).
         let google = pem_certs(fixtures::ZEEK_CHROME34_GOOGLE);
         let geotrust =
             TrustStore::new(false, &[("geotrust.der".to_owned(), google[2].clone())]).unwrap();
         let v = geotrust.verify(&refs(&google), 1_398_362_902_697_485);
+        assert!(v.trusted && !v.missing_intermediate, "{v:?}");
+        let v = geotrust.verify(&refs(&google), us(1_483_228_800));
         assert_eq!(v.reason, Some("weak_signature"), "{v:?}");
-        assert!(!v.missing_intermediate);
     }
 
     #[test]
@@ -807,5 +1047,144 @@ mod tests {
         let store = TrustStore::new(false, &[("t.pem".to_owned(), trusted_form)]).unwrap();
         let chain = pem_certs(fixtures::S01_WWW_BANK_CHAIN);
         assert!(store.verify(&refs(&chain), S01_AT).trusted);
+    }
+
+    /// Midnight UTC of a day, in µs.
+    fn day(text: &str) -> i64 {
+        us(crate::x509::history::parse_day(text).unwrap())
+    }
+
+    /// A history in which the history-test root was added on 2012-01-01
+    /// (the snapshot before says 2011-01-01), removed on 2019-01-01, and
+    /// distrusted for leaves issued after 2016-10-21.
+    fn history_store(extra: &[(String, Vec<u8>)]) -> TrustStore {
+        let root = pem_certs(fixtures::HISTORY_ROOT).remove(0);
+        let tsv = format!(
+            "# snapshots: 2011-01-01 2012-01-01 2019-01-01\n\
+             ab\t2012-01-01\t2019-01-01\t2016-10-21\tCN=x\t{}\n",
+            super::super::der::base64(&root)
+        );
+        let history = History::parse(&tsv).unwrap();
+        TrustStore::build(Some(&history), extra).unwrap()
+    }
+
+    #[test]
+    fn sha1_and_rsa1024_accepted_while_browsers_did() {
+        let root = fixtures::HISTORY_ROOT.as_bytes().to_vec();
+        let store = TrustStore::new(false, &[("root.pem".to_owned(), root)]).unwrap();
+        let sha1 = pem_certs(fixtures::HISTORY_SHA1_LEAF);
+        for at in ["2013-06-01", "2016-12-31"] {
+            assert!(store.verify(&refs(&sha1), day(at)).trusted, "{at}");
+        }
+        let v = store.verify(&refs(&sha1), day("2017-01-01"));
+        assert_eq!(v.reason, Some("weak_signature"), "{v:?}");
+        assert_eq!(
+            store.verify(&refs(&sha1), day("2020-01-01")).reason,
+            Some("weak_signature")
+        );
+
+        // A 1024-bit leaf key, and a 1024-bit intermediate signing with SHA-1.
+        let small = pem_certs(fixtures::HISTORY_RSA1024_LEAF);
+        let under = pem_certs(fixtures::HISTORY_RSA1024_CA_CHAIN);
+        for chain in [&small, &under] {
+            let v = store.verify(&refs(chain), day("2013-12-31"));
+            assert!(v.trusted, "{v:?}");
+            let v = store.verify(&refs(chain), day("2014-01-01"));
+            assert_eq!(v.reason, Some("weak_key"), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn mozilla_roots_count_only_while_mozilla_trusted_them() {
+        let store = history_store(&[]);
+        let sha1 = pem_certs(fixtures::HISTORY_SHA1_LEAF);
+        // Before the last snapshot without the root: not yet trusted.
+        let v = store.verify(&refs(&sha1), day("2010-09-01"));
+        assert!(!v.trusted);
+        assert_eq!(v.reason, Some("root_not_trusted_then"));
+        assert_eq!(v.reason_code(), Some("root_not_trusted_then"));
+        // Between that snapshot and the first with it: given the benefit.
+        let v = store.verify(&refs(&sha1), day("2011-06-01"));
+        assert!(v.trusted && v.root_public && v.root_removed, "{v:?}");
+        assert_eq!(v.reason_code(), Some("root_removed_since"));
+        assert_eq!(
+            v.root_subject.as_deref(),
+            Some("CN=certsift history-test root,O=certsift test")
+        );
+        // A leaf issued after the distrust-after day, while the root is in.
+        let late = pem_certs(fixtures::HISTORY_LATE_LEAF);
+        let v = store.verify(&refs(&late), day("2017-06-01"));
+        assert_eq!(v.reason, Some("issued_after_distrust"), "{v:?}");
+        // After the removal: no longer trusted.
+        let v = store.verify(&refs(&late), day("2019-06-01"));
+        assert_eq!(v.reason, Some("root_not_trusted_then"), "{v:?}");
+        let v = store.verify(&refs(&sha1), day("2018-06-01"));
+        assert_eq!(v.reason, Some("weak_signature"), "{v:?}");
+
+        // The same root given with --trust-store counts at every time.
+        let root = fixtures::HISTORY_ROOT.as_bytes().to_vec();
+        let store = history_store(&[("root.pem".to_owned(), root)]);
+        assert_eq!(store.len(), 1);
+        let v = store.verify(&refs(&late), day("2019-06-01"));
+        assert!(v.trusted && v.root_public && !v.root_removed, "{v:?}");
+        assert_eq!(v.reason_code(), None);
+        let instants = store.change_instants();
+        for d in ["2011-01-01", "2019-01-01", "2014-01-01", "2017-01-01"] {
+            assert!(instants.contains(&(day(d) / 1_000_000)), "{d}");
+        }
+    }
+
+    #[test]
+    fn newest_snapshot_holds_todays_webpki_roots() {
+        let store = TrustStore::mozilla();
+        let mut missing = Vec::new();
+        for anchor in webpki_roots::TLS_SERVER_ROOTS {
+            let window = store
+                .anchor_index(&anchor.subject, &anchor.subject_public_key_info)
+                .and_then(|i| store.mozilla.get(i).cloned().flatten());
+            if !window.is_some_and(|w| w.current()) {
+                missing.push(name_text_from_contents(&anchor.subject));
+            }
+        }
+        // webpki-roots 1.0.10 still has eMudhra's three emSign roots, which
+        // certifi's newest snapshot (2026-10-19) no longer holds: Mozilla
+        // changed its store after that webpki-roots release was cut.
+        println!("in webpki-roots, not current in the history: {missing:#?}");
+        assert!(
+            missing.iter().all(|n| n.contains("emSign")) && missing.len() <= 3,
+            "{missing:#?}"
+        );
+        // Every root of the history but a few old ones is a usable anchor.
+        let history = History::mozilla();
+        let anchors = store.len();
+        println!("{} history roots, {anchors} anchors", history.roots.len());
+        assert!(anchors + 20 >= history.roots.len(), "{anchors}");
+    }
+
+    #[test]
+    fn mozilla_distrust_after_days_are_in_the_data() {
+        use sha2::{Digest, Sha256};
+        let history = History::mozilla();
+        let by_sha = |sha: &str| {
+            history
+                .roots
+                .iter()
+                .find(|r| hex::encode(Sha256::digest(&r.der)) == sha)
+                .unwrap()
+        };
+        // StartCom Certification Authority: distrusted after 2016-10-21, since removed.
+        let startcom = by_sha("c766a9bef2d4071c863a31aa4920e813b2d198608cb7b7cfe21143b836df09ea");
+        assert_eq!(
+            startcom.distrust_after,
+            Some(day("2016-10-22") / 1_000_000 - 1)
+        );
+        assert!(!startcom.current());
+        assert!(startcom.trusted_at(day("2013-01-01") / 1_000_000));
+        // Entrust Root Certification Authority - G2: distrusted after 2024-11-30.
+        let entrust = by_sha("43df5774b03e7fef5fe40d931a7bedf1bb2e6b42738c4e6d3841103d3aa7f339");
+        assert_eq!(
+            entrust.distrust_after,
+            Some(day("2024-12-01") / 1_000_000 - 1)
+        );
     }
 }

@@ -307,3 +307,52 @@ fn jsonl_scans_read_back_like_parquet_ones() {
         "{err}"
     );
 }
+
+/// The handshakes rows of a JSON-lines scan that carry a verdict.
+fn verdicts(dir: &std::path::Path) -> Vec<(bool, Option<String>)> {
+    std::fs::read_to_string(dir.join("handshakes.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter_map(|v| {
+            let trusted = v["chain_trusted"].as_bool()?;
+            Some((trusted, v["trust_reason"].as_str().map(str::to_string)))
+        })
+        .collect()
+}
+
+/// zeek's chrome-34-google.pcap (2014): a SHA-1 Google chain under GeoTrust
+/// Global CA, which Mozilla trusted then and removed in 2020. Trusted at
+/// its time, with the removal said; untrusted as today's browser sees it.
+#[test]
+fn old_public_chain_trusted_then_and_not_with_roots_at_now() {
+    let (dir, out) = scan(&["zeek_chrome34_google.pcap"], &["--format", "jsonl"]);
+    assert_eq!(out.status.code(), Some(0));
+    let then = verdicts(dir.path());
+    assert!(!then.is_empty());
+    assert!(
+        then.iter()
+            .all(|(t, r)| *t && r.as_deref() == Some("root_removed_since")),
+        "{then:?}"
+    );
+    let (dir, out) = scan(
+        &["zeek_chrome34_google.pcap"],
+        &["--format", "jsonl", "--roots-at", "now"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let now = verdicts(dir.path());
+    assert_eq!(now.len(), then.len());
+    assert!(now.iter().all(|(t, _)| !*t), "{now:?}");
+    // Another day of 2014, inside the leaf's validity: trusted as well.
+    let (dir, _) = scan(
+        &["zeek_chrome34_google.pcap"],
+        &["--format", "jsonl", "--roots-at", "2014-05-01"],
+    );
+    assert!(verdicts(dir.path()).iter().all(|(t, _)| *t));
+    let (_d, out) = scan(
+        &["zeek_chrome34_google.pcap"],
+        &["--roots-at", "2014-13-01"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("YYYY-MM-DD or now"));
+}

@@ -210,6 +210,7 @@ fn config(input: PathBuf, out: PathBuf, format: Format) -> Config {
         threads: Some(1),
         trust_stores: vec![testdata().join("pki/trust-anchors.pem")],
         default_roots: false,
+        roots_at: None,
         format,
         layout: Default::default(),
         use_mmap: true,
