@@ -4,7 +4,9 @@
 //! per name and problem: "low" when that is all the name ever presented (a
 //! printer's self-signed certificate, a forgotten renewal), "medium" when
 //! other connections to the same name presented another certificate without
-//! the problem: someone else answered some of them.
+//! the problem that was valid when the problem was served: someone else
+//! answered some of them. A good certificate of another era (expired by
+//! then, or not yet issued) explains nothing.
 
 use std::collections::BTreeSet;
 
@@ -55,6 +57,19 @@ pub fn validity(ev: &Evidence<'_>) -> Vec<FindingRow> {
                 .filter_map(|h| h.leaf_sha256.as_deref())
                 .filter(|l| !leaves.contains(*l))
                 .collect();
+            // Only a certificate that was valid while the problem was served
+            // could have been the genuine answer then: a site that served a
+            // good certificate in 2014 and a mismatching one in 2017 was
+            // misconfigured in 2017, not intercepted.
+            let valid_then = |l: &str| {
+                ev.cert(l).is_none_or(|c| {
+                    bad.iter().any(|h| {
+                        c.not_before.is_none_or(|nb| nb <= h.ts_start)
+                            && c.not_after.is_none_or(|na| h.ts_start <= na)
+                    })
+                })
+            };
+            let others: BTreeSet<&str> = others.into_iter().filter(|l| valid_then(l)).collect();
             let severity = if others.is_empty() {
                 Severity::Low
             } else {
@@ -69,12 +84,13 @@ pub fn validity(ev: &Evidence<'_>) -> Vec<FindingRow> {
                 super::plural(bad.len()),
                 described.into_iter().collect::<Vec<_>>().join(" and "),
                 if others.is_empty() {
-                    ", the only certificate seen for this name (misconfiguration rather than \
-                     interception)"
+                    ", and no other certificate valid at that time was seen for this name \
+                     (misconfiguration rather than interception)"
                         .to_string()
                 } else {
                     format!(
-                        ", while other connections got {} other certificate{} without the problem",
+                        ", while other connections got {} other certificate{} without the \
+                         problem, valid at that time",
                         others.len(),
                         super::plural(others.len())
                     )

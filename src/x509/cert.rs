@@ -117,6 +117,12 @@ pub(crate) struct Facts<'a> {
     pub aki: Option<&'a [u8]>,
     /// Subject key identifier bytes.
     pub ski: Option<&'a [u8]>,
+    /// It says where its issuer's certificate can be fetched (Authority
+    /// Information Access caIssuers, RFC 5280 §4.2.2.1), as browsers do when
+    /// a server leaves the intermediate out, or it carries Certificate
+    /// Transparency timestamps (RFC 6962 §3.3), which logs give only to
+    /// chains under the public roots they accept.
+    pub public_hint: bool,
 }
 
 impl<'a> Facts<'a> {
@@ -131,13 +137,23 @@ impl<'a> Facts<'a> {
         let sig = signature_name(&cert.signature_algorithm);
         let mut aki = None;
         let mut ski = None;
+        let mut public_hint = false;
         for ext in cert.extensions() {
             match ext.parsed_extension() {
                 ParsedExtension::AuthorityKeyIdentifier(a) => {
                     aki = a.key_identifier.as_ref().map(|k| k.0);
                 }
                 ParsedExtension::SubjectKeyIdentifier(k) => ski = Some(k.0),
+                ParsedExtension::AuthorityInfoAccess(aia) => {
+                    public_hint |= aia
+                        .accessdescs
+                        .iter()
+                        .any(|d| d.access_method.to_id_string() == "1.3.6.1.5.5.7.48.2");
+                }
                 _ => {}
+            }
+            if ext.oid.to_id_string() == "1.3.6.1.4.1.11129.2.4.2" {
+                public_hint = true;
             }
         }
         Some(Facts {
@@ -153,6 +169,7 @@ impl<'a> Facts<'a> {
             key_bits: key.bits,
             aki,
             ski,
+            public_hint,
         })
     }
 }

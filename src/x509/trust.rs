@@ -182,6 +182,9 @@ pub struct ChainVerdict {
     /// "root_not_trusted_then" (the path ends at a root Mozilla did not
     /// trust at that time, not yet or no longer), "issued_after_distrust"
     /// (the leaf's notBefore is after its root's distrust-after day),
+    /// "incomplete_chain" (the issuer is unknown only because the server
+    /// left out an intermediate that the leaf's AIA caIssuers URL names, or
+    /// that another connection sent, or the leaf is CT-logged),
     /// "name_mismatch" (from [`TrustStore::verify_for_name`] only), "other".
     /// When several apply, the first of: self_signed (leaf, not an anchor),
     /// root_not_trusted_then or issued_after_distrust, unknown_issuer,
@@ -575,6 +578,16 @@ impl TrustStore {
                     "self_signed"
                 } else if let Some(why) = refused.get() {
                     why
+                } else if (structurally_unknown || matches!(err, webpki::Error::UnknownIssuer))
+                    && verdict.missing_intermediate
+                    && (leaf.public_hint || issuer_is_intermediate)
+                {
+                    // The server left out the intermediate, and the leaf
+                    // says where a browser fetches it (or carries CT
+                    // timestamps, so a public CA made it), or another
+                    // connection sent it: a misconfiguration that clients
+                    // repair, not an unknown issuer.
+                    "incomplete_chain"
                 } else if structurally_unknown || matches!(err, webpki::Error::UnknownIssuer) {
                     "unknown_issuer"
                 } else if weak_signature {
@@ -922,7 +935,9 @@ mod tests {
         let lonely = pem_certs(fixtures::ZEEK_MISSING_INTERMEDIATE_LEAF);
         let at = 1_417_039_703_220_765;
         let v = mozilla.verify(&refs(&lonely), at);
-        assert_eq!(v.reason, Some("unknown_issuer"));
+        // The leaf names its issuer's URL (AIA caIssuers): a browser fetches
+        // the intermediate, so the chain is incomplete, not of an unknown CA.
+        assert_eq!(v.reason, Some("incomplete_chain"));
         assert!(v.missing_intermediate);
         // The intermediate seen in flow 1 closes the path.
         let v = mozilla.verify_with(&refs(&lonely), &[starfield[1].as_slice()], at);

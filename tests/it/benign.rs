@@ -138,6 +138,7 @@ fn accusations(capture: &str, inputs: Vec<PathBuf>) -> Vec<Accusation> {
         threads: Some(1),
         trust_stores: Vec::new(),
         default_roots: true,
+        roots_at: None,
         format: Format::Jsonl,
         layout: Default::default(),
         use_mmap: true,
