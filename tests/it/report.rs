@@ -158,7 +158,13 @@ fn report_and_summary_need_only_their_columns() {
         ..Default::default()
     };
     let page = |s: &certsift::output::Scan| {
-        certsift::html::render(&s.handshakes, &s.certificates, &s.findings, &opts)
+        certsift::html::render(
+            &s.handshakes,
+            &s.certificates,
+            &s.findings,
+            &s.incidents,
+            &opts,
+        )
     };
     let some =
         certsift::output::read_scan_columns(dir.path(), Some(certsift::html::HANDSHAKE_COLUMNS))
