@@ -28,7 +28,7 @@ pub struct Cli {
 pub enum Command {
     /// Read captures and write the handshakes, certificates and findings tables.
     #[command(
-        after_long_help = "Examples:\n  certsift scan capture.pcap                 # tables in ./certsift-out\n  certsift scan -o out a.pcapng b.pcap.gz dir/\n  certsift scan --trust-store corp-root.pem --fail-on medium -q capture.pcap\n  certsift scan --format jsonl -o out capture.pcap\n  certsift scan --roots-at now -o out old-capture.pcap   # as a browser would judge it today\n  certsift scan --partition --sensor dmz-1 -o out /evidence/dmz-1/\n\nExit codes: 0 done; 1 a finding at or above --fail-on; 2 usage error or no input readable; 3 done, but some input was damaged."
+        after_long_help = "Examples:\n  certsift scan capture.pcap                 # tables in ./certsift-out\n  certsift scan -o out a.pcapng b.pcap.gz dir/\n  certsift scan --trust-store corp-root.pem --fail-on medium -q capture.pcap\n  certsift scan --format jsonl -o out capture.pcap\n  certsift scan --roots-at now -o out old-capture.pcap   # as a browser would judge it today\n  certsift scan --partition --sensor dmz-1 -o out /evidence/dmz-1/\n\nExit codes: 0 done; 1 an incident (or, for low and info, a finding) at or above --fail-on; 2 usage error or no input readable; 3 done, but some input was damaged."
     )]
     Scan(ScanArgs),
     /// Print the counts and findings of a finished scan.
@@ -39,6 +39,9 @@ pub enum Command {
         /// Output style.
         #[arg(long, value_enum, default_value_t = SummaryStyle::Human)]
         summary: SummaryStyle,
+        /// List every finding after the incidents and counts.
+        #[arg(short, long)]
+        verbose: bool,
     },
     /// Recompute findings over the union of several scans' tables.
     #[command(after_long_help = "Example:\n  certsift analyze shard-1 shard-2 shard-3 -o merged")]
@@ -56,6 +59,9 @@ pub enum Command {
         /// 600 bytes of memory per connection.
         #[arg(long, default_value_t = 1_000_000, value_name = "N")]
         max_in_memory: u64,
+        /// List every finding after the incidents and counts.
+        #[arg(short, long)]
+        verbose: bool,
     },
     /// Write one self-contained HTML report of a finished scan.
     #[command(
@@ -131,7 +137,9 @@ pub struct ScanArgs {
     /// digits, '.', '_', '-').
     #[arg(long, value_name = "LABEL", default_value = "unknown", value_parser = crate::output::partition::valid_sensor)]
     pub sensor: String,
-    /// Exit with code 1 when a finding at or above this severity exists.
+    /// Exit with code 1 when an interception incident at or above this
+    /// severity exists (incidents are medium or high; with low or info, any
+    /// finding at or above it counts too).
     #[arg(long, value_enum)]
     pub fail_on: Option<SeverityArg>,
     /// Read files into memory instead of mapping them.
@@ -155,7 +163,8 @@ pub struct ScanArgs {
     /// No progress bar, no warnings (errors still go to stderr).
     #[arg(short, long)]
     pub quiet: bool,
-    /// More detail on stderr (per-file statistics).
+    /// More detail: per-file statistics on stderr, every finding in the
+    /// summary on stdout.
     #[arg(short, long)]
     pub verbose: bool,
 }

@@ -41,7 +41,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Scan(args) => {
             let report = Report::new(args.quiet, args.verbose);
             let summary = pipeline::scan(&args.config(), &report)?;
-            let totals = Totals::from_run(&summary);
+            let mut totals = Totals::from_run(&summary);
+            totals.verbose = args.verbose;
             print(match args.summary {
                 SummaryStyle::Human => totals.human(),
                 SummaryStyle::Json => totals.json() + "\n",
@@ -62,18 +63,29 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 return Ok(3);
             }
             let threshold = args.fail_on.map(|s| s.severity());
+            let at_or_above =
+                |t, s: &str| certsift::rows::Severity::parse(s).is_some_and(|s| s >= t);
+            // Incidents are what a responder acts on; below medium there are
+            // none, so the findings count for low and info.
             let met = threshold.is_some_and(|t| {
                 summary
-                    .findings
+                    .incidents
                     .iter()
-                    .any(|f| certsift::rows::Severity::parse(&f.severity).is_some_and(|s| s >= t))
+                    .any(|i| at_or_above(t, &i.severity))
+                    || (t < certsift::rows::Severity::Medium
+                        && summary.findings.iter().any(|f| at_or_above(t, &f.severity)))
             });
             Ok(u8::from(met))
         }
-        Command::Summary { scan_dir, summary } => {
+        Command::Summary {
+            scan_dir,
+            summary,
+            verbose,
+        } => {
             let scan =
                 output::read_scan_columns(&scan_dir, Some(certsift::summary::HANDSHAKE_COLUMNS))?;
-            let totals = Totals::from_tables(&scan);
+            let mut totals = Totals::from_tables(&scan);
+            totals.verbose = verbose;
             print(match summary {
                 SummaryStyle::Human => totals.human(),
                 SummaryStyle::Json => totals.json() + "\n",
@@ -84,16 +96,19 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             scan_dirs,
             out,
             max_in_memory,
+            verbose,
         } => {
             let cfg = certsift::analysis::Thresholds::default();
             let merged = output::merge::merge_scans(&scan_dirs, &out, &cfg, max_in_memory)?;
-            let findings = output::merge::write_findings(&merged, &out, &cfg)?;
+            let (findings, incidents) = output::merge::write_findings(&merged, &out, &cfg)?;
             let mut totals = Totals {
                 inputs: Some(merged.files.len()).filter(|n| *n > 0),
                 tls_connections: merged.connection_count,
                 names: merged.sni_names,
                 certificates: merged.certificates.len(),
                 findings,
+                incidents,
+                verbose,
                 ..Default::default()
             };
             totals
@@ -137,8 +152,13 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                     .map(|p| (p.pattern.clone(), p.product.clone()))
                     .collect(),
             };
-            let page =
-                certsift::html::render(&scan.handshakes, &scan.certificates, &scan.findings, &opts);
+            let page = certsift::html::render(
+                &scan.handshakes,
+                &scan.certificates,
+                &scan.findings,
+                &scan.incidents,
+                &opts,
+            );
             let t_render = t0.elapsed();
             output::write_atomically(&out, page.as_bytes())?;
             if verbose {

@@ -28,7 +28,7 @@ use crate::limits::{FLOW_SHARDS, WINDOW_BYTES, WINDOW_FRAMES};
 use crate::output::{self, Format};
 use crate::quic;
 use crate::report::Report;
-use crate::rows::{FileRow, FindingRow, Severity};
+use crate::rows::{FileRow, FindingRow, IncidentRow, Severity};
 use crate::tls::KeyLog;
 use crate::x509::TrustStore;
 
@@ -87,6 +87,8 @@ pub struct Summary {
     pub certificates: usize,
     /// Findings, most severe first.
     pub findings: Vec<FindingRow>,
+    /// Interception incidents, most severe first.
+    pub incidents: Vec<IncidentRow>,
     /// Per-file problems; the run went on.
     pub input_errors: Vec<InputError>,
     /// Table files written.
@@ -324,10 +326,10 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
         None => None,
     };
     // The analysis runs while the handshakes, certificates and files tables
-    // are written; the findings table follows.
-    let (findings, written) = rayon::join(
+    // are written; the findings and incidents tables follow.
+    let ((findings, incidents), written) = rayon::join(
         || {
-            let findings = analysis::analyze_with_baseline(
+            let (findings, incidents) = analysis::analyze_run(
                 &handshakes,
                 &certificates,
                 &cfg.thresholds,
@@ -340,7 +342,7 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
                 findings.len(),
                 phase.elapsed().as_secs_f64()
             ));
-            findings
+            (findings, incidents)
         },
         || {
             output::write_row_tables(
@@ -360,6 +362,12 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
         &cfg.layout,
         &findings,
     )?);
+    written.extend(output::write_incidents_table(
+        &cfg.out,
+        cfg.format,
+        &cfg.layout,
+        &incidents,
+    )?);
     summary.outputs = written;
     report.detail(&format!(
         "findings and tables written in {:.2} s",
@@ -375,6 +383,7 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
     // scan in `perf`, on one core.
     handshakes.into_par_iter().for_each(drop);
     summary.findings = findings;
+    summary.incidents = incidents;
     summary.input_errors = errors;
     Ok(summary)
 }

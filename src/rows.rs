@@ -195,6 +195,63 @@ pub struct FindingRow {
     pub first_seen: i64,
     /// Last evidence.
     pub last_seen: i64,
+    /// The leaves a medium or high finding accuses (a subset of
+    /// `cert_sha256`): the suspect side of a divergence, the leaves a
+    /// forging, key-reuse or product finding judges. Empty for low and info
+    /// findings and for findings without certificates (TLS 1.3 shapes).
+    pub accused_sha256: Vec<String>,
+}
+
+/// One row of `incidents`: the medium and high findings one interceptor
+/// caused, tied together, with what became of the connections it answered.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IncidentRow {
+    /// Stable id: a hash of the interceptor's identity.
+    pub incident_id: String,
+    /// The highest severity of its findings.
+    pub severity: String,
+    /// "intercepted", "attempted_refused" or "suspected".
+    pub verdict: String,
+    /// The interceptor in a few words: issuer, product, place on the path.
+    pub interceptor: String,
+    /// Issuer DN of most of its certificates; null when no certificate was
+    /// visible.
+    pub interceptor_issuer: Option<String>,
+    /// SPKI SHA-256 of the issuing CA's key, when its certificate was sent
+    /// or seen in the run.
+    pub interceptor_key_sha256: Option<String>,
+    /// The inspection product its issuer or chain matches.
+    pub interceptor_product: Option<String>,
+    /// How it sat on the path, when known.
+    pub interceptor_path: Vec<String>,
+    /// Every issuer DN of its certificates.
+    pub issuers: Vec<String>,
+    /// The certificates it presented (leaves, SHA-256).
+    pub cert_sha256: Vec<String>,
+    /// Server names it answered for.
+    pub names: Vec<String>,
+    /// Client addresses it answered.
+    pub clients: Vec<String>,
+    /// First connection it answered.
+    pub first_seen: i64,
+    /// Last connection it answered.
+    pub last_seen: i64,
+    /// Connections it answered.
+    pub connections: i64,
+    /// Of those, connections the client went on with (application data).
+    pub accepted_connections: i64,
+    /// Of those, connections the client ended with a fatal alert.
+    pub refused_connections: i64,
+    /// Application bytes the accepting clients sent through it.
+    pub bytes_to_server: i64,
+    /// Application bytes it sent them.
+    pub bytes_to_client: i64,
+    /// Whether the byte counts are estimates (older tables).
+    pub bytes_estimated: bool,
+    /// Its findings (findings.finding_id).
+    pub finding_ids: Vec<String>,
+    /// One sentence a responder reads first.
+    pub summary: String,
 }
 
 /// Severity levels, ordered.

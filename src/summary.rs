@@ -1,13 +1,16 @@
 //! The end-of-run summary on stdout, for a terminal (a compact table) or as
-//! one JSON object; also built from a finished scan's tables.
+//! one JSON object; also built from a finished scan's tables. It leads with
+//! the incidents, one short line each (verdict, interceptor, names, clients,
+//! time span, what the clients did), then counts the findings by severity;
+//! the findings themselves are listed with `-v` (and are all in the tables).
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use crate::analysis::normalize_name;
-use crate::output::Scan;
+use crate::output::{rfc3339_us, Scan};
 use crate::pipeline::Summary;
-use crate::rows::{FindingRow, Severity};
+use crate::rows::{FindingRow, IncidentRow, Severity};
 
 /// The `handshakes` columns [`Totals::from_tables`] reads; `certsift summary`
 /// reads only these.
@@ -36,6 +39,10 @@ pub struct Totals {
     pub certificates: usize,
     /// Findings, most severe first.
     pub findings: Vec<FindingRow>,
+    /// Incidents, most severe first.
+    pub incidents: Vec<IncidentRow>,
+    /// List every finding, not only the incidents and the counts.
+    pub verbose: bool,
 }
 
 impl Totals {
@@ -50,6 +57,8 @@ impl Totals {
             names: s.names,
             certificates: s.certificates,
             findings: s.findings.clone(),
+            incidents: s.incidents.clone(),
+            verbose: false,
         }
     }
 
@@ -69,6 +78,7 @@ impl Totals {
             names: names.len(),
             certificates: scan.certificates.len(),
             findings,
+            incidents: scan.incidents.clone(),
             ..Default::default()
         }
     }
@@ -104,12 +114,28 @@ impl Totals {
                 plural(self.damaged as u64, "input")
             );
         }
+        let _ = writeln!(out, "incidents {}", self.incidents.len());
+        for i in &self.incidents {
+            let _ = writeln!(out, "  {}", incident_line(i));
+        }
         let by: Vec<String> = Severity::ALL
             .iter()
             .rev()
             .map(|s| format!("{} {}", self.count(*s), s.as_str()))
             .collect();
-        let _ = writeln!(out, "findings {}", by.join(", "));
+        let _ = writeln!(
+            out,
+            "findings {}{}",
+            by.join(", "),
+            if self.verbose || self.findings.is_empty() {
+                ""
+            } else {
+                " (listed with -v; all in the findings table)"
+            }
+        );
+        if !self.verbose {
+            return out;
+        }
         for f in self.findings.iter().take(MAX_LISTED) {
             let name = f
                 .sni
@@ -151,14 +177,83 @@ impl Totals {
             .iter()
             .map(|s| (s.as_str().to_string(), self.count(*s).into()))
             .collect();
+        let incidents: Vec<serde_json::Value> = self
+            .incidents
+            .iter()
+            .map(|i| {
+                serde_json::json!({
+                    "incident_id": i.incident_id, "severity": i.severity, "verdict": i.verdict,
+                    "interceptor": i.interceptor, "interceptor_issuer": i.interceptor_issuer,
+                    "interceptor_key_sha256": i.interceptor_key_sha256,
+                    "interceptor_product": i.interceptor_product,
+                    "interceptor_path": i.interceptor_path, "names": i.names,
+                    "clients": i.clients, "first_seen": rfc3339_us(i.first_seen),
+                    "last_seen": rfc3339_us(i.last_seen), "connections": i.connections,
+                    "accepted_connections": i.accepted_connections,
+                    "refused_connections": i.refused_connections,
+                    "bytes_to_server": i.bytes_to_server, "bytes_to_client": i.bytes_to_client,
+                    "finding_ids": i.finding_ids, "summary": i.summary,
+                })
+            })
+            .collect();
         serde_json::json!({
             "inputs": self.inputs, "damaged_inputs": self.damaged, "packets": self.packets,
             "tcp_connections": self.connections, "tls_connections": self.tls_connections,
             "names": self.names, "certificates": self.certificates,
+            "incidents": incidents,
             "findings_by_severity": by, "findings": findings,
         })
         .to_string()
     }
+}
+
+/// "HIGH intercepted  O=mitmproxy,CN=mitmproxy, mitmproxy (tool): 4 names,
+/// 1 client, 2026-11-28 10:00:01 to 10:04:59 UTC; 5 of 6 connections
+/// accepted, 1 refused".
+pub fn incident_line(i: &IncidentRow) -> String {
+    let who = i
+        .interceptor_issuer
+        .as_deref()
+        .map(|dn| match &i.interceptor_product {
+            Some(p) => format!("{dn} ({p})"),
+            None => dn.to_string(),
+        })
+        .unwrap_or_else(|| "interceptor with certificates not visible".into());
+    let when = |us: i64| {
+        let t = rfc3339_us(us);
+        t.get(..19).unwrap_or(&t).replacen('T', " ", 1)
+    };
+    let (from, to) = (when(i.first_seen), when(i.last_seen));
+    // the second time without its date when both fall on one day
+    let to_short = match (from.get(..10), to.get(..10), to.get(11..)) {
+        (Some(a), Some(b), Some(rest)) if a == b => rest.to_string(),
+        _ => to.clone(),
+    };
+    let outcome = match i.verdict.as_str() {
+        "attempted_refused" => format!(
+            "{} of {} connections refused, none accepted",
+            i.refused_connections, i.connections
+        ),
+        _ => {
+            let mut s = format!(
+                "{} of {} connection{} accepted",
+                i.accepted_connections,
+                i.connections,
+                if i.connections == 1 { "" } else { "s" }
+            );
+            if i.refused_connections > 0 {
+                s.push_str(&format!(", {} refused", i.refused_connections));
+            }
+            s
+        }
+    };
+    format!(
+        "{:<6} {:<17} {who}: {}, {}, {from} to {to_short} UTC; {outcome}",
+        i.severity.to_uppercase(),
+        i.verdict,
+        plural(i.names.len() as u64, "name"),
+        plural(i.clients.len() as u64, "client"),
+    )
 }
 
 fn plural(n: u64, what: &str) -> String {
@@ -183,6 +278,7 @@ mod tests {
         };
         let t = Totals {
             findings: (0..MAX_LISTED + 7).map(f).collect(),
+            verbose: true,
             ..Default::default()
         };
         let text = t.human();
@@ -191,8 +287,14 @@ mod tests {
         assert!(text.contains("... and 7 more"), "{text}");
         let t = Totals {
             findings: (0..3).map(f).collect(),
+            verbose: true,
             ..Default::default()
         };
         assert!(!t.human().contains("more"));
+        let quiet = Totals {
+            findings: (0..3).map(f).collect(),
+            ..Default::default()
+        };
+        assert!(!quiet.human().contains("n0.test"), "{}", quiet.human());
     }
 }

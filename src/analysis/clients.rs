@@ -109,7 +109,11 @@ pub fn client_scoped(ev: &Evidence<'_>) -> Vec<FindingRow> {
                     .filter_map(|h| h.leaf_sha256.as_deref().map(str::to_string)),
             );
             let issuers: BTreeSet<String> = all_leaves.iter().map(|l| ev.issuer_of(l)).collect();
-            out.push(finding(
+            // Both sides are compared: the one with a forging sign (or an
+            // issuer no trust store knew) is accused, so that the mirror
+            // finding of the genuine side accuses the interceptor too.
+            let accused = ev.accuse(all_leaves.iter().map(String::as_str));
+            let mut f = finding(
                 "client_scoped_view",
                 severity,
                 Some(name),
@@ -117,14 +121,16 @@ pub fn client_scoped(ev: &Evidence<'_>) -> Vec<FindingRow> {
                 all_leaves,
                 issuers,
                 summary,
-            ));
+            );
+            f.accused_sha256 = accused;
+            out.push(f);
         }
     }
     out
 }
 
 /// "/24" of IPv4 and "/64" of IPv6 addresses, deduplicated.
-fn subnets(clients: &BTreeSet<&str>) -> Vec<String> {
+pub(super) fn subnets(clients: &BTreeSet<&str>) -> Vec<String> {
     let set: BTreeSet<String> = clients
         .iter()
         .map(|c| match c.parse::<std::net::IpAddr>() {

@@ -283,7 +283,31 @@ fn diverging(
         "{name} was answered by leaf certificates from {count}: {}; {tail}",
         detail.join(", ")
     );
-    finding(kind, severity, Some(name), flows, leaves, issuers, summary)
+    // The accused side: the suspect one(s), else the one no trust store
+    // knew, else the side(s) that did not verify, else every side.
+    let side_leaves = |keep: &dyn Fn(&Side<'_>) -> bool| -> Vec<&str> {
+        by_issuer
+            .values()
+            .filter(|s| keep(s))
+            .flat_map(|s| s.leaves.iter().copied())
+            .collect()
+    };
+    let mut accused = side_leaves(&|s| s.suspect);
+    if accused.is_empty() {
+        accused = side_leaves(&|s| s.unknown);
+    }
+    if accused.is_empty() {
+        accused = side_leaves(&|s| !s.verified);
+    }
+    if accused.is_empty() {
+        accused = side_leaves(&|_| true);
+    }
+    let mut accused: Vec<String> = accused.into_iter().map(str::to_string).collect();
+    accused.sort();
+    accused.dedup();
+    let mut f = finding(kind, severity, Some(name), flows, leaves, issuers, summary);
+    f.accused_sha256 = accused;
+    f
 }
 
 /// Whether the issuers of one name answered from different places, which

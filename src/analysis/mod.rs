@@ -15,6 +15,7 @@ mod connection;
 mod forging;
 mod fresh;
 mod groups;
+mod incidents;
 mod issuer;
 mod keyreuse;
 mod products;
@@ -29,10 +30,11 @@ use std::fmt::Write as _;
 
 use sha2::{Digest, Sha256};
 
-use crate::rows::{CertRow, FindingRow, HandshakeRow, Severity};
+use crate::rows::{CertRow, FindingRow, HandshakeRow, IncidentRow, Severity};
 
 pub use connection::{Connection, Interner, List};
 pub use groups::{Globals, Grouper, Grouping};
+pub use incidents::{incidents, Facts, FlowStats, LeafFacts, INTERCEPTED, REFUSED, SUSPECTED};
 pub use products::{match_product, products, word_match, Product};
 
 /// Named, configurable thresholds of the detectors.
@@ -615,6 +617,35 @@ impl<'a> Evidence<'a> {
         o
     }
 
+    /// The leaves among `leaves` that a finding over them accuses: those
+    /// with a forging sign (see [`Evidence::leaf_suspect`]); without one,
+    /// those whose issuer no trust store knew and that never verified; else
+    /// those that never verified; else all of them.
+    pub fn accuse<'l>(&self, leaves: impl IntoIterator<Item = &'l str>) -> Vec<String> {
+        let known: Vec<&str> = leaves
+            .into_iter()
+            .filter(|l| self.leaves.contains_key(l))
+            .collect();
+        let pick = |f: &dyn Fn(&str) -> bool| -> Vec<String> {
+            known
+                .iter()
+                .filter(|l| f(l))
+                .map(|l| l.to_string())
+                .collect()
+        };
+        for rule in [
+            &(|l: &str| self.leaf_suspect(l)) as &dyn Fn(&str) -> bool,
+            &|l: &str| self.leaf_unknown_issuer(l) && !self.leaf_trusted(l),
+            &|l: &str| !self.leaf_trusted(l),
+        ] {
+            let v = pick(rule);
+            if !v.is_empty() {
+                return v;
+            }
+        }
+        pick(&|_| true)
+    }
+
     /// " issuer X (a known TLS-inspection CA: P, corporate proxy)".
     pub fn describe_issuer(&self, leaf: &str) -> String {
         let issuer = self.issuer_of(leaf);
@@ -820,6 +851,42 @@ pub fn analyze_group(
     baseline: Option<(&[HandshakeRow], &[CertRow])>,
     globals: Option<Globals>,
 ) -> Vec<FindingRow> {
+    analyze_group_facts(handshakes, certs, cfg, baseline, globals).0
+}
+
+/// Findings and incidents of a run in one pass (see [`incidents`]).
+pub fn analyze_run(
+    handshakes: &[HandshakeRow],
+    certs: &[CertRow],
+    cfg: &Thresholds,
+    baseline: Option<(&[HandshakeRow], &[CertRow])>,
+) -> (Vec<FindingRow>, Vec<IncidentRow>) {
+    analyze_connections_run(&Connection::from_rows(handshakes), certs, cfg, baseline)
+}
+
+/// [`analyze_run`] over connections already reduced to what the detectors
+/// read.
+pub fn analyze_connections_run(
+    handshakes: &[Connection],
+    certs: &[CertRow],
+    cfg: &Thresholds,
+    baseline: Option<(&[HandshakeRow], &[CertRow])>,
+) -> (Vec<FindingRow>, Vec<IncidentRow>) {
+    let (findings, facts) = analyze_group_facts(handshakes, certs, cfg, baseline, None);
+    let incidents = incidents(&findings, &facts);
+    (findings, incidents)
+}
+
+/// [`analyze_group`], plus the compact facts about the leaves its medium
+/// and high findings accuse, from which [`incidents`] builds the run's
+/// incidents once every group was judged.
+pub fn analyze_group_facts(
+    handshakes: &[Connection],
+    certs: &[CertRow],
+    cfg: &Thresholds,
+    baseline: Option<(&[HandshakeRow], &[CertRow])>,
+    globals: Option<Globals>,
+) -> (Vec<FindingRow>, Facts) {
     let ev = Evidence::with_globals(handshakes, certs, cfg, globals);
     let mut findings = issuer::divergence(&ev);
     findings.extend(untrusted::untrusted_chain(&ev));
@@ -840,8 +907,23 @@ pub fn analyze_group(
         .flat_map(|f| f.names.iter().cloned())
         .collect();
     findings.extend(shape::shape_change(&ev, &corroborated));
+    // A medium or high finding accuses the leaves it judges, unless its
+    // detector narrowed them to one side; low and info findings accuse none.
+    for f in &mut findings {
+        if Severity::parse(&f.severity) < Some(Severity::Medium) {
+            f.accused_sha256.clear();
+        } else if f.accused_sha256.is_empty() {
+            f.accused_sha256 = f
+                .cert_sha256
+                .iter()
+                .filter(|c| ev.leaves.contains_key(c.as_str()))
+                .cloned()
+                .collect();
+        }
+    }
     sort_findings(&mut findings);
-    findings
+    let facts = incidents::facts(&ev, &findings);
+    (findings, facts)
 }
 
 /// Most severe first, then by names, kind and id.
@@ -917,6 +999,7 @@ pub fn finding(
         issuers: issuers.into_iter().collect(),
         first_seen: if first == i64::MAX { 0 } else { first },
         last_seen: if last == i64::MIN { 0 } else { last },
+        accused_sha256: Vec::new(),
     }
 }
 

@@ -92,7 +92,8 @@ pub fn untrusted_chain(ev: &Evidence<'_>) -> Vec<FindingRow> {
             described.into_iter().collect::<Vec<_>>().join(" and "),
             ev.outcome(&bad).sentence()
         );
-        out.push(finding(
+        let accused = ev.accuse(leaves.iter().map(String::as_str));
+        let mut f = finding(
             "untrusted_chain",
             severity,
             Some(name),
@@ -100,7 +101,9 @@ pub fn untrusted_chain(ev: &Evidence<'_>) -> Vec<FindingRow> {
             leaves,
             issuers,
             summary,
-        ));
+        );
+        f.accused_sha256 = accused;
+        out.push(f);
     }
     out
 }

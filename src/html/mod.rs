@@ -1,9 +1,13 @@
-//! The HTML report: a scan's three tables (handshakes, certificates, findings)
-//! in, one self-contained HTML page out, for people who will not run SQL.
+//! The HTML report: a scan's tables (handshakes, certificates, findings,
+//! incidents) in, one self-contained HTML page out, for people who will not
+//! run SQL.
 //!
-//! The page opens with the verdict (intercepted names by severity, the
-//! suspected interceptors' issuers and any known inspection product they match,
-//! the clients that received an interceptor's certificate, the time span),
+//! The page opens with the verdict, which is the `incidents` table rendered
+//! (one row per interceptor: verdict, issuer and product, names, clients,
+//! time span, accepted and refused connections), then the names with findings
+//! and the clients that received an interceptor's certificate. The report
+//! judges nothing itself: an issuer is an interceptor, and a connection
+//! intercepted, only when an incident says so (its issuers, its leaves),
 //! then, for each name with a finding, a timeline drawn as inline SVG, the
 //! certificates served for it and every finding with its evidence. Certificates
 //! in evidence follow as cards (subject, issuer, validity, SANs, SPKI pin,
@@ -21,7 +25,7 @@ mod text;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 
-use crate::rows::{CertRow, FindingRow, HandshakeRow, Severity};
+use crate::rows::{CertRow, FindingRow, HandshakeRow, IncidentRow, Severity};
 use svg::{legend_symbol, Mark, Series, Timeline, Trust, HIDDEN_COLOR};
 use text::{anchor, bytes, date, datetime, datetime_ms, duration, esc_into, plural, short_dn};
 
@@ -92,9 +96,10 @@ pub fn render(
     handshakes: &[HandshakeRow],
     certificates: &[CertRow],
     findings: &[FindingRow],
+    incidents: &[IncidentRow],
     opts: &RenderOptions,
 ) -> String {
-    let ctx = Ctx::new(handshakes, certificates, findings, opts);
+    let ctx = Ctx::new(handshakes, certificates, findings, incidents, opts);
     let mut out = String::with_capacity(64 * 1024 + handshakes.len().min(200_000) * 64);
     ctx.page(&mut out);
     out
@@ -103,11 +108,10 @@ pub fn render(
 const STYLE: &str = include_str!("style.css");
 const NO_SNI: &str = "(no SNI)";
 
-/// What the report concludes about a leaf issuer.
+/// What the tables say about a leaf issuer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Role {
-    /// In a medium or high finding and never trusted, or a known inspection
-    /// product.
+    /// An issuer of an incident.
     Interceptor,
     /// Neither clearly trusted nor an interceptor.
     Other,
@@ -179,6 +183,9 @@ struct Ctx<'a> {
     hs: &'a [HandshakeRow],
     certs: &'a [CertRow],
     findings: &'a [FindingRow],
+    incidents: &'a [IncidentRow],
+    /// Leaves some incident presented: their connections are intercepted.
+    accused: HashSet<&'a str>,
     opts: &'a RenderOptions,
     flow: HashMap<&'a str, usize>,
     cert: HashMap<&'a str, usize>,
@@ -230,19 +237,12 @@ fn finding_names(f: &FindingRow) -> Vec<&str> {
     }
 }
 
-fn match_product<'p>(dn: &str, products: &'p [(String, String)]) -> Option<&'p str> {
-    let low = dn.to_ascii_lowercase();
-    products
-        .iter()
-        .find(|(pat, _)| crate::analysis::word_match(&low, &pat.to_ascii_lowercase()))
-        .map(|(_, p)| p.as_str())
-}
-
 impl<'a> Ctx<'a> {
     fn new(
         hs: &'a [HandshakeRow],
         certs: &'a [CertRow],
         findings: &'a [FindingRow],
+        incidents: &'a [IncidentRow],
         opts: &'a RenderOptions,
     ) -> Self {
         let flow: HashMap<&str, usize> = hs
@@ -346,10 +346,21 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
+        // Interceptors and their products are the incidents', not a
+        // judgement of the report's own.
+        let mut of_incident: HashMap<&'a str, Option<&'a str>> = HashMap::new();
+        for inc in incidents {
+            for dn in &inc.issuers {
+                let product = of_incident.entry(dn.as_str()).or_default();
+                if product.is_none() {
+                    *product = inc.interceptor_product.as_deref();
+                }
+            }
+        }
         for is in &mut issuers {
-            is.product = match_product(is.dn, &opts.products);
-            is.role = if is.product.is_some() || (is.serious && is.untrusted > 0 && is.trusted == 0)
-            {
+            let incident = of_incident.get(is.dn);
+            is.product = incident.copied().flatten();
+            is.role = if incident.is_some() {
                 Role::Interceptor
             } else if is.trusted > 0 && is.trusted >= is.untrusted {
                 Role::Trusted
@@ -428,6 +439,11 @@ impl<'a> Ctx<'a> {
             hs,
             certs,
             findings,
+            incidents,
+            accused: incidents
+                .iter()
+                .flat_map(|i| i.cert_sha256.iter().map(String::as_str))
+                .collect(),
             opts,
             flow,
             cert,
@@ -519,10 +535,14 @@ impl<'a> Ctx<'a> {
         self.chain_of.get(*self.cert.get(leaf)?).copied().flatten()
     }
 
-    /// The interceptor issuer of a connection's leaf, if it is one.
+    /// The issuer of a connection's leaf, when an incident presented that
+    /// leaf.
     fn interceptor_of(&self, h: usize) -> Option<usize> {
-        let ix = self.hs_issuer.get(h).copied().flatten()?;
-        (self.issuers.get(ix)?.role == Role::Interceptor).then_some(ix)
+        let leaf = self.hs.get(h)?.leaf_sha256.as_deref()?;
+        if !self.accused.contains(leaf) {
+            return None;
+        }
+        self.hs_issuer.get(h).copied().flatten()
     }
 
     fn leaf(&self, h: &HandshakeRow) -> Option<&'a CertRow> {
@@ -627,14 +647,7 @@ impl<'a> Ctx<'a> {
             *by_sev.entry(n.sev).or_default() += 1;
         }
         let count = |s: Severity| by_sev.get(&s).copied().unwrap_or(0);
-        let interceptors: Vec<usize> = (0..self.issuers.len())
-            .filter(|&i| {
-                self.issuers
-                    .get(i)
-                    .is_some_and(|is| is.role == Role::Interceptor && is.conns > 0)
-            })
-            .collect();
-        // Clients that received an interceptor certificate (all names).
+        // Clients that received a certificate an incident presented.
         struct Client<'b> {
             conns: usize,
             names: BTreeSet<&'b str>,
@@ -642,7 +655,6 @@ impl<'a> Ctx<'a> {
             last: i64,
         }
         let mut clients: BTreeMap<&str, Client> = BTreeMap::new();
-        let mut span = (i64::MAX, i64::MIN);
         for (i, h) in self.hs.iter().enumerate() {
             if self.interceptor_of(i).is_some() {
                 let c = clients.entry(h.client_ip.as_str()).or_insert(Client {
@@ -655,58 +667,46 @@ impl<'a> Ctx<'a> {
                 c.names.insert(name_key(h));
                 c.first = c.first.min(h.ts_start);
                 c.last = c.last.max(h.ts_start);
-                span = (span.0.min(h.ts_start), span.1.max(h.ts_start));
             }
         }
-        if clients.is_empty() {
-            // No interceptor identified by trust: fall back on the findings.
-            for &fi in &self.finding_order {
-                let Some(f) = self.findings.get(fi) else {
-                    continue;
-                };
-                if severity(f) < Severity::Medium {
-                    continue;
-                }
-                span = (span.0.min(f.first_seen), span.1.max(f.last_seen));
-            }
-        }
-
-        let cls = if !serious.is_empty() {
+        let span = self
+            .incidents
+            .iter()
+            .fold((i64::MAX, i64::MIN), |(a, b), i| {
+                (a.min(i.first_seen), b.max(i.last_seen))
+            });
+        let cls = if !self.incidents.is_empty() {
             "bad"
-        } else if !self.names.is_empty() || !clients.is_empty() {
+        } else if !self.names.is_empty() {
             "note"
         } else {
             "good"
         };
         let _ = write!(
             out,
-            r#"<section id="verdict" class="verdict {cls}"><h2>Verdict</h2>"#
+            r#"<section id="verdict" class="verdict {cls}" data-incidents="{}"><h2>Verdict</h2>"#,
+            self.incidents.len()
         );
-
-        if serious.is_empty() && !clients.is_empty() {
+        if self.incidents.is_empty() {
             let _ = write!(
                 out,
-                r#"<p class="headline">No finding of medium or high severity, but <b>{}</b> received certificates from an issuer that matches a known TLS-inspection product, on <b>{}</b>, from <b>{}</b> to <b>{}</b>.</p>"#,
-                plural(clients.len(), "client", "clients"),
-                plural(
-                    clients.values().map(|c| c.conns).sum::<usize>(),
-                    "connection",
-                    "connections"
-                ),
-                datetime(span.0),
-                datetime(span.1)
-            );
-        } else if serious.is_empty() {
-            let _ = write!(
-                out,
-                r#"<p class="headline">No interception evidence: no finding of medium or high severity among {} and {}.</p>"#,
+                r#"<p class="headline">No interception evidence: no incident, no finding of medium or high severity among {} and {}.</p>"#,
                 plural(self.by_name.len(), "server name", "server names"),
                 plural(self.hs.len(), "connection", "connections")
             );
         } else {
+            let by_verdict = |v: &str| self.incidents.iter().filter(|i| i.verdict == v).count();
             let _ = write!(
                 out,
-                r#"<p class="headline">Interception evidence on <b>{}</b> ({} high, {} medium)"#,
+                r#"<p class="headline"><b>{}</b>: {} intercepted, {} attempted and refused, {} suspected; interception evidence on <b>{}</b> ({} high, {} medium)"#,
+                plural(
+                    self.incidents.len(),
+                    "interception incident",
+                    "interception incidents"
+                ),
+                by_verdict(crate::analysis::INTERCEPTED),
+                by_verdict(crate::analysis::REFUSED),
+                by_verdict(crate::analysis::SUSPECTED),
                 plural(serious.len(), "server name", "server names"),
                 count(Severity::High),
                 count(Severity::Medium)
@@ -714,7 +714,7 @@ impl<'a> Ctx<'a> {
             if !clients.is_empty() {
                 let _ = write!(
                     out,
-                    ": <b>{}</b> received an interceptor's certificate on <b>{}</b>",
+                    "; <b>{}</b> received an interceptor's certificate on <b>{}</b>",
                     plural(clients.len(), "client", "clients"),
                     plural(
                         clients.values().map(|c| c.conns).sum::<usize>(),
@@ -743,33 +743,54 @@ impl<'a> Ctx<'a> {
             );
         }
 
-        // Interceptor issuers.
-        if !interceptors.is_empty() {
-            out.push_str(if serious.is_empty() {
-                "<h3>Inspection products (leaf certificate issuers)</h3>"
-            } else {
-                "<h3>Suspected interceptors (leaf certificate issuers)</h3>"
-            });
-            out.push_str("<table class=\"issuers\"><thead><tr><th>Issuer</th><th>Known inspection product</th><th>Connections</th><th>Trust</th><th>Names</th><th>Clients</th><th>First seen</th><th>Last seen</th></tr></thead><tbody>");
-            for &i in &interceptors {
-                let Some(is) = self.issuers.get(i) else {
-                    continue;
-                };
-                out.push_str("<tr><td>");
-                self.swatch(out, Some(i));
-                out.push_str("<b>");
-                esc_into(out, short_dn(is.dn));
-                out.push_str("</b><br/><code>");
-                esc_into(out, is.dn);
-                out.push_str("</code></td><td>");
-                match is.product {
+        // The incidents table, rendered.
+        if !self.incidents.is_empty() {
+            out.push_str("<h3>Incidents (suspected interceptors)</h3><table class=\"issuers incidents\"><thead><tr><th>Severity</th><th>Verdict</th><th>Interceptor</th><th>Known inspection product</th><th>Names</th><th>Clients</th><th>Connections (accepted / refused)</th><th>Bytes to server / back</th><th>First seen</th><th>Last seen</th></tr></thead><tbody>");
+            for inc in self.incidents {
+                let sev = inc.severity.as_str();
+                out.push_str(r#"<tr data-incident=""#);
+                esc_into(out, &inc.incident_id);
+                out.push_str(r#""><td><span class="sev sev-"#);
+                esc_into(out, sev);
+                out.push_str("\">");
+                esc_into(out, sev);
+                out.push_str("</span></td><td><b>");
+                esc_into(out, &inc.verdict.replace('_', " "));
+                out.push_str("</b></td><td>");
+                match &inc.interceptor_issuer {
+                    Some(dn) => {
+                        let ix = self.issuer_ix.get(dn.as_str()).copied();
+                        self.swatch(out, ix);
+                        out.push_str("<b>");
+                        esc_into(out, short_dn(dn));
+                        out.push_str("</b><br/><code>");
+                        esc_into(out, dn);
+                        out.push_str("</code>");
+                        if let Some(is) = ix.and_then(|i| self.issuers.get(i)) {
+                            out.push_str("<br/>chains: ");
+                            esc_into(out, &trust_counts(is));
+                        }
+                    }
+                    None => out.push_str("<span class=\"muted\">certificates not visible</span>"),
+                }
+                if let Some(k) = &inc.interceptor_key_sha256 {
+                    out.push_str("<br/>CA key <code>");
+                    esc_into(out, k.get(..16).unwrap_or(k));
+                    out.push_str("…</code>");
+                }
+                for p in &inc.interceptor_path {
+                    out.push_str("<br/>");
+                    esc_into(out, p);
+                }
+                out.push_str("</td><td>");
+                match &inc.interceptor_product {
                     Some(p) => {
                         out.push_str("<b>");
                         esc_into(out, p);
                         out.push_str("</b> (authorised inspection? check with its owner)");
                     }
                     None if self.opts.products.is_empty() => {
-                        out.push_str("<span class=\"muted\">no product list given</span>")
+                        out.push_str("<span class=\"muted\">none matched</span>")
                     }
                     None => {
                         let _ = write!(
@@ -779,20 +800,42 @@ impl<'a> Ctx<'a> {
                         );
                     }
                 }
+                out.push_str("</td><td>");
+                for (k, n) in inc.names.iter().take(8).enumerate() {
+                    if k > 0 {
+                        out.push_str(", ");
+                    }
+                    esc_into(out, n);
+                }
+                if inc.names.len() > 8 {
+                    let _ = write!(out, " and {} more", inc.names.len() - 8);
+                }
+                out.push_str("</td><td>");
+                for (k, c) in inc.clients.iter().take(8).enumerate() {
+                    if k > 0 {
+                        out.push_str(", ");
+                    }
+                    esc_into(out, c);
+                }
+                if inc.clients.len() > 8 {
+                    let _ = write!(out, " and {} more", inc.clients.len() - 8);
+                }
                 let _ = write!(
                     out,
-                    "</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
-                    is.conns,
-                    trust_counts(is),
-                    is.names,
-                    is.clients,
-                    datetime(is.first),
-                    datetime(is.last)
+                    "</td><td class=\"num\">{} ({} / {})</td><td class=\"num\">{} / {}</td><td>{}</td><td>{}</td></tr>",
+                    inc.connections,
+                    inc.accepted_connections,
+                    inc.refused_connections,
+                    bytes(inc.bytes_to_server),
+                    bytes(inc.bytes_to_client),
+                    datetime(inc.first_seen),
+                    datetime(inc.last_seen)
                 );
+                out.push_str("<tr class=\"incident-summary\"><td></td><td colspan=\"9\">");
+                esc_into(out, &inc.summary);
+                out.push_str("</td></tr>");
             }
             out.push_str("</tbody></table>");
-        } else if !serious.is_empty() {
-            out.push_str("<p class=\"muted\">No single issuer stands out as the interceptor (trust was not evaluated, or every issuer in the findings also served trusted chains); the issuers of each finding are listed below.</p>");
         }
 
         // Names with findings.

@@ -130,8 +130,34 @@ fn hostile() -> (Vec<HandshakeRow>, Vec<CertRow>, Vec<FindingRow>) {
         issuers: vec![good.into(), EVIL_ISSUER.into()],
         first_seen: T0,
         last_seen: T0 + 30_000_000,
+        accused_sha256: vec!["bb".into()],
     }];
     (handshakes, certs, findings)
+}
+
+/// The incidents table of [`hostile`]: the hostile issuer intercepted its
+/// name, as the analysis would say.
+fn incidents() -> Vec<IncidentRow> {
+    vec![IncidentRow {
+        incident_id: "<inc&1>".into(),
+        severity: "high".into(),
+        verdict: "intercepted".into(),
+        interceptor: format!("{EVIL_ISSUER} (Evil <Proxy>)"),
+        interceptor_issuer: Some(EVIL_ISSUER.into()),
+        interceptor_product: Some("Evil <Proxy>".into()),
+        interceptor_path: vec!["answered at server TTL <64>".into()],
+        issuers: vec![EVIL_ISSUER.into()],
+        cert_sha256: vec!["bb".into()],
+        names: vec![EVIL.into()],
+        clients: vec!["192.0.2.11".into(), "192.0.2.\"12".into()],
+        first_seen: T0 + 10_000_000,
+        last_seen: T0 + 20_000_000,
+        connections: 2,
+        accepted_connections: 2,
+        finding_ids: vec!["<id&1>".into()],
+        summary: "the <b>evil</b> proxy intercepted 1 name".into(),
+        ..IncidentRow::default()
+    }]
 }
 
 /// Checks that `html` (after the doctype, skipping `<style>` content) is
@@ -220,7 +246,7 @@ fn hostile_strings_are_escaped_and_markup_is_well_formed() {
         generated_at: T0,
         products: vec![("\"evil\" & co".into(), "Evil <Proxy>".into())],
     };
-    let html = render(&h, &c, &f, &opts);
+    let html = render(&h, &c, &f, &incidents(), &opts);
     check_well_formed(&html);
     assert!(!html.contains("<script"), "raw script tag");
     assert!(!html.contains("<img"), "raw img tag");
@@ -233,14 +259,17 @@ fn hostile_strings_are_escaped_and_markup_is_well_formed() {
     assert!(html.contains("192.0.2.&quot;12"));
     // The hostile issuer is the interceptor and matches the product list.
     assert!(html.contains("Evil &lt;Proxy&gt;"));
-    assert!(html.contains("Suspected interceptors"));
+    assert!(html.contains("Incidents (suspected interceptors)"));
+    assert!(html.contains("data-incidents=\"1\""));
+    assert!(html.contains("&lt;inc&amp;1&gt;"));
+    assert!(html.contains("the &lt;b&gt;evil&lt;/b&gt; proxy"));
     assert!(html.contains("first interceptor certificate"));
 }
 
 #[test]
 fn every_finding_name_and_count_is_on_the_page() {
     let (h, c, f) = hostile();
-    let html = render(&h, &c, &f, &RenderOptions::default());
+    let html = render(&h, &c, &f, &incidents(), &RenderOptions::default());
     assert!(html.contains(r#"data-connections="5" data-names="2" data-certificates="5" data-findings="1" data-intercepted-names="1""#));
     for x in &f {
         assert!(html.contains(&format!("data-finding=\"{}\"", esc(&x.finding_id))));
@@ -272,7 +301,7 @@ fn every_finding_name_and_count_is_on_the_page() {
 #[test]
 fn svg_basics() {
     let (h, c, f) = hostile();
-    let html = render(&h, &c, &f, &RenderOptions::default());
+    let html = render(&h, &c, &f, &incidents(), &RenderOptions::default());
     assert_eq!(html.matches("<svg class=\"timeline\"").count(), 1);
     assert_eq!(html.matches("<svg").count(), html.matches("</svg>").count());
     assert!(html.contains(r#"xmlns="http://www.w3.org/2000/svg""#));
@@ -282,11 +311,11 @@ fn svg_basics() {
 
 #[test]
 fn empty_scan_and_no_findings() {
-    let html = render(&[], &[], &[], &RenderOptions::default());
+    let html = render(&[], &[], &[], &[], &RenderOptions::default());
     check_well_formed(&html);
     assert!(html.contains("No interception evidence"));
     let (h, c, _) = hostile();
-    let html = render(&h, &c, &[], &RenderOptions::default());
+    let html = render(&h, &c, &[], &[], &RenderOptions::default());
     check_well_formed(&html);
     assert!(html.contains("No interception evidence"));
     assert!(!html.contains("<svg class=\"timeline\""));
@@ -342,6 +371,7 @@ fn big() -> (Vec<HandshakeRow>, Vec<CertRow>, Vec<FindingRow>) {
                 issuers: vec![good.into(), bad.into()],
                 first_seen: T0,
                 last_seen: T0,
+                accused_sha256: vec![format!("m{n}")],
             });
         }
     }
@@ -351,7 +381,7 @@ fn big() -> (Vec<HandshakeRow>, Vec<CertRow>, Vec<FindingRow>) {
 #[test]
 fn big_scan_is_capped() {
     let (h, c, f) = big();
-    let html = render(&h, &c, &f, &RenderOptions::default());
+    let html = render(&h, &c, &f, &incidents(), &RenderOptions::default());
     assert_eq!(
         html.matches("<section class=\"name").count(),
         MAX_NAME_SECTIONS
@@ -368,11 +398,11 @@ fn render_time_100k_connections() {
     let mut best = std::time::Duration::MAX;
     for _ in 0..5 {
         let t = std::time::Instant::now();
-        let html = render(&h, &c, &f, &RenderOptions::default());
+        let html = render(&h, &c, &f, &incidents(), &RenderOptions::default());
         best = best.min(t.elapsed());
         assert!(!html.is_empty());
     }
-    let html = render(&h, &c, &f, &RenderOptions::default());
+    let html = render(&h, &c, &f, &incidents(), &RenderOptions::default());
     println!(
         "render: {} connections, {} names, {} findings: best of 5 {:?}, {} bytes",
         h.len(),
@@ -382,32 +412,4 @@ fn render_time_100k_connections() {
         html.len()
     );
     assert!(best < std::time::Duration::from_secs(1));
-}
-
-#[test]
-fn products_match_whole_words() {
-    // The table as `analysis::products()` gives it: lowercase patterns.
-    let p: Vec<(String, String)> = [
-        ("mitmproxy", "mitmproxy"),
-        ("fortinet_ca_ssl", "FortiGate"),
-        ("tls inspection", "generic"),
-    ]
-    .iter()
-    .map(|(a, b)| (a.to_string(), b.to_string()))
-    .collect();
-    assert_eq!(
-        match_product("O=mitmproxy,CN=mitmproxy", &p),
-        Some("mitmproxy")
-    );
-    assert_eq!(match_product("CN=Fortinet_CA_SSLProxy", &p), None);
-    assert_eq!(
-        match_product("CN=fortinet_ca_ssl,O=x", &p),
-        Some("FortiGate")
-    );
-    assert_eq!(
-        match_product("CN=Contoso Corp TLS Inspection CA", &p),
-        Some("generic")
-    );
-    assert_eq!(match_product("CN=NoTLS Inspectionx", &p), None);
-    assert_eq!(match_product("CN=Example CA", &p), None);
 }

@@ -1,6 +1,6 @@
 //! `certsift analyze`: the union of several scans' tables, streamed. In: scan
 //! folders (either layout). Out: merged `handshakes`, `certificates`,
-//! `files` and `findings` tables in one output folder.
+//! `files`, `findings` and `incidents` tables in one output folder.
 //!
 //! Handshakes are read one record batch at a time and written straight to
 //! the merged table, so a batch (8 Ki rows) is the most of them held whole;
@@ -44,11 +44,11 @@ use super::{
     Format, Layout, BATCH_ROWS,
 };
 use crate::analysis::{
-    analyze_connections, analyze_group, finding_order, normalize_name, sort_findings, Connection,
-    Grouper, Grouping, Interner, Thresholds,
+    analyze_connections_run, analyze_group_facts, finding_order, incidents, normalize_name,
+    sort_findings, Connection, Facts, Grouper, Grouping, Interner, Thresholds,
 };
 use crate::error::Error;
-use crate::rows::{CertRow, FileRow, FindingRow, HandshakeRow};
+use crate::rows::{CertRow, FileRow, FindingRow, HandshakeRow, IncidentRow};
 
 /// Handshake rows decoded at a time while merging: each is a whole
 /// `HandshakeRow` (a few KB with its strings), so 64 Ki rows held about
@@ -176,26 +176,30 @@ pub fn merge_scans(
 /// group's spill file (in a temporary folder inside `out`, removed
 /// afterwards), the groups are judged one after another, each group's
 /// findings are spilled in order, and the sorted runs are merged into the
-/// table. Returns the findings without their flow ids (the evidence lists,
-/// which grow with the connections, are only in the table).
+/// table. The `incidents` table follows, built once from every group's
+/// findings and facts, so it is the same however the run was grouped.
+/// Returns the findings without their flow ids (the evidence lists, which
+/// grow with the connections, are only in the table), and the incidents.
 pub fn write_findings(
     merged: &Merged,
     out: &Path,
     cfg: &Thresholds,
-) -> Result<Vec<FindingRow>, Error> {
+) -> Result<(Vec<FindingRow>, Vec<IncidentRow>), Error> {
     let Some(grouping) = &merged.grouping else {
-        let mut findings =
-            analyze_connections(&merged.connections, &merged.certificates, cfg, None);
+        let (mut findings, incidents) =
+            analyze_connections_run(&merged.connections, &merged.certificates, cfg, None);
         super::write_findings(out, &findings)?;
+        super::write_incidents(out, &incidents)?;
         for f in &mut findings {
             f.flow_ids = Vec::new();
         }
-        return Ok(findings);
+        return Ok((findings, incidents));
     };
     let spill = SpillDir::create(out)?;
     let files = route(&out.join("handshakes.parquet"), grouping, &spill.0)?;
     let mut light = Vec::new();
     let mut runs = Vec::new();
+    let mut facts = Facts::default();
     for (g, path) in files.iter().enumerate() {
         let Some(path) = path else { continue };
         let mut interner = Interner::default();
@@ -205,13 +209,14 @@ pub fn write_findings(
             connections.extend(rows.iter().map(|h| Connection::from_row(h, &mut interner)));
         }
         drop(interner);
-        let found = analyze_group(
+        let (found, group_facts) = analyze_group_facts(
             &connections,
             &merged.certificates,
             cfg,
             None,
             Some(grouping.globals),
         );
+        facts.extend(group_facts);
         drop(connections);
         let _ = std::fs::remove_file(path);
         if found.is_empty() {
@@ -236,7 +241,9 @@ pub fn write_findings(
     }
     merge_runs(&runs, out)?;
     sort_findings(&mut light);
-    Ok(light)
+    let incidents = incidents(&light, &facts);
+    super::write_incidents(out, &incidents)?;
+    Ok((light, incidents))
 }
 
 /// Findings per record batch when findings are spilled and merged: one

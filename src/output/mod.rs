@@ -30,7 +30,7 @@ use parquet::file::properties::WriterProperties;
 use rayon::prelude::*;
 
 use crate::error::Error;
-use crate::rows::{CertRow, FileRow, FindingRow, HandshakeRow};
+use crate::rows::{CertRow, FileRow, FindingRow, HandshakeRow, IncidentRow};
 
 /// Table file formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,6 +186,32 @@ pub fn write_findings_table(
     )
 }
 
+/// The incidents table of a scan, in `layout`.
+pub fn write_incidents_table(
+    dir: &Path,
+    format: Format,
+    layout: &Layout,
+    incidents: &[IncidentRow],
+) -> Result<Vec<PathBuf>, Error> {
+    partition::write_table(
+        dir,
+        layout,
+        Table::Incidents,
+        format,
+        incidents,
+        |_| None,
+        |r| tables::incidents(r.iter().copied()).batch(),
+    )
+}
+
+/// Writes (or replaces) the `incidents` table of a scan folder, one file.
+pub fn write_incidents(dir: &Path, incidents: &[IncidentRow]) -> Result<PathBuf, Error> {
+    let mut written = write_incidents_table(dir, Format::Parquet, &Layout::Single, incidents)?;
+    Ok(written
+        .pop()
+        .unwrap_or_else(|| dir.join("incidents.parquet")))
+}
+
 /// Writes (or replaces) the `findings` table of a scan folder, one file.
 pub fn write_findings(dir: &Path, findings: &[FindingRow]) -> Result<PathBuf, Error> {
     let mut written = write_findings_table(dir, Format::Parquet, &Layout::Single, findings)?;
@@ -194,12 +220,13 @@ pub fn write_findings(dir: &Path, findings: &[FindingRow]) -> Result<PathBuf, Er
         .unwrap_or_else(|| dir.join("findings.parquet")))
 }
 
-/// The schemas of the three tables, by name.
+/// The schemas of the tables, by name.
 pub fn schemas() -> Vec<(&'static str, Schema)> {
     vec![
         ("handshakes", tables::handshakes(&[]).schema()),
         ("certificates", tables::certificates(&[]).schema()),
         ("findings", tables::findings(&[]).schema()),
+        ("incidents", tables::incidents(&[]).schema()),
         ("files", tables::files(&[]).schema()),
     ]
 }
@@ -432,6 +459,9 @@ pub struct Scan {
     pub certificates: Vec<CertRow>,
     /// `findings.parquet` rows.
     pub findings: Vec<FindingRow>,
+    /// `incidents.parquet` rows (empty when the folder has none: a scan
+    /// made before incidents existed).
+    pub incidents: Vec<IncidentRow>,
     /// `files.parquet` rows (empty when the folder has none).
     pub files: Vec<FileRow>,
 }
@@ -455,6 +485,11 @@ pub fn read_scan_columns(dir: &Path, handshake_columns: Option<&[&str]>) -> Resu
         )?,
         certificates: read_table(dir, Table::Certificates, None, tables::certificates_into)?,
         findings: read_table(dir, Table::Findings, None, tables::findings_into)?,
+        incidents: if partition::has_table(dir, Table::Incidents) {
+            read_table(dir, Table::Incidents, None, tables::incidents_into)?
+        } else {
+            Vec::new()
+        },
         files: if partition::has_table(dir, Table::Files) {
             read_table(dir, Table::Files, None, tables::files_into)?
         } else {
@@ -722,9 +757,55 @@ mod tests {
             kind: "issuer_divergence".into(),
             severity: "high".into(),
             names: vec!["www.example.test".into()],
+            accused_sha256: vec!["aa".into()],
             ..Default::default()
         };
         (vec![h], vec![c], vec![f])
+    }
+
+    #[test]
+    fn incidents_round_trip_in_both_layouts() {
+        let i = IncidentRow {
+            incident_id: "i1".into(),
+            severity: "high".into(),
+            verdict: "intercepted".into(),
+            interceptor: "CN=Proxy CA".into(),
+            interceptor_issuer: Some("CN=Proxy CA".into()),
+            interceptor_key_sha256: None,
+            interceptor_product: Some("mitmproxy".into()),
+            interceptor_path: vec!["explicit proxy 192.0.2.1:3128 (HTTP or SOCKS CONNECT)".into()],
+            issuers: vec!["CN=Proxy CA".into()],
+            cert_sha256: vec!["aa".into()],
+            names: vec!["www.example.test".into()],
+            clients: vec!["192.0.2.10".into()],
+            first_seen: 1,
+            last_seen: 2,
+            connections: 3,
+            accepted_connections: 2,
+            refused_connections: 1,
+            bytes_to_server: 10,
+            bytes_to_client: 20,
+            bytes_estimated: false,
+            finding_ids: vec!["x".into()],
+            summary: "one sentence".into(),
+        };
+        for layout in [
+            Layout::Single,
+            Layout::Hive {
+                sensor: "s1".into(),
+            },
+        ] {
+            for format in [Format::Parquet, Format::Jsonl] {
+                let dir = tempfile::tempdir().unwrap();
+                let (h, c, f) = sample();
+                write_scan(dir.path(), format, &layout, &h, &c, &f, None).unwrap();
+                write_incidents_table(dir.path(), format, &layout, std::slice::from_ref(&i))
+                    .unwrap();
+                let scan = read_scan(dir.path()).unwrap();
+                assert_eq!(scan.incidents, vec![i.clone()], "{layout:?} {format:?}");
+                assert_eq!(scan.findings, f);
+            }
+        }
     }
 
     #[test]

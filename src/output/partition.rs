@@ -6,12 +6,13 @@
 //! handshakes/capture_date=2026-11-28/sensor=dmz-1/part-0.parquet
 //! certificates/sensor=dmz-1/part-0.parquet
 //! findings/sensor=dmz-1/part-0.parquet
+//! incidents/sensor=dmz-1/part-0.parquet
 //! files/sensor=dmz-1/part-0.parquet
 //! ```
 //!
 //! Handshakes are split by the UTC date of the connection's first packet and
-//! by the sensor label. Certificates, findings and files are split by sensor
-//! only: a certificate row sums its sightings over every date of the scan
+//! by the sensor label. Certificates, findings, incidents and files are
+//! split by sensor only: a certificate row sums its sightings over every date of the scan
 //! and a finding spans dates, so a date partition would put a row under one
 //! date and a query pruned to another date would miss it. The partition
 //! values live only in the folder names, not inside the files (Spark refuses
@@ -54,6 +55,8 @@ pub enum Table {
     Certificates,
     /// One row per finding.
     Findings,
+    /// One row per interception incident.
+    Incidents,
     /// One row per input file.
     Files,
 }
@@ -65,6 +68,7 @@ impl Table {
             Table::Handshakes => "handshakes",
             Table::Certificates => "certificates",
             Table::Findings => "findings",
+            Table::Incidents => "incidents",
             Table::Files => "files",
         }
     }

@@ -1,10 +1,11 @@
-//! The three tables' columns, declared once: order, names, types and
-//! descriptions. DESIGN.md's minimum columns come first in each table.
+//! The tables' columns (handshakes, certificates, findings, incidents,
+//! files), declared once: order, names, types and descriptions. DESIGN.md's
+//! minimum columns come first in each table.
 
 use arrow_array::RecordBatch;
 
 use super::columns::{Cells, Cols};
-use crate::rows::{CertRow, FileRow, FindingRow, HandshakeRow};
+use crate::rows::{CertRow, FileRow, FindingRow, HandshakeRow, IncidentRow};
 
 /// Version of the table layout; bumped when a column is renamed or retyped.
 pub const SCHEMA_VERSION: &str = "1";
@@ -418,7 +419,13 @@ pub fn findings<'r>(rows: impl IntoIterator<Item = &'r FindingRow>) -> Cols<'r, 
         .list("clients", "client addresses involved", |r| &r.clients)
         .time("first_seen", "first evidence (UTC)", |r| Some(r.first_seen))
         .time("last_seen", "last evidence (UTC)", |r| Some(r.last_seen))
-        .list("issuers", "issuers involved", |r| &r.issuers);
+        .list("issuers", "issuers involved", |r| &r.issuers)
+        .list(
+            "accused_sha256",
+            "the leaves a medium or high finding accuses (a subset of cert_sha256); \
+             empty for low and info findings and for TLS 1.3 shapes",
+            |r| &r.accused_sha256,
+        );
     c
 }
 
@@ -437,6 +444,7 @@ pub fn findings_into(batch: &RecordBatch, out: &mut [FindingRow]) {
     let issuers = c.column("issuers");
     let first_seen = c.column("first_seen");
     let last_seen = c.column("last_seen");
+    let accused = c.column("accused_sha256");
     for (i, slot) in out.iter_mut().enumerate().take(c.len()) {
         *slot = FindingRow {
             finding_id: finding_id.text(i).unwrap_or_default(),
@@ -451,6 +459,174 @@ pub fn findings_into(batch: &RecordBatch, out: &mut [FindingRow]) {
             issuers: issuers.list(i),
             first_seen: first_seen.int(i).unwrap_or_default(),
             last_seen: last_seen.int(i).unwrap_or_default(),
+            accused_sha256: accused.list(i),
+        };
+    }
+}
+
+/// The `incidents` columns over `rows`.
+pub fn incidents<'r>(rows: impl IntoIterator<Item = &'r IncidentRow>) -> Cols<'r, IncidentRow> {
+    let mut c = Cols::new(rows);
+    c.text(
+        "incident_id",
+        "stable id of the incident, a hash of the interceptor's identity",
+        |r| &r.incident_id,
+    )
+    .text(
+        "severity",
+        "the highest severity of its findings: medium or high",
+        |r| &r.severity,
+    )
+    .text(
+        "verdict",
+        "intercepted (a client accepted the interceptor's certificate and sent data), \
+         attempted_refused (every client refused it), or suspected (medium evidence only, \
+         certificates not visible, or no connection went on)",
+        |r| &r.verdict,
+    )
+    .text(
+        "interceptor",
+        "the interceptor in a few words: issuer, product, place on the path",
+        |r| &r.interceptor,
+    )
+    .text_opt(
+        "interceptor_issuer",
+        "issuer DN of most of its certificates; null when none was visible",
+        |r| r.interceptor_issuer.as_deref(),
+    )
+    .text_opt(
+        "interceptor_key_sha256",
+        "SPKI SHA-256 of the issuing CA's key (certificates.spki_sha256); null when the \
+         CA certificate was neither sent nor seen",
+        |r| r.interceptor_key_sha256.as_deref(),
+    )
+    .text_opt(
+        "interceptor_product",
+        "the known TLS-inspection product its issuer or chain matches",
+        |r| r.interceptor_product.as_deref(),
+    )
+    .list(
+        "interceptor_path",
+        "how it sat on the path, when known: CONNECT proxy, server TTL, client subnet",
+        |r| &r.interceptor_path,
+    )
+    .list("names", "server names it answered for", |r| &r.names)
+    .list("clients", "client addresses it answered", |r| &r.clients)
+    .time("first_seen", "first connection it answered (UTC)", |r| {
+        Some(r.first_seen)
+    })
+    .time("last_seen", "last connection it answered (UTC)", |r| {
+        Some(r.last_seen)
+    })
+    .int64("connections", "connections it answered", |r| {
+        Some(r.connections)
+    })
+    .int64(
+        "accepted_connections",
+        "of those, connections whose client went on with application data",
+        |r| Some(r.accepted_connections),
+    )
+    .int64(
+        "refused_connections",
+        "of those, connections whose client ended with a fatal alert",
+        |r| Some(r.refused_connections),
+    )
+    .int64(
+        "bytes_to_server",
+        "application bytes the accepting clients sent through it",
+        |r| Some(r.bytes_to_server),
+    )
+    .int64(
+        "bytes_to_client",
+        "application bytes it sent the accepting clients",
+        |r| Some(r.bytes_to_client),
+    )
+    .list(
+        "finding_ids",
+        "its medium and high findings (findings.finding_id)",
+        |r| &r.finding_ids,
+    )
+    .text("summary", "one sentence a responder reads first", |r| {
+        &r.summary
+    })
+    .list("issuers", "every issuer DN of its certificates", |r| {
+        &r.issuers
+    })
+    .list(
+        "cert_sha256",
+        "the leaf certificates it presented (certificates.sha256, handshakes.leaf_sha256)",
+        |r| &r.cert_sha256,
+    )
+    .flag(
+        "bytes_estimated",
+        "the byte counts are estimates (tables without application-data counts)",
+        |r| Some(r.bytes_estimated),
+    );
+    c
+}
+
+/// Fills `out` (one slot per row) with the rows of an `incidents` batch.
+pub fn incidents_into(batch: &RecordBatch, out: &mut [IncidentRow]) {
+    let c = Cells::new(batch);
+    let col = |n: &str| c.column(n);
+    let (id, severity, verdict, interceptor) = (
+        col("incident_id"),
+        col("severity"),
+        col("verdict"),
+        col("interceptor"),
+    );
+    let (issuer, key, product, path) = (
+        col("interceptor_issuer"),
+        col("interceptor_key_sha256"),
+        col("interceptor_product"),
+        col("interceptor_path"),
+    );
+    let (names, clients, first, last) = (
+        col("names"),
+        col("clients"),
+        col("first_seen"),
+        col("last_seen"),
+    );
+    let (conns, accepted, refused) = (
+        col("connections"),
+        col("accepted_connections"),
+        col("refused_connections"),
+    );
+    let (to_server, to_client, estimated) = (
+        col("bytes_to_server"),
+        col("bytes_to_client"),
+        col("bytes_estimated"),
+    );
+    let (finding_ids, summary, issuers, certs) = (
+        col("finding_ids"),
+        col("summary"),
+        col("issuers"),
+        col("cert_sha256"),
+    );
+    for (i, slot) in out.iter_mut().enumerate().take(c.len()) {
+        *slot = IncidentRow {
+            incident_id: id.text(i).unwrap_or_default(),
+            severity: severity.text(i).unwrap_or_default(),
+            verdict: verdict.text(i).unwrap_or_default(),
+            interceptor: interceptor.text(i).unwrap_or_default(),
+            interceptor_issuer: issuer.text(i),
+            interceptor_key_sha256: key.text(i),
+            interceptor_product: product.text(i),
+            interceptor_path: path.list(i),
+            issuers: issuers.list(i),
+            cert_sha256: certs.list(i),
+            names: names.list(i),
+            clients: clients.list(i),
+            first_seen: first.int(i).unwrap_or_default(),
+            last_seen: last.int(i).unwrap_or_default(),
+            connections: conns.int(i).unwrap_or_default(),
+            accepted_connections: accepted.int(i).unwrap_or_default(),
+            refused_connections: refused.int(i).unwrap_or_default(),
+            bytes_to_server: to_server.int(i).unwrap_or_default(),
+            bytes_to_client: to_client.int(i).unwrap_or_default(),
+            bytes_estimated: estimated.flag(i).unwrap_or_default(),
+            finding_ids: finding_ids.list(i),
+            summary: summary.text(i).unwrap_or_default(),
         };
     }
 }

@@ -27,7 +27,8 @@ fn scan_writes_the_tables_and_a_summary() {
             "certificates.parquet",
             "files.parquet",
             "findings.parquet",
-            "handshakes.parquet"
+            "handshakes.parquet",
+            "incidents.parquet"
         ]
     );
 }
@@ -108,9 +109,44 @@ fn summary_and_schema_commands() {
     let (dir, _) = scan(&["s02_transparent_mitm_mixed.pcap"], &[]);
     let out = certsift(&["summary", dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0));
+    // issue 27: the incident leads; the findings only with -v
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("incidents 1\n  HIGH   intercepted"), "{text}");
+    assert!(!text.contains("issuer_divergence"), "{text}");
+    let out = certsift(&["summary", "-v", dir.path().to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("issuer_divergence"));
+    let out = certsift(&["summary", "--summary", "json", dir.path().to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["incidents"][0]["verdict"], "intercepted");
+    assert_eq!(v["incidents"][0]["accepted_connections"], 5);
     let out = certsift(&["schema"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let incident_cols: Vec<&str> = v["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    for want in [
+        "incident_id",
+        "severity",
+        "verdict",
+        "interceptor",
+        "interceptor_key_sha256",
+        "names",
+        "clients",
+        "first_seen",
+        "last_seen",
+        "connections",
+        "accepted_connections",
+        "refused_connections",
+        "bytes_to_server",
+        "bytes_to_client",
+        "finding_ids",
+        "summary",
+    ] {
+        assert!(incident_cols.contains(&want), "incidents.{want}");
+    }
     let cols: Vec<&str> = v["handshakes"]
         .as_array()
         .unwrap()

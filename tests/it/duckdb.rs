@@ -40,7 +40,7 @@ fn readme_queries_answer_on_a_corpus_scan() {
     let (dir, out) = scan(&["s02_transparent_mitm_mixed.pcap"], &[]);
     assert_eq!(out.status.code(), Some(0));
     let queries = readme_queries();
-    assert_eq!(queries.len(), 4, "{queries:?}");
+    assert_eq!(queries.len(), 5, "{queries:?}");
     let scan_dir = dir.path().to_str().unwrap();
     let script = r#"
 import duckdb, json, sys
@@ -115,6 +115,22 @@ print(json.dumps(out))
         .map(|r| r[2].as_i64().unwrap())
         .sum();
     assert_eq!(total as usize, scan.findings.len());
+
+    // issue 27: one incident, mitmproxy's, joined to its 13 findings and
+    // its 6 connections, 5 of them accepted.
+    let rows = v["each incident with its evidence and the connections it intercepted"]
+        .as_array()
+        .unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let r = &rows[0];
+    assert_eq!(r[1], "intercepted");
+    assert!(r[2].as_str().unwrap().contains("mitmproxy"), "{r:?}");
+    assert_eq!(r[3].as_i64(), Some(13), "{r:?}");
+    assert_eq!(r[5].as_i64(), Some(6), "{r:?}");
+    assert_eq!(r[6].as_i64(), Some(5), "{r:?}");
+    let incident = &scan.incidents[0];
+    assert_eq!(r[3].as_i64(), Some(incident.finding_ids.len() as i64));
+    assert_eq!(r[5].as_i64(), Some(incident.connections));
 }
 
 #[test]
@@ -129,7 +145,7 @@ fn tables_rewritten_by_duckdb_with_snappy_read_back() {
     let script = r#"
 import duckdb, sys
 src, dst = sys.argv[1], sys.argv[2]
-for t in ["handshakes", "certificates", "findings"]:
+for t in ["handshakes", "certificates", "findings", "incidents"]:
     duckdb.sql(f"COPY (SELECT * FROM '{src}/{t}.parquet') TO '{dst}/{t}.parquet' (FORMAT parquet, COMPRESSION snappy)")
 "#;
     let res = Command::new("python3")
@@ -151,4 +167,5 @@ for t in ["handshakes", "certificates", "findings"]:
     assert_eq!(ours.handshakes, theirs.handshakes);
     assert_eq!(ours.certificates, theirs.certificates);
     assert_eq!(ours.findings, theirs.findings);
+    assert_eq!(ours.incidents, theirs.incidents);
 }

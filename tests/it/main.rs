@@ -11,6 +11,7 @@ mod detection;
 mod duckdb;
 mod golden;
 mod hostile;
+mod incidents;
 mod quic;
 mod regression;
 mod scale;

@@ -96,8 +96,21 @@ fn report_of_s02_matches_the_tables() {
     );
     assert!(html.contains(&head), "expected {head}");
     assert!(html.contains(&format!(
-        "Interception evidence on <b>{intercepted} server name"
+        "interception evidence on <b>{intercepted} server name"
     )));
+
+    // issue 27: the verdict is the incidents table, rendered.
+    let incidents = &tables.incidents;
+    assert_eq!(incidents.len(), 1);
+    assert!(html.contains(&format!(r#"data-incidents="{}""#, incidents.len())));
+    for i in incidents {
+        assert!(html.contains(&format!(r#"data-incident="{}""#, esc(&i.incident_id))));
+        assert!(html.contains(&esc(&i.summary)), "{}", i.summary);
+        assert!(html.contains(&format!(
+            "{} ({} / {})",
+            i.connections, i.accepted_connections, i.refused_connections
+        )));
+    }
 
     // Every finding, with its counts and sentence.
     for f in findings {
@@ -158,7 +171,13 @@ fn report_and_summary_need_only_their_columns() {
         ..Default::default()
     };
     let page = |s: &certsift::output::Scan| {
-        certsift::html::render(&s.handshakes, &s.certificates, &s.findings, &opts)
+        certsift::html::render(
+            &s.handshakes,
+            &s.certificates,
+            &s.findings,
+            &s.incidents,
+            &opts,
+        )
     };
     let some =
         certsift::output::read_scan_columns(dir.path(), Some(certsift::html::HANDSHAKE_COLUMNS))
