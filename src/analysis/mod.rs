@@ -18,6 +18,8 @@ mod groups;
 mod incidents;
 mod issuer;
 mod keyreuse;
+#[cfg(test)]
+mod precision_tests;
 mod products;
 mod rejection;
 mod shape;
