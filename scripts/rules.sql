@@ -6,7 +6,7 @@
 -- with the default thresholds of analysis::Thresholds written in.
 --
 -- Runs unchanged on DuckDB and Spark SQL: only functions both have
--- (cardinality, array_position, split, translate, reverse, instr, substr,
+-- (cardinality, array_position, replace, translate, reverse, instr, substr,
 -- length, TRIM(TRAILING ..), INTERVAL arithmetic, window functions). The
 -- runner registers three views and then runs the statements in order:
 --   handshakes            the handshakes table (every shard's files)
@@ -190,26 +190,23 @@ SELECT DISTINCT leaf, domain FROM (
 
 -- mod.rs vendor_own: the product's vendor's own PKI when every domain of
 -- the leaf (at least one) is one of the vendor's, or, holding a dot, occurs
--- in the issuer DN as whole words (matched as products are).
-CREATE OR REPLACE TEMPORARY VIEW product_vendor_domain AS
-SELECT DISTINCT leaf, trim(lower(v)) AS domain
-FROM (SELECT leaf, explode(split(vendor_domains, ',')) AS v FROM leaf_product_named) t
-WHERE trim(v) <> '';
-
-CREATE OR REPLACE TEMPORARY VIEW leaf_vendor_own AS
-SELECT p.leaf
+-- in the issuer DN as whole words (matched as products are). A leaf's
+-- product, and whether it is the vendor's own.
+CREATE OR REPLACE TEMPORARY VIEW leaf_product AS
+SELECT p.leaf,
+       CASE WHEN count(d.domain) > 0 AND min(CASE
+           WHEN instr(',' || replace(lower(p.vendor_domains), ' ', '') || ',', ',' || d.domain || ',') > 0
+             THEN 1
+           WHEN instr(d.domain, '.') > 0
+            AND ' ' || translate(lower(coalesce(c.issuer, '(unknown issuer)')), ',.=-/:()[]{}@#&+*!?<>|~^$%"', '                           ') || ' '
+                LIKE '% ' || translate(d.domain, ',.=-/:()[]{}@#&+*!?<>|~^$%"', '                           ') || ' %'
+             THEN 1
+           ELSE 0 END) = 1
+         THEN 1 ELSE 0 END AS vendor_own
 FROM leaf_product_named p
 LEFT JOIN cert c ON c.sha256 = p.leaf
-JOIN leaf_domain d ON d.leaf = p.leaf
-LEFT JOIN product_vendor_domain v ON v.leaf = p.leaf AND v.domain = d.domain
-GROUP BY p.leaf
-HAVING min(CASE
-    WHEN v.domain IS NOT NULL THEN 1
-    WHEN instr(d.domain, '.') > 0
-     AND ' ' || translate(lower(coalesce(c.issuer, '(unknown issuer)')), ',.=-/:()[]{}@#&+*!?<>|~^$%"', '                           ') || ' '
-         LIKE '% ' || translate(d.domain, ',.=-/:()[]{}@#&+*!?<>|~^$%"', '                           ') || ' %'
-      THEN 1
-    ELSE 0 END) = 1;
+LEFT JOIN leaf_domain d ON d.leaf = p.leaf
+GROUP BY p.leaf;
 
 -- LeafInfo: issuer (name and authority key id), minted (not_before at most
 -- 600 s before first use, or a round backdate of 1 h, 1 d, 2 d, 7 d or 30 d
@@ -241,26 +238,26 @@ SELECT u.leaf, u.first_use, u.last_use, u.trusted, u.public, u.unknown_issuer,
        CASE WHEN k.spki_sha256 IS NOT NULL AND NOT c.is_ca AND NOT c.self_signed
          THEN 1 ELSE 0 END AS ca_key,
        CASE WHEN s.leaf IS NOT NULL THEN 1 ELSE 0 END AS spoofed,
-       CASE WHEN p.leaf IS NOT NULL AND u.public = 0 AND o.leaf IS NULL
+       CASE WHEN p.leaf IS NOT NULL AND u.public = 0 AND p.vendor_own = 0
          THEN 1 ELSE 0 END AS product
 FROM leaf_use u
 LEFT JOIN cert c ON c.sha256 = u.leaf
 LEFT JOIN ca_key k ON k.spki_sha256 = c.spki_sha256
 LEFT JOIN leaf_spoofed s ON s.leaf = u.leaf
-LEFT JOIN leaf_product_named p ON p.leaf = u.leaf
-LEFT JOIN leaf_vendor_own o ON o.leaf = u.leaf;
+LEFT JOIN leaf_product p ON p.leaf = u.leaf;
 
 -- mod.rs minted_sign (minted by a CA that is not public, the leaf not
 -- self-issued) and leaf_suspect (a product, minted_sign, a CA's key or a
 -- spoofed root key; an unknown issuer alone is no sign).
 CREATE OR REPLACE TEMPORARY VIEW leaf AS
-SELECT l.*, m.minted_sign,
-       CASE WHEN l.product = 1 OR m.minted_sign = 1 OR l.ca_key = 1 OR l.spoofed = 1
+SELECT l.*,
+       CASE WHEN l.minted = 1 AND l.public = 0 AND l.self_issued = 0 THEN 1 ELSE 0 END
+         AS minted_sign,
+       CASE WHEN l.product = 1 OR l.ca_key = 1 OR l.spoofed = 1
+              OR (l.minted = 1 AND l.public = 0 AND l.self_issued = 0)
          THEN 1 ELSE 0 END AS suspect,
        r.any_trusted
 FROM leaf_info l
-JOIN (SELECT leaf, CASE WHEN minted = 1 AND public = 0 AND self_issued = 0 THEN 1 ELSE 0 END
-        AS minted_sign FROM leaf_info) m ON m.leaf = l.leaf
 CROSS JOIN run r;
 
 -- How many registrable domains each leaf speaks for.
