@@ -156,52 +156,11 @@ fn sharded_scans_merged_by_analyze_equal_one_scan() {
         eprintln!("skipped the rules.sql half: python3 has no duckdb module");
         return;
     }
-    let script = crate::repo().join("scripts/rules_duckdb.py");
-    let script = script.to_str().expect("UTF-8 path");
-    let mut args = vec![script, "--json"];
-    args.extend(dirs.iter().map(String::as_str));
-    let o = Command::new("python3").args(&args).output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    type Finding = (String, String, Vec<String>);
-    let mut by_key: BTreeMap<(String, String, String), Vec<String>> = BTreeMap::new();
-    for line in String::from_utf8_lossy(&o.stdout).lines() {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        let s = |k: &str| v[k].as_str().unwrap().to_string();
-        let names = by_key
-            .entry((s("kind"), s("severity"), s("key")))
-            .or_default();
-        names.push(s("name"));
-    }
-    let mut sql: Vec<Finding> = by_key
-        .into_iter()
-        .map(|((kind, severity, _), mut names)| {
-            names.sort();
-            names.dedup();
-            (kind, severity, names)
-        })
-        .collect();
-    sql.sort();
-    let mut rust: Vec<Finding> = b
-        .findings
-        .iter()
-        .filter(|f| SQL_KINDS.contains(&f.kind.as_str()))
-        .map(|f| (f.kind.clone(), f.severity.clone(), f.names.clone()))
-        .collect();
-    rust.sort();
+    let sql = crate::duckdb::rules_sql(&dirs);
+    let rust = crate::duckdb::sql_kinds(&b.findings);
     assert!(rust.len() >= 15, "{rust:?}");
     assert_eq!(sql, rust);
 }
-
-/// The finding kinds scripts/rules.sql computes.
-const SQL_KINDS: [&str; 7] = [
-    "issuer_divergence",
-    "issuer_rotation",
-    "multiple_leaves_same_issuer",
-    "key_reuse",
-    "forging_issuer",
-    "fresh_certificate",
-    "client_scoped_view",
-];
 
 /// The rows of a DuckDB query as JSON strings, or the error's first line.
 fn duckdb(sql: &str) -> Result<serde_json::Value, String> {
