@@ -68,10 +68,7 @@ pub fn deviation(
             if group.is_empty() {
                 continue;
             }
-            let leaves: BTreeSet<String> = group
-                .iter()
-                .filter_map(|h| h.leaf_sha256.as_deref().map(str::to_string))
-                .collect();
+            let leaves = super::leaf_set(&group);
             let issuers: BTreeSet<String> = leaves.iter().map(|l| ev.issuer_of(l)).collect();
             let described: BTreeSet<String> =
                 leaves.iter().map(|l| ev.describe_issuer(l)).collect();

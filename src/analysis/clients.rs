@@ -51,10 +51,7 @@ pub fn client_scoped(ev: &Evidence<'_>) -> Vec<FindingRow> {
             if others.is_empty() || !concurrent {
                 continue;
             }
-            let leaves: BTreeSet<String> = mine
-                .iter()
-                .filter_map(|h| h.leaf_sha256.as_deref().map(str::to_string))
-                .collect();
+            let leaves = super::leaf_set(mine);
             let suspect = leaves.iter().any(|l| ev.leaf_suspect(l));
             // A chain short of its intermediate is the server's omission,
             // which browsers repair: verified, for this purpose.

@@ -44,12 +44,8 @@ pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
     // authority key id): a forger that copies a CA's name is another issuer.
     let mut by_issuer: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
     for leaf in ev.leaf_flows.keys() {
-        let key_id = ev
-            .cert(leaf)
-            .and_then(|c| c.authority_key_id.as_deref())
-            .unwrap_or_default();
         by_issuer
-            .entry((ev.issuer_str(leaf), key_id))
+            .entry(ev.issuer_id(leaf))
             .or_default()
             .insert(leaf);
     }
@@ -249,13 +245,9 @@ fn names_answered_by_others(
                 .and_then(|i| by_name.get(i))
                 .is_some_and(|(_, flows)| {
                     flows.iter().any(|h| {
-                        h.leaf_sha256.as_deref().is_some_and(|l| {
-                            let key_id = ev
-                                .cert(l)
-                                .and_then(|c| c.authority_key_id.as_deref())
-                                .unwrap_or_default();
-                            (ev.issuer_str(l), key_id) != issuer
-                        })
+                        h.leaf_sha256
+                            .as_deref()
+                            .is_some_and(|l| ev.issuer_id(l) != issuer)
                     })
                 })
         })

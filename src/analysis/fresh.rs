@@ -101,15 +101,7 @@ pub fn fresh_certificate(ev: &Evidence<'_>) -> Vec<FindingRow> {
 /// The names among `names` that were also served a leaf of another issuer
 /// (name and signing key) than `leaf`'s.
 fn names_served_otherwise(ev: &Evidence<'_>, leaf: &str, names: &BTreeSet<String>) -> Vec<String> {
-    let issuer_of = |l: &str| {
-        (
-            ev.issuer_str(l),
-            ev.cert(l)
-                .and_then(|c| c.authority_key_id.as_deref())
-                .unwrap_or_default(),
-        )
-    };
-    let mine = issuer_of(leaf);
+    let mine = ev.issuer_id(leaf);
     let by_name = ev.by_name();
     names
         .iter()
@@ -122,7 +114,7 @@ fn names_served_otherwise(ev: &Evidence<'_>, leaf: &str, names: &BTreeSet<String
                     flows.iter().any(|h| {
                         h.leaf_sha256
                             .as_deref()
-                            .is_some_and(|l| issuer_of(l) != mine)
+                            .is_some_and(|l| ev.issuer_id(l) != mine)
                     })
                 })
         })

@@ -54,24 +54,18 @@ pub fn divergence(ev: &Evidence<'_>) -> Vec<FindingRow> {
             let Some(leaf) = h.leaf_sha256.as_deref() else {
                 continue;
             };
-            let key_id = ev
-                .cert(leaf)
-                .and_then(|c| c.authority_key_id.as_deref())
-                .unwrap_or_default();
-            let side = by_issuer
-                .entry((ev.issuer_str(leaf), key_id))
-                .or_insert(Side {
-                    leaves: BTreeSet::new(),
-                    anchors: BTreeSet::new(),
-                    flows: Vec::new(),
-                    first: i64::MAX,
-                    last: i64::MIN,
-                    suspect: false,
-                    untrusted: false,
-                    unknown: false,
-                    verified: true,
-                    public: true,
-                });
+            let side = by_issuer.entry(ev.issuer_id(leaf)).or_insert(Side {
+                leaves: BTreeSet::new(),
+                anchors: BTreeSet::new(),
+                flows: Vec::new(),
+                first: i64::MAX,
+                last: i64::MIN,
+                suspect: false,
+                untrusted: false,
+                unknown: false,
+                verified: true,
+                public: true,
+            });
             if side.leaves.insert(leaf) {
                 if let Some(info) = ev.leaf(leaf) {
                     side.anchors.extend(info.anchors.iter().copied());

@@ -425,34 +425,16 @@ impl<'a> Evidence<'a> {
         // CA minting at first use for several names is a forger; one fresh
         // certificate alone is what a new deployment shows.
         let mut minted_by_issuer: HashMap<(&str, &str), usize> = HashMap::new();
-        let issuer_key = |leaf: &str, info: &LeafInfo<'a>| {
-            (
-                info.issuer,
-                ev.certs
-                    .get(leaf)
-                    .and_then(|c| c.authority_key_id.as_deref())
-                    .unwrap_or_default(),
-            )
-        };
         for (&leaf, info) in &leaves {
             if info.minted && !info.public && !info.self_signed {
-                *minted_by_issuer.entry(issuer_key(leaf, info)).or_default() += 1;
+                *minted_by_issuer.entry(ev.issuer_id(leaf)).or_default() += 1;
             }
         }
-        let counts: Vec<(&'a str, usize)> = leaves
-            .iter()
-            .map(|(&leaf, info)| {
-                let n = minted_by_issuer
-                    .get(&issuer_key(leaf, info))
-                    .copied()
-                    .unwrap_or(0);
-                (leaf, n)
-            })
-            .collect();
-        for (leaf, n) in counts {
-            if let Some(info) = leaves.get_mut(leaf) {
-                info.issuer_minted = n;
-            }
+        for (&leaf, info) in leaves.iter_mut() {
+            info.issuer_minted = minted_by_issuer
+                .get(&ev.issuer_id(leaf))
+                .copied()
+                .unwrap_or(0);
         }
         ev.leaves = leaves;
         ev
@@ -468,6 +450,18 @@ impl<'a> Evidence<'a> {
     /// The cached facts about a leaf.
     pub fn leaf(&self, leaf: &str) -> Option<&LeafInfo<'a>> {
         self.leaves.get(leaf)
+    }
+
+    /// The issuer of a leaf as every detector tells issuers apart: its name
+    /// and the key it signs with (the leaf's authority key id, empty when
+    /// absent). A forger that copies a CA's name is another issuer.
+    pub fn issuer_id(&self, leaf: &str) -> (&'a str, &'a str) {
+        let cert = self.certs.get(leaf);
+        (
+            cert.map_or("(unknown issuer)", |c| c.issuer.as_str()),
+            cert.and_then(|c| c.authority_key_id.as_deref())
+                .unwrap_or_default(),
+        )
     }
 
     /// Issuer DN of a leaf, borrowed.
@@ -662,6 +656,14 @@ impl<'a> Evidence<'a> {
 /// an intermediate a client completes on its own (AIA fetching, cached or
 /// preloaded intermediates).
 pub const INCOMPLETE_CHAIN: &str = "incomplete_chain";
+
+/// The distinct leaves these connections carried.
+pub fn leaf_set(flows: &[&Connection]) -> BTreeSet<String> {
+    flows
+        .iter()
+        .filter_map(|h| h.leaf_sha256.as_deref().map(str::to_string))
+        .collect()
+}
 
 /// Whether a leaf matching `p` is the vendor's own: every domain it speaks
 /// for is one of the vendor's, or the issuer's name spells out the domain

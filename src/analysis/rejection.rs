@@ -44,28 +44,17 @@ pub fn rejection(ev: &Evidence<'_>) -> Vec<FindingRow> {
             continue;
         }
         let alerts: BTreeSet<&str> = refused.iter().filter_map(|h| refusal(h)).collect();
-        let leaves: BTreeSet<String> = refused
-            .iter()
-            .filter_map(|h| h.leaf_sha256.as_deref().map(str::to_string))
-            .collect();
+        let leaves = super::leaf_set(&refused);
         // An issuer is its name and its signing key: a renewed certificate
         // of the same issuer is not another certificate here.
-        let issuer_key = |l: &str| {
-            (
-                ev.issuer_str(l),
-                ev.cert(l)
-                    .and_then(|c| c.authority_key_id.as_deref())
-                    .unwrap_or_default(),
-            )
-        };
         let accepted_elsewhere: BTreeSet<(&str, &str)> = flows
             .iter()
             .filter(|h| refusal(h).is_none())
             .filter_map(|h| h.leaf_sha256.as_deref())
-            .map(issuer_key)
+            .map(|l| ev.issuer_id(l))
             .collect();
         let differs = leaves.iter().any(|l| {
-            !accepted_elsewhere.is_empty() && !accepted_elsewhere.contains(&issuer_key(l))
+            !accepted_elsewhere.is_empty() && !accepted_elsewhere.contains(&ev.issuer_id(l))
         });
         // A client refusing the one certificate a name always serves (a
         // missing intermediate, a private CA it does not trust, an expired

@@ -37,10 +37,7 @@ pub fn untrusted_chain(ev: &Evidence<'_>) -> Vec<FindingRow> {
             .iter()
             .filter(|h| h.chain_trusted == Some(true))
             .count();
-        let leaves: BTreeSet<String> = bad
-            .iter()
-            .filter_map(|h| h.leaf_sha256.as_deref().map(str::to_string))
-            .collect();
+        let leaves = super::leaf_set(&bad);
         let issuers: BTreeSet<String> = leaves.iter().map(|l| ev.issuer_of(l)).collect();
         let described: BTreeSet<String> = leaves.iter().map(|l| ev.describe_issuer(l)).collect();
         let reasons: BTreeSet<&str> = bad
@@ -127,10 +124,7 @@ pub fn incomplete_chain(ev: &Evidence<'_>) -> Vec<FindingRow> {
         if bad.is_empty() {
             continue;
         }
-        let leaves: BTreeSet<String> = bad
-            .iter()
-            .filter_map(|h| h.leaf_sha256.as_deref().map(str::to_string))
-            .collect();
+        let leaves = super::leaf_set(&bad);
         let issuers: BTreeSet<String> = leaves.iter().map(|l| ev.issuer_of(l)).collect();
         let summary = format!(
             "{name}: {} connection{} presented a chain without the intermediate that issued \

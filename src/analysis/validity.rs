@@ -46,10 +46,7 @@ pub fn validity(ev: &Evidence<'_>) -> Vec<FindingRow> {
             if bad.is_empty() {
                 continue;
             }
-            let leaves: BTreeSet<String> = bad
-                .iter()
-                .filter_map(|h| h.leaf_sha256.as_deref().map(str::to_string))
-                .collect();
+            let leaves = super::leaf_set(&bad);
             // other certificates for the name that do not share the problem
             let others: BTreeSet<&str> = flows
                 .iter()
