@@ -6,7 +6,8 @@
 //! other connections to the same name presented another certificate without
 //! the problem that was valid when the problem was served: someone else
 //! answered some of them. A good certificate of another era (expired by
-//! then, or not yet issued) explains nothing.
+//! then, or not yet issued) explains nothing, and one of the same CA (name
+//! and key) is a stale or misrouted backend of the same site: "low".
 
 use std::collections::BTreeSet;
 
@@ -67,7 +68,15 @@ pub fn validity(ev: &Evidence<'_>) -> Vec<FindingRow> {
                 })
             };
             let others: BTreeSet<&str> = others.into_iter().filter(|l| valid_then(l)).collect();
-            let severity = if others.is_empty() {
+            // The same CA (name and key) issued the good certificate too: a
+            // backend that missed a renewal, or a default virtual host's
+            // certificate, not someone else answering.
+            let good_issuers: BTreeSet<(&str, &str)> =
+                others.iter().map(|l| ev.issuer_id(l)).collect();
+            let same_ca = leaves
+                .iter()
+                .all(|l| good_issuers.contains(&ev.issuer_id(l)));
+            let severity = if others.is_empty() || same_ca {
                 Severity::Low
             } else {
                 Severity::Medium
@@ -84,6 +93,13 @@ pub fn validity(ev: &Evidence<'_>) -> Vec<FindingRow> {
                     ", and no other certificate valid at that time was seen for this name \
                      (misconfiguration rather than interception)"
                         .to_string()
+                } else if same_ca {
+                    format!(
+                        ", while other connections got {} other certificate{} of the same CA \
+                         without the problem (a stale or misrouted backend, not another party)",
+                        others.len(),
+                        super::plural(others.len())
+                    )
                 } else {
                     format!(
                         ", while other connections got {} other certificate{} without the \
@@ -117,6 +133,29 @@ fn reason_is(h: &Connection, reasons: &[&str]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    /// One backend that missed a renewal serves the same CA's expired
+    /// certificate beside the renewed one: low. Another CA's expired one
+    /// beside the genuine: medium.
+    #[test]
+    fn a_stale_backend_of_the_same_ca_is_low() {
+        let h = vec![
+            hs("1", "shop.test", "renewed", "10.0.0.1", 100),
+            failing(hs("2", "shop.test", "stale", "10.0.0.2", 200), "expired"),
+        ];
+        let same = |sha: &str, issuer: &str| crate::rows::CertRow {
+            authority_key_id: Some(format!("aki-{issuer}")),
+            ..cert(sha, issuer, &format!("k-{sha}"), &["shop.test"])
+        };
+        let c = vec![same("renewed", "CN=Shop CA"), same("stale", "CN=Shop CA")];
+        let f = analyze(&h, &c, &Thresholds::default());
+        let e = f.iter().find(|f| f.kind == "expired").unwrap();
+        assert_eq!(e.severity, "low", "{e:#?}");
+        let c = vec![same("renewed", "CN=Shop CA"), same("stale", "CN=Other CA")];
+        let f = analyze(&h, &c, &Thresholds::default());
+        let e = f.iter().find(|f| f.kind == "expired").unwrap();
+        assert_eq!(e.severity, "medium", "{e:#?}");
+    }
+
     use crate::analysis::testutil::{cert, hs};
     use crate::analysis::{analyze, Thresholds};
     use crate::rows::HandshakeRow;
