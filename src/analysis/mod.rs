@@ -196,6 +196,10 @@ pub struct LeafInfo<'a> {
     pub trusted: bool,
     /// Minted at first use (see [`Evidence::minted_at_first_use`]).
     pub minted: bool,
+    /// Of those, backdated by a round amount to the second (one hour, a
+    /// day, two days...): what proxies write, and no person or deployment
+    /// tool does. Unlike minutes of age, a sign on its own.
+    pub backdated: bool,
     /// Carries the public key of a CA certificate of the run, while not
     /// being a CA or self-signed itself (see [`on_ca_key`]).
     pub ca_key: bool,
@@ -388,6 +392,9 @@ impl<'a> Evidence<'a> {
                     }),
                     trusted: flows.iter().any(|h| h.chain_trusted == Some(true)),
                     minted: ev.compute_minted(leaf),
+                    backdated: ev
+                        .age_at_first_use(leaf)
+                        .is_some_and(|age| backdated_at_age(age, ev.cfg)),
                     public,
                     self_signed: cert.is_some_and(|c| {
                         c.self_signed || (!c.subject.is_empty() && c.subject == c.issuer)
@@ -529,15 +536,16 @@ impl<'a> Evidence<'a> {
 
     /// Whether the leaf shows a forging sign on its own, without another
     /// issuer's certificate for its name to compare with: an inspection
-    /// product, a CA's key, a spoofed root key, or minting at first use by
-    /// an issuer that minted for other names too (a lab CA made with its one
-    /// server certificate minutes before is no forger).
+    /// product, a CA's key, a spoofed root key, a round backdate to the
+    /// second, or minting at first use by an issuer that minted for other
+    /// names too (a lab CA made with its one server certificate minutes
+    /// before is no forger).
     pub fn leaf_forged(&self, leaf: &str) -> bool {
         self.leaves.get(leaf).is_some_and(|l| {
             l.product.is_some()
                 || l.ca_key
                 || l.spoofed_ca.is_some()
-                || (self.minted_sign(l) && l.issuer_minted >= 2)
+                || (self.minted_sign(l) && (l.backdated || l.issuer_minted >= 2))
         })
     }
 
@@ -688,12 +696,17 @@ fn on_ca_key(c: &CertRow, is_ca_key: impl FnOnce(&str) -> bool) -> bool {
     !c.is_ca && !c.self_signed && is_ca_key(c.spki_sha256.as_str())
 }
 
+/// Whether a leaf first used `age` seconds after its `not_before` was
+/// backdated by one of the round amounts proxies use, to the second.
+fn backdated_at_age(age: i64, cfg: &Thresholds) -> bool {
+    let tol = cfg.mint_backdate_tolerance_secs;
+    MINT_BACKDATES_SECS.iter().any(|b| (age - b).abs() <= tol)
+}
+
 /// Whether a leaf first used `age` seconds after its `not_before` looks
 /// minted for that use: minutes old, or backdated by a round amount.
 fn minted_at_age(age: i64, cfg: &Thresholds) -> bool {
-    let tol = cfg.mint_backdate_tolerance_secs;
-    (0..=cfg.fresh_cert_max_age_secs).contains(&age)
-        || MINT_BACKDATES_SECS.iter().any(|b| (age - b).abs() <= tol)
+    (0..=cfg.fresh_cert_max_age_secs).contains(&age) || backdated_at_age(age, cfg)
 }
 
 fn flow_order(a: &Connection, b: &Connection) -> std::cmp::Ordering {

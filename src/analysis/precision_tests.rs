@@ -281,3 +281,40 @@ fn a_fresh_lab_certificate_is_not_minted_for_the_connection() {
     let f = analyze(&h, &c, &Thresholds::default());
     assert!(serious(&f).is_empty(), "{:#?}", serious(&f));
 }
+
+/// One intercepted name, no genuine connection to compare with, a CA name
+/// that matches no product: a certificate backdated two days to the second
+/// (mitmproxy's habit) still accuses; a lab certificate of the same age
+/// give or take minutes does not.
+#[test]
+fn a_round_backdate_accuses_a_single_intercepted_name() {
+    let h = vec![
+        hs_untrusted("1", "www.bank.test", "forged", "10.0.0.1", 1_000_000),
+        public("2", "www.example.com", "x", 1_000_100),
+    ];
+    let forged = made(
+        "forged",
+        "CN=Gateway,O=Acme",
+        "k1",
+        &["www.bank.test"],
+        1_000_000,
+        2 * 86_400,
+    );
+    let c = vec![
+        forged.clone(),
+        cert("x", "CN=Public CA", "k3", &["www.example.com"]),
+    ];
+    let f = analyze(&h, &c, &Thresholds::default());
+    assert!(
+        f.iter()
+            .any(|f| f.kind == "untrusted_chain" && f.severity == "medium"),
+        "{f:#?}"
+    );
+    let lab = CertRow {
+        not_before: forged.not_before.map(|t| t - 37 * 60 * 1_000_000),
+        ..forged
+    };
+    let c = vec![lab, cert("x", "CN=Public CA", "k3", &["www.example.com"])];
+    let f = analyze(&h, &c, &Thresholds::default());
+    assert!(serious(&f).is_empty(), "{:#?}", serious(&f));
+}
