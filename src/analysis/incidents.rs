@@ -699,17 +699,29 @@ fn certificate_incident(d: &Draft<'_>, findings: &[FindingRow], facts: &Facts) -
         format!("{who}; {}", path.join("; "))
     };
     let summary = sentence(verdict, &who, s, key.is_none(), &kinds);
+    with_stats(
+        s,
+        IncidentRow {
+            incident_id: incident_id(&d.identity),
+            severity: sev.as_str().to_string(),
+            verdict: verdict.to_string(),
+            interceptor,
+            interceptor_issuer: main.map(str::to_string),
+            interceptor_key_sha256: key,
+            interceptor_product: product.map(|(p, _)| p),
+            interceptor_path: path,
+            issuers,
+            cert_sha256: certs,
+            finding_ids: finding_ids(&d.findings, findings),
+            summary,
+            ..IncidentRow::default()
+        },
+    )
+}
+
+/// The row's connection facts: names, clients, span, counts and bytes.
+fn with_stats(s: &FlowStats, row: IncidentRow) -> IncidentRow {
     IncidentRow {
-        incident_id: incident_id(&d.identity),
-        severity: sev.as_str().to_string(),
-        verdict: verdict.to_string(),
-        interceptor,
-        interceptor_issuer: main.map(str::to_string),
-        interceptor_key_sha256: key,
-        interceptor_product: product.map(|(p, _)| p),
-        interceptor_path: path,
-        issuers,
-        cert_sha256: certs,
         names: s.names.iter().cloned().collect(),
         clients: s.clients.iter().cloned().collect(),
         first_seen: if s.first == i64::MAX { 0 } else { s.first },
@@ -720,8 +732,7 @@ fn certificate_incident(d: &Draft<'_>, findings: &[FindingRow], facts: &Facts) -
         bytes_to_server: s.bytes_to_server,
         bytes_to_client: s.bytes_to_client,
         bytes_estimated: s.estimated,
-        finding_ids: finding_ids(&d.findings, findings),
-        summary,
+        ..row
     }
 }
 
@@ -759,26 +770,19 @@ fn suspected_incident(group: &[usize], findings: &[FindingRow], facts: &Facts) -
         format!("{who}; {}", path.join("; "))
     };
     let ix: Vec<usize> = group.to_vec();
-    IncidentRow {
-        incident_id: incident_id(&identity),
-        severity: max_severity(&ix, findings).as_str().to_string(),
-        verdict: SUSPECTED.to_string(),
-        interceptor,
-        interceptor_path: path,
-        names: s.names.iter().cloned().collect(),
-        clients: s.clients.iter().cloned().collect(),
-        first_seen: if s.first == i64::MAX { 0 } else { s.first },
-        last_seen: if s.last == i64::MIN { 0 } else { s.last },
-        connections: s.connections,
-        accepted_connections: s.accepted,
-        refused_connections: s.refused,
-        bytes_to_server: s.bytes_to_server,
-        bytes_to_client: s.bytes_to_client,
-        bytes_estimated: s.estimated,
-        finding_ids: finding_ids(&ix, findings),
-        summary: sentence(SUSPECTED, &who, &s, false, &kinds),
-        ..IncidentRow::default()
-    }
+    with_stats(
+        &s,
+        IncidentRow {
+            incident_id: incident_id(&identity),
+            severity: max_severity(&ix, findings).as_str().to_string(),
+            verdict: SUSPECTED.to_string(),
+            interceptor,
+            interceptor_path: path,
+            finding_ids: finding_ids(&ix, findings),
+            summary: sentence(SUSPECTED, &who, &s, false, &kinds),
+            ..IncidentRow::default()
+        },
+    )
 }
 
 fn finding_ids<'i>(
