@@ -209,10 +209,21 @@ pub(super) fn ethertype(mut t: u16, mut rest: &[u8], mut ctx: Ctx) -> Decoded<'_
 /// bridge-tunnel OUI 00-00-f8) and its EtherType. Management, control,
 /// null, protected (encrypted) and A-MSDU frames hold no readable IP here.
 pub(super) fn ieee80211(frame: &[u8], ctx: Ctx) -> Decoded<'_> {
-    let (Some(&fc0), Some(&fc1)) = (frame.first(), frame.get(1)) else {
+    let (Some(&a), Some(&b)) = (frame.first(), frame.get(1)) else {
         return Decoded::Skip(SkipReason::Truncated);
     };
-    let data = (fc0 >> 2) & 0x03 == 2;
+    // Some access points (Cisco's, among others) send the two frame control
+    // bytes swapped; Wireshark's CAPWAP dissector swaps them by default
+    // (preference capwap.swap_fc). A data frame has protocol version 0 and
+    // type 2 in its first byte, and one through an AP has a DS bit set,
+    // which would read as a non-zero version: the order shows itself.
+    let is_data = |x: u8| x & 0x0F == 0x08;
+    let (fc0, fc1) = if !is_data(a) && is_data(b) {
+        (b, a)
+    } else {
+        (a, b)
+    };
+    let data = is_data(fc0);
     let subtype = fc0 >> 4;
     let no_body = subtype & 0x04 != 0;
     let protected = fc1 & 0x40 != 0;

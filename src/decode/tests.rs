@@ -487,7 +487,7 @@ fn decode_capture(bytes: &[u8]) -> Vec<Seen> {
 #[test]
 fn synthetic_encapsulations() {
     let frames = decode_capture(ENCAPS);
-    assert_eq!(frames.len(), 16);
+    assert_eq!(frames.len(), 21);
     let tunnels = [
         None,
         None,
@@ -505,6 +505,11 @@ fn synthetic_encapsulations() {
         Some(Tunnel::IpInIp),
         None,
         None,
+        Some(Tunnel::Gtp),
+        Some(Tunnel::Gtp),
+        Some(Tunnel::Gtp),
+        Some(Tunnel::Capwap),
+        Some(Tunnel::Capwap),
     ];
     let vlans = [None, Some(100), Some(200)];
     for (i, seen) in frames.iter().enumerate() {
@@ -807,6 +812,11 @@ fn capwap_data_carries_8023_and_80211_frames() {
         (Some(Tunnel::Capwap), &b"capwap"[..])
     );
     every_truncation(1, &f);
+    // The frame control bytes swapped, as some access points send them.
+    let mut swapped = wifi_qos_data(&packet);
+    swapped.swap(0, 1);
+    let f = outer_udp(12222, 5247, &capwap(2, true, &swapped));
+    assert_eq!(expect_tcp(decode(1, &f)).payload, b"capwap");
     // Plain data frame with both DS bits (four addresses), no QoS.
     let mut w4 = vec![0x08, 0x03, 0, 0];
     w4.extend_from_slice(&[0x22; 18]);
@@ -865,4 +875,23 @@ fn gtp_and_capwap_count_against_the_tunnel_depth() {
     let g = ipv4(17, &udp_hdr(2152, 2152, &gtp(0, &[], &ipv4(4, &nested))));
     let f = outer_udp(1, 5247, &capwap(2, false, &eth(0x0800, &g)));
     assert_eq!(decode(1, &f), Decoded::Skip(SkipReason::TunnelTooDeep));
+}
+
+#[test]
+fn arkime_synthetic_gtp_u_frame_is_walked_to_its_icmp() {
+    // Frame 305 of Arkime's arkime_synthetic.pcap (testdata/README.md): a
+    // G-PDU, TEID 0x12345678, carrying an ICMP echo (tshark:
+    // eth:ip:udp:gtp:ip:icmp). Walked, it is the inner ICMP, not UDP.
+    let bytes = include_bytes!("../../testdata/captures/benign/arkime_arkime_synthetic.pcap");
+    let mut seen = Vec::new();
+    each_decoded(bytes, |_, d| {
+        seen.push(match d {
+            Decoded::Skip(r) => Some(r),
+            _ => None,
+        })
+    });
+    assert_eq!(
+        seen.get(304).copied().flatten(),
+        Some(SkipReason::OtherProtocol(1))
+    );
 }
