@@ -8,7 +8,10 @@ dependencies beyond the standard library), for the capture and decode tests.
                          blocks, a Decryption Secrets Block, an unknown block
   synth_encaps.pcap      Ethernet frames carrying the same kind of TCP segment
                          under VLAN, QinQ, MPLS, PPPoE, VXLAN, GENEVE, GRE,
-                         ERSPAN II/III, IP-in-IP, IPv6 extension headers
+                         ERSPAN II/III, IP-in-IP, IPv6 extension headers,
+                         GTP-U (plain, sequence number, extension headers
+                         with IPv6 inside), CAPWAP data (802.3, and 802.11
+                         QoS data with LLC/SNAP from the controller's port)
   synth_fragments.pcap   a TCP segment in three IPv4 fragments (out of order,
                          one overlapping) and a UDP datagram in two IPv6
                          fragments
@@ -134,7 +137,31 @@ def encaps_frames():
     dst = struct.pack("!BB", 6, 0) + b"\x01\x04\0\0\0\0"  # destination options
     f.append(eth(0x86DD, ipv6(0, hbh + dst + tcp(b"certsift-15"))))  # 15 IPv6 ext headers
     f.append(eth(0x0800, seg4(16)) + b"\0" * 8)  # 16 Ethernet padding after IP
+    o4 = dict(src=bytes([192, 0, 2, 1]), dst=bytes([192, 0, 2, 2]))
+    f.append(eth(0x0800, ipv4(17, udp(gtp_u(b"", seg4(17)), 2152, 2152), **o4)))  # 17 GTP-U
+    f.append(eth(0x0800, ipv4(17, udp(gtp_u(b"\0\x07\0\0", seg4(18), 0x02), 2152, 2152), **o4)))  # 18 GTP-U S
+    ext = b"\0\0\0\x85" + b"\x01\x10\x09\x00"  # PDU session container, last
+    f.append(eth(0x0800, ipv4(17, udp(gtp_u(ext, seg6(19), 0x04), 2152, 2152), **o4)))  # 19 GTP-U E, IPv6
+    f.append(eth(0x0800, ipv4(17, udp(capwap(2, False, eth(0x0800, seg4(20))), 12222, 5247), **o4)))  # 20 CAPWAP 802.3
+    f.append(eth(0x0800, ipv4(17, udp(capwap(4, True, wifi_qos_data(seg4(21))), 5247, 12222), **o4)))  # 21 CAPWAP 802.11
     return f
+
+
+def gtp_u(opt, packet, flags=0):
+    """GTP-U G-PDU (3GPP TS 29.281 section 5.1), TEID 0x12345678."""
+    return struct.pack("!BBHI", 0x30 | flags, 0xFF, len(opt) + len(packet), 0x12345678) + opt + packet
+
+
+def capwap(hlen, native, payload):
+    """CAPWAP data header (RFC 5415 section 4.3), WBID 1, padded to hlen words."""
+    w = (hlen << 19) | (1 << 9) | (0x100 if native else 0)
+    return (struct.pack("!II", w, 0) + b"\0" * (hlen * 4 - 8)) + payload
+
+
+def wifi_qos_data(packet):
+    """802.11 QoS data frame, To DS, LLC/SNAP, IPv4."""
+    addrs = MAC_A + MAC_B + bytes.fromhex("020000000003")
+    return b"\x88\x01\0\0" + addrs + b"\x10\0" + b"\0\0" + bytes.fromhex("aaaa030000000800") + packet
 
 
 def frag_frames():

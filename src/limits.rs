@@ -52,8 +52,12 @@ pub const INFLATE_CHUNK_BYTES: usize = 256 * 1024;
 pub const MAX_DECRYPTION_SECRETS_BYTES: usize = 16 << 20;
 
 /// Nested encapsulations (VLAN tags, MPLS labels and tunnels such as GRE,
-/// VXLAN, GENEVE, IP-in-IP) walked per frame before giving up.
+/// VXLAN, GENEVE, GTP-U, CAPWAP, IP-in-IP) walked per frame before giving up.
 pub const MAX_TUNNEL_DEPTH: usize = 4;
+
+/// GTP-U extension headers (3GPP TS 29.281 §5.2) walked per packet; real
+/// packets carry one or two (PDU session container, UDP port).
+pub const MAX_GTP_EXT_HEADERS: usize = 8;
 
 /// 802.1Q/802.1ad tags walked per Ethernet header.
 pub const MAX_VLAN_TAGS: usize = 4;

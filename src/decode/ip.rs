@@ -1,12 +1,13 @@
 //! IPv4 (RFC 791), IPv6 (RFC 8200) with its extension headers, TCP (RFC 9293),
 //! UDP (RFC 768), and the tunnels found above IP: GRE (RFC 2784/2890) with
-//! ERSPAN, VXLAN (RFC 7348), GENEVE (RFC 8926), IP-in-IP.
+//! ERSPAN, VXLAN (RFC 7348), GENEVE (RFC 8926), GTP-U (3GPP TS 29.281),
+//! CAPWAP data (RFC 5415), IP-in-IP.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::link::{ethernet, ethertype, ETHERTYPE_IPV4, ETHERTYPE_IPV6};
+use super::link::{ethernet, ethertype, ieee80211, ETHERTYPE_IPV4, ETHERTYPE_IPV6};
 use super::{be16, be32, Ctx, Decoded, Fragment, SkipReason, TcpSegment, Tunnel, UdpDatagram};
-use crate::limits::MAX_IPV6_EXT_HEADERS;
+use crate::limits::{MAX_GTP_EXT_HEADERS, MAX_IPV6_EXT_HEADERS};
 
 const PROTO_HOPOPTS: u8 = 0;
 const PROTO_IPIP: u8 = 4;
@@ -21,6 +22,10 @@ const PROTO_DSTOPTS: u8 = 60;
 
 const PORT_VXLAN: u16 = 4789;
 const PORT_GENEVE: u16 = 6081;
+/// GTP-U (3GPP TS 29.281 §4.4.2.3).
+const PORT_GTP_U: u16 = 2152;
+/// CAPWAP data channel (RFC 5415 §3.1).
+const PORT_CAPWAP_DATA: u16 = 5247;
 
 const GRE_TEB: u16 = 0x6558;
 const GRE_ERSPAN_2: u16 = 0x88BE;
@@ -250,9 +255,115 @@ fn udp(u: &[u8], ip: Ip, ctx: Ctx) -> Decoded<'_> {
     let inner = match dst_port {
         PORT_VXLAN => vxlan(payload, ctx),
         PORT_GENEVE => geneve(payload, ctx),
+        PORT_GTP_U => gtp_u(payload, ctx),
+        PORT_CAPWAP_DATA => capwap_data(payload, ctx),
+        // The controller answers from 5247 to the access point's own port.
+        _ if src_port == PORT_CAPWAP_DATA => capwap_data(payload, ctx),
         _ => None,
     };
     inner.unwrap_or(datagram)
+}
+
+/// GTP-U (3GPP TS 29.281 §5.1): flags (version 1, PT 1, E, S, PN), message
+/// type, length of what follows the first 8 bytes, TEID; if any of E, S or
+/// PN is set, a sequence number, an N-PDU number and the next extension
+/// header type follow, then the extension headers (§5.2), each a length in
+/// 4-byte units, content and the next type. A G-PDU (type 255) carries a
+/// user IPv4 or IPv6 packet. `None` for other messages (echo, error
+/// indication, end marker) and for GTP' or GTPv2 on the port: the datagram
+/// is then reported as plain UDP.
+fn gtp_u(p: &[u8], ctx: Ctx) -> Option<Decoded<'_>> {
+    const G_PDU: u8 = 0xFF;
+    let flags = *p.first()?;
+    if flags >> 5 != 1 || flags & 0x10 == 0 || *p.get(1)? != G_PDU {
+        return None;
+    }
+    let Some(inner) = ctx.enter(Tunnel::Gtp) else {
+        return Some(Decoded::Skip(SkipReason::TunnelTooDeep));
+    };
+    let Some(body) = gtp_body(p, flags) else {
+        return Some(Decoded::Skip(SkipReason::Truncated));
+    };
+    Some(match body {
+        GtpBody::Packet(packet) => match packet.first().map(|b| b >> 4) {
+            Some(4 | 6) => decode_ip(packet, inner),
+            Some(_) => Decoded::Skip(SkipReason::NotIp),
+            None => Decoded::Skip(SkipReason::Truncated),
+        },
+        GtpBody::TooManyExtensions => Decoded::Skip(SkipReason::TunnelTooDeep),
+    })
+}
+
+enum GtpBody<'a> {
+    Packet(&'a [u8]),
+    TooManyExtensions,
+}
+
+/// The T-PDU of a G-PDU, after the optional fields and extension headers;
+/// `None` when a header runs past the captured bytes.
+fn gtp_body(p: &[u8], flags: u8) -> Option<GtpBody<'_>> {
+    let len = usize::from(be16(p, 2)?);
+    // The length counts from byte 8; a snap length may have cut the end.
+    let end = p.len().min(8usize.checked_add(len)?);
+    let msg = p.get(..end)?;
+    if flags & 0x07 == 0 {
+        return msg.get(8..).map(GtpBody::Packet);
+    }
+    let mut next = *msg.get(11)?;
+    let mut at = 12usize;
+    let mut seen = 0usize;
+    while next != 0 {
+        seen += 1;
+        if seen > MAX_GTP_EXT_HEADERS {
+            return Some(GtpBody::TooManyExtensions);
+        }
+        let units = usize::from(*msg.get(at)?);
+        if units == 0 {
+            return None;
+        }
+        let end = at.checked_add(units.checked_mul(4)?)?;
+        next = *msg.get(end.checked_sub(1)?)?;
+        at = end;
+    }
+    msg.get(at..).map(GtpBody::Packet)
+}
+
+/// CAPWAP data channel (RFC 5415 §4.3). Preamble (version 0, type 0: a
+/// CAPWAP header; type 1 is DTLS, left as plain UDP), then HLEN (header
+/// length in 4-byte words, optional radio MAC and wireless information
+/// included), RID, WBID, and the T, F, L, W, M, K flags. The payload is an
+/// IEEE 802.3 frame when T is 0, or the WBID's native frame when T is 1;
+/// only IEEE 802.11 (WBID 1, RFC 5416 §3) is read. Keep-alives (K) carry
+/// no frame. Fragments (F) are not put back together: the first is read as
+/// far as it goes, the others yield nothing.
+fn capwap_data(p: &[u8], ctx: Ctx) -> Option<Decoded<'_>> {
+    const WBID_IEEE80211: u32 = 1;
+    let w = be32(p, 0)?;
+    if w >> 24 != 0 {
+        return None;
+    }
+    let hlen = usize::try_from((w >> 19) & 0x1F).ok()?.checked_mul(4)?;
+    let wbid = (w >> 9) & 0x1F;
+    let native = w & 0x100 != 0;
+    let fragment = w & 0x80 != 0;
+    let keep_alive = w & 0x08 != 0;
+    if keep_alive || hlen < 8 {
+        return None;
+    }
+    let Some(inner) = ctx.enter(Tunnel::Capwap) else {
+        return Some(Decoded::Skip(SkipReason::TunnelTooDeep));
+    };
+    let (Some(frag_word), Some(frame)) = (be16(p, 6), p.get(hlen..)) else {
+        return Some(Decoded::Skip(SkipReason::Truncated));
+    };
+    if fragment && frag_word >> 3 != 0 {
+        return Some(Decoded::Skip(SkipReason::NotIp));
+    }
+    Some(match (native, wbid) {
+        (false, _) => ethernet(frame, inner),
+        (true, WBID_IEEE80211) => ieee80211(frame, inner),
+        (true, _) => Decoded::Skip(SkipReason::NotIp),
+    })
 }
 
 /// VXLAN (RFC 7348 section 5): 8-byte header with the I flag, then Ethernet.

@@ -1,7 +1,7 @@
 //! Link layers: from a frame of a given LINKTYPE (tcpdump.org/linktypes.html)
 //! to the start of its IP packet. Ethernet here also walks VLAN tags, MPLS
 //! label stacks and PPPoE sessions, which GRE and VXLAN reuse for their inner
-//! frames.
+//! frames; IEEE 802.11 data frames with LLC/SNAP serve CAPWAP.
 
 use super::{be16, ip, Ctx, Decoded, SkipReason, Tunnel};
 use crate::limits::{MAX_MPLS_LABELS, MAX_VLAN_TAGS};
@@ -197,6 +197,59 @@ pub(super) fn ethertype(mut t: u16, mut rest: &[u8], mut ctx: Ctx) -> Decoded<'_
         ETHERTYPE_MPLS | ETHERTYPE_MPLS_MCAST => mpls(rest, ctx),
         ETHERTYPE_PPPOE_SESSION => pppoe(rest, ctx),
         _ => Decoded::Skip(SkipReason::NotIp),
+    }
+}
+
+/// An IEEE 802.11 data frame (IEEE 802.11-2020 §9.2.3, §9.3.2.1) as CAPWAP
+/// carries it (RFC 5416 §3; a trailing FCS, if any, falls outside the IP
+/// length): frame control, duration, three
+/// addresses, sequence control, a fourth address when both To DS and From
+/// DS are set, QoS control for QoS subtypes and HT control when the Order
+/// bit is set on one; then an LLC/SNAP header (RFC 1042, or the 802.1H
+/// bridge-tunnel OUI 00-00-f8) and its EtherType. Management, control,
+/// null, protected (encrypted) and A-MSDU frames hold no readable IP here.
+pub(super) fn ieee80211(frame: &[u8], ctx: Ctx) -> Decoded<'_> {
+    let (Some(&a), Some(&b)) = (frame.first(), frame.get(1)) else {
+        return Decoded::Skip(SkipReason::Truncated);
+    };
+    // Some access points (Cisco's, among others) send the two frame control
+    // bytes swapped; Wireshark's CAPWAP dissector swaps them by default
+    // (preference capwap.swap_fc). A data frame has protocol version 0 and
+    // type 2 in its first byte, and one through an AP has a DS bit set,
+    // which would read as a non-zero version: the order shows itself.
+    let is_data = |x: u8| x & 0x0F == 0x08;
+    let (fc0, fc1) = if !is_data(a) && is_data(b) {
+        (b, a)
+    } else {
+        (a, b)
+    };
+    let data = is_data(fc0);
+    let subtype = fc0 >> 4;
+    let no_body = subtype & 0x04 != 0;
+    let protected = fc1 & 0x40 != 0;
+    if !data || no_body || protected {
+        return Decoded::Skip(SkipReason::NotIp);
+    }
+    let qos = subtype & 0x08 != 0;
+    let mut hlen = 24;
+    if fc1 & 0x03 == 0x03 {
+        hlen += 6;
+    }
+    if qos {
+        hlen += 2;
+        if fc1 & 0x80 != 0 {
+            hlen += 4;
+        }
+    }
+    let Some(llc) = frame.get(hlen..) else {
+        return Decoded::Skip(SkipReason::Truncated);
+    };
+    match (llc.get(..6), be16(llc, 6), llc.get(8..)) {
+        (Some([0xAA, 0xAA, 0x03, 0x00, 0x00, 0x00 | 0xF8]), Some(t), Some(rest)) => {
+            ethertype(t, rest, ctx)
+        }
+        (Some(_), Some(_), Some(_)) => Decoded::Skip(SkipReason::NotIp),
+        _ => Decoded::Skip(SkipReason::Truncated),
     }
 }
 

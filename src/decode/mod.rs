@@ -2,7 +2,8 @@
 //! link layer is chosen by the frame's LINKTYPE: Ethernet (with 802.1Q/802.1ad
 //! tags, QinQ, MPLS label stacks and PPPoE sessions), Linux cooked SLL and
 //! SLL2, raw IP, BSD NULL/LOOP and PPP. Tunnels (VXLAN, GENEVE, GRE with
-//! ERSPAN II/III, IP-in-IP) are walked and the inner packet is reported as if
+//! ERSPAN II/III, GTP-U, CAPWAP data with 802.3 or 802.11 frames, IP-in-IP)
+//! are walked and the inner packet is reported as if
 //! it had been captured directly, tagged with the outermost tunnel kind.
 //!
 //! The header slicing is written by hand: etherparse, the obvious crate, lacks
@@ -13,7 +14,9 @@
 //! Nothing is copied except by `Defragmenter`, which rebuilds fragmented
 //! datagrams. Checksums are not verified (offloading makes captured checksums
 //! unreliable). Left out: IPv6 jumbograms beyond the capture, GRE routing
-//! (RFC 1701 R bit), PPTP enhanced GRE, VLAN tag semantics beyond the id.
+//! (RFC 1701 R bit), PPTP enhanced GRE, VLAN tag semantics beyond the id,
+//! CAPWAP fragment reassembly and DTLS-protected CAPWAP, GTP-U carrying
+//! Ethernet or PPP.
 
 mod defrag;
 mod ip;
@@ -54,6 +57,11 @@ pub enum Tunnel {
     IpInIp,
     /// MPLS pseudowire carrying Ethernet (RFC 4448).
     MplsPseudowire,
+    /// GTP-U (3GPP TS 29.281), UDP port 2152: mobile user-plane traffic.
+    Gtp,
+    /// CAPWAP data (RFC 5415), UDP port 5247: wireless LAN controller
+    /// traffic, 802.3 or 802.11 frames.
+    Capwap,
 }
 
 /// Why a frame yields nothing for the later stages.

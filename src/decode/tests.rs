@@ -487,7 +487,7 @@ fn decode_capture(bytes: &[u8]) -> Vec<Seen> {
 #[test]
 fn synthetic_encapsulations() {
     let frames = decode_capture(ENCAPS);
-    assert_eq!(frames.len(), 16);
+    assert_eq!(frames.len(), 21);
     let tunnels = [
         None,
         None,
@@ -505,6 +505,11 @@ fn synthetic_encapsulations() {
         Some(Tunnel::IpInIp),
         None,
         None,
+        Some(Tunnel::Gtp),
+        Some(Tunnel::Gtp),
+        Some(Tunnel::Gtp),
+        Some(Tunnel::Capwap),
+        Some(Tunnel::Capwap),
     ];
     let vlans = [None, Some(100), Some(200)];
     for (i, seen) in frames.iter().enumerate() {
@@ -691,4 +696,202 @@ fn nflog_byte_orders_and_damage() {
     head[4..8].copy_from_slice(&1u32.to_le_bytes());
     head[8..12].copy_from_slice(&258u32.to_le_bytes());
     assert_eq!(decode(258, &head), Decoded::Skip(SkipReason::NotIp));
+}
+
+// ---- GTP-U and CAPWAP (issue 30) ----
+
+/// A GTP-U G-PDU (3GPP TS 29.281 §5.1) around `packet`; `opt` is the
+/// optional 4-byte word and extension headers, with the E/S/PN flags.
+fn gtp(flags: u8, opt: &[u8], packet: &[u8]) -> Vec<u8> {
+    let mut g = vec![0x30 | flags, 0xFF];
+    g.extend_from_slice(&((opt.len() + packet.len()) as u16).to_be_bytes());
+    g.extend_from_slice(&0x1234_5678u32.to_be_bytes());
+    g.extend_from_slice(opt);
+    g.extend_from_slice(packet);
+    g
+}
+
+/// A CAPWAP data header (RFC 5415 §4.3) of `hlen` words with the T flag
+/// (`native`) and WBID 1, padded with zeros (a radio MAC field) to `hlen`.
+fn capwap(hlen: u32, native: bool, payload: &[u8]) -> Vec<u8> {
+    let w = (hlen << 19) | (1 << 9) | if native { 0x100 } else { 0 };
+    let mut c = w.to_be_bytes().to_vec();
+    c.extend_from_slice(&[0, 0, 0, 0]);
+    c.resize(hlen as usize * 4, 0);
+    c.extend_from_slice(payload);
+    c
+}
+
+/// An IEEE 802.11 QoS data frame, To DS, then LLC/SNAP and IPv4.
+fn wifi_qos_data(packet: &[u8]) -> Vec<u8> {
+    let mut w = vec![0x88, 0x01, 0, 0];
+    w.extend_from_slice(&[2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 3]);
+    w.extend_from_slice(&[0x10, 0x00]); // sequence control
+    w.extend_from_slice(&[0x00, 0x00]); // QoS control
+    w.extend_from_slice(&[0xAA, 0xAA, 0x03, 0, 0, 0, 0x08, 0x00]);
+    w.extend_from_slice(packet);
+    w
+}
+
+fn outer_udp(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+    eth(0x0800, &ipv4(17, &udp_hdr(sport, dport, payload)))
+}
+
+#[test]
+fn gtp_u_g_pdu_carries_ip() {
+    // No optional fields.
+    let f = outer_udp(2152, 2152, &gtp(0, &[], &seg4(b"gtp")));
+    let t = expect_tcp(decode(1, &f));
+    assert_eq!((t.tunnel, t.payload), (Some(Tunnel::Gtp), &b"gtp"[..]));
+    assert_eq!(t.dst_port, 443);
+    every_truncation(1, &f);
+    // S flag: sequence number, N-PDU number, next extension type 0.
+    let f = outer_udp(40000, 2152, &gtp(0x02, &[0, 7, 0, 0], &seg4(b"seq")));
+    assert_eq!(expect_tcp(decode(1, &f)).payload, b"seq");
+    // E flag with two extension headers (PDU session container 0x85,
+    // then UDP port 0x40), IPv6 inside.
+    let mut opt = vec![0, 0, 0, 0x85];
+    opt.extend_from_slice(&[1, 0x10, 0x09, 0x40]);
+    opt.extend_from_slice(&[1, 0x08, 0x68, 0x00]);
+    let inner6 = ipv6(6, &tcp_hdr(b"ext"));
+    let f = outer_udp(2152, 2152, &gtp(0x04, &opt, &inner6));
+    let t = expect_tcp(decode(1, &f));
+    assert_eq!((t.tunnel, t.payload), (Some(Tunnel::Gtp), &b"ext"[..]));
+    every_truncation(1, &f);
+    // An extension header of length 0 would loop: nothing.
+    let bad = [0u8, 0, 0, 0x85, 0, 0, 0, 0];
+    assert_eq!(
+        decode(1, &outer_udp(2152, 2152, &gtp(0x04, &bad, &seg4(b"x")))),
+        Decoded::Skip(SkipReason::Truncated)
+    );
+    // A chain longer than the cap: too deep.
+    let mut chain = vec![0, 0, 0, 0x85];
+    for _ in 0..=crate::limits::MAX_GTP_EXT_HEADERS {
+        chain.extend_from_slice(&[1, 0, 0, 0x85]);
+    }
+    assert_eq!(
+        decode(1, &outer_udp(2152, 2152, &gtp(0x04, &chain, &seg4(b"x")))),
+        Decoded::Skip(SkipReason::TunnelTooDeep)
+    );
+    // Echo request (type 1), GTPv2-C and non-IP T-PDUs on the port.
+    let mut echo = gtp(0x02, &[0, 1, 0, 0], &[]);
+    echo[1] = 1;
+    assert!(matches!(
+        decode(1, &outer_udp(2152, 2152, &echo)),
+        Decoded::Udp(u) if u.tunnel.is_none()
+    ));
+    let mut v2 = gtp(0, &[], &seg4(b"v2"));
+    v2[0] = 0x48;
+    assert!(matches!(
+        decode(1, &outer_udp(2152, 2152, &v2)),
+        Decoded::Udp(_)
+    ));
+    assert_eq!(
+        decode(1, &outer_udp(2152, 2152, &gtp(0, &[], &[0x11; 20]))),
+        Decoded::Skip(SkipReason::NotIp)
+    );
+}
+
+#[test]
+fn capwap_data_carries_8023_and_80211_frames() {
+    let packet = seg4(b"capwap");
+    // T = 0: an IEEE 802.3 frame, header of 2 words.
+    let f = outer_udp(12222, 5247, &capwap(2, false, &eth(0x0800, &packet)));
+    let t = expect_tcp(decode(1, &f));
+    assert_eq!(
+        (t.tunnel, t.payload),
+        (Some(Tunnel::Capwap), &b"capwap"[..])
+    );
+    every_truncation(1, &f);
+    // T = 1, WBID 1: IEEE 802.11 QoS data with LLC/SNAP; a 4-word header
+    // (radio MAC address), and from the controller's port 5247.
+    let f = outer_udp(5247, 12222, &capwap(4, true, &wifi_qos_data(&packet)));
+    let t = expect_tcp(decode(1, &f));
+    assert_eq!(
+        (t.tunnel, t.payload),
+        (Some(Tunnel::Capwap), &b"capwap"[..])
+    );
+    every_truncation(1, &f);
+    // The frame control bytes swapped, as some access points send them.
+    let mut swapped = wifi_qos_data(&packet);
+    swapped.swap(0, 1);
+    let f = outer_udp(12222, 5247, &capwap(2, true, &swapped));
+    assert_eq!(expect_tcp(decode(1, &f)).payload, b"capwap");
+    // Plain data frame with both DS bits (four addresses), no QoS.
+    let mut w4 = vec![0x08, 0x03, 0, 0];
+    w4.extend_from_slice(&[0x22; 18]);
+    w4.extend_from_slice(&[0, 0]);
+    w4.extend_from_slice(&[0x33; 6]);
+    w4.extend_from_slice(&[0xAA, 0xAA, 0x03, 0, 0, 0xF8, 0x08, 0x00]);
+    w4.extend_from_slice(&packet);
+    let f = outer_udp(12222, 5247, &capwap(2, true, &w4));
+    assert_eq!(expect_tcp(decode(1, &f)).payload, b"capwap");
+    // Protected (encrypted), null and management frames hold no IP.
+    for (fc0, fc1) in [(0x88u8, 0x41u8), (0xC8, 0x01), (0x80, 0x00)] {
+        let mut w = wifi_qos_data(&packet);
+        w[0] = fc0;
+        w[1] = fc1;
+        let f = outer_udp(12222, 5247, &capwap(2, true, &w));
+        assert_eq!(decode(1, &f), Decoded::Skip(SkipReason::NotIp), "{fc0:x}");
+    }
+    // DTLS (preamble type 1) and keep-alives stay plain UDP.
+    let mut dtls = capwap(2, false, &eth(0x0800, &packet));
+    dtls[0] = 0x01;
+    assert!(matches!(
+        decode(1, &outer_udp(12222, 5247, &dtls)),
+        Decoded::Udp(_)
+    ));
+    let mut ka = capwap(2, false, &[]);
+    ka[3] |= 0x08;
+    assert!(matches!(
+        decode(1, &outer_udp(12222, 5247, &ka)),
+        Decoded::Udp(_)
+    ));
+    // A later fragment (F set, offset 1) yields nothing; the first is read.
+    let mut frag = capwap(2, false, &eth(0x0800, &packet));
+    frag[3] |= 0x80;
+    assert!(matches!(
+        decode(1, &outer_udp(1, 5247, &frag)),
+        Decoded::Tcp(_)
+    ));
+    frag[7] = 0x08;
+    assert_eq!(
+        decode(1, &outer_udp(1, 5247, &frag)),
+        Decoded::Skip(SkipReason::NotIp)
+    );
+}
+
+#[test]
+fn gtp_and_capwap_count_against_the_tunnel_depth() {
+    // CAPWAP(802.3) -> GTP-U -> IPv4-in-IPv4 x2 -> TCP: four tunnels, the cap.
+    let mut nested = seg4(b"deep");
+    for _ in 0..2 {
+        nested = ipv4(4, &nested);
+    }
+    let g = ipv4(17, &udp_hdr(2152, 2152, &gtp(0, &[], &nested)));
+    let f = outer_udp(1, 5247, &capwap(2, false, &eth(0x0800, &g)));
+    let t = expect_tcp(decode(1, &f));
+    assert_eq!((t.tunnel, t.payload), (Some(Tunnel::Capwap), &b"deep"[..]));
+    let g = ipv4(17, &udp_hdr(2152, 2152, &gtp(0, &[], &ipv4(4, &nested))));
+    let f = outer_udp(1, 5247, &capwap(2, false, &eth(0x0800, &g)));
+    assert_eq!(decode(1, &f), Decoded::Skip(SkipReason::TunnelTooDeep));
+}
+
+#[test]
+fn arkime_synthetic_gtp_u_frame_is_walked_to_its_icmp() {
+    // Frame 305 of Arkime's arkime_synthetic.pcap (testdata/README.md): a
+    // G-PDU, TEID 0x12345678, carrying an ICMP echo (tshark:
+    // eth:ip:udp:gtp:ip:icmp). Walked, it is the inner ICMP, not UDP.
+    let bytes = include_bytes!("../../testdata/captures/benign/arkime_arkime_synthetic.pcap");
+    let mut seen = Vec::new();
+    each_decoded(bytes, |_, d| {
+        seen.push(match d {
+            Decoded::Skip(r) => Some(r),
+            _ => None,
+        })
+    });
+    assert_eq!(
+        seen.get(304).copied().flatten(),
+        Some(SkipReason::OtherProtocol(1))
+    );
 }

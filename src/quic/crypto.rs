@@ -27,6 +27,12 @@ pub enum Version {
     /// IETF drafts 29 to 32 (0xff00001d-0xff000020), which Chrome and
     /// others shipped as `h3-29` before RFC 9000.
     Draft29,
+    /// IETF drafts 23 to 28 (0xff000017-0xff00001c) and Facebook's mvfst
+    /// 0xfaceb002 and 0xfaceb00e, which follow draft 27.
+    Draft23,
+    /// IETF draft 22 (0xff000016) and Facebook's mvfst 0xfaceb001, which
+    /// follows it.
+    Draft22,
 }
 
 /// Initial salt of QUIC v1 (RFC 9001 §5.2).
@@ -45,13 +51,38 @@ const SALT_DRAFT29: [u8; 20] = [
     0x43, 0x90, 0xa8, 0x99,
 ];
 
+/// Initial salt of drafts 23-28 (draft-ietf-quic-tls-23 §5.2), also used
+/// by mvfst 0xfaceb002 and 0xfaceb00e.
+const SALT_DRAFT23: [u8; 20] = [
+    0xc3, 0xee, 0xf7, 0x12, 0xc7, 0x2e, 0xbb, 0x5a, 0x11, 0xa7, 0xd2, 0x43, 0x2b, 0xb4, 0x63, 0x65,
+    0xbe, 0xf9, 0xf5, 0x02,
+];
+/// Initial salt of draft 22 (draft-ietf-quic-tls-22 §5.2), also used by
+/// mvfst 0xfaceb001.
+const SALT_DRAFT22: [u8; 20] = [
+    0x7f, 0xbc, 0xdb, 0x0e, 0x7c, 0x66, 0xbb, 0xe9, 0x19, 0x3a, 0x96, 0xcd, 0x21, 0x51, 0x9e, 0xbd,
+    0x7a, 0x02, 0x64, 0x4a,
+];
+
 impl Version {
     /// The version of a long header's version field, if supported.
+    ///
+    /// Drafts 22 to 34 share v1's long header (one-byte connection ID
+    /// lengths since draft 22, draft-ietf-quic-transport-22 appendix B.1),
+    /// packet types, CRYPTO frames and "quic " labels; only the Initial
+    /// salt changed, in drafts 23, 29 and 33. Drafts 33 and 34 use v1's
+    /// salt (draft-ietf-quic-tls-33 §5.2), so they are read as v1. The
+    /// mvfst numbers map to the draft each follows, as Wireshark's and
+    /// nDPI's QUIC dissectors do (0xfaceb001 draft 22; 0xfaceb002 and
+    /// 0xfaceb00e draft 27). Google's T050/T051 carry TLS in gQUIC frames
+    /// (CRYPTO is frame type 0x08 there) and are left out with Q0xx.
     pub fn from_wire(v: u32) -> Option<Version> {
         match v {
-            0x0000_0001 => Some(Version::V1),
+            0x0000_0001 | 0xff00_0021 | 0xff00_0022 => Some(Version::V1),
             0x6b33_43cf => Some(Version::V2),
             0xff00_001d..=0xff00_0020 => Some(Version::Draft29),
+            0xff00_0017..=0xff00_001c | 0xface_b002 | 0xface_b00e => Some(Version::Draft23),
+            0xff00_0016 | 0xface_b001 => Some(Version::Draft22),
             _ => None,
         }
     }
@@ -61,6 +92,8 @@ impl Version {
             Version::V1 => &SALT_V1,
             Version::V2 => &SALT_V2,
             Version::Draft29 => &SALT_DRAFT29,
+            Version::Draft23 => &SALT_DRAFT23,
+            Version::Draft22 => &SALT_DRAFT22,
         }
     }
 

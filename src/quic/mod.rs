@@ -1,4 +1,5 @@
-//! QUIC (RFC 9000, RFC 9001; version 2, RFC 9369): UDP datagrams in capture
+//! QUIC (RFC 9000, RFC 9001; version 2, RFC 9369; IETF drafts 22 to 34 and
+//! Facebook's mvfst versions): UDP datagrams in capture
 //! order in, one `FlowRecord` per QUIC connection out, with its TLS 1.3
 //! handshake (transport "quic").
 //!
@@ -15,7 +16,8 @@
 //! A [`Shard`] owns the connections of the UDP 4-tuples that hash to it,
 //! like the TCP flow shards. Left out: 0-RTT and 1-RTT payloads (counted,
 //! never decrypted), connection migration (a connection is its 4-tuple),
-//! Google QUIC (Q0xx versions), and draft versions before 29.
+//! Google QUIC (Q0xx, and T050/T051, whose TLS rides in gQUIC frames), and
+//! draft versions before 22 (another header layout and other salts).
 //!
 //! Bounded: live connections per shard ([`MAX_QUIC_CONNS_PER_SHARD`]),
 //! CRYPTO reassembly per level and direction ([`MAX_QUIC_CRYPTO_BYTES`]),

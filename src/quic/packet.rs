@@ -26,10 +26,12 @@ pub enum Kind {
 
 impl Kind {
     fn from_bits(version: Version, bits: u8) -> Kind {
-        match (version, bits & 3) {
-            (Version::V2, 1) | (Version::V1 | Version::Draft29, 0) => Kind::Initial,
-            (Version::V2, 2) | (Version::V1 | Version::Draft29, 1) => Kind::ZeroRtt,
-            (Version::V2, 3) | (Version::V1 | Version::Draft29, 2) => Kind::Handshake,
+        // Drafts 22-34 number the types as v1 does.
+        let v2 = version == Version::V2;
+        match (v2, bits & 3) {
+            (true, 1) | (false, 0) => Kind::Initial,
+            (true, 2) | (false, 1) => Kind::ZeroRtt,
+            (true, 3) | (false, 2) => Kind::Handshake,
             _ => Kind::Retry,
         }
     }

@@ -78,3 +78,193 @@ fn issue_6_baseline_scan_makes_unseen_certificates_evidence() {
         .iter()
         .any(|f| f.kind.starts_with("baseline") && f.names.iter().any(|n| n == "mail.corp.test")));
 }
+
+// ---- issue 30: TLS inside GTP-U and CAPWAP --------------------------------
+
+fn be16(v: usize) -> [u8; 2] {
+    u16::try_from(v).unwrap().to_be_bytes()
+}
+
+/// A TLS 1.2-style ClientHello record offering one suite, with an SNI.
+fn client_hello_record(sni: &str) -> Vec<u8> {
+    let name = sni.as_bytes();
+    let mut sni_ext = vec![0, 0];
+    sni_ext.extend_from_slice(&be16(name.len() + 5));
+    sni_ext.extend_from_slice(&be16(name.len() + 3));
+    sni_ext.push(0);
+    sni_ext.extend_from_slice(&be16(name.len()));
+    sni_ext.extend_from_slice(name);
+    let mut body = vec![3, 3];
+    body.extend_from_slice(&[0x5a; 32]);
+    body.push(0);
+    body.extend_from_slice(&[0, 2, 0xc0, 0x2f, 1, 0]);
+    body.extend_from_slice(&be16(sni_ext.len()));
+    body.extend_from_slice(&sni_ext);
+    let mut hs = vec![1, 0];
+    hs.extend_from_slice(&be16(body.len()));
+    hs.extend_from_slice(&body);
+    let mut rec = vec![0x16, 3, 1];
+    rec.extend_from_slice(&be16(hs.len()));
+    rec.extend_from_slice(&hs);
+    rec
+}
+
+fn ipv4(src: [u8; 4], dst: [u8; 4], proto: u8, body: &[u8]) -> Vec<u8> {
+    let mut h = vec![0x45, 0];
+    h.extend_from_slice(&be16(20 + body.len()));
+    h.extend_from_slice(&[0, 1, 0x40, 0, 64, proto, 0, 0]);
+    h.extend_from_slice(&src);
+    h.extend_from_slice(&dst);
+    h.extend_from_slice(body);
+    h
+}
+
+fn udp(sport: u16, dport: u16, body: &[u8]) -> Vec<u8> {
+    let mut u = sport.to_be_bytes().to_vec();
+    u.extend_from_slice(&dport.to_be_bytes());
+    u.extend_from_slice(&be16(8 + body.len()));
+    u.extend_from_slice(&[0, 0]);
+    u.extend_from_slice(body);
+    u
+}
+
+fn eth(ethertype: u16, body: &[u8]) -> Vec<u8> {
+    let mut e = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1];
+    e.extend_from_slice(&ethertype.to_be_bytes());
+    e.extend_from_slice(body);
+    e
+}
+
+/// The user's TCP segment of the flow from 10.30.0.1:`port` to
+/// 10.30.0.2:443 (`up`) or back.
+fn user_segment(port: u16, up: bool, seq: u32, ack: u32, flags: u8, data: &[u8]) -> Vec<u8> {
+    let (sp, dp) = if up { (port, 443) } else { (443, port) };
+    let mut t = sp.to_be_bytes().to_vec();
+    t.extend_from_slice(&dp.to_be_bytes());
+    t.extend_from_slice(&seq.to_be_bytes());
+    t.extend_from_slice(&ack.to_be_bytes());
+    t.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    t.extend_from_slice(data);
+    let (a, b) = ([10, 30, 0, 1], [10, 30, 0, 2]);
+    let (s, d) = if up { (a, b) } else { (b, a) };
+    ipv4(s, d, 6, &t)
+}
+
+#[derive(Clone, Copy)]
+enum Tun {
+    Gtp,
+    Capwap8023,
+    Capwap80211,
+}
+
+/// Wraps a user IP packet in `tun`, as seen on the tapped link.
+fn wrap(tun: Tun, up: bool, packet: &[u8]) -> Vec<u8> {
+    let (ap, core) = ([192, 0, 2, 10], [192, 0, 2, 20]);
+    let (s, d) = if up { (ap, core) } else { (core, ap) };
+    let dgram = match tun {
+        Tun::Gtp => {
+            let mut g = vec![0x32, 0xff];
+            g.extend_from_slice(&be16(packet.len() + 4));
+            g.extend_from_slice(&[0, 0, 0, 9, 0, 1, 0, 0]);
+            g.extend_from_slice(packet);
+            udp(2152, 2152, &g)
+        }
+        Tun::Capwap8023 | Tun::Capwap80211 => {
+            let native = matches!(tun, Tun::Capwap80211);
+            let w: u32 = (2 << 19) | (1 << 9) | if native { 0x100 } else { 0 };
+            let mut c = w.to_be_bytes().to_vec();
+            c.extend_from_slice(&[0; 4]);
+            if native {
+                // QoS data, To DS up or From DS down, LLC/SNAP, IPv4.
+                c.extend_from_slice(&[0x88, if up { 0x01 } else { 0x02 }, 0, 0]);
+                c.extend_from_slice(&[0x02; 18]);
+                c.extend_from_slice(&[0; 4]);
+                c.extend_from_slice(&[0xaa, 0xaa, 3, 0, 0, 0, 8, 0]);
+                c.extend_from_slice(packet);
+            } else {
+                c.extend_from_slice(&eth(0x0800, packet));
+            }
+            if up {
+                udp(33000, 5247, &c)
+            } else {
+                udp(5247, 33000, &c)
+            }
+        }
+    };
+    eth(0x0800, &ipv4(s, d, 17, &dgram))
+}
+
+fn pcap(frames: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
+    out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(&65535u32.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes());
+    for (i, f) in frames.iter().enumerate() {
+        let len = u32::try_from(f.len()).unwrap();
+        out.extend_from_slice(&(1_700_000_000 + i as u32).to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(f);
+    }
+    out
+}
+
+#[test]
+fn issue_30_client_hellos_inside_gtp_u_and_capwap_are_found() {
+    let flows = [
+        (Tun::Gtp, 41000, "gtp.example.test"),
+        (Tun::Capwap8023, 41001, "capwap-8023.example.test"),
+        (Tun::Capwap80211, 41002, "capwap-80211.example.test"),
+    ];
+    let mut frames = Vec::new();
+    for (tun, port, sni) in flows {
+        let hello = client_hello_record(sni);
+        frames.push(wrap(
+            tun,
+            true,
+            &user_segment(port, true, 100, 0, 0x02, &[]),
+        ));
+        frames.push(wrap(
+            tun,
+            false,
+            &user_segment(port, false, 900, 101, 0x12, &[]),
+        ));
+        frames.push(wrap(
+            tun,
+            true,
+            &user_segment(port, true, 101, 901, 0x10, &[]),
+        ));
+        frames.push(wrap(
+            tun,
+            true,
+            &user_segment(port, true, 101, 901, 0x18, &hello),
+        ));
+    }
+    let input = tempfile::tempdir().unwrap();
+    let path = input.path().join("issue_30_tunnels.pcap");
+    std::fs::write(&path, pcap(&frames)).unwrap();
+    let (dir, out) = crate::scan(&[path.to_str().unwrap()], &["--format", "jsonl"]);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(dir.path().join("handshakes.jsonl")).unwrap();
+    let mut found: Vec<(u64, String)> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|r| {
+            (
+                r["client_port"].as_u64().unwrap_or(0),
+                r["sni"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    let want: Vec<(u64, String)> = flows
+        .iter()
+        .map(|(_, p, s)| (u64::from(*p), s.to_string()))
+        .collect();
+    assert_eq!(found, want, "{text}");
+}
