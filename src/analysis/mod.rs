@@ -201,7 +201,7 @@ pub struct LeafInfo<'a> {
     /// tool does. Unlike minutes of age, a sign on its own.
     pub backdated: bool,
     /// Carries the public key of a CA certificate of the run, while not
-    /// being a CA or self-signed itself (see [`on_ca_key`]).
+    /// being a CA or self-signed itself (see `on_ca_key`).
     pub ca_key: bool,
     /// Registrable domains of its names and of the SNIs it answered.
     pub domains: BTreeSet<String>,

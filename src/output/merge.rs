@@ -96,7 +96,7 @@ struct Sighting {
 /// the connections and certificates for the detectors. `out` may not be one
 /// of `dirs`. With more than `max_in_memory` handshake rows the connections
 /// are not kept: the merge groups them instead (see [`Grouper`]), about
-/// `max_in_memory` per group, and [`findings`] reads them back per group.
+/// `max_in_memory` per group, and [`write_findings`] reads them back per group.
 pub fn merge_scans(
     dirs: &[PathBuf],
     out: &Path,
