@@ -658,7 +658,7 @@ mod tests {
     const C: &str = "10.0.0.2:40000";
     const S: &str = "10.0.0.1:443";
 
-    fn data(src: &str, dst: &str, seq: u32, ack: u32, payload: &'static [u8]) -> Segment<'static> {
+    fn data<'a>(src: &str, dst: &str, seq: u32, ack: u32, payload: &'a [u8]) -> Segment<'a> {
         Segment {
             ack,
             payload,
@@ -668,7 +668,7 @@ mod tests {
 
     /// A hello record (RFC 5246 §7.4.1.2-3) with no session id and no
     /// extensions: ClientHello offering `cipher`, or ServerHello choosing it.
-    fn hello(ty: u8, cipher: u16) -> &'static [u8] {
+    fn hello(ty: u8, cipher: u16) -> Vec<u8> {
         let mut body = vec![3, 3];
         body.extend_from_slice(&[7; 32]);
         body.push(0);
@@ -682,7 +682,7 @@ mod tests {
         msg.extend_from_slice(&body);
         let mut rec = vec![22, 3, 3, 0, msg.len() as u8];
         rec.extend_from_slice(&msg);
-        rec.leak()
+        rec
     }
 
     fn finish(shard: &mut Shard) -> FlowRecord {
@@ -706,12 +706,12 @@ mod tests {
         }
         let ch = hello(1, 0xc02f);
         let sh = hello(2, 0xc02f);
-        let server_data = data(S, C, acked.wrapping_add(1), 101 + ch.len() as u32, sh);
+        let server_data = data(S, C, acked.wrapping_add(1), 101 + ch.len() as u32, &sh);
         if !ack_first {
             shard.push(&server_data, &keys);
         }
         shard.push(&data(C, S, 101, acked.wrapping_add(1), b""), &keys);
-        shard.push(&data(C, S, 101, acked.wrapping_add(1), ch), &keys);
+        shard.push(&data(C, S, 101, acked.wrapping_add(1), &ch), &keys);
         if ack_first {
             shard.push(&server_data, &keys);
         }
@@ -759,9 +759,9 @@ mod tests {
             shard.push(&data(C, S, 101, 5001, bogus_c), &keys);
             shard.push(&data(S, C, 5001, 101, bogus_s), &keys);
             let ch = hello(1, 0x1301);
-            shard.push(&data(C, S, 101, 5001, ch), &keys);
+            shard.push(&data(C, S, 101, 5001, &ch), &keys);
             shard.push(
-                &data(S, C, 5001, 101 + ch.len() as u32, hello(2, 0x1301)),
+                &data(S, C, 5001, 101 + ch.len() as u32, &hello(2, 0x1301)),
                 &keys,
             );
             let r = finish(&mut shard);
@@ -778,7 +778,7 @@ mod tests {
         let keys = KeyLog::new();
         shard.push(&seg(C, S, 100, flags::SYN, 0), &keys);
         let ch = hello(1, 0x1301);
-        shard.push(&data(C, S, 101, 0, ch), &keys);
+        shard.push(&data(C, S, 101, 0, &ch), &keys);
         shard.push(&data(C, S, 101, 0, b"X"), &keys);
         let r = finish(&mut shard);
         assert!(r
