@@ -78,3 +78,35 @@ fn issue_6_baseline_scan_makes_unseen_certificates_evidence() {
         .iter()
         .any(|f| f.kind.starts_with("baseline") && f.names.iter().any(|n| n == "mail.corp.test")));
 }
+
+#[test]
+fn issue_30_several_synacks_bogus_first_bytes_and_hrr_only_keep_their_rows() {
+    let (dir, out) = crate::scan(&["synth_issue30.pcap"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let scan = certsift::output::read_scan(dir.path()).unwrap();
+    let row = |port: i32| {
+        scan.handshakes
+            .iter()
+            .find(|h| h.client_port == port)
+            .unwrap_or_else(|| panic!("no row for client port {port}"))
+    };
+    // The SYN-ACK the client acknowledged is followed.
+    let h = row(40001);
+    assert_eq!(h.sni.as_deref(), Some("test"));
+    assert_eq!(
+        h.cipher_suite.as_deref(),
+        Some("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+    );
+    assert!(h.anomalies.iter().any(|a| a == "tcp_multiple_synack"));
+    assert!(!h.anomalies.iter().any(|a| a == "tcp_midstream"));
+    // Bogus first bytes neither hide the connection nor go unnoticed.
+    let h = row(40002);
+    assert_eq!(h.sni.as_deref(), Some("test"));
+    assert_eq!(h.tls_version.as_deref(), Some("TLS 1.2"));
+    assert!(h.anomalies.iter().any(|a| a == "tcp_conflicting_overlap"));
+    // A HelloRetryRequest alone gives version, cipher and JA3S.
+    let h = row(40003);
+    assert_eq!(h.tls_version.as_deref(), Some("TLS 1.3"));
+    assert_eq!(h.cipher_suite.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
+    assert_eq!(h.ja3s_full.as_deref(), Some("771,4865,51-44-43"));
+}
