@@ -193,7 +193,13 @@ impl Reassembler {
                 self.counters.retransmitted_bytes += skip as u64;
             }
             let payload = payload.get(skip..).unwrap_or_default();
-            if at <= self.head.len() {
+            if at == 0 && self.head.is_empty() && payload.len() >= HEAD_HOLD {
+                // The usual case: a first segment holding a whole record
+                // header goes straight through, uncopied.
+                self.head_done = true;
+                self.deliver(payload, sink);
+                self.drain(sink);
+            } else if at <= self.head.len() {
                 self.merge_head(at, payload);
                 self.pull_waiting_into_head();
                 if self.head.len() >= HEAD_HOLD {
