@@ -110,3 +110,23 @@ fn issue_30_several_synacks_bogus_first_bytes_and_hrr_only_keep_their_rows() {
     assert_eq!(h.cipher_suite.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
     assert_eq!(h.ja3s_full.as_deref(), Some("771,4865,51-44-43"));
 }
+
+#[test]
+fn issue_30_real_server_with_two_synack_isns_is_followed_where_the_client_acks() {
+    // suricata-verify's TFO capture: the server answers the SYN with SYN-ACKs
+    // of ISN 3212050950 and 97572840; the client acknowledges the second and
+    // the ServerHello follows it. tshark shows only the ClientHello.
+    let (dir, out) = crate::scan(&["sv_tcp_fastopen_syn_data.pcap"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let scan = certsift::output::read_scan(dir.path()).unwrap();
+    let h = scan
+        .handshakes
+        .iter()
+        .find(|h| h.client_port == 51615)
+        .expect("the TFO connection");
+    assert_eq!(h.tls_version.as_deref(), Some("TLS 1.3"));
+    assert_eq!(h.cipher_suite.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
+    assert_eq!(h.cert_visibility, "encrypted");
+    assert!(h.anomalies.iter().any(|a| a == "tcp_multiple_synack"));
+    assert!(!h.anomalies.iter().any(|a| a == "tcp_midstream"));
+}
