@@ -60,6 +60,7 @@ fn bench(c: &mut Criterion) {
                 src: std::net::SocketAddr::new(t.src, t.src_port),
                 dst: std::net::SocketAddr::new(t.dst, t.dst_port),
                 seq: t.seq,
+                ack: t.ack,
                 flags: t.flags,
                 ttl: t.ttl,
                 payload: t.payload,

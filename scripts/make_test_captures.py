@@ -18,8 +18,15 @@ dependencies beyond the standard library), for the capture and decode tests.
   synth_linktypes.pcapng one interface per link type: NULL, LOOP, raw IP (101,
                          12, 14), IPv4 (228), IPv6 (229), PPP, SLL, SLL2,
                          Cisco HDLC (104), PKTAP (258), NFLOG (239)
+  synth_issue30.pcap     issue 30, three TLS connections 10.0.0.1 ->
+                         10.0.0.2:443: from port 40001, a server answering one
+                         SYN with SYN-ACKs of ISN 5000 then 9000, the client
+                         acknowledging 9000; from 40002, a 1-byte and a 2-byte
+                         bogus segment at the first sequence number of each
+                         direction before the real hellos; from 40003, a
+                         HelloRetryRequest (RFC 8448 section 5) and nothing after
 
-Every TCP segment goes 10.0.0.1:40000 -> 10.0.0.2:443 (or 2001:db8::1 ->
+Except in synth_issue30.pcap, every TCP segment goes 10.0.0.1:40000 -> 10.0.0.2:443 (or 2001:db8::1 ->
 2001:db8::2) with payload b"certsift-<n>", n the frame number from 1. Run from
 the repository root: python3 scripts/make_test_captures.py
 """
@@ -311,8 +318,69 @@ def linktypes():
     return out
 
 
+def tcp_ack(payload, sport, dport, seq, ack, flags):
+    return struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0) + payload
+
+
+def hello_record(ty, body):
+    msg = bytes([ty]) + len(body).to_bytes(3, "big") + body
+    return bytes([22, 3, 3]) + struct.pack("!H", len(msg)) + msg
+
+
+CLIENT_HELLO = hello_record(
+    1,
+    bytes([3, 3]) + bytes(range(32)) + b"\0" + b"\0\x04\x13\x01\xc0\x2f" + b"\x01\0"
+    + struct.pack("!H", 13) + b"\0\0\0\x09\0\x07\0\0\x04test" + b"",
+)
+SERVER_HELLO = hello_record(2, bytes([3, 3]) + bytes(range(32, 64)) + b"\0" + b"\xc0\x2f\0\0\0")
+RFC8448_HRR = bytes.fromhex(
+    "020000ac0303cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c"
+    "001301000084003300020017002c0074007271dcd04bb88bc3189119398a00000000eefafc76"
+    "c146b823b096f8aacad365dd0030953f4edf625636e5f21bb2e23fcc654b1b5b40318d10d137"
+    "abcbb87574e36e8a1f025f7dfa5d6e50781b5eda4aa15b0c8be778257d16aa3030e9e7841dd9"
+    "e4c0342267e8ca0caf571fb2b7cff0f934b0002b00020304"
+)
+
+
+def issue30_frames():
+    f = []
+
+    def send(c2s, sport, seq, ack, flags, payload=b""):
+        src, dst = (SRC4, DST4) if c2s else (DST4, SRC4)
+        ports = (sport, 443) if c2s else (443, sport)
+        body = tcp_ack(payload, ports[0], ports[1], seq, ack, flags)
+        f.append(eth(0x0800, ipv4(6, body, src=src, dst=dst)))
+
+    syn, synack, ack, psh = 0x02, 0x12, 0x10, 0x18
+    ch, sh = CLIENT_HELLO, SERVER_HELLO
+    # Several SYN-ACKs: the client takes the second.
+    send(True, 40001, 100, 0, syn)
+    send(False, 40001, 5000, 101, synack)
+    send(False, 40001, 9000, 101, synack)
+    send(True, 40001, 101, 9001, ack)
+    send(True, 40001, 101, 9001, psh, ch)
+    send(False, 40001, 9001, 101 + len(ch), psh, sh)
+    # Bogus first bytes in both directions, then the real hellos.
+    send(True, 40002, 100, 0, syn)
+    send(False, 40002, 5000, 101, synack)
+    send(True, 40002, 101, 5001, ack)
+    send(True, 40002, 101, 5001, psh, b"X")
+    send(False, 40002, 5001, 101, psh, b"\0\0")
+    send(True, 40002, 101, 5001, psh, ch)
+    send(False, 40002, 5001, 101 + len(ch), psh, sh)
+    # A HelloRetryRequest and nothing more.
+    hrr = bytes([22, 3, 3]) + struct.pack("!H", len(RFC8448_HRR)) + RFC8448_HRR
+    send(True, 40003, 100, 0, syn)
+    send(False, 40003, 5000, 101, synack)
+    send(True, 40003, 101, 5001, ack)
+    send(True, 40003, 101, 5001, psh, ch)
+    send(False, 40003, 5001, 101 + len(ch), psh, hrr)
+    return f
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
+    pcap(OUT / "synth_issue30.pcap", 1, issue30_frames())
     pcap(OUT / "synth_encaps.pcap", 1, encaps_frames())
     pcap(OUT / "synth_fragments.pcap", 1, frag_frames())
     (OUT / "synth_sections.pcapng").write_bytes(sections())

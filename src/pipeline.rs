@@ -774,6 +774,7 @@ fn segment<'a>(t: &decode::TcpSegment<'a>, ts_us: i64, file: u32, frame: u64) ->
         src: std::net::SocketAddr::new(t.src, t.src_port),
         dst: std::net::SocketAddr::new(t.dst, t.dst_port),
         seq: t.seq,
+        ack: t.ack,
         flags: t.flags,
         ttl: t.ttl,
         payload: t.payload,

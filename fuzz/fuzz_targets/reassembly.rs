@@ -77,6 +77,7 @@ fuzz_target!(|data: &[u8]| {
                 src,
                 dst,
                 seq: *seq,
+                ack: seq.wrapping_add(1),
                 flags,
                 ttl: 64,
                 payload,

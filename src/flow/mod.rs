@@ -44,6 +44,8 @@ pub struct Segment<'a> {
     pub dst: SocketAddr,
     /// Sequence number.
     pub seq: u32,
+    /// Acknowledgment number (meaningful with the ACK flag).
+    pub ack: u32,
     /// TCP flags (see [`flags`]).
     pub flags: u8,
     /// IP TTL or hop limit.
@@ -189,10 +191,51 @@ pub struct FlowRecord {
     pub transport: &'static str,
 }
 
+/// Distinct SYN-ACK initial sequence numbers kept per direction.
+const MAX_ISN_CANDIDATES: usize = 8;
+
 struct Direction {
     reasm: Reassembler,
     ttl: Option<u8>,
     packets: u64,
+    /// Initial sequence numbers of this direction's SYN-ACKs, first first,
+    /// until the peer's ACK or this side's first data settles which one the
+    /// connection uses.
+    isns: Vec<u32>,
+    /// The ISN is settled: further SYN-ACKs change nothing.
+    isn_settled: bool,
+    /// More than one distinct SYN-ACK ISN was seen.
+    several_isns: bool,
+}
+
+impl Direction {
+    /// A SYN or SYN-ACK with initial sequence number `seq`.
+    fn syn(&mut self, seq: u32, is_syn_ack: bool) {
+        self.reasm.syn(seq);
+        if !is_syn_ack || self.isns.contains(&seq) {
+            return;
+        }
+        if !self.isns.is_empty() {
+            self.several_isns = true;
+        }
+        if !self.isn_settled && self.isns.len() < MAX_ISN_CANDIDATES {
+            self.isns.push(seq);
+        }
+    }
+
+    /// Settles on the candidate ISN `isn` if it is one and nothing was
+    /// taken yet. Some servers (and middleboxes racing them) answer one SYN
+    /// with several SYN-ACKs; the client follows the one it acknowledges
+    /// (RFC 9293 §3.5: its ACK carries that ISN + 1), so must we.
+    fn settle(&mut self, isn: u32) {
+        if self.isn_settled || self.isns.len() < 2 || !self.isns.contains(&isn) {
+            return;
+        }
+        self.isn_settled = true;
+        if self.isns.first() != Some(&isn) {
+            self.reasm.resyn(isn);
+        }
+    }
 }
 
 struct Conn {
@@ -227,6 +270,9 @@ impl Conn {
             reasm: Reassembler::new(),
             ttl: None,
             packets: 0,
+            isns: Vec::new(),
+            isn_settled: false,
+            several_isns: false,
         };
         Conn {
             a,
@@ -262,15 +308,22 @@ impl Conn {
         let idx = usize::from(side == Side::B);
         self.ts_last = self.ts_last.max(seg.ts_us);
         let Conn { dirs, session, .. } = self;
-        let Some(dir) = dirs.get_mut(idx) else {
-            return;
-        };
+        let [da, db] = dirs;
+        let (dir, peer) = if idx == 0 { (da, db) } else { (db, da) };
+        // The peer's ISN is settled by the first ACK that acknowledges one of
+        // its SYN-ACKs, or by its first data following one of them.
+        if seg.flags & (flags::SYN | flags::ACK) == flags::ACK {
+            peer.settle(seg.ack.wrapping_sub(1));
+        }
+        if seg.flags & flags::SYN == 0 && !seg.payload.is_empty() {
+            dir.settle(seg.seq.wrapping_sub(1));
+        }
         dir.packets += 1;
         if dir.ttl.is_none() {
             dir.ttl = Some(seg.ttl);
         }
         if seg.flags & flags::SYN != 0 {
-            dir.reasm.syn(seg.seq);
+            dir.syn(seg.seq, seg.flags & flags::ACK != 0);
             if side == Side::A && seg.flags & flags::ACK == 0 {
                 self.syn_seq.get_or_insert(seg.seq);
             }
@@ -338,6 +391,9 @@ impl Conn {
         }
         if da.reasm.started_midstream() || db.reasm.started_midstream() {
             anomalies.push("tcp_midstream");
+        }
+        if da.several_isns || db.several_isns {
+            anomalies.push("tcp_multiple_synack");
         }
         let mut handshake = if self.session.is_tls() {
             self.session.finish()
@@ -576,6 +632,7 @@ mod tests {
             src: src.parse().unwrap(),
             dst: dst.parse().unwrap(),
             seq,
+            ack: 0,
             flags: fl,
             ttl: 64,
             payload: b"",
@@ -596,6 +653,139 @@ mod tests {
             let (a, b) = if from_client { (c, s) } else { (s, c) };
             shard.push(&seg(a, b, 101, fl | flags::ACK, 1), &keys);
         }
+    }
+
+    const C: &str = "10.0.0.2:40000";
+    const S: &str = "10.0.0.1:443";
+
+    fn data<'a>(src: &str, dst: &str, seq: u32, ack: u32, payload: &'a [u8]) -> Segment<'a> {
+        Segment {
+            ack,
+            payload,
+            ..seg(src, dst, seq, flags::ACK, 0)
+        }
+    }
+
+    /// A hello record (RFC 5246 §7.4.1.2-3) with no session id and no
+    /// extensions: ClientHello offering `cipher`, or ServerHello choosing it.
+    fn hello(ty: u8, cipher: u16) -> Vec<u8> {
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[7; 32]);
+        body.push(0);
+        if ty == 1 {
+            body.extend_from_slice(&[0, 2]);
+        }
+        body.extend_from_slice(&cipher.to_be_bytes());
+        body.extend_from_slice(if ty == 1 { &[1, 0] } else { &[0] });
+        body.extend_from_slice(&[0, 0]);
+        let mut msg = vec![ty, 0, 0, body.len() as u8];
+        msg.extend_from_slice(&body);
+        let mut rec = vec![22, 3, 3, 0, msg.len() as u8];
+        rec.extend_from_slice(&msg);
+        rec
+    }
+
+    fn finish(shard: &mut Shard) -> FlowRecord {
+        shard.finish_all(&KeyLog::new());
+        assert_eq!(shard.finished.len(), 1);
+        shard.finished.pop().unwrap()
+    }
+
+    /// SYN, then SYN-ACKs with these ISNs, then the client's ACK of
+    /// `acked`, then both hellos (the server's after `acked`).
+    fn several_synacks(isns: &[u32], acked: u32, ack_first: bool) -> FlowRecord {
+        let mut shard = Shard::new();
+        let keys = KeyLog::new();
+        shard.push(&seg(C, S, 100, flags::SYN, 0), &keys);
+        for &isn in isns {
+            let sa = Segment {
+                ack: 101,
+                ..seg(S, C, isn, flags::SYN | flags::ACK, 0)
+            };
+            shard.push(&sa, &keys);
+        }
+        let ch = hello(1, 0xc02f);
+        let sh = hello(2, 0xc02f);
+        let server_data = data(S, C, acked.wrapping_add(1), 101 + ch.len() as u32, &sh);
+        if !ack_first {
+            shard.push(&server_data, &keys);
+        }
+        shard.push(&data(C, S, 101, acked.wrapping_add(1), b""), &keys);
+        shard.push(&data(C, S, 101, acked.wrapping_add(1), &ch), &keys);
+        if ack_first {
+            shard.push(&server_data, &keys);
+        }
+        finish(&mut shard)
+    }
+
+    #[test]
+    fn issue_30_the_acknowledged_synack_is_followed() {
+        for (isns, acked) in [
+            (&[5000, 9000][..], 9000),
+            (&[5000, 9000][..], 5000),
+            (&[u32::MAX, 7, 70_000][..], 7),
+        ] {
+            for ack_first in [true, false] {
+                let r = several_synacks(isns, acked, ack_first);
+                let h = r.handshake.as_ref().expect("tls");
+                assert_eq!(h.cipher, Some(0xc02f), "{isns:?} {acked} {ack_first}");
+                assert!(r.anomalies.contains(&"tcp_multiple_synack"));
+                assert!(!r.anomalies.contains(&"tcp_midstream"), "{:?}", r.anomalies);
+                assert!(!r.anomalies.contains(&"tcp_gap"), "{:?}", r.anomalies);
+            }
+        }
+    }
+
+    #[test]
+    fn issue_30_a_retransmitted_synack_is_no_anomaly() {
+        let r = several_synacks(&[5000, 5000], 5000, true);
+        assert_eq!(r.handshake.as_ref().and_then(|h| h.cipher), Some(0xc02f));
+        assert!(r.anomalies.is_empty(), "{:?}", r.anomalies);
+    }
+
+    #[test]
+    fn issue_30_bogus_first_bytes_do_not_hide_the_handshake() {
+        // A 1-byte and a 2-byte bogus segment at the first sequence number of
+        // each direction, sent before the real hellos at the same numbers.
+        for (bogus_c, bogus_s) in [(&b"X"[..], &b"\0\0"[..]), (b"GE", b"H")] {
+            let mut shard = Shard::new();
+            let keys = KeyLog::new();
+            shard.push(&seg(C, S, 100, flags::SYN, 0), &keys);
+            let sa = Segment {
+                ack: 101,
+                ..seg(S, C, 5000, flags::SYN | flags::ACK, 0)
+            };
+            shard.push(&sa, &keys);
+            shard.push(&data(C, S, 101, 5001, bogus_c), &keys);
+            shard.push(&data(S, C, 5001, 101, bogus_s), &keys);
+            let ch = hello(1, 0x1301);
+            shard.push(&data(C, S, 101, 5001, &ch), &keys);
+            shard.push(
+                &data(S, C, 5001, 101 + ch.len() as u32, &hello(2, 0x1301)),
+                &keys,
+            );
+            let r = finish(&mut shard);
+            let h = r.handshake.as_ref().expect("tls row kept");
+            assert_eq!(h.cipher, Some(0x1301));
+            assert!(h.client_hello.is_some());
+            assert!(r.anomalies.contains(&"tcp_conflicting_overlap"));
+        }
+    }
+
+    #[test]
+    fn issue_30_a_bogus_overlap_after_the_handshake_bytes_loses() {
+        let mut shard = Shard::new();
+        let keys = KeyLog::new();
+        shard.push(&seg(C, S, 100, flags::SYN, 0), &keys);
+        let ch = hello(1, 0x1301);
+        shard.push(&data(C, S, 101, 0, &ch), &keys);
+        shard.push(&data(C, S, 101, 0, b"X"), &keys);
+        let r = finish(&mut shard);
+        assert!(r
+            .handshake
+            .as_ref()
+            .is_some_and(|h| h.client_hello.is_some()));
+        assert!(r.anomalies.contains(&"tcp_conflicting_overlap"));
     }
 
     #[test]

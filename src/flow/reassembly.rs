@@ -7,7 +7,15 @@
 //! bytes differ the overlap is counted as a conflict, a sign of injection. When
 //! the waiting room is full the hole is declared a gap and delivery resumes at
 //! the next waiting segment, so a flood of out-of-order data costs bounded
-//! memory. Once the consumer no longer wants bytes (`set_passthrough`), segments
+//! memory.
+//!
+//! One exception to "first data wins": the first bytes of a direction are
+//! held back until there are `HEAD_HOLD` of them (a TLS record header, RFC
+//! 8446 §5.1). A 1- or 2-byte bogus segment at the initial sequence number,
+//! answered by the real handshake at the same sequence number, is an evasion
+//! that would otherwise hide the whole connection; of two conflicting
+//! versions of those first bytes, the one that starts like a TLS handshake
+//! record wins, and the conflict is counted either way. Once the consumer no longer wants bytes (`set_passthrough`), segments
 //! are only counted. Sequence numbers compare with wrapping arithmetic (RFC 9293
 //! section 3.4), so streams crossing 2^32 reassemble like any other.
 //!
@@ -20,6 +28,25 @@ use crate::limits::{MAX_OOO_BYTES_PER_DIRECTION, MAX_OOO_SEGMENTS_PER_DIRECTION}
 
 /// How many recently delivered bytes are kept to compare retransmissions with.
 const TAIL_BYTES: usize = 4096;
+
+/// First bytes of a direction held back before delivery: a TLS record
+/// header (RFC 8446 §5.1: type, version, length).
+const HEAD_HOLD: usize = 5;
+
+/// True when `b` (possibly shorter than a header) can start the TLS record
+/// that opens a connection (RFC 8446 §5.1, RFC 5246 §6.2.1): content type
+/// handshake (22), major version 3, minor version at most 4, length at most
+/// 2^14 + 2048.
+fn starts_like_handshake(b: &[u8]) -> bool {
+    let ty_ok = b.first() == Some(&22);
+    let major_ok = b.get(1).is_none_or(|v| *v == 3);
+    let minor_ok = b.get(2).is_none_or(|v| *v <= 4);
+    let len_ok = match (b.get(3), b.get(4)) {
+        (Some(hi), Some(lo)) => u16::from_be_bytes([*hi, *lo]) <= (1 << 14) + 2048,
+        _ => true,
+    };
+    ty_ok && major_ok && minor_ok && len_ok
+}
 
 /// What the reassembler hands to its consumer, in stream order.
 #[derive(Debug, PartialEq, Eq)]
@@ -59,6 +86,10 @@ pub struct Reassembler {
     waiting_bytes: usize,
     /// The last delivered bytes, to compare retransmissions with.
     tail: Vec<u8>,
+    /// The first bytes of the stream, held until `HEAD_HOLD` of them.
+    head: Vec<u8>,
+    /// The head was delivered (or given up): normal delivery from now on.
+    head_done: bool,
     passthrough: bool,
     started_midstream: bool,
     counters: Counters,
@@ -75,6 +106,20 @@ impl Reassembler {
         if self.next.is_none() {
             self.next = Some(seq.wrapping_add(1));
         }
+    }
+
+    /// Follows another initial sequence number instead of the one fixed by
+    /// the first SYN (a server that sent several SYN-ACKs: the client's ACK
+    /// tells which one it took). Refused (false) once a byte was taken.
+    pub fn resyn(&mut self, seq: u32) -> bool {
+        let untouched = self.offset == 0
+            && self.head.is_empty()
+            && self.waiting.is_empty()
+            && !self.started_midstream;
+        if untouched {
+            self.next = Some(seq.wrapping_add(1));
+        }
+        untouched
     }
 
     /// True when the first byte seen was not right after a SYN.
@@ -98,6 +143,8 @@ impl Reassembler {
         self.waiting.clear();
         self.waiting_bytes = 0;
         self.tail = Vec::new();
+        self.head = Vec::new();
+        self.head_done = true;
     }
 
     /// True once `set_passthrough` was called.
@@ -138,6 +185,31 @@ impl Reassembler {
             self.advance(new);
             return new;
         }
+        if !self.head_done {
+            // Nothing delivered yet: `offset` is 0 and `start` > -`len`.
+            let skip = usize::try_from(-start).unwrap_or(0);
+            let at = usize::try_from(start).unwrap_or(0);
+            if skip > 0 {
+                self.counters.retransmitted_bytes += skip as u64;
+            }
+            let payload = payload.get(skip..).unwrap_or_default();
+            if at == 0 && self.head.is_empty() && payload.len() >= HEAD_HOLD {
+                // The usual case: a first segment holding a whole record
+                // header goes straight through, uncopied.
+                self.head_done = true;
+                self.deliver(payload, sink);
+                self.drain(sink);
+            } else if at <= self.head.len() {
+                self.merge_head(at, payload);
+                self.pull_waiting_into_head();
+                if self.head.len() >= HEAD_HOLD {
+                    self.release_head(sink);
+                }
+            } else {
+                self.queue(at as u64, payload, sink);
+            }
+            return 0;
+        }
         if start <= offset {
             let skip = (offset - start) as usize;
             if skip > 0 {
@@ -156,10 +228,55 @@ impl Reassembler {
     /// Delivers whatever still waits behind a hole, declaring the hole a gap.
     /// Called when the connection ends.
     pub fn flush(&mut self, sink: &mut impl FnMut(Chunk<'_>)) {
+        self.release_head(sink);
         while let Some((&first, _)) = self.waiting.iter().next() {
             self.gap_to(first, sink);
             self.drain(sink);
         }
+    }
+
+    /// Merges bytes at head offset `at` (at most the head's length). Of two
+    /// conflicting versions of the first bytes, one that starts like a TLS
+    /// handshake record replaces one that does not; otherwise the first stays.
+    fn merge_head(&mut self, at: usize, data: &[u8]) {
+        let overlap = self.head.len().saturating_sub(at).min(data.len());
+        let old = self.head.get(at..at + overlap).unwrap_or_default();
+        if old != data.get(..overlap).unwrap_or_default() {
+            self.counters.conflicting_overlaps += 1;
+            if at == 0 && starts_like_handshake(data) && !starts_like_handshake(&self.head) {
+                self.counters.retransmitted_bytes += overlap as u64;
+                self.head.clear();
+                self.head.extend_from_slice(data);
+                return;
+            }
+        }
+        self.counters.retransmitted_bytes += overlap as u64;
+        self.head
+            .extend_from_slice(data.get(overlap..).unwrap_or_default());
+    }
+
+    /// Moves waiting segments that touch the held head into it.
+    fn pull_waiting_into_head(&mut self) {
+        while let Some(entry) = self.waiting.first_entry() {
+            let at = usize::try_from(*entry.key()).unwrap_or(usize::MAX);
+            if at > self.head.len() {
+                break;
+            }
+            let data = entry.remove();
+            self.waiting_bytes = self.waiting_bytes.saturating_sub(data.len());
+            self.merge_head(at, &data);
+        }
+    }
+
+    /// Delivers the held head, if any; from then on delivery is normal.
+    fn release_head(&mut self, sink: &mut impl FnMut(Chunk<'_>)) {
+        if self.head_done {
+            return;
+        }
+        self.head_done = true;
+        let head = std::mem::take(&mut self.head);
+        self.deliver(&head, sink);
+        self.drain(sink);
     }
 
     fn queue(&mut self, start: u64, payload: &[u8], sink: &mut impl FnMut(Chunk<'_>)) {
@@ -252,6 +369,7 @@ impl Reassembler {
     }
 
     fn gap_to(&mut self, start: u64, sink: &mut impl FnMut(Chunk<'_>)) {
+        self.release_head(sink);
         if start <= self.offset {
             return;
         }
@@ -367,6 +485,52 @@ mod tests {
     }
 
     #[test]
+    fn issue_30_a_tls_record_beats_bogus_first_bytes() {
+        let rec: &[u8] = &[22, 3, 1, 0, 4, 1, 0, 0, 0];
+        for bogus in [&b"X"[..], b"\x17\x02", b"\x16"] {
+            let mut r = Reassembler::new();
+            r.syn(0);
+            let (out, _) = run(&mut r, &[(1, bogus), (1, rec)]);
+            assert_eq!(out, rec, "{bogus:?}");
+            assert_eq!(
+                r.counters().conflicting_overlaps,
+                u64::from(bogus != b"\x16")
+            );
+        }
+    }
+
+    #[test]
+    fn issue_30_first_bytes_still_win_when_neither_is_tls() {
+        let mut r = Reassembler::new();
+        r.syn(0);
+        let (out, _) = run(&mut r, &[(1, b"X"), (1, b"GET / HTTP/1.1")]);
+        assert_eq!(out, b"XET / HTTP/1.1");
+        assert_eq!(r.counters().conflicting_overlaps, 1);
+    }
+
+    #[test]
+    fn issue_30_held_head_is_delivered_at_flush_and_before_a_gap() {
+        let mut r = Reassembler::new();
+        r.syn(0);
+        let (out, gaps) = run(&mut r, &[(1, b"ab")]);
+        assert_eq!((out.as_slice(), gaps), (&b"ab"[..], 0));
+        let mut r = Reassembler::new();
+        r.syn(0);
+        let (out, gaps) = run(&mut r, &[(3, b"cd"), (1, b"a"), (2, b"b"), (9, b"z")]);
+        assert_eq!((out.as_slice(), gaps), (&b"abcdz"[..], 4));
+    }
+
+    #[test]
+    fn issue_30_resyn_only_before_any_byte() {
+        let mut r = Reassembler::new();
+        r.syn(100);
+        assert!(r.resyn(900));
+        let (out, _) = run(&mut r, &[(901, b"hello")]);
+        assert_eq!(out, b"hello");
+        assert!(!r.resyn(5));
+    }
+
+    #[test]
     fn gap_is_reported_at_flush() {
         let mut r = Reassembler::new();
         r.syn(0);
@@ -446,6 +610,29 @@ mod tests {
             prop_assert_eq!(gaps, 0);
             prop_assert_eq!(out, data);
             prop_assert_eq!(r.counters().conflicting_overlaps, 0);
+        }
+
+        #[test]
+        fn issue_30_bogus_short_prefixes_never_beat_a_tls_stream(
+            body in proptest::collection::vec(any::<u8>(), 0..600),
+            bogus in proptest::collection::vec(
+                proptest::collection::vec(any::<u8>(), 1..3), 1..4),
+            cut in any::<u16>(),
+            isn in any::<u32>(),
+        ) {
+            let mut data = vec![22, 3, 3];
+            data.extend_from_slice(&(body.len() as u16).to_be_bytes());
+            data.extend_from_slice(&body);
+            let at = 5 + cut as usize % (body.len() + 1);
+            let first = isn.wrapping_add(1);
+            let mut segs: Vec<(u32, &[u8])> = bogus.iter().map(|b| (first, b.as_slice())).collect();
+            segs.push((first, &data[..at]));
+            segs.push((first.wrapping_add(at as u32), &data[at..]));
+            let mut r = Reassembler::new();
+            r.syn(isn);
+            let (out, gaps) = run(&mut r, &segs);
+            prop_assert_eq!(gaps, 0);
+            prop_assert_eq!(out, data);
         }
     }
 }

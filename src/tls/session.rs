@@ -754,6 +754,18 @@ impl Session {
                 self.anomaly("extra_hello_retry");
             }
             self.hs.hello_retry = true;
+            // An HRR is a ServerHello whose supported_versions and
+            // cipher_suite are already the server's choice (RFC 8446
+            // §4.1.4): a connection that ends before the ServerHello still
+            // tells them, as tshark shows them (JA3S included). The
+            // ServerHello, when it comes, overwrites them.
+            if self.hs.server_hello.is_none() {
+                self.hs.version = Some(sh.version());
+                self.hs.cipher = Some(sh.cipher);
+                let (full, h) = ja::ja3s(&sh);
+                self.hs.ja3s_full = Some(full);
+                self.hs.ja3s = Some(h);
+            }
             self.hs.hello_retry_request = Some(sh);
             return;
         }

@@ -438,12 +438,49 @@ fn hello_retry_request() {
         Some(false)
     );
     assert_eq!(h.version, Some(0x0304));
+    assert_eq!(h.cipher, Some(0x1301));
     assert_eq!(h.visibility, Visibility::Encrypted);
     assert_eq!(
         h.ja4.as_deref(),
         Some("t13d1516h2_8daaf6152771_e5627efa2ab1")
     );
     assert!(h.anomalies.is_empty(), "{:?}", h.anomalies);
+}
+
+/// The HelloRetryRequest of RFC 8448 §5, hex as published (176 octets,
+/// handshake header included): TLS_AES_128_GCM_SHA256, key_share asking for
+/// secp256r1, a cookie, supported_versions TLS 1.3.
+const RFC8448_HRR: &str =
+    "020000ac0303cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c\
+    001301000084003300020017002c0074007271dcd04bb88bc3189119398a00000000eefafc76\
+    c146b823b096f8aacad365dd0030953f4edf625636e5f21bb2e23fcc654b1b5b40318d10d137\
+    abcbb87574e36e8a1f025f7dfa5d6e50781b5eda4aa15b0c8be778257d16aa3030e9e7841dd9\
+    e4c0342267e8ca0caf571fb2b7cff0f934b0002b00020304";
+
+#[test]
+fn issue_30_hello_retry_request_alone_gives_version_and_cipher() {
+    // A connection cut after the HRR (client gave up, capture ended): the
+    // HRR already holds the server's choice (RFC 8446 §4.1.4), and tshark
+    // shows its version, cipher and JA3S.
+    let c1 = unhex(EDGE_CH);
+    let s = record(22, &unhex(RFC8448_HRR));
+    let h = run(&[(Side::A, &c1), (Side::B, &s)]).finish().unwrap();
+    assert!(h.hello_retry);
+    assert!(h.server_hello.is_none());
+    assert_eq!(h.version, Some(0x0304));
+    assert_eq!(h.cipher, Some(0x1301));
+    assert_eq!(h.ja3s_full.as_deref(), Some("771,4865,51-44-43"));
+    assert_eq!(h.ja3s.as_deref(), Some("5e782992dd22a63dd5c0ebc97e3f3843"));
+}
+
+#[test]
+fn issue_30_hello_retry_request_every_truncation_no_panic() {
+    let c1 = unhex(EDGE_CH);
+    let hrr = unhex(RFC8448_HRR);
+    for n in 0..hrr.len() {
+        let s = record(22, hrr.get(..n).unwrap_or_default());
+        let _ = run(&[(Side::A, &c1), (Side::B, &s)]).finish();
+    }
 }
 
 #[test]

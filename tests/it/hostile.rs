@@ -381,6 +381,7 @@ fn issue_8_unfinished_handshakes_cannot_fill_the_flow_table() {
                 src: client,
                 dst: server,
                 seq: i,
+                ack: 0,
                 flags,
                 ttl: 64,
                 payload,

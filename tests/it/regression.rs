@@ -268,3 +268,57 @@ fn issue_30_client_hellos_inside_gtp_u_and_capwap_are_found() {
         .collect();
     assert_eq!(found, want, "{text}");
 }
+
+#[test]
+fn issue_30_several_synacks_bogus_first_bytes_and_hrr_only_keep_their_rows() {
+    let (dir, out) = crate::scan(&["synth_issue30.pcap"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let scan = certsift::output::read_scan(dir.path()).unwrap();
+    let row = |port: i32| {
+        scan.handshakes
+            .iter()
+            .find(|h| h.client_port == port)
+            .unwrap_or_else(|| panic!("no row for client port {port}"))
+    };
+    // The SYN-ACK the client acknowledged is followed.
+    let h = row(40001);
+    assert_eq!(h.sni.as_deref(), Some("test"));
+    assert_eq!(
+        h.cipher_suite.as_deref(),
+        Some("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+    );
+    assert!(h.anomalies.iter().any(|a| a == "tcp_multiple_synack"));
+    assert!(!h.anomalies.iter().any(|a| a == "tcp_midstream"));
+    // Bogus first bytes neither hide the connection nor go unnoticed.
+    let h = row(40002);
+    assert_eq!(h.sni.as_deref(), Some("test"));
+    assert_eq!(h.tls_version.as_deref(), Some("TLS 1.2"));
+    assert!(h.anomalies.iter().any(|a| a == "tcp_conflicting_overlap"));
+    // A HelloRetryRequest alone gives version, cipher and JA3S.
+    let h = row(40003);
+    assert_eq!(h.tls_version.as_deref(), Some("TLS 1.3"));
+    assert_eq!(h.cipher_suite.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
+    assert_eq!(h.ja3s_full.as_deref(), Some("771,4865,51-44-43"));
+}
+
+#[test]
+fn issue_30_real_server_with_two_synack_isns_is_followed_where_the_client_acks() {
+    // suricata-verify's TFO capture: the server answers the SYN with SYN-ACKs
+    // of ISN 3212050950 and 97572840; the client acknowledges the second and
+    // the ServerHello follows it. tshark shows only the ClientHello.
+    let (dir, out) = crate::scan(&["sv_tcp_fastopen_syn_data.pcap"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let scan = certsift::output::read_scan(dir.path()).unwrap();
+    let h = scan
+        .handshakes
+        .iter()
+        .find(|h| h.client_port == 51615)
+        .expect("the TFO connection");
+    assert_eq!(h.tls_version.as_deref(), Some("TLS 1.3"));
+    assert_eq!(h.cipher_suite.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
+    assert_eq!(h.cert_visibility, "encrypted");
+    assert!(h.anomalies.iter().any(|a| a == "tcp_multiple_synack"));
+    // Following the first ISN put the server's bytes 1.1 GB ahead: a gap,
+    // and a handshake read only by resynchronising after it.
+    assert_eq!(h.anomalies, ["tcp_multiple_synack"]);
+}
