@@ -235,23 +235,7 @@ fn names_answered_by_others(
         .flatten()
         .filter_map(|h| name_key(h))
         .collect();
-    let by_name = ev.by_name();
-    names
-        .into_iter()
-        .filter(|name| {
-            by_name
-                .binary_search_by(|(n, _)| n.as_str().cmp(name))
-                .ok()
-                .and_then(|i| by_name.get(i))
-                .is_some_and(|(_, flows)| {
-                    flows.iter().any(|h| {
-                        h.leaf_sha256
-                            .as_deref()
-                            .is_some_and(|l| ev.issuer_id(l) != issuer)
-                    })
-                })
-        })
-        .collect()
+    ev.names_served_by_another(issuer, names)
 }
 
 #[cfg(test)]

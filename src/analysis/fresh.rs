@@ -35,7 +35,7 @@ pub fn fresh_certificate(ev: &Evidence<'_>) -> Vec<FindingRow> {
             continue;
         };
         let names: BTreeSet<String> = flows.iter().filter_map(|h| name_key(h)).collect();
-        let replaced = names_served_otherwise(ev, leaf, &names);
+        let replaced = ev.names_served_by_another(ev.issuer_id(leaf), names.iter().cloned());
         let other_sign = info.product.is_some() || info.ca_key || info.spoofed_ca.is_some();
         let (severity, why) = if info.public {
             (
@@ -96,30 +96,6 @@ pub fn fresh_certificate(ev: &Evidence<'_>) -> Vec<FindingRow> {
         ));
     }
     out
-}
-
-/// The names among `names` that were also served a leaf of another issuer
-/// (name and signing key) than `leaf`'s.
-fn names_served_otherwise(ev: &Evidence<'_>, leaf: &str, names: &BTreeSet<String>) -> Vec<String> {
-    let mine = ev.issuer_id(leaf);
-    let by_name = ev.by_name();
-    names
-        .iter()
-        .filter(|name| {
-            by_name
-                .binary_search_by(|(n, _)| n.as_str().cmp(name.as_str()))
-                .ok()
-                .and_then(|i| by_name.get(i))
-                .is_some_and(|(_, flows)| {
-                    flows.iter().any(|h| {
-                        h.leaf_sha256
-                            .as_deref()
-                            .is_some_and(|l| ev.issuer_id(l) != mine)
-                    })
-                })
-        })
-        .cloned()
-        .collect()
 }
 
 #[cfg(test)]

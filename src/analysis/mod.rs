@@ -471,6 +471,32 @@ impl<'a> Evidence<'a> {
         )
     }
 
+    /// The names among `names` (name keys) that were also served a leaf of
+    /// another issuer than `issuer` (see [`Evidence::issuer_id`]).
+    pub fn names_served_by_another(
+        &self,
+        issuer: (&str, &str),
+        names: impl IntoIterator<Item = String>,
+    ) -> BTreeSet<String> {
+        let by_name = self.by_name();
+        names
+            .into_iter()
+            .filter(|name| {
+                by_name
+                    .binary_search_by(|(n, _)| n.as_str().cmp(name))
+                    .ok()
+                    .and_then(|i| by_name.get(i))
+                    .is_some_and(|(_, flows)| {
+                        flows.iter().any(|h| {
+                            h.leaf_sha256
+                                .as_deref()
+                                .is_some_and(|l| self.issuer_id(l) != issuer)
+                        })
+                    })
+            })
+            .collect()
+    }
+
     /// Issuer DN of a leaf, borrowed.
     pub fn issuer_str(&self, leaf: &str) -> &'a str {
         self.leaves
