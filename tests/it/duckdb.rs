@@ -90,11 +90,18 @@ fn readme_queries() -> Vec<(String, String)> {
         .collect()
 }
 
+/// Whether python3 can import duckdb, for the tests that run SQL. Without
+/// it they skip, unless `CERTSIFT_REQUIRE_DUCKDB=1` (set by `.ci/run`): then
+/// a missing DuckDB fails the test instead of passing it silently.
 pub fn have_duckdb() -> bool {
-    Command::new("python3")
+    let present = Command::new("python3")
         .args(["-c", "import duckdb"])
         .output()
-        .is_ok_and(|o| o.status.success())
+        .is_ok_and(|o| o.status.success());
+    if !present && std::env::var_os("CERTSIFT_REQUIRE_DUCKDB").is_some_and(|v| v == "1") {
+        panic!("CERTSIFT_REQUIRE_DUCKDB=1 but python3 cannot import duckdb");
+    }
+    present
 }
 
 #[test]
