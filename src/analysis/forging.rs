@@ -208,12 +208,7 @@ fn keys_across_domains(ev: &Evidence<'_>, leaves: &BTreeSet<&str>) -> Option<(us
         if ls.len() < 2 {
             continue;
         }
-        let per_leaf: Vec<&BTreeSet<String>> = ls
-            .iter()
-            .filter_map(|l| ev.leaf(l).map(|i| &i.domains))
-            .collect();
-        let all: BTreeSet<&String> = per_leaf.iter().copied().flatten().collect();
-        let widest = per_leaf.iter().map(|d| d.len()).max().unwrap_or(0);
+        let (all, widest) = super::keyreuse::domain_spread(ev, ls);
         if all.len() > widest {
             on += ls.len();
             keys += 1;

@@ -16,10 +16,21 @@ use super::Connection;
 use super::{finding, name_key, Evidence};
 use crate::rows::{FindingRow, Severity};
 
-/// Registrable domains a leaf speaks for: its names and the names clients
-/// asked for when it was served.
-pub(super) fn leaf_domains(ev: &Evidence<'_>, leaf: &str) -> BTreeSet<String> {
-    ev.leaf(leaf).map(|l| l.domains.clone()).unwrap_or_default()
+/// The registrable domains these leaves speak for together (their names
+/// and the names clients asked for when they were served), and the most any
+/// one of them speaks for alone: more together than the widest alone means
+/// one key on unrelated domains, not one certificate with many SANs or a
+/// renewal that kept its names.
+pub(super) fn domain_spread<'e>(
+    ev: &'e Evidence<'_>,
+    leaves: &[&str],
+) -> (BTreeSet<&'e String>, usize) {
+    let per_leaf: Vec<&BTreeSet<String>> = leaves
+        .iter()
+        .filter_map(|l| ev.leaf(l).map(|i| &i.domains))
+        .collect();
+    let widest = per_leaf.iter().map(|d| d.len()).max().unwrap_or(0);
+    (per_leaf.into_iter().flatten().collect(), widest)
 }
 
 /// The key reuse detector.
@@ -40,9 +51,8 @@ pub fn key_reuse(ev: &Evidence<'_>) -> Vec<FindingRow> {
         if leaves.len() < 2 {
             continue;
         }
-        let per_leaf: Vec<BTreeSet<String>> = leaves.iter().map(|l| leaf_domains(ev, l)).collect();
-        let all: BTreeSet<&String> = per_leaf.iter().flatten().collect();
-        let widest = per_leaf.iter().map(BTreeSet::len).max().unwrap_or(0);
+        let listed: Vec<&str> = leaves.iter().copied().collect();
+        let (all, widest) = domain_spread(ev, &listed);
         if all.len() < ev.cfg.key_reuse_min_domains || all.len() <= widest {
             continue;
         }

@@ -224,9 +224,6 @@ pub struct LeafInfo<'a> {
     /// Leaves of its issuer (name and authority key id) that count as minted
     /// at first use (see [`Evidence::minted_sign`]), this one included.
     pub issuer_minted: usize,
-    /// Every connection carrying it failed only because the server left out
-    /// an intermediate (`incomplete_chain`): a misconfiguration, not a sign.
-    pub incomplete: bool,
     /// A CA certificate of its chain has explicitly specified elliptic-curve
     /// parameters, which RFC 5480 §2.1.1 forbids and no CA uses: the
     /// CVE-2020-0601 ("curveball") spoof of a trusted root's key. Its subject.
@@ -401,9 +398,6 @@ impl<'a> Evidence<'a> {
                     }),
                     issuer_minted: 0,
                     logged: cert.is_some_and(|c| c.has_sct),
-                    incomplete: flows
-                        .iter()
-                        .all(|h| h.trust_reason.as_deref() == Some(INCOMPLETE_CHAIN)),
                     spoofed_ca,
                     ca_key: cert.is_some_and(|c| on_ca_key(c, |k| ev.ca_keys.contains_key(k))),
                     domains,
@@ -433,7 +427,7 @@ impl<'a> Evidence<'a> {
         // certificate alone is what a new deployment shows.
         let mut minted_by_issuer: HashMap<(&str, &str), usize> = HashMap::new();
         for (&leaf, info) in &leaves {
-            if info.minted && !info.public && !info.self_signed {
+            if ev.minted_sign(info) {
                 *minted_by_issuer.entry(ev.issuer_id(leaf)).or_default() += 1;
             }
         }
@@ -573,11 +567,6 @@ impl<'a> Evidence<'a> {
                 || l.spoofed_ca.is_some()
                 || (self.minted_sign(l) && (l.backdated || l.issuer_minted >= 2))
         })
-    }
-
-    /// Whether the leaf was issued by a public CA (see [`LeafInfo::public`]).
-    pub fn leaf_public(&self, leaf: &str) -> bool {
-        self.leaves.get(leaf).is_some_and(|l| l.public)
     }
 
     /// Whether any connection carrying this leaf had a trusted chain.
