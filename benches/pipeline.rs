@@ -29,6 +29,7 @@ fn bench(c: &mut Criterion) {
         baseline: None,
         keylogs: Vec::new(),
         flow_limits: Default::default(),
+        max_in_memory: certsift::limits::SCAN_MAX_IN_MEMORY,
     };
     let report = Report::silent();
     let mut g = c.benchmark_group("pipeline");

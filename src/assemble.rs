@@ -1,43 +1,52 @@
 //! Finished connections become rows the moment they end, on the worker of
-//! their flow shard, and are dropped: what stays until the tables are written
-//! is a row per TLS connection and one copy of each distinct certificate, not
-//! the connection's records (its hello's lists, its chain's DER), which were
-//! most of a scan's memory. At the end of the reading, [`finish`] parses each
-//! distinct certificate once, judges each distinct chain once per span of
-//! time in which none of its certificates starts or ends its validity, and
-//! fills in the columns that depend on that judgment.
+//! their flow shard, and leave memory as soon as their window is read: each
+//! shard seals its new rows into a record batch that the pipeline spills to
+//! disk. What stays is one copy of each distinct certificate and where it
+//! was seen, not the rows.
+//!
+//! At the end of the reading, [`gather`] parses each distinct certificate
+//! once, and an [`Assembler`] judges the spilled rows batch by batch (each
+//! distinct chain once per span of time, see [`ChainJudge`]) and fills in
+//! the columns that depend on that judgment. The certificates table follows
+//! from what the judged rows said about each certificate first.
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
+use arrow_array::cast::AsArray;
+use arrow_array::types::Int64Type;
+use arrow_array::{Int64Array, RecordBatch};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::flow::{FastMap, FlowRecord};
-use crate::pipeline::to_i64;
-use crate::rows::{CertRow, HandshakeRow};
+use crate::output;
+use crate::rows::{to_i64, CertRow, HandshakeRow};
 use crate::tls::{self, Handshake};
-use crate::x509::{self, CertInfo, ChainVerdict, TrustStore};
-
-/// CA certificates from other connections offered to chain building.
-const MAX_KNOWN_INTERMEDIATES: usize = 64;
-
-/// A chain and the span of time it was judged for: how many of its own and
-/// of the known intermediates' validity instants had passed.
-type SpanKey<'a> = (&'a [String], (usize, usize));
+use crate::x509::{self, CertInfo, CertSet, ChainJudge, ChainVerdict, TrustStore};
 
 /// Rows sort by where their connection began: file, frame, time.
-type SortKey = (u32, u64, i64);
+pub(crate) type SortKey = (u32, u64, i64);
+
+/// Columns a spilled row carries beyond the handshakes table's: its
+/// [`SortKey`]'s file and frame.
+const SPILL_FILE: &str = "spill_file";
+const SPILL_FRAME: &str = "spill_frame";
 
 /// One shard's rows and certificates, built as its connections end.
 #[derive(Default)]
 pub(crate) struct Collector {
+    /// Rows ended since the last [`Collector::seal`].
     rows: Vec<(SortKey, HandshakeRow)>,
     /// Each distinct certificate once, by its DER: the same certificate
     /// arrives in thousands of connections, and hashing its DER here is much
     /// cheaper than its SHA-256 (which was 5% of a scan when done per
     /// connection).
     certs: FastMap<Vec<u8>, Tally>,
+    /// The last sealed rows, for the pipeline to spill.
+    pub(crate) sealed: Option<Result<RecordBatch, String>>,
 }
 
 /// A certificate's SHA-256 and where it was seen, in one shard.
@@ -68,6 +77,16 @@ impl Collector {
         without_tls
     }
 
+    /// Moves the rows ended since the last call into `sealed`, as one spill
+    /// batch (nothing when none ended).
+    pub(crate) fn seal(&mut self) {
+        if self.rows.is_empty() {
+            return;
+        }
+        self.sealed = Some(spill_batch(&self.rows));
+        self.rows.clear();
+    }
+
     /// The SHA-256 of each certificate of a chain, counting each sighting.
     fn tally(&mut self, chain: Vec<Vec<u8>>, ts: i64) -> Vec<String> {
         chain
@@ -93,32 +112,79 @@ impl Collector {
     }
 }
 
-/// A distinct certificate over all shards.
+/// The schema of a spill batch: the handshakes table's columns and the
+/// rows' sort keys.
+pub(crate) fn spill_schema() -> SchemaRef {
+    let mut fields: Vec<Field> = output::handshakes_schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.push(Field::new(SPILL_FILE, DataType::Int64, false));
+    fields.push(Field::new(SPILL_FRAME, DataType::Int64, false));
+    Arc::new(Schema::new(fields))
+}
+
+/// Rows as a spill batch (see [`spill_schema`]).
+fn spill_batch(rows: &[(SortKey, HandshakeRow)]) -> Result<RecordBatch, String> {
+    let b = output::handshakes_batch(rows.iter().map(|(_, r)| r))?;
+    let mut columns = b.columns().to_vec();
+    columns.push(Arc::new(Int64Array::from_iter_values(
+        rows.iter().map(|((f, _, _), _)| i64::from(*f)),
+    )));
+    columns.push(Arc::new(Int64Array::from_iter_values(
+        rows.iter().map(|((_, fr, _), _)| to_i64(*fr)),
+    )));
+    RecordBatch::try_new(spill_schema(), columns).map_err(|e| e.to_string())
+}
+
+/// The rows of a spill batch and their sort keys.
+pub(crate) fn unspill(batch: &RecordBatch) -> Result<(Vec<SortKey>, Vec<HandshakeRow>), String> {
+    let rows = output::handshake_rows(batch);
+    let int = |name: &str| {
+        batch
+            .column_by_name(name)
+            .and_then(|c| c.as_primitive_opt::<Int64Type>())
+            .ok_or_else(|| format!("spill batch lacks {name}"))
+    };
+    let (files, frames) = (int(SPILL_FILE)?, int(SPILL_FRAME)?);
+    if files.len() != rows.len() || frames.len() != rows.len() {
+        return Err("spill batch columns differ in length".into());
+    }
+    let keys = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let file = u32::try_from(files.value(i)).unwrap_or(u32::MAX);
+            let frame = u64::try_from(frames.value(i)).unwrap_or(0);
+            (file, frame, r.ts_start)
+        })
+        .collect();
+    Ok((keys, rows))
+}
+
+/// A distinct certificate over all shards: where it was seen.
 struct Seen {
-    der: Vec<u8>,
     first: i64,
     last: i64,
     flows: i64,
 }
 
-/// The handshakes table in connection order and the certificates table:
-/// every distinct certificate parsed once, in parallel; every distinct chain
-/// verified once per span in which neither its certificates' validity nor
-/// the trust store changes. `judge_at` (µs) judges every connection at that
-/// one time instead of its own (`--roots-at`).
-pub(crate) fn finish(
-    collectors: Vec<Collector>,
-    trust: &TrustStore,
-    judge_at: Option<i64>,
-) -> (Vec<HandshakeRow>, Vec<CertRow>) {
-    let when = |r: &HandshakeRow| judge_at.unwrap_or(r.ts_start);
+/// The run's distinct certificates, parsed, and their sightings.
+pub(crate) struct Gathered {
+    pub(crate) certs: CertSet,
+    seen: HashMap<String, Seen>,
+    /// By first sight, then hash: the certificates table's order.
+    order: Vec<String>,
+}
+
+/// Merges the shards' certificates and parses each once, on every core.
+pub(crate) fn gather(collectors: impl IntoIterator<Item = Collector>) -> Gathered {
     let mut seen: HashMap<String, Seen> = HashMap::new();
-    let mut keyed: Vec<(SortKey, usize)> = Vec::new();
-    let mut unsorted: Vec<Option<HandshakeRow>> = Vec::new();
+    let mut der: HashMap<String, Vec<u8>> = HashMap::new();
     for c in collectors {
-        for (der, t) in c.certs {
-            let e = seen.entry(t.sha256).or_insert_with(|| Seen {
-                der,
+        for (d, t) in c.certs {
+            let e = seen.entry(t.sha256.clone()).or_insert(Seen {
                 first: t.first,
                 last: t.last,
                 flows: 0,
@@ -126,185 +192,111 @@ pub(crate) fn finish(
             e.first = e.first.min(t.first);
             e.last = e.last.max(t.last);
             e.flows += t.flows;
-        }
-        for (key, row) in c.rows {
-            keyed.push((key, unsorted.len()));
-            unsorted.push(Some(row));
+            der.entry(t.sha256).or_insert(d);
         }
     }
-    // Sort keys, then move each row once (sorting rows moved each log2(n)
-    // times). The index breaks ties, in shard order: deterministic.
-    keyed.sort_unstable();
-    let mut rows: Vec<HandshakeRow> = keyed
-        .iter()
-        .filter_map(|(_, i)| unsorted.get_mut(*i).and_then(Option::take))
-        .collect();
-    drop(unsorted);
-    // Certificates by first sight, then hash: the order of the table and of
-    // the intermediates offered to chain building.
-    let mut order: Vec<&String> = seen.keys().collect();
-    order.sort_by_key(|sha| (seen.get(*sha).map_or(i64::MAX, |s| s.first), *sha));
-    let infos: HashMap<&str, CertInfo> = order
-        .par_iter()
-        .filter_map(|sha| {
-            seen.get(*sha)
-                .map(|s| (sha.as_str(), CertInfo::parse(&s.der)))
-        })
-        .collect();
-    // CA certificates sent in any chain of the run complete chains whose
-    // server left an intermediate out, as a browser's cache of intermediates
-    // would; such a chain is still flagged as missing one.
-    let known_shas: Vec<&str> = order
-        .iter()
-        .filter(|sha| infos.get(sha.as_str()).is_some_and(|i| i.is_ca))
-        .map(|sha| sha.as_str())
-        .take(MAX_KNOWN_INTERMEDIATES)
-        .collect();
-    let known: Vec<&[u8]> = known_shas
-        .iter()
-        .filter_map(|sha| seen.get(*sha).map(|s| s.der.as_slice()))
-        .collect();
-    // A chain's verdict changes only when a certificate it may use starts or
-    // ends its validity. Its connections are judged once per span between
-    // two such instants, at the time of the earliest connection of the span:
-    // as exact as judging each connection (a certificate minted a second
-    // before its first use, as forging proxies do, is valid), as cheap as
-    // judging each chain once when nothing ends or starts during the capture.
-    // The known intermediates' instants are kept once, not in every chain's,
-    // with those at which Mozilla's store or the signature rules changed:
-    // two connections in different store epochs never share a verdict.
-    let mut known_bounds = validity_bounds(&known_shas, &infos);
-    known_bounds.extend_from_slice(trust.change_instants());
-    known_bounds.sort_unstable();
-    // Each row's key, found once: the chain's instants are sorted the first
-    // time the chain is met.
-    let mut bounds: HashMap<&[String], Vec<i64>> = HashMap::new();
-    let row_keys: Vec<Option<SpanKey<'_>>> = rows
-        .iter()
-        .map(|r| {
-            let chain = r.cert_chain_sha256.as_slice();
-            if chain.is_empty() {
-                return None;
-            }
-            let own = bounds.entry(chain).or_insert_with(|| {
-                let mut b = validity_bounds(chain, &infos);
-                b.sort_unstable();
-                b
-            });
-            let at_s = when(r).div_euclid(1_000_000);
-            let passed = |b: &[i64]| b.partition_point(|&x| x <= at_s);
-            Some((chain, (passed(own), passed(&known_bounds))))
-        })
-        .collect();
-    drop(bounds);
-    let mut spans: HashMap<SpanKey<'_>, i64> = HashMap::new();
-    for (r, key) in rows.iter().zip(&row_keys) {
-        if let Some(key) = key {
-            let at = spans.entry(*key).or_insert(i64::MAX);
-            *at = (*at).min(when(r));
-        }
+    let mut order: Vec<String> = seen.keys().cloned().collect();
+    order.sort_by_key(|sha| (seen.get(sha).map_or(i64::MAX, |s| s.first), sha.clone()));
+    Gathered {
+        certs: CertSet::new(der, &order),
+        seen,
+        order,
     }
-    let mut keys: Vec<(SpanKey<'_>, i64)> = spans.into_iter().collect();
-    keys.sort_unstable();
-    let verdicts: HashMap<SpanKey<'_>, ChainVerdict> = keys
-        .into_par_iter()
-        .map(|(key, at)| {
-            let ders: Vec<&[u8]> = key
-                .0
-                .iter()
-                .filter_map(|sha| seen.get(sha).map(|s| s.der.as_slice()))
-                .collect();
-            // Intermediates from other connections only when the chain as
-            // sent does not verify: path building over them costs ~10x.
-            let first = trust.verify(&ders, at);
-            let verdict = if first.trusted || known.is_empty() {
-                first
-            } else {
-                trust.verify_with(&ders, &known, at)
-            };
-            (key, verdict)
-        })
-        .collect();
-    // What depends on the verdicts and the leaf, filled in on every core.
-    let judged: Vec<(Option<&ChainVerdict>, Option<bool>)> = rows
-        .par_iter()
-        .zip(&row_keys)
-        .map(|(r, key)| {
-            let verdict = key.as_ref().and_then(|k| verdicts.get(k));
-            let leaf = r.leaf_sha256.as_deref().and_then(|s| infos.get(s));
-            let matches = match (&r.sni, leaf) {
-                (Some(s), Some(l)) => Some(x509::name_matches(l, s)),
-                _ => None,
-            };
-            (verdict, matches)
-        })
-        .collect();
-    let mut first_verdicts: HashMap<&str, (bool, Option<&'static str>)> = HashMap::new();
-    for (r, (verdict, _)) in rows.iter().zip(&judged) {
-        if let Some(v) = verdict {
-            for sha in &r.cert_chain_sha256 {
-                first_verdicts
-                    .entry(sha.as_str())
-                    .or_insert((v.trusted, v.reason_code()));
-            }
-        }
-    }
-    let mut certs: Vec<CertRow> = order
-        .iter()
-        .filter_map(|sha| {
-            let s = seen.get(*sha)?;
-            let info = infos.get(sha.as_str())?;
-            let verdict = first_verdicts.get(sha.as_str()).copied();
-            Some(cert_row(info, s, verdict))
-        })
-        .collect();
-    certs.sort_by(|a, b| {
-        a.first_seen
-            .cmp(&b.first_seen)
-            .then(a.sha256.cmp(&b.sha256))
-    });
-    let judged: Vec<(Option<ChainVerdictCols>, Option<bool>)> = judged
-        .into_iter()
-        .map(|(v, m)| (v.map(ChainVerdictCols::of), m))
-        .collect();
-    drop(verdicts);
-    rows.par_iter_mut()
-        .zip(judged)
-        .for_each(|(r, (v, matches))| {
-            r.sni_matches_leaf = matches;
-            if let Some(v) = v {
-                r.chain_trusted = Some(v.trusted);
-                r.root_public = v.trusted.then_some(v.root_public);
-                r.trust_reason = v.reason.map(str::to_string);
-                if v.unordered || v.missing_intermediate {
-                    if v.unordered {
-                        r.anomalies.push("chain_unordered".into());
-                    }
-                    if v.missing_intermediate {
-                        r.anomalies.push("chain_missing_intermediate".into());
-                    }
-                    r.anomalies.sort();
-                    r.anomalies.dedup();
-                }
-            }
-        });
-    (rows, certs)
 }
 
-/// The instants, in whole seconds, at which one of these certificates
-/// becomes valid or stops being valid (the second after its notAfter).
-fn validity_bounds<S: AsRef<str>>(shas: &[S], infos: &HashMap<&str, CertInfo>) -> Vec<i64> {
-    let sec = |us: i64| us.div_euclid(1_000_000);
-    shas.iter()
-        .filter_map(|sha| infos.get(sha.as_ref()))
-        .flat_map(|i| {
-            [
-                i.not_before_us.map(sec),
-                i.not_after_us.map(|us| sec(us).saturating_add(1)),
-            ]
-        })
-        .flatten()
-        .collect()
+/// Judges spilled rows batch by batch and remembers, per certificate, the
+/// verdict of the first connection (by [`SortKey`]) whose chain held it.
+pub(crate) struct Assembler<'c> {
+    judge: ChainJudge<'c>,
+    certs: &'c CertSet,
+    /// `--roots-at`: every connection judged at this one time (µs).
+    judge_at: Option<i64>,
+    first: HashMap<String, (SortKey, bool, Option<&'static str>)>,
+}
+
+impl<'c> Assembler<'c> {
+    pub(crate) fn new(g: &'c Gathered, trust: &'c TrustStore, judge_at: Option<i64>) -> Self {
+        Assembler {
+            judge: ChainJudge::new(&g.certs, trust),
+            certs: &g.certs,
+            judge_at,
+            first: HashMap::new(),
+        }
+    }
+
+    /// Fills in the judged columns of `rows` (sort keys in `keys`): chain
+    /// verdict, trust reason, chain anomalies, SNI against the leaf.
+    pub(crate) fn judge(&mut self, rows: &mut [HandshakeRow], keys: &[SortKey]) {
+        let questions: Vec<(&[String], i64)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.cert_chain_sha256.as_slice(),
+                    self.judge_at.unwrap_or(r.ts_start),
+                )
+            })
+            .collect();
+        let verdicts: Vec<Option<ChainVerdictCols>> = self
+            .judge
+            .judge(&questions)
+            .into_iter()
+            .map(|v| v.map(ChainVerdictCols::of))
+            .collect();
+        for ((r, key), v) in rows.iter().zip(keys).zip(&verdicts) {
+            let Some(v) = v else { continue };
+            for sha in &r.cert_chain_sha256 {
+                let e = self
+                    .first
+                    .entry(sha.clone())
+                    .or_insert((*key, v.trusted, v.reason));
+                if *key < e.0 {
+                    *e = (*key, v.trusted, v.reason);
+                }
+            }
+        }
+        let certs = self.certs;
+        rows.par_iter_mut()
+            .zip(verdicts)
+            .for_each(|(r, v)| fill(r, v, certs));
+    }
+
+    /// The certificates table: every distinct certificate by first sight,
+    /// with the verdict of its first connection.
+    pub(crate) fn cert_rows(&self, g: &Gathered) -> Vec<CertRow> {
+        g.order
+            .iter()
+            .filter_map(|sha| {
+                let s = g.seen.get(sha)?;
+                let info = g.certs.info(sha)?;
+                let der = g.certs.der(sha).unwrap_or_default();
+                let verdict = self.first.get(sha).map(|(_, t, r)| (*t, *r));
+                Some(cert_row(info, s, der, verdict))
+            })
+            .collect()
+    }
+}
+
+/// The columns of one row that depend on its chain's verdict and its leaf.
+fn fill(r: &mut HandshakeRow, v: Option<ChainVerdictCols>, certs: &CertSet) {
+    let leaf = r.leaf_sha256.as_deref().and_then(|s| certs.info(s));
+    r.sni_matches_leaf = match (&r.sni, leaf) {
+        (Some(s), Some(l)) => Some(x509::name_matches(l, s)),
+        _ => None,
+    };
+    let Some(v) = v else { return };
+    r.chain_trusted = Some(v.trusted);
+    r.root_public = v.trusted.then_some(v.root_public);
+    r.trust_reason = v.reason.map(str::to_string);
+    if v.unordered || v.missing_intermediate {
+        if v.unordered {
+            r.anomalies.push("chain_unordered".into());
+        }
+        if v.missing_intermediate {
+            r.anomalies.push("chain_missing_intermediate".into());
+        }
+        r.anomalies.sort();
+        r.anomalies.dedup();
+    }
 }
 
 /// The parts of a chain's verdict that go into its connections' rows.
@@ -494,6 +486,7 @@ fn alert_description(d: u8) -> String {
 fn cert_row(
     info: &CertInfo,
     s: &Seen,
+    der: &[u8],
     first_verdict: Option<(bool, Option<&'static str>)>,
 ) -> CertRow {
     CertRow {
@@ -530,7 +523,7 @@ fn cert_row(
         last_seen: s.last,
         flow_count: s.flows,
         parse_error: info.parse_error.clone(),
-        der: s.der.clone(),
+        der: der.to_vec(),
     }
 }
 
@@ -555,21 +548,26 @@ mod tests {
         .expect("store");
         let not_before = 1_790_687_659;
         let mut c = Collector::default();
+        let mut rows = Vec::new();
+        let mut keys = Vec::new();
         for (i, at) in [not_before + 5, not_before - 5, not_before + 36_000]
             .into_iter()
             .enumerate()
         {
             let chain = c.tally(pem_certs(fixtures::S01_WWW_BANK_CHAIN), us(at));
-            let row = HandshakeRow {
+            rows.push(HandshakeRow {
                 flow_id: i.to_string(),
                 leaf_sha256: chain.first().cloned(),
                 cert_chain_sha256: chain,
                 ts_start: us(at),
                 ..Default::default()
-            };
-            c.rows.push(((0, i as u64, us(at)), row));
+            });
+            keys.push((0, i as u64, us(at)));
         }
-        let (rows, certs) = finish(vec![c], &store, None);
+        let g = gather(vec![c]);
+        let mut a = Assembler::new(&g, &store, None);
+        a.judge(&mut rows, &keys);
+        let certs = a.cert_rows(&g);
         let verdicts: Vec<(Option<bool>, Option<&str>)> = rows
             .iter()
             .map(|r| (r.chain_trusted, r.trust_reason.as_deref()))

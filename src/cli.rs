@@ -157,6 +157,12 @@ pub struct ScanArgs {
     /// recently active are finished early (anomaly flow_evicted). Bounds memory.
     #[arg(long, value_name = "N", default_value_t = crate::limits::FLOW_SHARDS * crate::limits::MAX_FLOWS_PER_SHARD)]
     pub max_flows: usize,
+    /// Connections to judge in memory at once. Above this, the connections
+    /// whose findings depend on each other are grouped, written to spill
+    /// files in the output folder and judged one group at a time; the
+    /// findings are the same. About 600 bytes of memory per connection.
+    #[arg(long, default_value_t = crate::limits::SCAN_MAX_IN_MEMORY, value_name = "N")]
+    pub max_in_memory: u64,
     /// Summary style on stdout.
     #[arg(long, value_enum, default_value_t = SummaryStyle::Human)]
     pub summary: SummaryStyle,
@@ -263,6 +269,7 @@ impl ScanArgs {
             thresholds: crate::analysis::Thresholds::default(),
             baseline: self.baseline.clone(),
             keylogs: self.keylogs.clone(),
+            max_in_memory: self.max_in_memory,
             flow_limits: crate::flow::FlowLimits {
                 idle_timeout_us: i64::from(self.flow_timeout) * 1_000_000,
                 close_delay_us: crate::limits::FLOW_CLOSE_DELAY_US,

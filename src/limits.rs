@@ -105,3 +105,10 @@ pub const MAX_QUIC_CRYPTO_BYTES: usize = 64 * 1024;
 /// Handshake-level packet bytes kept per direction of a QUIC connection for
 /// decryption at its end (`quic_handshake_cap` past it).
 pub const MAX_QUIC_HANDSHAKE_PACKET_BYTES: usize = 64 * 1024;
+/// Connections a scan's analysis holds in memory (about 600 bytes each);
+/// above, it judges them in groups read back from spill files, as
+/// `certsift analyze` does, so a scan's memory does not grow with its
+/// connections.
+pub const SCAN_MAX_IN_MEMORY: u64 = 200_000;
+/// Rows read back from a scan's spill at a time to be judged and written.
+pub const JUDGE_BATCH_ROWS: usize = 1024;

@@ -24,13 +24,16 @@ use crate::capture::{Capture, Compression, Format as CaptureFormat, Window};
 use crate::decode::{self, Decoded, Defragmenter, SkipReason};
 use crate::error::{Error, InputError};
 use crate::flow::{Segment, Shard};
+use crate::limits::JUDGE_BATCH_ROWS;
 use crate::limits::{FLOW_SHARDS, WINDOW_BYTES, WINDOW_FRAMES};
+use crate::output::merge::SpillDir;
 use crate::output::{self, Format};
 use crate::quic;
 use crate::report::Report;
-use crate::rows::{FileRow, FindingRow, IncidentRow, Severity};
+use crate::rows::{to_i64, CertRow, FileRow, FindingRow, HandshakeRow, IncidentRow, Severity};
 use crate::tls::KeyLog;
 use crate::x509::TrustStore;
+use arrow_array::RecordBatch;
 
 /// What a scan needs to know, validated by the command line.
 #[derive(Debug, Clone)]
@@ -62,6 +65,9 @@ pub struct Config {
     pub keylogs: Vec<PathBuf>,
     /// Flow-table caps.
     pub flow_limits: crate::flow::FlowLimits,
+    /// Connections the analysis holds in memory; above, it groups them and
+    /// judges one group at a time from spill files.
+    pub max_in_memory: u64,
 }
 
 /// What a scan did, for the summary and the exit code.
@@ -178,146 +184,33 @@ fn absorb_secrets(windows: &crate::capture::Windows<'_>, keys: &mut KeyLog, seen
     *seen = secrets.len();
 }
 
+/// The stages of a scan, in order: open the inputs; read them, spilling each
+/// connection's row as it ends; judge the spilled rows and write the
+/// handshakes table; analyse; write the other tables; commit them all.
 fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Summary, Error> {
     output::prepare_dir(&cfg.out)?;
-    let mut keys = load_keylogs(&cfg.keylogs, report)?;
+    let keys = load_keylogs(&cfg.keylogs, report)?;
     let mut summary = Summary::default();
-    let (files, mut errors) = expand_inputs(&cfg.inputs);
-    summary.inputs = files.len() + errors.len();
-    let mut file_rows: Vec<FileRow> = errors.iter().map(failed_row).collect();
-    let mut captures: Vec<Capture> = Vec::new();
-    for path in files {
-        match Capture::open(&path, cfg.use_mmap) {
-            Ok(c) => captures.push(c),
-            Err(e) => {
-                report.warn(&e.to_string());
-                file_rows.push(failed_row(&e));
-                errors.push(e);
-            }
-        }
-    }
-    let total: u64 = captures.iter().map(Capture::size_bytes).sum();
-    report.start(total);
+    let mut inputs = open_inputs(&cfg.inputs, cfg.use_mmap, report);
+    summary.inputs = inputs.captures.len() + inputs.errors.len();
+    let spill = SpillDir::create(&cfg.out)?;
     let started = std::time::Instant::now();
-    let sets = capture_sets(&captures);
-    let names: Vec<String> = captures
-        .iter()
-        .map(|c| c.path().display().to_string())
-        .collect();
-    let mut per_file: Vec<Option<FileRow>> = captures.iter().map(|_| None).collect();
-    let mut collectors: Vec<Collector> = Vec::new();
-    let mut without_tls_at_end = 0;
-    for set in sets {
-        let mut set_collectors: Vec<Collector> =
-            (0..FLOW_SHARDS).map(|_| Collector::default()).collect();
-        let mut shards: Vec<Shard> = (0..FLOW_SHARDS)
-            .map(|_| Shard::with_limits(cfg.flow_limits))
-            .collect();
-        let mut quic_shards: Vec<quic::Shard> = (0..FLOW_SHARDS)
-            .map(|_| quic::Shard::with_limits(cfg.flow_limits))
-            .collect();
-        let mut defrag = Defragmenter::new();
-        for file in set {
-            let Some(capture) = captures.get(file) else {
-                continue;
-            };
-            report.file(capture.path());
-            summary.files_read += 1;
-            summary.bytes += capture.size_bytes();
-            let file_id = u32::try_from(file).unwrap_or(u32::MAX);
-            let mut counts = Counts::default();
-            let mut damage: Option<InputError> = None;
-            let mut windows = capture.windows();
-            let mut frame_base: u64 = 0;
-            let mut done_before = 0;
-            let mut secrets_seen = 0;
-            // The walk of the next window (sequential: it follows record
-            // boundaries) overlaps the decoding and reassembly of this one.
-            let mut next = windows.next_window(WINDOW_FRAMES, WINDOW_BYTES);
-            absorb_secrets(&windows, &mut keys, &mut secrets_seen);
-            loop {
-                match next {
-                    Ok(Some(w)) => {
-                        let (following, c) = rayon::join(
-                            || windows.next_window(WINDOW_FRAMES, WINDOW_BYTES),
-                            || {
-                                process_window(
-                                    &w,
-                                    file_id,
-                                    frame_base,
-                                    Shards {
-                                        tcp: &mut shards,
-                                        quic: &mut quic_shards,
-                                        rows: &mut set_collectors,
-                                    },
-                                    &mut defrag,
-                                    &keys,
-                                    &names,
-                                )
-                            },
-                        );
-                        counts.add(&c);
-                        frame_base += w.frames.len() as u64;
-                        next = following;
-                        // Secrets embedded in the capture (pcapng DSB) join the
-                        // key log before the packets after them are reassembled.
-                        absorb_secrets(&windows, &mut keys, &mut secrets_seen);
-                    }
-                    Ok(None) => break,
-                    Err(e) => {
-                        report.warn(&e.to_string());
-                        damage = Some(e);
-                        break;
-                    }
-                }
-                let done = windows.bytes_consumed();
-                report.advance(done.saturating_sub(done_before));
-                done_before = done;
-            }
-            report.advance(capture.size_bytes().saturating_sub(done_before));
-            summary.packets += counts.packets;
-            summary.tcp_segments += counts.tcp;
-            summary.connections += counts.ended_without_tls;
-            let row = file_row(capture, &counts, damage.as_ref());
-            report.detail(&format!(
-                "{}: {} packets, {} TCP segments, {} skipped",
-                row.file,
-                row.packets,
-                row.tcp_segments,
-                counts.skipped()
-            ));
-            if let Some(slot) = per_file.get_mut(file) {
-                *slot = Some(row);
-            }
-            if let Some(e) = damage {
-                errors.push(e);
-            }
-        }
-        without_tls_at_end += shards
-            .par_iter_mut()
-            .zip(quic_shards.par_iter_mut())
-            .zip(set_collectors.par_iter_mut())
-            .map(|((tcp, quic), rows)| {
-                tcp.finish_all(&keys);
-                quic.finish_all(&keys);
-                rows.take(&mut tcp.finished, &names) + rows.take(&mut quic.finished, &names)
-            })
-            .sum::<u64>();
-        collectors.append(&mut set_collectors);
-    }
-    report.finish();
+    let read = read_inputs(cfg, &mut inputs, keys, &spill.0, report, &mut summary)?;
     report.detail(&format!(
         "read, decoded and reassembled in {:.2} s",
         started.elapsed().as_secs_f64()
     ));
     let phase = std::time::Instant::now();
-    file_rows.extend(per_file.into_iter().flatten());
-    let (handshakes, certificates) = assemble::finish(collectors, trust, cfg.roots_at);
-    summary.tls_connections = handshakes.len() as u64;
-    summary.connections += without_tls_at_end + summary.tls_connections;
+    let gathered = assemble::gather(read.collectors);
+    let judged = judge_and_write(cfg, trust, &gathered, &read.spill, read.rows, &spill.0)?;
+    drop(gathered);
+    summary.tls_connections = judged.rows;
+    summary.connections += read.without_tls + judged.rows;
+    summary.names = judged.names;
+    summary.certificates = judged.certificates.len();
     report.detail(&format!(
-        "{} certificates parsed and chains judged, rows built in {:.2} s",
-        certificates.len(),
+        "{} certificates parsed, chains judged, handshakes written in {:.2} s",
+        judged.certificates.len(),
         phase.elapsed().as_secs_f64()
     ));
     let phase = std::time::Instant::now();
@@ -325,67 +218,532 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
         Some(dir) => Some(output::read_scan(dir)?),
         None => None,
     };
-    // The analysis runs while the handshakes, certificates and files tables
-    // are written; the findings and incidents tables follow.
-    let ((findings, incidents), written) = rayon::join(
-        || {
-            let (findings, incidents) = analysis::analyze_run(
-                &handshakes,
-                &certificates,
-                &cfg.thresholds,
-                baseline
-                    .as_ref()
-                    .map(|b| (b.handshakes.as_slice(), b.certificates.as_slice())),
-            );
-            report.detail(&format!(
-                "{} findings in {:.2} s",
-                findings.len(),
-                phase.elapsed().as_secs_f64()
-            ));
-            (findings, incidents)
-        },
-        || {
-            output::write_row_tables(
-                &cfg.out,
-                cfg.format,
-                &cfg.layout,
-                &handshakes,
-                &certificates,
-                Some(&file_rows),
-            )
-        },
-    );
-    let mut written = written?;
-    written.extend(output::write_findings_table(
-        &cfg.out,
-        cfg.format,
-        &cfg.layout,
-        &findings,
-    )?);
-    written.extend(output::write_incidents_table(
-        &cfg.out,
-        cfg.format,
-        &cfg.layout,
-        &incidents,
-    )?);
-    summary.outputs = written;
+    let baseline = baseline
+        .as_ref()
+        .map(|b| (b.handshakes.as_slice(), b.certificates.as_slice()));
+    let (findings, incidents, findings_table) = analyse(
+        cfg,
+        judged.analysis,
+        &judged.certificates,
+        baseline,
+        &spill.0,
+    )?;
     report.detail(&format!(
-        "findings and tables written in {:.2} s",
+        "{} findings in {:.2} s",
+        findings.len(),
         phase.elapsed().as_secs_f64()
     ));
-    summary.names = handshakes
-        .par_iter()
-        .filter_map(|h| h.sni.as_deref().map(analysis::normalize_name))
-        .collect::<std::collections::HashSet<_>>()
-        .len();
-    summary.certificates = certificates.len();
-    // Freeing each row's strings one after the other was 60 ms of a 1.4 s
-    // scan in `perf`, on one core.
-    handshakes.into_par_iter().for_each(drop);
+    let staged = vec![
+        judged.handshakes,
+        output::stage(&cfg.out, cfg.format, &cfg.layout, &judged.certificates)?,
+        output::stage(
+            &cfg.out,
+            cfg.format,
+            &cfg.layout,
+            &inputs.file_rows(read.per_file),
+        )?,
+        findings_table,
+        output::stage(&cfg.out, cfg.format, &cfg.layout, &incidents)?,
+    ];
+    summary.outputs = output::stream::commit_all(staged)?;
     summary.findings = findings;
     summary.incidents = incidents;
-    summary.input_errors = errors;
+    summary.input_errors = inputs.errors;
     Ok(summary)
+}
+
+/// The inputs of a scan: the captures that opened, and the errors of those
+/// that did not.
+struct Inputs {
+    captures: Vec<Capture>,
+    errors: Vec<InputError>,
+    /// `files` rows of the inputs that could not be opened.
+    failed: Vec<FileRow>,
+}
+
+impl Inputs {
+    /// Every input's `files` row: those that failed, then those read.
+    fn file_rows(&self, read: Vec<Option<FileRow>>) -> Vec<FileRow> {
+        let mut rows = self.failed.clone();
+        rows.extend(read.into_iter().flatten());
+        rows
+    }
+}
+
+fn open_inputs(paths: &[PathBuf], use_mmap: bool, report: &Report) -> Inputs {
+    let (files, errors) = expand_inputs(paths);
+    let mut inputs = Inputs {
+        captures: Vec::new(),
+        failed: errors.iter().map(failed_row).collect(),
+        errors,
+    };
+    for path in files {
+        match Capture::open(&path, use_mmap) {
+            Ok(c) => inputs.captures.push(c),
+            Err(e) => {
+                report.warn(&e.to_string());
+                inputs.failed.push(failed_row(&e));
+                inputs.errors.push(e);
+            }
+        }
+    }
+    inputs
+}
+
+/// What reading the inputs left: the spill of rows, the certificates seen.
+struct Read {
+    /// The spill file of every TLS connection's row, in the order they ended.
+    spill: PathBuf,
+    /// Rows spilled.
+    rows: u64,
+    /// The shards' certificate tallies.
+    collectors: Vec<Collector>,
+    /// Connections that ended without TLS.
+    without_tls: u64,
+    /// Each capture's `files` row, by capture.
+    per_file: Vec<Option<FileRow>>,
+}
+
+/// Reads every capture set; each connection's row is spilled to a file in
+/// `spill_dir` as it ends.
+fn read_inputs(
+    cfg: &Config,
+    inputs: &mut Inputs,
+    mut keys: KeyLog,
+    spill_dir: &Path,
+    report: &Report,
+    summary: &mut Summary,
+) -> Result<Read, Error> {
+    let captures = &inputs.captures;
+    report.start(captures.iter().map(Capture::size_bytes).sum());
+    let names: Vec<String> = captures
+        .iter()
+        .map(|c| c.path().display().to_string())
+        .collect();
+    let path = spill_dir.join("handshakes.parquet");
+    let mut read = Read {
+        rows: 0,
+        collectors: Vec::new(),
+        without_tls: 0,
+        per_file: captures.iter().map(|_| None).collect(),
+        spill: path.clone(),
+    };
+    let mut spill = RowSpill {
+        w: output::merge::TableWriter::spill(&path, assemble::spill_schema())?,
+        path,
+        rows: 0,
+    };
+    for set in capture_sets(captures) {
+        let mut set_state = SetState::new(cfg.flow_limits);
+        for file in set {
+            let Some(capture) = captures.get(file) else {
+                continue;
+            };
+            let (row, damage) = read_capture(
+                capture,
+                file,
+                &mut set_state,
+                &mut keys,
+                &names,
+                &mut spill,
+                report,
+            )?;
+            summary.files_read += 1;
+            summary.bytes += capture.size_bytes();
+            summary.packets += to_u64(row.packets);
+            summary.tcp_segments += to_u64(row.tcp_segments);
+            summary.connections += set_state.without_tls;
+            set_state.without_tls = 0;
+            if let Some(slot) = read.per_file.get_mut(file) {
+                *slot = Some(row);
+            }
+            if let Some(e) = damage {
+                inputs.errors.push(e);
+            }
+        }
+        read.without_tls += set_state.finish(&keys, &names, &mut spill)?;
+        read.collectors.append(&mut set_state.rows);
+    }
+    report.finish();
+    read.rows = spill.rows;
+    spill.w.close()?;
+    Ok(read)
+}
+
+fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+/// The flow state of one capture set.
+struct SetState {
+    tcp: Vec<Shard>,
+    quic: Vec<quic::Shard>,
+    rows: Vec<Collector>,
+    defrag: Defragmenter,
+    /// Connections ended without TLS since last taken.
+    without_tls: u64,
+}
+
+impl SetState {
+    fn new(limits: crate::flow::FlowLimits) -> Self {
+        SetState {
+            tcp: (0..FLOW_SHARDS)
+                .map(|_| Shard::with_limits(limits))
+                .collect(),
+            quic: (0..FLOW_SHARDS)
+                .map(|_| quic::Shard::with_limits(limits))
+                .collect(),
+            rows: (0..FLOW_SHARDS).map(|_| Collector::default()).collect(),
+            defrag: Defragmenter::new(),
+            without_tls: 0,
+        }
+    }
+
+    /// Connections finished early so far to keep the flow tables bounded.
+    fn evicted(&self) -> u64 {
+        self.tcp.iter().map(|s| s.stats.evicted).sum::<u64>()
+            + self.quic.iter().map(|s| s.stats.evicted).sum::<u64>()
+    }
+
+    /// Ends every live connection at the end of the set; returns how many
+    /// ended without TLS.
+    fn finish(
+        &mut self,
+        keys: &KeyLog,
+        names: &[String],
+        spill: &mut RowSpill,
+    ) -> Result<u64, Error> {
+        let n = self
+            .tcp
+            .par_iter_mut()
+            .zip(self.quic.par_iter_mut())
+            .zip(self.rows.par_iter_mut())
+            .map(|((tcp, quic), rows)| {
+                tcp.finish_all(keys);
+                quic.finish_all(keys);
+                let n = rows.take(&mut tcp.finished, names) + rows.take(&mut quic.finished, names);
+                rows.seal();
+                n
+            })
+            .sum::<u64>();
+        spill.write_sealed(&mut self.rows)?;
+        Ok(n)
+    }
+}
+
+/// The spill file of rows not yet judged.
+struct RowSpill {
+    path: PathBuf,
+    w: output::merge::TableWriter,
+    rows: u64,
+}
+
+impl RowSpill {
+    /// Writes the shards' sealed rows, in shard order (so the order of the
+    /// rows does not depend on the number of threads).
+    fn write_sealed(&mut self, collectors: &mut [Collector]) -> Result<(), Error> {
+        let mut batches = Vec::new();
+        for c in collectors {
+            if let Some(b) = c.sealed.take() {
+                batches.push(b.map_err(|msg| Error::Encode {
+                    path: self.path.clone(),
+                    msg,
+                })?);
+            }
+        }
+        let Some(first) = batches.first() else {
+            return Ok(());
+        };
+        let b = arrow_select::concat::concat_batches(&first.schema(), &batches).map_err(|e| {
+            Error::Encode {
+                path: self.path.clone(),
+                msg: e.to_string(),
+            }
+        })?;
+        self.rows += b.num_rows() as u64;
+        self.w.write(&b)
+    }
+}
+
+/// Reads one capture of a set; returns its `files` row and its damage.
+fn read_capture(
+    capture: &Capture,
+    file: usize,
+    set: &mut SetState,
+    keys: &mut KeyLog,
+    names: &[String],
+    spill: &mut RowSpill,
+    report: &Report,
+) -> Result<(FileRow, Option<InputError>), Error> {
+    report.file(capture.path());
+    let file_id = u32::try_from(file).unwrap_or(u32::MAX);
+    let evicted_before = set.evicted();
+    let mut counts = Counts::default();
+    let mut damage: Option<InputError> = None;
+    let mut windows = capture.windows();
+    let mut frame_base: u64 = 0;
+    let mut done_before = 0;
+    let mut secrets_seen = 0;
+    // The walk of the next window (sequential: it follows record
+    // boundaries) overlaps the decoding and reassembly of this one.
+    let mut next = windows.next_window(WINDOW_FRAMES, WINDOW_BYTES);
+    absorb_secrets(&windows, keys, &mut secrets_seen);
+    loop {
+        match next {
+            Ok(Some(w)) => {
+                let (following, c) = rayon::join(
+                    || windows.next_window(WINDOW_FRAMES, WINDOW_BYTES),
+                    || {
+                        process_window(
+                            &w,
+                            file_id,
+                            frame_base,
+                            Shards {
+                                tcp: &mut set.tcp,
+                                quic: &mut set.quic,
+                                rows: &mut set.rows,
+                            },
+                            &mut set.defrag,
+                            keys,
+                            names,
+                        )
+                    },
+                );
+                spill.write_sealed(&mut set.rows)?;
+                counts.add(&c);
+                frame_base += w.frames.len() as u64;
+                next = following;
+                // Secrets embedded in the capture (pcapng DSB) join the
+                // key log before the packets after them are reassembled.
+                absorb_secrets(&windows, keys, &mut secrets_seen);
+            }
+            Ok(None) => break,
+            Err(e) => {
+                report.warn(&e.to_string());
+                damage = Some(e);
+                break;
+            }
+        }
+        let done = windows.bytes_consumed();
+        report.advance(done.saturating_sub(done_before));
+        done_before = done;
+    }
+    report.advance(capture.size_bytes().saturating_sub(done_before));
+    set.without_tls += counts.ended_without_tls;
+    counts.evicted = set.evicted() - evicted_before;
+    let row = file_row(capture, &counts, damage.as_ref());
+    report.detail(&format!(
+        "{}: {} packets, {} TCP segments, {} skipped, {} connections evicted",
+        row.file,
+        row.packets,
+        row.tcp_segments,
+        counts.skipped(),
+        counts.evicted
+    ));
+    Ok((row, damage))
+}
+
+/// What judging the spilled rows gave.
+struct Judged {
+    /// The handshakes table, staged.
+    handshakes: output::stream::Staged,
+    rows: u64,
+    /// Distinct server names.
+    names: usize,
+    certificates: Vec<CertRow>,
+    analysis: AnalysisInput,
+}
+
+/// The connections the analysis reads: in memory, or grouped and spilled.
+enum AnalysisInput {
+    Memory(Vec<analysis::Connection>),
+    Groups {
+        grouping: analysis::Grouping,
+        /// Spill file of every judged row's detector columns.
+        spill: PathBuf,
+    },
+}
+
+/// Reads the spilled rows back a few batches at a time, judges their chains
+/// (on every core), writes them to the handshakes table, and hands them to
+/// the analysis: kept as connections when there are at most
+/// `cfg.max_in_memory`, else grouped and spilled again.
+fn judge_and_write(
+    cfg: &Config,
+    trust: &TrustStore,
+    gathered: &assemble::Gathered,
+    spill: &Path,
+    rows: u64,
+    spill_dir: &Path,
+) -> Result<Judged, Error> {
+    let mut assembler = assemble::Assembler::new(gathered, trust, cfg.roots_at);
+    let schema = output::handshakes_schema();
+    let mut table = output::stream::TableStream::create(
+        &cfg.out,
+        output::Table::Handshakes,
+        cfg.format,
+        &cfg.layout,
+        schema,
+    )?;
+    let mut sink = if rows > cfg.max_in_memory {
+        let detect = spill_dir.join("detect.parquet");
+        let cols = analysis::Connection::COLUMNS;
+        let w = output::merge::TableWriter::spill(&detect, project_schema(&table.schema(), cols))?;
+        // the grouper reads only the certificates' names (inspection products)
+        Sink::Groups(
+            analysis::Grouper::new(&assembler.cert_rows(gathered)),
+            detect,
+            w,
+        )
+    } else {
+        Sink::Memory(analysis::Interner::default(), Vec::new())
+    };
+    let mut names = std::collections::HashSet::new();
+    let threads = rayon::current_num_threads().max(1);
+    let mut batches = output::table_batches(spill, JUDGE_BATCH_ROWS, None)?.peekable();
+    while batches.peek().is_some() {
+        let chunk: Vec<RecordBatch> = batches
+            .by_ref()
+            .take(threads * 2)
+            .collect::<Result<_, Error>>()?;
+        let parts = chunk
+            .par_iter()
+            .map(assemble::unspill)
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(|msg| Error::Encode {
+                path: spill.to_path_buf(),
+                msg,
+            })?;
+        drop(chunk);
+        for (keys, mut rows) in parts {
+            assembler.judge(&mut rows, &keys);
+            let batch = output::handshakes_batch(&rows).map_err(|msg| Error::Encode {
+                path: cfg.out.join("handshakes"),
+                msg,
+            })?;
+            sink.push(&rows, &batch)?;
+            names.extend(
+                rows.iter()
+                    .filter_map(|h| h.sni.as_deref().map(analysis::normalize_name)),
+            );
+            table.write(batch)?;
+        }
+    }
+    let certificates = assembler.cert_rows(gathered);
+    let analysis = sink.finish(&certificates, cfg)?;
+    Ok(Judged {
+        handshakes: table.finish()?,
+        rows,
+        names: names.len(),
+        certificates,
+        analysis,
+    })
+}
+
+/// Where judged rows go for the analysis.
+enum Sink {
+    Memory(analysis::Interner, Vec<analysis::Connection>),
+    Groups(analysis::Grouper, PathBuf, output::merge::TableWriter),
+}
+
+impl Sink {
+    fn push(&mut self, rows: &[HandshakeRow], batch: &RecordBatch) -> Result<(), Error> {
+        match self {
+            Sink::Memory(interner, connections) => {
+                connections.extend(
+                    rows.iter()
+                        .map(|h| analysis::Connection::from_row(h, interner)),
+                );
+                Ok(())
+            }
+            Sink::Groups(grouper, path, w) => {
+                for h in rows {
+                    grouper.push(h);
+                }
+                let cols = analysis::Connection::COLUMNS;
+                let keep: Vec<usize> = batch
+                    .schema()
+                    .fields()
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, f)| cols.contains(&f.name().as_str()))
+                    .map(|(i, _)| i)
+                    .collect();
+                let b = batch.project(&keep).map_err(|e| Error::Encode {
+                    path: path.clone(),
+                    msg: e.to_string(),
+                })?;
+                w.write(&b)
+            }
+        }
+    }
+
+    fn finish(self, certs: &[CertRow], cfg: &Config) -> Result<AnalysisInput, Error> {
+        Ok(match self {
+            Sink::Memory(_, connections) => AnalysisInput::Memory(connections),
+            Sink::Groups(grouper, spill, w) => {
+                w.close()?;
+                let by_sha: std::collections::HashMap<&str, &CertRow> =
+                    certs.iter().map(|c| (c.sha256.as_str(), c)).collect();
+                let grouping = grouper.finish(
+                    &by_sha,
+                    &cfg.thresholds,
+                    cfg.max_in_memory,
+                    output::merge::MAX_GROUPS,
+                );
+                AnalysisInput::Groups { grouping, spill }
+            }
+        })
+    }
+}
+
+/// The findings and incidents of the judged connections, and the findings
+/// table staged: in one pass over the connections in memory, or group by
+/// group from the spill (the same findings).
+fn analyse(
+    cfg: &Config,
+    input: AnalysisInput,
+    certs: &[CertRow],
+    baseline: Option<(&[HandshakeRow], &[CertRow])>,
+    spill_dir: &Path,
+) -> Result<(Vec<FindingRow>, Vec<IncidentRow>, output::stream::Staged), Error> {
+    match input {
+        AnalysisInput::Memory(connections) => {
+            let (mut findings, incidents) =
+                analysis::analyze_connections_run(&connections, certs, &cfg.thresholds, baseline);
+            drop(connections);
+            let table = output::stage(&cfg.out, cfg.format, &cfg.layout, &findings)?;
+            for f in &mut findings {
+                f.flow_ids = Vec::new();
+            }
+            Ok((findings, incidents, table))
+        }
+        AnalysisInput::Groups { grouping, spill } => {
+            let mut table = output::stream_of::<FindingRow>(&cfg.out, cfg.format, &cfg.layout)?;
+            let (findings, facts) = output::merge::judge_groups(
+                &spill,
+                &grouping,
+                certs,
+                &cfg.thresholds,
+                baseline,
+                spill_dir,
+                &mut table,
+            )?;
+            let incidents = analysis::incidents(&findings, &facts);
+            Ok((findings, incidents, table.finish()?))
+        }
+    }
+}
+
+fn project_schema(schema: &arrow_schema::SchemaRef, cols: &[&str]) -> arrow_schema::SchemaRef {
+    std::sync::Arc::new(arrow_schema::Schema::new(
+        schema
+            .fields()
+            .iter()
+            .filter(|f| cols.contains(&f.name().as_str()))
+            .cloned()
+            .collect::<Vec<_>>(),
+    ))
 }
 
 /// What one window (or chunk of it) held, by kind.
@@ -409,6 +767,9 @@ struct Counts {
     /// rather than kept to the end of the run (a million SYN-only or
     /// never-finished connections held gigabytes of records).
     ended_without_tls: u64,
+    /// Connections finished early to keep the flow tables bounded
+    /// (`--max-flows`), while reading this file.
+    evicted: u64,
 }
 
 impl Counts {
@@ -457,10 +818,6 @@ fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
         (x, None) => x,
         (None, y) => y,
     }
-}
-
-pub(crate) fn to_i64(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 /// Names of the link types a capture is likely to hold (tcpdump's names).
@@ -536,6 +893,7 @@ fn file_row(c: &Capture, n: &Counts, damage: Option<&InputError>) -> FileRow {
         skipped_bad_header: to_i64(n.skip_bad_header),
         skipped_other_protocol: to_i64(n.skip_other),
         skipped_too_deep: to_i64(n.skip_deep),
+        flows_evicted: to_i64(n.evicted),
     }
 }
 
@@ -628,7 +986,10 @@ fn process_window(
             }
             shard.expire(last_ts, keys);
             quic_shard.expire(last_ts, keys);
-            rows.take(&mut shard.finished, names) + rows.take(&mut quic_shard.finished, names)
+            let n =
+                rows.take(&mut shard.finished, names) + rows.take(&mut quic_shard.finished, names);
+            rows.seal();
+            n
         })
         .sum();
     counts

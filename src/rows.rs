@@ -337,4 +337,13 @@ pub struct FileRow {
     pub skipped_other_protocol: i64,
     /// Packets skipped: too many nested encapsulations.
     pub skipped_too_deep: i64,
+    /// Connections finished early, before they ended, because the flow
+    /// table was full (`--max-flows`); each carries the anomaly
+    /// `flow_evicted`.
+    pub flows_evicted: i64,
+}
+
+/// A count as a table's signed 64-bit integer (saturating).
+pub(crate) fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
 }

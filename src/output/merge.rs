@@ -39,6 +39,7 @@ use std::path::{Path, PathBuf};
 use parquet::arrow::ArrowWriter;
 
 use super::partition::{has_table, table_files, Table};
+use super::stream::TableStream;
 use super::{
     prepare_dir, read_batches, rows_of, table_batches, table_rows, tables, writer_properties,
     Format, Layout, BATCH_ROWS,
@@ -57,7 +58,7 @@ const MERGE_BATCH_ROWS: usize = 8 * 1024;
 
 /// Most groups a large merge is judged in (one spill file each, all open at
 /// once while the connections are routed).
-const MAX_GROUPS: u32 = 64;
+pub(crate) const MAX_GROUPS: u32 = 64;
 
 /// What a merge produced besides the written tables.
 #[derive(Debug, Default)]
@@ -151,7 +152,6 @@ pub fn merge_scans(
         Table::Certificates,
         Format::Parquet,
         &merged.certificates,
-        |_| None,
         |r| tables::certificates(r.iter().copied()).batch(),
     )?;
     super::partition::write_table(
@@ -160,7 +160,6 @@ pub fn merge_scans(
         Table::Files,
         Format::Parquet,
         &merged.files,
-        |_| None,
         |r| tables::files(r.iter().copied()).batch(),
     )?;
     // the detectors need neither the DER nor the sightings' exact order
@@ -196,7 +195,47 @@ pub fn write_findings(
         return Ok((findings, incidents));
     };
     let spill = SpillDir::create(out)?;
-    let files = route(&out.join("handshakes.parquet"), grouping, &spill.0)?;
+    let schema = std::sync::Arc::new(tables::findings(&[]).schema());
+    let mut table = TableStream::create(
+        out,
+        Table::Findings,
+        Format::Parquet,
+        &Layout::Single,
+        schema,
+    )?;
+    let (light, facts) = judge_groups(
+        &out.join("handshakes.parquet"),
+        grouping,
+        &merged.certificates,
+        cfg,
+        None,
+        &spill.0,
+        &mut table,
+    )?;
+    table.finish()?.commit()?;
+    let incidents = incidents(&light, &facts);
+    super::write_incidents(out, &incidents)?;
+    Ok((light, incidents))
+}
+
+/// Judges the connections of `table` (a handshakes table, or a spill file
+/// holding at least [`Connection::COLUMNS`]) one group of `grouping` at a
+/// time: each row's detector columns are routed to its group's spill file
+/// in `spill`, the groups are judged one after another, each group's
+/// findings are spilled in order, and the sorted runs are merged into
+/// `findings`. Returns the findings without their flow ids (the evidence
+/// lists, which grow with the connections, are only in the table) and the
+/// facts the incidents are built from.
+pub(crate) fn judge_groups(
+    table: &Path,
+    grouping: &Grouping,
+    certs: &[CertRow],
+    cfg: &Thresholds,
+    baseline: Option<(&[HandshakeRow], &[CertRow])>,
+    spill: &Path,
+    findings: &mut TableStream,
+) -> Result<(Vec<FindingRow>, Facts), Error> {
+    let files = route(table, grouping, spill)?;
     let mut light = Vec::new();
     let mut runs = Vec::new();
     let mut facts = Facts::default();
@@ -209,20 +248,15 @@ pub fn write_findings(
             connections.extend(rows.iter().map(|h| Connection::from_row(h, &mut interner)));
         }
         drop(interner);
-        let (found, group_facts) = analyze_group_facts(
-            &connections,
-            &merged.certificates,
-            cfg,
-            None,
-            Some(grouping.globals),
-        );
+        let (found, group_facts) =
+            analyze_group_facts(&connections, certs, cfg, baseline, Some(grouping.globals));
         facts.extend(group_facts);
         drop(connections);
         let _ = std::fs::remove_file(path);
         if found.is_empty() {
             continue;
         }
-        let run = spill.0.join(format!("findings-{g}.parquet"));
+        let run = spill.join(format!("findings-{g}.parquet"));
         let schema = std::sync::Arc::new(tables::findings(&[]).schema());
         let mut w = TableWriter::spill(&run, schema)?;
         for chunk in found.chunks(FINDINGS_BATCH) {
@@ -239,11 +273,9 @@ pub fn write_findings(
             f
         }));
     }
-    merge_runs(&runs, out)?;
+    merge_runs(&runs, findings)?;
     sort_findings(&mut light);
-    let incidents = incidents(&light, &facts);
-    super::write_incidents(out, &incidents)?;
-    Ok((light, incidents))
+    Ok((light, facts))
 }
 
 /// Findings per record batch when findings are spilled and merged: one
@@ -253,7 +285,7 @@ const FINDINGS_BATCH: usize = 256;
 /// Merges sorted runs of findings (each a Parquet file in the order of
 /// [`finding_order`]) into `out`'s `findings` table, a batch of each run in
 /// memory at a time.
-fn merge_runs(runs: &[PathBuf], out: &Path) -> Result<(), Error> {
+fn merge_runs(runs: &[PathBuf], w: &mut TableStream) -> Result<(), Error> {
     struct Run {
         batches: Box<dyn Iterator<Item = Result<arrow_array::RecordBatch, Error>>>,
         head: std::collections::VecDeque<FindingRow>,
@@ -280,16 +312,13 @@ fn merge_runs(runs: &[PathBuf], out: &Path) -> Result<(), Error> {
             open.push(run);
         }
     }
-    let schema = std::sync::Arc::new(tables::findings(&[]).schema());
-    let mut w = TableWriter::create(out, "findings", schema)?;
     let mut batch: Vec<FindingRow> = Vec::with_capacity(FINDINGS_BATCH);
-    let path = out.join("findings.parquet");
     let flush =
-        |batch: &mut Vec<FindingRow>, w: &mut TableWriter| -> Result<(), Error> {
+        |batch: &mut Vec<FindingRow>, w: &mut TableStream| -> Result<(), Error> {
             if !batch.is_empty() {
-                w.write(&tables::findings(batch.as_slice()).batch().map_err(|msg| {
+                w.write(tables::findings(batch.as_slice()).batch().map_err(|msg| {
                     Error::Encode {
-                        path: path.clone(),
+                        path: PathBuf::from("findings"),
                         msg,
                     }
                 })?)?;
@@ -315,11 +344,10 @@ fn merge_runs(runs: &[PathBuf], out: &Path) -> Result<(), Error> {
             open.swap_remove(i);
         }
         if batch.len() >= FINDINGS_BATCH {
-            flush(&mut batch, &mut w)?;
+            flush(&mut batch, w)?;
         }
     }
-    flush(&mut batch, &mut w)?;
-    w.finish()?;
+    flush(&mut batch, w)?;
     Ok(())
 }
 
@@ -330,7 +358,7 @@ const ROW_GROUP_BUFFER: usize = 64 << 20;
 
 /// One Parquet table file written batch by batch: a table of `out` through
 /// `<table>.parquet.tmp` and a rename, or a spill file.
-struct TableWriter {
+pub(crate) struct TableWriter {
     path: PathBuf,
     tmp: PathBuf,
     w: ArrowWriter<BufWriter<File>>,
@@ -350,7 +378,7 @@ impl TableWriter {
 
     /// A spill file: fast compression, small row groups (the open spill
     /// writers together buffer little).
-    fn spill(path: &Path, schema: arrow_schema::SchemaRef) -> Result<Self, Error> {
+    pub(crate) fn spill(path: &Path, schema: arrow_schema::SchemaRef) -> Result<Self, Error> {
         let props = parquet::file::properties::WriterProperties::builder()
             .set_compression(parquet::basic::Compression::LZ4_RAW)
             .set_max_row_group_row_count(Some(SPILL_ROW_GROUP))
@@ -379,7 +407,7 @@ impl TableWriter {
 
     /// Writes a batch; ends the row group early once the writer holds
     /// [`ROW_GROUP_BUFFER`] bytes.
-    fn write(&mut self, batch: &arrow_array::RecordBatch) -> Result<(), Error> {
+    pub(crate) fn write(&mut self, batch: &arrow_array::RecordBatch) -> Result<(), Error> {
         let err = |e: parquet::errors::ParquetError| Error::Encode {
             path: self.path.clone(),
             msg: e.to_string(),
@@ -392,7 +420,7 @@ impl TableWriter {
     }
 
     /// Closes a spill file.
-    fn close(self) -> Result<(), Error> {
+    pub(crate) fn close(self) -> Result<(), Error> {
         self.w
             .close()
             .map_err(|e| spill_err(&self.path, e.to_string()))?;
@@ -428,10 +456,10 @@ impl TableWriter {
 }
 
 /// A temporary folder for spill files, removed when dropped.
-struct SpillDir(PathBuf);
+pub(crate) struct SpillDir(pub(crate) PathBuf);
 
 impl SpillDir {
-    fn create(out: &Path) -> Result<SpillDir, Error> {
+    pub(crate) fn create(out: &Path) -> Result<SpillDir, Error> {
         let dir = out.join(format!(".certsift-spill-{}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|source| Error::Output {
             path: dir.clone(),

@@ -6,6 +6,7 @@
 mod columns;
 pub mod merge;
 pub mod partition;
+pub mod stream;
 mod tables;
 
 pub use columns::DESCRIPTION_KEY;
@@ -13,7 +14,7 @@ pub use partition::{Layout, Table};
 pub use tables::SCHEMA_VERSION;
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use arrow_array::cast::AsArray;
@@ -21,10 +22,8 @@ use arrow_array::types::{Int32Type, Int64Type, TimestampMicrosecondType};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::{DataType, Schema};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::arrow_writer::{compute_leaves, ArrowLeafColumn};
-use parquet::arrow::{ArrowWriter, ProjectionMask};
+use parquet::arrow::ProjectionMask;
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::errors::ParquetError;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 use rayon::prelude::*;
@@ -52,14 +51,11 @@ impl Format {
 }
 
 /// Rows per record batch when reading and merging.
-const BATCH_ROWS: usize = 64 * 1024;
+pub(crate) const BATCH_ROWS: usize = 64 * 1024;
 
 /// Rows per record batch built on one core when writing: small enough that a
 /// scan's tens of thousands of rows spread over the cores.
 const BUILD_ROWS: usize = 4 * 1024;
-
-/// Rows per Parquet row group written (the parquet crate's default maximum).
-const ROW_GROUP_ROWS: usize = 1024 * 1024;
 
 /// Creates `dir` if needed and proves it writable, before any work starts.
 pub fn prepare_dir(dir: &Path) -> Result<(), Error> {
@@ -128,15 +124,9 @@ pub fn write_row_tables(
     prepare_dir(dir)?;
     let (h, others) = rayon::join(
         || {
-            partition::write_table(
-                dir,
-                layout,
-                Table::Handshakes,
-                format,
-                handshakes,
-                |h| Some(h.ts_start),
-                |r| tables::handshakes(r.iter().copied()).batch(),
-            )
+            partition::write_table(dir, layout, Table::Handshakes, format, handshakes, |r| {
+                tables::handshakes(r.iter().copied()).batch()
+            })
         },
         || -> Result<Vec<PathBuf>, Error> {
             let mut written = Vec::new();
@@ -147,7 +137,6 @@ pub fn write_row_tables(
                     Table::Files,
                     format,
                     files,
-                    |_| None,
                     |r| tables::files(r.iter().copied()).batch(),
                 )?);
             }
@@ -157,7 +146,6 @@ pub fn write_row_tables(
                 Table::Certificates,
                 format,
                 certificates,
-                |_| None,
                 |r| tables::certificates(r.iter().copied()).batch(),
             )?);
             Ok(written)
@@ -175,15 +163,9 @@ pub fn write_findings_table(
     layout: &Layout,
     findings: &[FindingRow],
 ) -> Result<Vec<PathBuf>, Error> {
-    partition::write_table(
-        dir,
-        layout,
-        Table::Findings,
-        format,
-        findings,
-        |_| None,
-        |r| tables::findings(r.iter().copied()).batch(),
-    )
+    partition::write_table(dir, layout, Table::Findings, format, findings, |r| {
+        tables::findings(r.iter().copied()).batch()
+    })
 }
 
 /// The incidents table of a scan, in `layout`.
@@ -193,15 +175,9 @@ pub fn write_incidents_table(
     layout: &Layout,
     incidents: &[IncidentRow],
 ) -> Result<Vec<PathBuf>, Error> {
-    partition::write_table(
-        dir,
-        layout,
-        Table::Incidents,
-        format,
-        incidents,
-        |_| None,
-        |r| tables::incidents(r.iter().copied()).batch(),
-    )
+    partition::write_table(dir, layout, Table::Incidents, format, incidents, |r| {
+        tables::incidents(r.iter().copied()).batch()
+    })
 }
 
 /// Writes (or replaces) the `incidents` table of a scan folder, one file.
@@ -220,6 +196,89 @@ pub fn write_findings(dir: &Path, findings: &[FindingRow]) -> Result<PathBuf, Er
         .unwrap_or_else(|| dir.join("findings.parquet")))
 }
 
+/// Rows of one table, for [`stage`].
+pub trait TableRow: Sync + Sized {
+    /// The table the rows belong to.
+    const TABLE: Table;
+    /// The rows as one record batch.
+    fn batch(rows: &[&Self]) -> Result<RecordBatch, String>;
+}
+
+impl TableRow for CertRow {
+    const TABLE: Table = Table::Certificates;
+    fn batch(rows: &[&Self]) -> Result<RecordBatch, String> {
+        tables::certificates(rows.iter().copied()).batch()
+    }
+}
+
+impl TableRow for FileRow {
+    const TABLE: Table = Table::Files;
+    fn batch(rows: &[&Self]) -> Result<RecordBatch, String> {
+        tables::files(rows.iter().copied()).batch()
+    }
+}
+
+impl TableRow for FindingRow {
+    const TABLE: Table = Table::Findings;
+    fn batch(rows: &[&Self]) -> Result<RecordBatch, String> {
+        tables::findings(rows.iter().copied()).batch()
+    }
+}
+
+impl TableRow for IncidentRow {
+    const TABLE: Table = Table::Incidents;
+    fn batch(rows: &[&Self]) -> Result<RecordBatch, String> {
+        tables::incidents(rows.iter().copied()).batch()
+    }
+}
+
+/// Writes a table of rows in memory under temporary names; the
+/// [`stream::Staged`] commits it.
+pub fn stage<R: TableRow>(
+    dir: &Path,
+    format: Format,
+    layout: &Layout,
+    rows: &[R],
+) -> Result<stream::Staged, Error> {
+    partition::write_table_staged(dir, layout, R::TABLE, format, rows, R::batch)
+}
+
+/// An empty stream of table `R`, in `format` and `layout`.
+pub fn stream_of<R: TableRow>(
+    dir: &Path,
+    format: Format,
+    layout: &Layout,
+) -> Result<stream::TableStream, Error> {
+    let schema = R::batch(&[])
+        .map_err(|msg| Error::Encode {
+            path: dir.join(R::TABLE.name()),
+            msg,
+        })?
+        .schema();
+    stream::TableStream::create(dir, R::TABLE, format, layout, schema)
+}
+
+/// The handshakes table's schema.
+pub fn handshakes_schema() -> arrow_schema::SchemaRef {
+    std::sync::Arc::new(tables::handshakes(&[]).schema())
+}
+
+/// Rows as one batch of the handshakes table.
+pub fn handshakes_batch<'r>(
+    rows: impl IntoIterator<Item = &'r HandshakeRow>,
+) -> Result<RecordBatch, String> {
+    tables::handshakes(rows).batch()
+}
+
+/// The rows of a batch of the handshakes table (columns it lacks are left
+/// at their defaults).
+pub fn handshake_rows(batch: &RecordBatch) -> Vec<HandshakeRow> {
+    let mut rows = Vec::new();
+    rows.resize_with(batch.num_rows(), HandshakeRow::default);
+    tables::handshakes_into(batch, &mut rows);
+    rows
+}
+
 /// The schemas of the tables, by name.
 pub fn schemas() -> Vec<(&'static str, Schema)> {
     vec![
@@ -229,108 +288,6 @@ pub fn schemas() -> Vec<(&'static str, Schema)> {
         ("incidents", tables::incidents(&[]).schema()),
         ("files", tables::files(&[]).schema()),
     ]
-}
-
-/// Writes `rows` of table `name` to `path`, through `<path>.tmp` and a
-/// rename. Record batches of [`BUILD_ROWS`] rows are built on every core, a
-/// few at a time, and written in order (one Parquet row group up to the
-/// writer's limit, as before).
-fn write_file<R: Sync>(
-    path: &Path,
-    name: &str,
-    format: Format,
-    rows: &[&R],
-    to_batch: &(impl Fn(&[&R]) -> Result<RecordBatch, String> + Sync),
-) -> Result<(), Error> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    let io_err = |source| Error::Output {
-        path: tmp.clone(),
-        source,
-    };
-    let enc_err = |msg: String| Error::Encode {
-        path: path.to_path_buf(),
-        msg,
-    };
-    let file = File::create(&tmp).map_err(io_err)?;
-    let group = BUILD_ROWS * 2 * rayon::current_num_threads().max(1);
-    let built = |rows: &[&R]| -> Vec<Result<RecordBatch, String>> {
-        rows.par_chunks(BUILD_ROWS).map(to_batch).collect()
-    };
-    match format {
-        Format::Parquet => {
-            let schema = to_batch(&[]).map_err(enc_err)?.schema();
-            let w = ArrowWriter::try_new(
-                BufWriter::new(file),
-                schema.clone(),
-                Some(writer_properties(name).map_err(enc_err)?),
-            )
-            .map_err(|e| enc_err(e.to_string()))?;
-            // Row groups of up to ROW_GROUP_ROWS, each column encoded on its
-            // own core (ArrowWriter encodes one column after the other).
-            let (mut w, factory) = w
-                .into_serialized_writer()
-                .map_err(|e| enc_err(e.to_string()))?;
-            for (index, group_rows) in rows.chunks(ROW_GROUP_ROWS).enumerate() {
-                let batches = built(group_rows)
-                    .into_iter()
-                    .collect::<Result<Vec<RecordBatch>, String>>()
-                    .map_err(enc_err)?;
-                let leaves = batches
-                    .par_iter()
-                    .map(|b| {
-                        let mut leaves = Vec::new();
-                        for (field, column) in schema.fields().iter().zip(b.columns()) {
-                            leaves.extend(compute_leaves(field, column)?);
-                        }
-                        Ok(leaves)
-                    })
-                    .collect::<Result<Vec<Vec<ArrowLeafColumn>>, ParquetError>>()
-                    .map_err(|e| enc_err(e.to_string()))?;
-                let writers = factory
-                    .create_column_writers(index)
-                    .map_err(|e| enc_err(e.to_string()))?;
-                let chunks = writers
-                    .into_par_iter()
-                    .enumerate()
-                    .map(|(leaf, mut writer)| {
-                        for batch in &leaves {
-                            if let Some(col) = batch.get(leaf) {
-                                writer.write(col)?;
-                            }
-                        }
-                        writer.close()
-                    })
-                    .collect::<Result<Vec<_>, ParquetError>>()
-                    .map_err(|e| enc_err(e.to_string()))?;
-                let mut group = w.next_row_group().map_err(|e| enc_err(e.to_string()))?;
-                for chunk in chunks {
-                    chunk
-                        .append_to_row_group(&mut group)
-                        .map_err(|e| enc_err(e.to_string()))?;
-                }
-                group.close().map_err(|e| enc_err(e.to_string()))?;
-            }
-            let inner = w.into_inner().map_err(|e| enc_err(e.to_string()))?;
-            let file = inner.into_inner().map_err(|e| io_err(e.into_error()))?;
-            file.sync_all().map_err(io_err)?;
-        }
-        Format::Jsonl => {
-            let mut w = BufWriter::new(file);
-            for chunk in rows.chunks(group) {
-                for b in built(chunk) {
-                    write_jsonl(&mut w, &b.map_err(enc_err)?).map_err(io_err)?;
-                }
-            }
-            let file = w.into_inner().map_err(|e| io_err(e.into_error()))?;
-            file.sync_all().map_err(io_err)?;
-        }
-    }
-    std::fs::rename(&tmp, path).map_err(|source| Error::Output {
-        path: path.to_path_buf(),
-        source,
-    })
 }
 
 /// Parquet writer settings of every table file: zstd, and the layout
@@ -559,7 +516,7 @@ fn open_table(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>, Erro
 /// lacks are ignored); read as they are asked for. A Parquet file, or the
 /// JSON lines a `--format jsonl` scan wrote (`.jsonl`), read back with the
 /// table's own schema.
-fn table_batches(
+pub(crate) fn table_batches(
     path: &Path,
     batch_rows: usize,
     columns: Option<&[&str]>,

@@ -25,12 +25,13 @@
 //! appending to an existing partitioned table (each scan writes its own
 //! folder; see the README for sharing one object-store prefix).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use arrow_array::RecordBatch;
+use rayon::prelude::*;
 
-use super::{rfc3339_us, write_file, Format};
+use super::stream::{Staged, TableStream};
+use super::{rfc3339_us, Format, BUILD_ROWS};
 use crate::error::Error;
 
 /// How a scan's tables are laid out on disk.
@@ -98,78 +99,46 @@ pub fn capture_date(ts_us: i64) -> String {
     rfc3339_us(ts_us).chars().take(10).collect()
 }
 
-/// Writes one table in `layout`. `time_of` gives a row's partition time
-/// (handshakes) or `None` for tables not split by date. Returns the files
-/// written.
+/// Writes one table in `layout` from rows in memory: record batches of
+/// [`BUILD_ROWS`] rows are built on every core, a few at a time, and
+/// streamed (see [`TableStream`]); the table replaces the old one when
+/// complete. Returns the files written.
 pub(super) fn write_table<R: Sync>(
     dir: &Path,
     layout: &Layout,
     table: Table,
     format: Format,
     rows: &[R],
-    time_of: impl Fn(&R) -> Option<i64>,
     to_batch: impl Fn(&[&R]) -> Result<RecordBatch, String> + Sync,
 ) -> Result<Vec<PathBuf>, Error> {
-    let name = table.name();
-    let ext = format.extension();
-    let single = dir.join(format!("{name}.{ext}"));
-    let folder = dir.join(name);
-    let out_err = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| Error::Output { path, source }
+    write_table_staged(dir, layout, table, format, rows, to_batch)?.commit()
+}
+
+/// [`write_table`] without the commit.
+pub(super) fn write_table_staged<R: Sync>(
+    dir: &Path,
+    layout: &Layout,
+    table: Table,
+    format: Format,
+    rows: &[R],
+    to_batch: impl Fn(&[&R]) -> Result<RecordBatch, String> + Sync,
+) -> Result<Staged, Error> {
+    let enc = |msg: String| Error::Encode {
+        path: dir.join(format!("{}.{}", table.name(), format.extension())),
+        msg,
     };
-    let Layout::Hive { sensor } = layout else {
-        let refs: Vec<&R> = rows.iter().collect();
-        write_file(&single, name, format, &refs, &to_batch)?;
-        if folder.is_dir() {
-            std::fs::remove_dir_all(&folder).map_err(out_err(&folder))?;
-        }
-        return Ok(vec![single]);
-    };
-    let mut parts: BTreeMap<String, Vec<&R>> = BTreeMap::new();
-    for r in rows {
-        let key = match time_of(r) {
-            Some(ts) => format!("capture_date={}/sensor={sensor}", capture_date(ts)),
-            None => format!("sensor={sensor}"),
-        };
-        parts.entry(key).or_default().push(r);
-    }
-    if parts.is_empty() && table != Table::Handshakes {
-        // an empty table still has a file, so that a glob over it matches
-        parts.insert(format!("sensor={sensor}"), Vec::new());
-    }
-    let staging = dir.join(format!(".{name}.tmp"));
-    let old = dir.join(format!(".{name}.old"));
-    for stale in [&staging, &old] {
-        if stale.exists() {
-            std::fs::remove_dir_all(stale).map_err(out_err(stale))?;
+    let schema = to_batch(&[]).map_err(enc)?.schema();
+    let mut stream = TableStream::create(dir, table, format, layout, schema)?;
+    let refs: Vec<&R> = rows.iter().collect();
+    let group = BUILD_ROWS * 2 * rayon::current_num_threads().max(1);
+    for chunk in refs.chunks(group) {
+        let built: Vec<Result<RecordBatch, String>> =
+            chunk.par_chunks(BUILD_ROWS).map(&to_batch).collect();
+        for b in built {
+            stream.write(b.map_err(enc)?)?;
         }
     }
-    let mut written = Vec::with_capacity(parts.len());
-    for (key, refs) in &parts {
-        let part_dir = staging.join(key);
-        std::fs::create_dir_all(&part_dir).map_err(out_err(&part_dir))?;
-        write_file(
-            &part_dir.join(format!("part-0.{ext}")),
-            name,
-            format,
-            refs,
-            &to_batch,
-        )?;
-        written.push(folder.join(key).join(format!("part-0.{ext}")));
-    }
-    std::fs::create_dir_all(&staging).map_err(out_err(&staging))?;
-    if folder.exists() {
-        std::fs::rename(&folder, &old).map_err(out_err(&folder))?;
-    }
-    std::fs::rename(&staging, &folder).map_err(out_err(&folder))?;
-    if old.exists() {
-        std::fs::remove_dir_all(&old).map_err(out_err(&old))?;
-    }
-    if single.is_file() {
-        std::fs::remove_file(&single).map_err(out_err(&single))?;
-    }
-    Ok(written)
+    stream.finish()
 }
 
 /// Folders below a table folder that a reader descends: `key=value` ones,

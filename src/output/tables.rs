@@ -707,6 +707,11 @@ pub fn files<'r>(rows: impl IntoIterator<Item = &'r FileRow>) -> Cols<'r, FileRo
         "packets skipped: too many nested encapsulations",
         |r| Some(r.skipped_too_deep),
     );
+    c.int64(
+        "flows_evicted",
+        "connections finished early because the flow table was full (--max-flows); each carries the anomaly flow_evicted",
+        |r| Some(r.flows_evicted),
+    );
     c
 }
 
@@ -746,6 +751,7 @@ pub fn files_into(batch: &RecordBatch, out: &mut [FileRow]) {
             skipped_bad_header: n("skipped_bad_header", i),
             skipped_other_protocol: n("skipped_other_protocol", i),
             skipped_too_deep: n("skipped_too_deep", i),
+            flows_evicted: n("flows_evicted", i),
         };
     }
 }

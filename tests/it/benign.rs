@@ -153,6 +153,7 @@ fn scanned(capture: &str, inputs: Vec<PathBuf>) -> (Vec<Accusation>, Vec<Inciden
         baseline: None,
         keylogs: Vec::new(),
         flow_limits: Default::default(),
+        max_in_memory: certsift::limits::SCAN_MAX_IN_MEMORY,
     };
     let summary =
         scan(&cfg, &Report::silent()).unwrap_or_else(|e| panic!("{capture}: scan failed: {e}"));

@@ -218,6 +218,7 @@ fn config(input: PathBuf, out: PathBuf, format: Format) -> Config {
         baseline: None,
         keylogs: Vec::new(),
         flow_limits: Default::default(),
+        max_in_memory: certsift::limits::SCAN_MAX_IN_MEMORY,
     }
 }
 

@@ -15,6 +15,7 @@ mod incidents;
 mod quic;
 mod regression;
 mod scale;
+mod streaming;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
