@@ -1,7 +1,7 @@
 //! Finished connections become rows the moment they end, on the worker of
-//! their flow shard, and leave memory as soon as their window is read: each
-//! shard seals its new rows into a record batch that the pipeline spills to
-//! disk. What stays is one copy of each distinct certificate and where it
+//! their flow shard, and leave memory soon after: the pipeline gathers the
+//! shards' new rows after each window and spills them to disk as record
+//! batches of [`SPILL_BATCH_ROWS`]. What stays is one copy of each distinct certificate and where it
 //! was seen, not the rows.
 //!
 //! At the end of the reading, [`gather`] parses each distinct certificate
@@ -38,15 +38,13 @@ const SPILL_FRAME: &str = "spill_frame";
 /// One shard's rows and certificates, built as its connections end.
 #[derive(Default)]
 pub(crate) struct Collector {
-    /// Rows ended since the last [`Collector::seal`].
+    /// Rows ended since the last [`Collector::drain_into`].
     rows: Vec<(SortKey, HandshakeRow)>,
     /// Each distinct certificate once, by its DER: the same certificate
     /// arrives in thousands of connections, and hashing its DER here is much
     /// cheaper than its SHA-256 (which was 5% of a scan when done per
     /// connection).
     certs: FastMap<Vec<u8>, Tally>,
-    /// The last sealed rows, for the pipeline to spill.
-    pub(crate) sealed: Option<Result<RecordBatch, String>>,
 }
 
 /// A certificate's SHA-256 and where it was seen, in one shard.
@@ -77,14 +75,9 @@ impl Collector {
         without_tls
     }
 
-    /// Moves the rows ended since the last call into `sealed`, as one spill
-    /// batch (nothing when none ended).
-    pub(crate) fn seal(&mut self) {
-        if self.rows.is_empty() {
-            return;
-        }
-        self.sealed = Some(spill_batch(&self.rows));
-        self.rows.clear();
+    /// Moves the rows ended since the last call to the end of `into`.
+    pub(crate) fn drain_into(&mut self, into: &mut Vec<(SortKey, HandshakeRow)>) {
+        into.append(&mut self.rows);
     }
 
     /// The SHA-256 of each certificate of a chain, counting each sighting.
@@ -125,8 +118,13 @@ pub(crate) fn spill_schema() -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
+/// Rows gathered before they are spilled as one batch: building a batch
+/// for a few rows per shard and window cost more than the scan's parsing on
+/// the bulk capture (arrow's aligned, zeroed buffers, in `perf`).
+pub(crate) const SPILL_BATCH_ROWS: usize = 1024;
+
 /// Rows as a spill batch (see [`spill_schema`]).
-fn spill_batch(rows: &[(SortKey, HandshakeRow)]) -> Result<RecordBatch, String> {
+pub(crate) fn spill_batch(rows: &[(SortKey, HandshakeRow)]) -> Result<RecordBatch, String> {
     let b = output::handshakes_batch(rows.iter().map(|(_, r)| r))?;
     let mut columns = b.columns().to_vec();
     columns.push(Arc::new(Int64Array::from_iter_values(

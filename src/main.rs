@@ -82,9 +82,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             summary,
             verbose,
         } => {
-            let scan =
-                output::read_scan_columns(&scan_dir, Some(certsift::summary::HANDSHAKE_COLUMNS))?;
-            let mut totals = Totals::from_tables(&scan);
+            let mut totals = Totals::from_dir(&scan_dir)?;
             totals.verbose = verbose;
             print(match summary {
                 SummaryStyle::Human => totals.human(),

@@ -332,6 +332,7 @@ fn read_inputs(
         w: output::merge::TableWriter::spill(&path, assemble::spill_schema())?,
         path,
         rows: 0,
+        pending: Vec::new(),
     };
     for set in capture_sets(captures) {
         let mut set_state = SetState::new(cfg.flow_limits);
@@ -421,12 +422,11 @@ impl SetState {
             .map(|((tcp, quic), rows)| {
                 tcp.finish_all(keys);
                 quic.finish_all(keys);
-                let n = rows.take(&mut tcp.finished, names) + rows.take(&mut quic.finished, names);
-                rows.seal();
-                n
+                rows.take(&mut tcp.finished, names) + rows.take(&mut quic.finished, names)
             })
             .sum::<u64>();
-        spill.write_sealed(&mut self.rows)?;
+        spill.gather(&mut self.rows);
+        spill.flush()?;
         Ok(n)
     }
 }
@@ -436,31 +436,39 @@ struct RowSpill {
     path: PathBuf,
     w: output::merge::TableWriter,
     rows: u64,
+    /// Rows ended and not yet spilled.
+    pending: Vec<(assemble::SortKey, HandshakeRow)>,
 }
 
 impl RowSpill {
-    /// Writes the shards' sealed rows, in shard order (so the order of the
-    /// rows does not depend on the number of threads).
-    fn write_sealed(&mut self, collectors: &mut [Collector]) -> Result<(), Error> {
-        let mut batches = Vec::new();
-        for c in collectors {
-            if let Some(b) = c.sealed.take() {
-                batches.push(b.map_err(|msg| Error::Encode {
-                    path: self.path.clone(),
-                    msg,
-                })?);
-            }
+    /// Takes the shards' new rows, in shard order (so the order of the
+    /// rows does not depend on the number of threads), and spills them once
+    /// they fill a batch.
+    fn take(&mut self, collectors: &mut [Collector]) -> Result<(), Error> {
+        self.gather(collectors);
+        if self.pending.len() >= assemble::SPILL_BATCH_ROWS {
+            self.flush()?;
         }
-        let Some(first) = batches.first() else {
+        Ok(())
+    }
+
+    fn gather(&mut self, collectors: &mut [Collector]) {
+        for c in collectors {
+            c.drain_into(&mut self.pending);
+        }
+    }
+
+    /// Spills the pending rows.
+    fn flush(&mut self) -> Result<(), Error> {
+        if self.pending.is_empty() {
             return Ok(());
-        };
-        let b = arrow_select::concat::concat_batches(&first.schema(), &batches).map_err(|e| {
-            Error::Encode {
-                path: self.path.clone(),
-                msg: e.to_string(),
-            }
+        }
+        let b = assemble::spill_batch(&self.pending).map_err(|msg| Error::Encode {
+            path: self.path.clone(),
+            msg,
         })?;
-        self.rows += b.num_rows() as u64;
+        self.rows += self.pending.len() as u64;
+        self.pending.clear();
         self.w.write(&b)
     }
 }
@@ -491,10 +499,12 @@ fn read_capture(
     loop {
         match next {
             Ok(Some(w)) => {
-                let (following, c) = rayon::join(
+                // The rows of the connections that ended are spilled on
+                // the same side, while the next window is walked.
+                let (following, (c, spilled)) = rayon::join(
                     || windows.next_window(WINDOW_FRAMES, WINDOW_BYTES),
                     || {
-                        process_window(
+                        let c = process_window(
                             &w,
                             file_id,
                             frame_base,
@@ -506,10 +516,11 @@ fn read_capture(
                             &mut set.defrag,
                             keys,
                             names,
-                        )
+                        );
+                        (c, spill.take(&mut set.rows))
                     },
                 );
-                spill.write_sealed(&mut set.rows)?;
+                spilled?;
                 counts.add(&c);
                 frame_base += w.frames.len() as u64;
                 next = following;
@@ -596,7 +607,8 @@ fn judge_and_write(
             w,
         )
     } else {
-        Sink::Memory(analysis::Interner::default(), Vec::new())
+        let n = usize::try_from(rows).unwrap_or(0);
+        Sink::Memory(analysis::Interner::default(), Vec::with_capacity(n))
     };
     let mut names = std::collections::HashSet::new();
     let threads = rayon::current_num_threads().max(1);
@@ -986,10 +998,7 @@ fn process_window(
             }
             shard.expire(last_ts, keys);
             quic_shard.expire(last_ts, keys);
-            let n =
-                rows.take(&mut shard.finished, names) + rows.take(&mut quic_shard.finished, names);
-            rows.seal();
-            n
+            rows.take(&mut shard.finished, names) + rows.take(&mut quic_shard.finished, names)
         })
         .sum();
     counts

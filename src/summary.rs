@@ -16,6 +16,28 @@ use crate::rows::{FindingRow, IncidentRow, Severity};
 /// reads only these.
 pub const HANDSHAKE_COLUMNS: &[&str] = &["file", "sni"];
 
+/// What the summary counts over the handshakes.
+#[derive(Debug, Default)]
+struct HandshakeCounts {
+    rows: u64,
+    files: BTreeSet<String>,
+    names: BTreeSet<String>,
+}
+
+impl HandshakeCounts {
+    fn add(&mut self, rows: &[crate::rows::HandshakeRow]) {
+        self.rows += rows.len() as u64;
+        for h in rows {
+            if !self.files.contains(h.file.as_str()) {
+                self.files.insert(h.file.clone());
+            }
+            if let Some(n) = h.sni.as_deref() {
+                self.names.insert(normalize_name(n));
+            }
+        }
+    }
+}
+
 /// Findings the human summary lists one per line, most severe first; the
 /// rest are counted ("... and N more").
 const MAX_LISTED: usize = 50;
@@ -64,17 +86,29 @@ impl Totals {
 
     /// From a finished scan's tables.
     pub fn from_tables(scan: &Scan) -> Totals {
-        let files: BTreeSet<&str> = scan.handshakes.iter().map(|h| h.file.as_str()).collect();
-        let names: BTreeSet<String> = scan
-            .handshakes
-            .iter()
-            .filter_map(|h| h.sni.as_deref().map(normalize_name))
-            .collect();
+        let mut counts = HandshakeCounts::default();
+        counts.add(&scan.handshakes);
+        Totals::from_parts(scan, &counts)
+    }
+
+    /// From a scan folder, reading only what the summary prints: the
+    /// handshakes' file and name, a batch at a time, and the findings
+    /// without their flow ids. Memory stays flat however many connections
+    /// the scan holds.
+    pub fn from_dir(dir: &std::path::Path) -> Result<Totals, crate::error::Error> {
+        let scan = crate::output::read_scan_light(dir)?;
+        let mut counts = HandshakeCounts::default();
+        crate::output::each_handshake_batch(dir, HANDSHAKE_COLUMNS, |rows| counts.add(rows))?;
+        Ok(Totals::from_parts(&scan, &counts))
+    }
+
+    fn from_parts(scan: &Scan, counts: &HandshakeCounts) -> Totals {
+        let (files, names) = (&counts.files, &counts.names);
         let mut findings = scan.findings.clone();
         findings.sort_by_key(|f| std::cmp::Reverse(Severity::parse(&f.severity)));
         Totals {
             inputs: Some(files.len()),
-            tls_connections: scan.handshakes.len() as u64,
+            tls_connections: counts.rows,
             names: names.len(),
             certificates: scan.certificates.len(),
             findings,

@@ -440,8 +440,18 @@ pub fn read_scan_columns(dir: &Path, handshake_columns: Option<&[&str]>) -> Resu
             handshake_columns,
             tables::handshakes_into,
         )?,
-        certificates: read_table(dir, Table::Certificates, None, tables::certificates_into)?,
         findings: read_table(dir, Table::Findings, None, tables::findings_into)?,
+        ..read_scan_others(dir)?
+    })
+}
+
+/// The certificates, incidents and files of a scan folder (handshakes and
+/// findings left empty).
+fn read_scan_others(dir: &Path) -> Result<Scan, Error> {
+    Ok(Scan {
+        handshakes: Vec::new(),
+        findings: Vec::new(),
+        certificates: read_table(dir, Table::Certificates, None, tables::certificates_into)?,
         incidents: if partition::has_table(dir, Table::Incidents) {
             read_table(dir, Table::Incidents, None, tables::incidents_into)?
         } else {
@@ -453,6 +463,46 @@ pub fn read_scan_columns(dir: &Path, handshake_columns: Option<&[&str]>) -> Resu
             Vec::new()
         },
     })
+}
+
+/// [`read_scan`] without the handshakes (left empty: see
+/// [`each_handshake_batch`]) and without the findings' flow ids, which grow
+/// with the connections.
+pub fn read_scan_light(dir: &Path) -> Result<Scan, Error> {
+    let finding_columns: Vec<String> = tables::findings(&[])
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .filter(|n| n != "flow_ids")
+        .collect();
+    let finding_columns: Vec<&str> = finding_columns.iter().map(String::as_str).collect();
+    Ok(Scan {
+        handshakes: Vec::new(),
+        findings: read_table(
+            dir,
+            Table::Findings,
+            Some(&finding_columns),
+            tables::findings_into,
+        )?,
+        ..read_scan_others(dir)?
+    })
+}
+
+/// Calls `f` with the handshakes of a scan folder, a batch of rows at a
+/// time, each row holding only the named columns (the others keep their
+/// defaults).
+pub fn each_handshake_batch(
+    dir: &Path,
+    columns: &[&str],
+    mut f: impl FnMut(&[HandshakeRow]),
+) -> Result<(), Error> {
+    for path in partition::table_files(dir, Table::Handshakes)? {
+        for b in table_batches(&path, 8192, Some(columns))? {
+            f(&rows_of(&[b?], tables::handshakes_into)?);
+        }
+    }
+    Ok(())
 }
 
 /// Every row of one table, from all its files (either layout).
