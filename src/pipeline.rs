@@ -10,8 +10,9 @@
 //! of a window are decoded in chunks in parallel, segments are routed to
 //! `FLOW_SHARDS` shards by a hash of the canonical 4-tuple, and each shard
 //! consumes its segments in capture order on one worker, without locks. UDP
-//! datagrams go the same way to the QUIC shards (`crate::quic`), whose
-//! connections become rows like TCP ones, with transport "quic".
+//! datagrams go the same way to the QUIC shards (`crate::quic`) or, when
+//! their content says DTLS, to the DTLS shards (`crate::dtls`), whose
+//! connections become rows like TCP ones, with transport "quic" or "dtls".
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -22,6 +23,7 @@ use crate::analysis;
 use crate::assemble::{self, Collector};
 use crate::capture::{Capture, Compression, Format as CaptureFormat, Window};
 use crate::decode::{self, Decoded, Defragmenter, SkipReason};
+use crate::dtls;
 use crate::error::{Error, InputError};
 use crate::flow::{Segment, Shard};
 use crate::limits::{FLOW_SHARDS, WINDOW_BYTES, WINDOW_FRAMES};
@@ -216,6 +218,9 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
         let mut quic_shards: Vec<quic::Shard> = (0..FLOW_SHARDS)
             .map(|_| quic::Shard::with_limits(cfg.flow_limits))
             .collect();
+        let mut dtls_shards: Vec<dtls::Shard> = (0..FLOW_SHARDS)
+            .map(|_| dtls::Shard::with_limits(cfg.flow_limits))
+            .collect();
         let mut defrag = Defragmenter::new();
         for file in set {
             let Some(capture) = captures.get(file) else {
@@ -248,6 +253,7 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
                                     Shards {
                                         tcp: &mut shards,
                                         quic: &mut quic_shards,
+                                        dtls: &mut dtls_shards,
                                         rows: &mut set_collectors,
                                     },
                                     &mut defrag,
@@ -296,11 +302,15 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
         without_tls_at_end += shards
             .par_iter_mut()
             .zip(quic_shards.par_iter_mut())
+            .zip(dtls_shards.par_iter_mut())
             .zip(set_collectors.par_iter_mut())
-            .map(|((tcp, quic), rows)| {
+            .map(|(((tcp, quic), dtls), rows)| {
                 tcp.finish_all(&keys);
                 quic.finish_all(&keys);
-                rows.take(&mut tcp.finished, &names) + rows.take(&mut quic.finished, &names)
+                dtls.finish_all();
+                rows.take(&mut tcp.finished, &names)
+                    + rows.take(&mut quic.finished, &names)
+                    + rows.take(&mut dtls.finished, &names)
             })
             .sum::<u64>();
         collectors.append(&mut set_collectors);
@@ -544,6 +554,7 @@ fn file_row(c: &Capture, n: &Counts, damage: Option<&InputError>) -> FileRow {
 struct Shards<'s> {
     tcp: &'s mut [Shard],
     quic: &'s mut [quic::Shard],
+    dtls: &'s mut [dtls::Shard],
     rows: &'s mut [Collector],
 }
 
@@ -615,20 +626,28 @@ fn process_window(
         .tcp
         .par_iter_mut()
         .zip(shards.quic.par_iter_mut())
+        .zip(shards.dtls.par_iter_mut())
         .zip(shards.rows.par_iter_mut())
         .enumerate()
-        .map(|(s, ((shard, quic_shard), rows))| {
+        .map(|(s, (((shard, quic_shard), dtls_shard), rows))| {
             for part in parts.iter().chain(std::iter::once(&extra)) {
                 for seg in part.shard(s) {
                     shard.push(seg, keys);
                 }
                 for d in part.udp_shard(s) {
-                    quic_shard.push(d, keys);
+                    if is_quic(d.payload) {
+                        quic_shard.push(d, keys);
+                    } else {
+                        dtls_shard.push(d);
+                    }
                 }
             }
             shard.expire(last_ts, keys);
             quic_shard.expire(last_ts, keys);
-            rows.take(&mut shard.finished, names) + rows.take(&mut quic_shard.finished, names)
+            dtls_shard.expire(last_ts);
+            rows.take(&mut shard.finished, names)
+                + rows.take(&mut quic_shard.finished, names)
+                + rows.take(&mut dtls_shard.finished, names)
         })
         .sum();
     counts
@@ -641,7 +660,7 @@ struct Routed<'a> {
     shard_of: Vec<u8>,
     order: Vec<u32>,
     starts: Vec<u32>,
-    /// UDP datagrams for the QUIC shards, indexed the same way.
+    /// UDP datagrams for the QUIC and DTLS shards, indexed the same way.
     datagrams: Vec<quic::Datagram<'a>>,
     udp_shard_of: Vec<u8>,
     udp_order: Vec<u32>,
@@ -677,12 +696,11 @@ impl<'a> Routed<'a> {
         self.counts.tcp += 1;
     }
 
-    /// A UDP datagram, counted, and kept for the QUIC shards when its
-    /// payload could be QUIC (a long header, or a short one with the fixed
-    /// bit, RFC 9000 §17).
+    /// A UDP datagram, counted, and kept for the UDP shards when its
+    /// payload could be QUIC or DTLS (decided by content, not port).
     fn push_udp(&mut self, d: quic::Datagram<'a>) {
         self.counts.udp += 1;
-        if d.payload.first().is_some_and(|b| b & 0xc0 != 0) {
+        if is_quic(d.payload) || dtls::is_candidate(d.payload) {
             let key = crate::flow::FlowKey::new(d.src, d.dst);
             self.udp_shard_of
                 .push((key.shard_hash() % FLOW_SHARDS as u64) as u8);
@@ -722,6 +740,13 @@ impl<'a> Routed<'a> {
             .iter()
             .filter_map(|&i| self.segments.get(i as usize))
     }
+}
+
+/// Whether a UDP payload could be QUIC: a long header, or a short one with
+/// the fixed bit (RFC 9000 §17). DTLS first bytes (20-26, 0b001xxxxx)
+/// never are.
+fn is_quic(payload: &[u8]) -> bool {
+    payload.first().is_some_and(|b| b & 0xc0 != 0)
 }
 
 /// Indices grouped by shard (a counting sort), capture order kept within

@@ -90,6 +90,24 @@ pub fn handshake_from_messages(
     ts_us: i64,
     quic: bool,
 ) -> Option<Handshake> {
+    from_messages(client, server, ts_us, quic.then_some('q'))
+}
+
+/// The handshake of a DTLS connection (RFC 6347, RFC 9147) whose clear
+/// handshake messages, already put back together from their fragments and
+/// rewritten with TLS's 4-byte headers (the ClientHello without its
+/// cookie), are `client` and `server` in message order. JA4 gets the `d`
+/// transport character. `None` when no hello could be read.
+pub fn handshake_from_dtls_messages(client: &[u8], server: &[u8], ts_us: i64) -> Option<Handshake> {
+    from_messages(client, server, ts_us, Some('d'))
+}
+
+fn from_messages(
+    client: &[u8],
+    server: &[u8],
+    ts_us: i64,
+    ja4_prefix: Option<char>,
+) -> Option<Handshake> {
     let mut s = Session::new();
     s.keep_encrypted_flight(false);
     let (cm, ctail) = split(client);
@@ -117,9 +135,9 @@ pub fn handshake_from_messages(
     }
     feed_records(&mut s, Side::B, stail, ts_us);
     let mut h = s.finish()?;
-    if quic {
+    if let Some(prefix) = ja4_prefix {
         if let Some(ch) = &h.client_hello {
-            let (j4, j4r) = ja::ja4(ch, true);
+            let (j4, j4r) = ja::ja4_with_prefix(ch, prefix);
             h.ja4 = Some(j4);
             h.ja4_r = Some(j4r);
         }

@@ -25,8 +25,9 @@
 //! QUIC's record-less handshake messages go through
 //! [`handshake_from_messages`] and [`Handshake::apply_decrypted_streams`]
 //! (the `quic` module does the packet work).
-//! Leaves out: TLS ≤ 1.2 decryption, renegotiation after the first handshake,
-//! DTLS.
+//! DTLS handshake messages, once the `dtls` module has undone their
+//! fragmentation, go through [`handshake_from_dtls_messages`].
+//! Leaves out: TLS ≤ 1.2 decryption, renegotiation after the first handshake.
 //!
 //! Every size is capped (see the `MAX_*` constants): a direction buffers at
 //! most one partial record (or SSLv2 record, or CONNECT header, ≤ 32 KiB)
@@ -47,7 +48,7 @@ mod tests;
 
 pub use decrypt::Decryption;
 pub use keylog::{KeyLog, KeyLogStats, SecretLabel, MAX_KEYLOG_CLIENTS, MAX_KEYLOG_LINE};
-pub use messages::handshake_from_messages;
+pub use messages::{handshake_from_dtls_messages, handshake_from_messages};
 pub use names::{cipher_name, version_name};
 pub use session::Session;
 

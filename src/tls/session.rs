@@ -93,7 +93,8 @@ fn plausible_header(b: &[u8]) -> Option<(u8, usize)> {
 }
 
 fn is_tls13(v: u16) -> bool {
-    v == 0x0304 || (0x7f00..=0x7fff).contains(&v) || (0xfb00..=0xfbff).contains(&v)
+    // DTLS 1.3 (RFC 9147) encrypts everything after its ServerHello too.
+    v == 0x0304 || v == 0xfefc || (0x7f00..=0x7fff).contains(&v) || (0xfb00..=0xfbff).contains(&v)
 }
 
 /// Offset of the first `16 03 0x LL LL 01|02`: a handshake record that

@@ -8,6 +8,7 @@ mod capture;
 mod cli;
 mod corpus;
 mod detection;
+mod dtls;
 mod duckdb;
 mod golden;
 mod hostile;
