@@ -16,7 +16,9 @@
 //! CONNECT preamble (its target is kept), and TLS that starts after a
 //! plaintext preamble
 //! (STARTTLS in SMTP/IMAP/POP3/XMPP/LDAP/PostgreSQL/MySQL, SOCKS), found by
-//! looking for a hello record header in the first `MAX_PREAMBLE` bytes.
+//! looking for a hello record header in the first `MAX_PREAMBLE` bytes,
+//! and TLS carried in an OpenVPN control channel over TCP (its packets
+//! unwrapped first, see `openvpn`).
 //! TLS 1.3: the encrypted handshake records of both sides are kept
 //! (bounded, [`MAX_RETAINED_FLIGHT`] per side) so that
 //! [`Handshake::decrypt`] can open them with secrets from an NSS key log
@@ -41,6 +43,7 @@ pub mod ja;
 mod keylog;
 mod messages;
 mod names;
+mod openvpn;
 mod session;
 mod socks;
 #[cfg(test)]
