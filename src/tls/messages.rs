@@ -191,6 +191,41 @@ impl Handshake {
         Decryption::Decrypted
     }
 
+    /// What the capture shows of the server's answer to an ECH offer
+    /// (draft-ietf-tls-esni-22 §7); `None` when the ClientHello carried no
+    /// encrypted_client_hello extension.
+    ///
+    /// - "accepted": the HelloRetryRequest carried the extension, which a
+    ///   server sends only when it accepted ECH (§7.2.1).
+    /// - "rejected": the decrypted EncryptedExtensions carried it: retry
+    ///   configurations, sent only on rejection (§7.1).
+    /// - "ignored": the outer handshake went on without ECH: TLS ≤ 1.2 was
+    ///   negotiated, or a key log keyed by the outer ClientHello's random
+    ///   opened the handshake and its EncryptedExtensions had no
+    ///   retry configurations (a server that does not do ECH, or GREASE).
+    /// - "unknown": anything else. Acceptance is otherwise signalled in the
+    ///   last 8 bytes of ServerHello.random, a hash over the encrypted
+    ///   ClientHelloInner, which no passive observer can check.
+    pub fn ech_status(&self) -> Option<&'static str> {
+        self.client_hello.as_ref()?.ech.as_ref()?;
+        let ext = super::hello::EXT_ECH;
+        if self
+            .hello_retry_request
+            .as_ref()
+            .is_some_and(|h| h.extensions.contains(&ext))
+        {
+            return Some("accepted");
+        }
+        if self.encrypted_extensions.contains(&ext) {
+            return Some("rejected");
+        }
+        let tls13 = |v: u16| v == 0x0304 || v == 0xfefc || (0x7f00..=0x7fff).contains(&v);
+        if self.visibility == Visibility::Decrypted || self.version.is_some_and(|v| !tls13(v)) {
+            return Some("ignored");
+        }
+        Some("unknown")
+    }
+
     /// Records an anomaly code once (for front ends such as QUIC that
     /// decide about decryption themselves).
     pub fn add_anomaly(&mut self, code: &'static str) {

@@ -197,6 +197,27 @@ pub struct ClientHello {
     pub sslv2_ciphers: Vec<u32>,
     /// The extension block was truncated or malformed; the list stops there.
     pub truncated_extensions: bool,
+    /// The encrypted_client_hello extension, when present.
+    pub ech: Option<Ech>,
+}
+
+/// What a ClientHello's encrypted_client_hello extension (0xfe0d,
+/// draft-ietf-tls-esni-22 §5) shows in clear. A GREASE ECH extension
+/// (§6.2) is built to look exactly like a real one, so the two cannot be
+/// told apart on the wire.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Ech {
+    /// ECHClientHelloType outer (0): the hello is a ClientHelloOuter and its
+    /// server_name is the ECH configuration's public name. Inner (1) is
+    /// only ever sent encrypted.
+    pub outer: bool,
+    /// HPKE KDF id of the cipher suite (outer only; 1 HKDF-SHA256).
+    pub kdf_id: Option<u16>,
+    /// HPKE AEAD id (outer only; 1 AES-128-GCM, 2 AES-256-GCM, 3
+    /// ChaCha20Poly1305).
+    pub aead_id: Option<u16>,
+    /// The ECHConfig's config_id (outer only).
+    pub config_id: Option<u8>,
 }
 
 /// A decoded ServerHello or HelloRetryRequest (RFC 8446 §4.1.3-4.1.4).
