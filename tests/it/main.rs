@@ -16,6 +16,7 @@ mod incidents;
 mod quic;
 mod regression;
 mod scale;
+mod tunnels;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
