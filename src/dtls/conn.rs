@@ -50,6 +50,16 @@ pub enum Step {
     Restart,
 }
 
+/// An alert record as seen, before the client's side is settled.
+struct SeenAlert {
+    sender: usize,
+    level: Option<u8>,
+    description: Option<u8>,
+    encrypted: bool,
+    after_server_certificate: bool,
+    ts_us: i64,
+}
+
 pub(super) struct Conn {
     /// Index 0: the first sender.
     peers: [SocketAddr; 2],
@@ -70,9 +80,7 @@ pub(super) struct Conn {
     order: u32,
     /// Rank of the first HelloVerifyRequest.
     hvr_order: Option<u32>,
-    /// (sender, level, description, encrypted, after the server's
-    /// certificate, time).
-    alerts: Vec<(usize, Option<u8>, Option<u8>, bool, bool, i64)>,
+    alerts: Vec<SeenAlert>,
     anomalies: Vec<&'static str>,
     file: u32,
     first_frame: u64,
@@ -193,10 +201,10 @@ impl Conn {
             match r {
                 Record::Full {
                     ty,
-                    epoch,
+                    epoch: 0,
                     fragment,
                     ..
-                } if epoch == 0 => match ty {
+                } => match ty {
                     CT_HANDSHAKE => self.handshake_record(side, fragment),
                     CT_CCS => {
                         if let Some(c) = self.ccs.get_mut(side) {
@@ -239,8 +247,14 @@ impl Conn {
         if self.alerts.len() < MAX_ALERTS {
             let server = 1 - self.client.unwrap_or(0);
             let after_cert = self.has_complete(server, HT_CERTIFICATE);
-            self.alerts
-                .push((side, level, desc, encrypted, after_cert, ts));
+            self.alerts.push(SeenAlert {
+                sender: side,
+                level,
+                description: desc,
+                encrypted,
+                after_server_certificate: after_cert,
+                ts_us: ts,
+            });
         }
     }
 
@@ -389,17 +403,17 @@ impl Conn {
             {
                 h.visibility = Visibility::Resumed;
             }
-            for &(side, level, description, encrypted, after, ts_us) in &self.alerts {
+            for a in &self.alerts {
                 if h.alerts.len() >= tls::MAX_ALERTS {
                     break;
                 }
                 h.alerts.push(Alert {
-                    side: if side == c { Side::A } else { Side::B },
-                    level,
-                    description,
-                    encrypted,
-                    after_server_certificate: after,
-                    ts_us,
+                    side: if a.sender == c { Side::A } else { Side::B },
+                    level: a.level,
+                    description: a.description,
+                    encrypted: a.encrypted,
+                    after_server_certificate: a.after_server_certificate,
+                    ts_us: a.ts_us,
                 });
             }
         }

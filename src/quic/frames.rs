@@ -22,6 +22,7 @@ pub struct Frames<'a> {
 }
 
 /// Walks the frames of a payload. Every step consumes at least one byte.
+#[cfg(test)]
 pub fn parse(payload: &[u8]) -> Frames<'_> {
     parse_frames(payload, false)
 }
@@ -30,6 +31,7 @@ pub fn parse(payload: &[u8]) -> Frames<'_> {
 /// T051): PADDING 0x00, PING 0x07, CRYPTO 0x08 (varint offset and length,
 /// like IETF CRYPTO) and the gQUIC ACK 0x40-0x7f; anything else ends the
 /// walk, since its length is unknown.
+#[cfg(test)]
 pub fn parse_gquic(payload: &[u8]) -> Frames<'_> {
     parse_frames(payload, true)
 }

@@ -122,10 +122,7 @@ impl Channel {
         self.buf.extend_from_slice(data);
         let mut at = 0usize;
         // Each packet consumes at least its 2-byte prefix.
-        loop {
-            let (Some(&hi), Some(&lo)) = (self.buf.get(at), self.buf.get(at + 1)) else {
-                break;
-            };
+        while let (Some(&hi), Some(&lo)) = (self.buf.get(at), self.buf.get(at + 1)) {
             let len = usize::from(u16::from_be_bytes([hi, lo]));
             if len == 0 || len > MAX_PACKET {
                 self.broken = true;
