@@ -25,6 +25,16 @@ dependencies beyond the standard library), for the capture and decode tests.
                          bogus segment at the first sequence number of each
                          direction before the real hellos; from 40003, a
                          HelloRetryRequest (RFC 8448 section 5) and nothing after
+  synth_ech_pq.pcap      issue 30, ECH and post-quantum key shares: TLS 1.3
+                         ClientHellos of about 1.9 KB (two TCP segments) with
+                         GREASE in every list, an X25519MLKEM768 key share and
+                         an outer encrypted_client_hello (public name
+                         public.example, config id 0x42, HKDF-SHA256,
+                         AES-128-GCM). From port 40011 a ServerHello (ECH
+                         status unknown); from 40012 a HelloRetryRequest that
+                         carries the ECH confirmation (accepted), the second
+                         ClientHello, a ServerHello; from 40013 a TLS 1.2
+                         ServerHello (ignored)
 
 Except in synth_issue30.pcap, every TCP segment goes 10.0.0.1:40000 -> 10.0.0.2:443 (or 2001:db8::1 ->
 2001:db8::2) with payload b"certsift-<n>", n the frame number from 1. Run from
@@ -378,8 +388,88 @@ def issue30_frames():
     return f
 
 
+def ext(ty, data):
+    return struct.pack("!HH", ty, len(data)) + data
+
+
+def ech_client_hello(seed):
+    grease = 0x0A0A
+    ciphers = [grease, 0x1301, 0x1302, 0x1303, 0xC02B]
+    name = b"public.example"
+    sni = struct.pack("!HBH", len(name) + 3, 0, len(name)) + name
+    groups = [0x2A2A, 0x11EC, 0x001D, 0x0017]
+    versions = [0x3A3A, 0x0304, 0x0303]
+    sigs = [0x0403, 0x0804, 0x0401]
+    mlkem = bytes((seed + i) % 256 for i in range(1216))
+    x25519 = bytes((seed * 7 + i) % 256 for i in range(32))
+    shares = (struct.pack("!HH", 0x2A2A, 1) + b"\0"
+              + struct.pack("!HH", 0x11EC, len(mlkem)) + mlkem
+              + struct.pack("!HH", 0x001D, 32) + x25519)
+    enc = bytes(range(32))
+    payload = bytes((seed + 3 * i) % 256 for i in range(239))
+    ech = (b"\0" + struct.pack("!HHB", 0x0001, 0x0001, 0x42)
+           + struct.pack("!H", len(enc)) + enc + struct.pack("!H", len(payload)) + payload)
+    exts = (ext(0x1A1A, b"")
+            + ext(0x0000, sni)
+            + ext(0x000A, struct.pack("!H", 2 * len(groups)) + struct.pack("!%dH" % len(groups), *groups))
+            + ext(0x0010, b"\0\x0c\x02h2\x08http/1.1")
+            + ext(0x000D, struct.pack("!H", 2 * len(sigs)) + struct.pack("!%dH" % len(sigs), *sigs))
+            + ext(0x002B, bytes([2 * len(versions)]) + struct.pack("!%dH" % len(versions), *versions))
+            + ext(0x0033, struct.pack("!H", len(shares)) + shares)
+            + ext(0xFE0D, ech)
+            + ext(0x4A4A, b"\0"))
+    body = (bytes([3, 3]) + bytes((seed + i) % 256 for i in range(32)) + b"\x20" + bytes(range(32))
+            + struct.pack("!H", 2 * len(ciphers)) + struct.pack("!%dH" % len(ciphers), *ciphers)
+            + b"\x01\0" + struct.pack("!H", len(exts)) + exts)
+    return hello_record(1, body)
+
+
+def tls13_server_hello(random, extra=b""):
+    exts = ext(0x002B, b"\x03\x04") + ext(0x0033, struct.pack("!HH", 0x001D, 32) + bytes(32)) + extra
+    body = bytes([3, 3]) + random + b"\x20" + bytes(range(32)) + b"\x13\x01\0" + struct.pack("!H", len(exts)) + exts
+    return hello_record(2, body)
+
+
+def ech_frames():
+    f = []
+
+    def send(c2s, sport, seq, ack, flags, payload=b""):
+        src, dst = (SRC4, DST4) if c2s else (DST4, SRC4)
+        ports = (sport, 443) if c2s else (443, sport)
+        body = tcp_ack(payload, ports[0], ports[1], seq, ack, flags)
+        f.append(eth(0x0800, ipv4(6, body, src=src, dst=dst)))
+
+    def hello(sport, seq, ack, ch):
+        # The ClientHello crosses a segment boundary (1400-byte MSS).
+        send(True, sport, seq, ack, 0x10, ch[:1400])
+        send(True, sport, seq + 1400, ack, 0x18, ch[1400:])
+        return seq + len(ch)
+
+    hrr_random = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
+    for sport, kind in [(40011, "sh"), (40012, "hrr"), (40013, "tls12")]:
+        send(True, sport, 100, 0, 0x02)
+        send(False, sport, 5000, 101, 0x12)
+        send(True, sport, 101, 5001, 0x10)
+        cseq = hello(sport, 101, 5001, ech_client_hello(sport % 256))
+        sseq = 5001
+        if kind == "hrr":
+            hrr_exts = ext(0x002B, b"\x03\x04") + ext(0x0033, b"\x00\x1d") + ext(0xFE0D, bytes(range(8)))
+            body = bytes([3, 3]) + hrr_random + b"\x20" + bytes(range(32)) + b"\x13\x01\0" + struct.pack("!H", len(hrr_exts)) + hrr_exts
+            hrr = hello_record(2, body)
+            send(False, sport, sseq, cseq, 0x18, hrr)
+            sseq += len(hrr)
+            cseq = hello(sport, cseq, sseq, ech_client_hello(sport % 256 + 1))
+        if kind == "tls12":
+            sh = hello_record(2, bytes([3, 3]) + bytes(range(40, 72)) + b"\0" + b"\xc0\x2b\0\0\0")
+        else:
+            sh = tls13_server_hello(bytes(range(64, 96)))
+        send(False, sport, sseq, cseq, 0x18, sh)
+    return f
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
+    pcap(OUT / "synth_ech_pq.pcap", 1, ech_frames())
     pcap(OUT / "synth_issue30.pcap", 1, issue30_frames())
     pcap(OUT / "synth_encaps.pcap", 1, encaps_frames())
     pcap(OUT / "synth_fragments.pcap", 1, frag_frames())

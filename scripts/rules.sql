@@ -43,6 +43,8 @@ SELECT flow_id, ts_start, client_ip, sni, leaf_sha256, cert_chain_sha256,
        chain_trusted, trust_reason, root_public, server_ip, server_port, server_ttl,
        connect_target,
        CASE
+         -- Once ECH is accepted the SNI is a front end's public name.
+         WHEN ech_status = 'accepted' THEN NULL
          WHEN sni IS NOT NULL AND TRIM(TRAILING '.' FROM sni) <> ''
            THEN lower(TRIM(TRAILING '.' FROM sni))
          WHEN connect_target IS NOT NULL THEN '(no-sni)@' || lower(connect_target)

@@ -344,6 +344,7 @@ fn handshake_row(
     let ch = h.client_hello.as_ref();
     let sh = h.server_hello.as_ref();
     let sni = ch.and_then(|c| c.sni.clone());
+    let ech = ch.and_then(|c| c.ech.as_ref());
     let offered: Vec<String> = match ch {
         Some(c) if !c.supported_versions.is_empty() => c
             .supported_versions
@@ -435,6 +436,13 @@ fn handshake_row(
         server_ttl: r.server_ttl.map(i32::from),
         anomalies,
         transport: r.transport.to_string(),
+        ech_status: h.ech_status().map(str::to_string),
+        ech_outer_sni: ech
+            .filter(|e| e.outer)
+            .and_then(|_| ch.and_then(|c| c.sni.clone())),
+        ech_config_id: ech.and_then(|e| e.config_id).map(i32::from),
+        ech_kdf_id: ech.and_then(|e| e.kdf_id).map(i32::from),
+        ech_aead_id: ech.and_then(|e| e.aead_id).map(i32::from),
     }
 }
 

@@ -12,6 +12,7 @@ mod assemble;
 pub mod capture;
 pub mod cli;
 pub mod decode;
+pub mod dtls;
 pub mod error;
 pub mod flow;
 pub mod html;

@@ -112,3 +112,18 @@ pub const MAX_QUIC_HANDSHAKE_PACKET_BYTES: usize = 64 * 1024;
 pub const SCAN_MAX_IN_MEMORY: u64 = 200_000;
 /// Rows read back from a scan's spill at a time to be judged and written.
 pub const JUDGE_BATCH_ROWS: usize = 1024;
+
+/// Live DTLS connections one flow shard tracks at once (the smaller of this
+/// and `--max-flows`' per-shard share). A connection buffers at most
+/// 2 × `MAX_DTLS_HANDSHAKE_BYTES`, so a hostile capture costs at most
+/// `FLOW_SHARDS` × 128 × 256 KiB = 2 GiB; a real handshake ~10 KiB.
+pub const MAX_DTLS_CONNS_PER_SHARD: usize = 128;
+
+/// Handshake message bytes reassembled per sender of a DTLS connection
+/// (`dtls_handshake_cap` past it). A DTLS certificate chain is a few KiB:
+/// it has to fit in datagrams that are each retransmitted whole.
+pub const MAX_DTLS_HANDSHAKE_BYTES: usize = 128 * 1024;
+
+/// Distinct handshake messages tracked per sender of a DTLS connection: a
+/// full DTLS 1.2 flight has at most nine, a retransmission adds none.
+pub const MAX_DTLS_MESSAGES: usize = 32;

@@ -10,8 +10,9 @@
 //! of a window are decoded in chunks in parallel, segments are routed to
 //! `FLOW_SHARDS` shards by a hash of the canonical 4-tuple, and each shard
 //! consumes its segments in capture order on one worker, without locks. UDP
-//! datagrams go the same way to the QUIC shards (`crate::quic`), whose
-//! connections become rows like TCP ones, with transport "quic".
+//! datagrams go the same way to the QUIC shards (`crate::quic`) or, when
+//! their content says DTLS, to the DTLS shards (`crate::dtls`), whose
+//! connections become rows like TCP ones, with transport "quic" or "dtls".
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -22,6 +23,7 @@ use crate::analysis;
 use crate::assemble::{self, Collector};
 use crate::capture::{Capture, Compression, Format as CaptureFormat, Window};
 use crate::decode::{self, Decoded, Defragmenter, SkipReason};
+use crate::dtls;
 use crate::error::{Error, InputError};
 use crate::flow::{Segment, Shard};
 use crate::limits::JUDGE_BATCH_ROWS;
@@ -379,6 +381,7 @@ fn to_u64(v: i64) -> u64 {
 struct SetState {
     tcp: Vec<Shard>,
     quic: Vec<quic::Shard>,
+    dtls: Vec<dtls::Shard>,
     rows: Vec<Collector>,
     defrag: Defragmenter,
     /// Connections ended without TLS since last taken.
@@ -394,6 +397,9 @@ impl SetState {
             quic: (0..FLOW_SHARDS)
                 .map(|_| quic::Shard::with_limits(limits))
                 .collect(),
+            dtls: (0..FLOW_SHARDS)
+                .map(|_| dtls::Shard::with_limits(limits))
+                .collect(),
             rows: (0..FLOW_SHARDS).map(|_| Collector::default()).collect(),
             defrag: Defragmenter::new(),
             without_tls: 0,
@@ -404,6 +410,7 @@ impl SetState {
     fn evicted(&self) -> u64 {
         self.tcp.iter().map(|s| s.stats.evicted).sum::<u64>()
             + self.quic.iter().map(|s| s.stats.evicted).sum::<u64>()
+            + self.dtls.iter().map(|s| s.stats.evicted).sum::<u64>()
     }
 
     /// Ends every live connection at the end of the set; returns how many
@@ -418,11 +425,15 @@ impl SetState {
             .tcp
             .par_iter_mut()
             .zip(self.quic.par_iter_mut())
+            .zip(self.dtls.par_iter_mut())
             .zip(self.rows.par_iter_mut())
-            .map(|((tcp, quic), rows)| {
+            .map(|(((tcp, quic), dtls), rows)| {
                 tcp.finish_all(keys);
                 quic.finish_all(keys);
-                rows.take(&mut tcp.finished, names) + rows.take(&mut quic.finished, names)
+                dtls.finish_all();
+                rows.take(&mut tcp.finished, names)
+                    + rows.take(&mut quic.finished, names)
+                    + rows.take(&mut dtls.finished, names)
             })
             .sum::<u64>();
         spill.gather(&mut self.rows);
@@ -511,6 +522,7 @@ fn read_capture(
                             Shards {
                                 tcp: &mut set.tcp,
                                 quic: &mut set.quic,
+                                dtls: &mut set.dtls,
                                 rows: &mut set.rows,
                             },
                             &mut set.defrag,
@@ -601,11 +613,11 @@ fn judge_and_write(
         let cols = analysis::Connection::COLUMNS;
         let w = output::merge::TableWriter::spill(&detect, project_schema(&table.schema(), cols))?;
         // the grouper reads only the certificates' names (inspection products)
-        Sink::Groups(
+        Sink::Groups(Box::new((
             analysis::Grouper::new(&assembler.cert_rows(gathered)),
             detect,
             w,
-        )
+        )))
     } else {
         let n = usize::try_from(rows).unwrap_or(0);
         Sink::Memory(analysis::Interner::default(), Vec::with_capacity(n))
@@ -655,7 +667,7 @@ fn judge_and_write(
 /// Where judged rows go for the analysis.
 enum Sink {
     Memory(analysis::Interner, Vec<analysis::Connection>),
-    Groups(analysis::Grouper, PathBuf, output::merge::TableWriter),
+    Groups(Box<(analysis::Grouper, PathBuf, output::merge::TableWriter)>),
 }
 
 impl Sink {
@@ -668,7 +680,8 @@ impl Sink {
                 );
                 Ok(())
             }
-            Sink::Groups(grouper, path, w) => {
+            Sink::Groups(g) => {
+                let (grouper, path, w) = &mut **g;
                 for h in rows {
                     grouper.push(h);
                 }
@@ -693,7 +706,8 @@ impl Sink {
     fn finish(self, certs: &[CertRow], cfg: &Config) -> Result<AnalysisInput, Error> {
         Ok(match self {
             Sink::Memory(_, connections) => AnalysisInput::Memory(connections),
-            Sink::Groups(grouper, spill, w) => {
+            Sink::Groups(g) => {
+                let (grouper, spill, w) = *g;
                 w.close()?;
                 let by_sha: std::collections::HashMap<&str, &CertRow> =
                     certs.iter().map(|c| (c.sha256.as_str(), c)).collect();
@@ -914,6 +928,7 @@ fn file_row(c: &Capture, n: &Counts, damage: Option<&InputError>) -> FileRow {
 struct Shards<'s> {
     tcp: &'s mut [Shard],
     quic: &'s mut [quic::Shard],
+    dtls: &'s mut [dtls::Shard],
     rows: &'s mut [Collector],
 }
 
@@ -985,20 +1000,28 @@ fn process_window(
         .tcp
         .par_iter_mut()
         .zip(shards.quic.par_iter_mut())
+        .zip(shards.dtls.par_iter_mut())
         .zip(shards.rows.par_iter_mut())
         .enumerate()
-        .map(|(s, ((shard, quic_shard), rows))| {
+        .map(|(s, (((shard, quic_shard), dtls_shard), rows))| {
             for part in parts.iter().chain(std::iter::once(&extra)) {
                 for seg in part.shard(s) {
                     shard.push(seg, keys);
                 }
                 for d in part.udp_shard(s) {
-                    quic_shard.push(d, keys);
+                    if is_quic(d.payload) {
+                        quic_shard.push(d, keys);
+                    } else {
+                        dtls_shard.push(d);
+                    }
                 }
             }
             shard.expire(last_ts, keys);
             quic_shard.expire(last_ts, keys);
-            rows.take(&mut shard.finished, names) + rows.take(&mut quic_shard.finished, names)
+            dtls_shard.expire(last_ts);
+            rows.take(&mut shard.finished, names)
+                + rows.take(&mut quic_shard.finished, names)
+                + rows.take(&mut dtls_shard.finished, names)
         })
         .sum();
     counts
@@ -1011,7 +1034,7 @@ struct Routed<'a> {
     shard_of: Vec<u8>,
     order: Vec<u32>,
     starts: Vec<u32>,
-    /// UDP datagrams for the QUIC shards, indexed the same way.
+    /// UDP datagrams for the QUIC and DTLS shards, indexed the same way.
     datagrams: Vec<quic::Datagram<'a>>,
     udp_shard_of: Vec<u8>,
     udp_order: Vec<u32>,
@@ -1047,12 +1070,11 @@ impl<'a> Routed<'a> {
         self.counts.tcp += 1;
     }
 
-    /// A UDP datagram, counted, and kept for the QUIC shards when its
-    /// payload could be QUIC (a long header, or a short one with the fixed
-    /// bit, RFC 9000 §17).
+    /// A UDP datagram, counted, and kept for the UDP shards when its
+    /// payload could be QUIC or DTLS (decided by content, not port).
     fn push_udp(&mut self, d: quic::Datagram<'a>) {
         self.counts.udp += 1;
-        if d.payload.first().is_some_and(|b| b & 0xc0 != 0) {
+        if is_quic(d.payload) || dtls::is_candidate(d.payload) {
             let key = crate::flow::FlowKey::new(d.src, d.dst);
             self.udp_shard_of
                 .push((key.shard_hash() % FLOW_SHARDS as u64) as u8);
@@ -1092,6 +1114,13 @@ impl<'a> Routed<'a> {
             .iter()
             .filter_map(|&i| self.segments.get(i as usize))
     }
+}
+
+/// Whether a UDP payload could be QUIC: a long header, or a short one with
+/// the fixed bit (RFC 9000 §17). DTLS first bytes (20-26, 0b001xxxxx)
+/// never are.
+fn is_quic(payload: &[u8]) -> bool {
+    payload.first().is_some_and(|b| b & 0xc0 != 0)
 }
 
 /// Indices grouped by shard (a counting sort), capture order kept within

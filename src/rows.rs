@@ -3,7 +3,7 @@
 //! µs since the Unix epoch, UTC.
 
 /// One row of `handshakes`: a TCP connection in which TLS was seen, or a
-/// QUIC connection.
+/// QUIC or DTLS connection.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HandshakeRow {
     /// Stable id of the connection, unique across files and scans.
@@ -91,8 +91,23 @@ pub struct HandshakeRow {
     pub server_ttl: Option<i32>,
     /// Short codes of what was odd about the connection.
     pub anomalies: Vec<String>,
-    /// "tcp", or "quic" (TLS inside QUIC CRYPTO frames, RFC 9001).
+    /// "tcp", "quic" (TLS inside QUIC CRYPTO frames, RFC 9001) or "dtls".
     pub transport: String,
+    /// What the capture shows of the server's answer to an ECH offer:
+    /// "accepted", "rejected", "ignored" or "unknown"; null when the
+    /// ClientHello carried no encrypted_client_hello extension.
+    pub ech_status: Option<String>,
+    /// The outer SNI (the ECH configuration's public name, or the real
+    /// name under a GREASE extension) of a ClientHello with ECH; null
+    /// without ECH. Once ECH is accepted it is no name to judge a
+    /// certificate by: one front end answers for many real names.
+    pub ech_outer_sni: Option<String>,
+    /// ECH config_id.
+    pub ech_config_id: Option<i32>,
+    /// ECH HPKE KDF id.
+    pub ech_kdf_id: Option<i32>,
+    /// ECH HPKE AEAD id.
+    pub ech_aead_id: Option<i32>,
 }
 
 /// One row of `certificates`: a distinct certificate (by SHA-256 of its DER).

@@ -3,7 +3,8 @@
 //! sealed with the real Initial keys of a fixed connection id: the fuzzer
 //! reaches frame parsing, CRYPTO reassembly (offsets, overlaps, gaps) and
 //! the TLS messages behind them. Other records go in raw, as an attacker's
-//! datagrams would.
+//! datagrams would; raw ones that look like DTLS also go to a
+//! `dtls::Shard` (records, fragments, message reassembly, hellos).
 #![no_main]
 
 use std::net::SocketAddr;
@@ -27,6 +28,7 @@ fuzz_target!(|data: &[u8]| {
     let server: SocketAddr = ([10, 0, 0, 2], 443).into();
     let keys = KeyLog::new();
     let mut shard = Shard::default();
+    let mut dtls = certsift::dtls::Shard::default();
     let mut rest = data;
     let mut ts = 1_700_000_000_000_000i64;
     // Records: ctl (bit 0 direction, bit 1 raw, bit 2 version 2, bits 3-4
@@ -65,20 +67,22 @@ fuzz_target!(|data: &[u8]| {
         } else {
             (server, client)
         };
-        shard.push(
-            &Datagram {
-                src,
-                dst,
-                ttl: 64,
-                payload: &payload,
-                ts_us: ts,
-                file: 0,
-                frame,
-            },
-            &keys,
-        );
+        let d = Datagram {
+            src,
+            dst,
+            ttl: 64,
+            payload: &payload,
+            ts_us: ts,
+            file: 0,
+            frame,
+        };
+        if ctl & 2 != 0 && certsift::dtls::is_candidate(&payload) {
+            dtls.push(&d);
+        }
+        shard.push(&d, &keys);
     }
     shard.expire(ts, &keys);
     shard.finish_all(&keys);
-    std::hint::black_box(shard.finished.len());
+    dtls.finish_all();
+    std::hint::black_box(shard.finished.len() + dtls.finished.len());
 });

@@ -30,8 +30,12 @@ pub struct Connection {
     pub server_ip: Arc<str>,
     /// `server_port`.
     pub server_port: i32,
-    /// `transport` (tcp or quic).
+    /// `transport` (tcp, quic or dtls).
     pub transport: Arc<str>,
+    /// `ech_status` is "accepted": the server used the encrypted inner
+    /// hello, so `sni` is only the front end's public name, shared by every
+    /// name behind it, and not a name to judge by.
+    pub ech_outer: bool,
     /// `sni`.
     pub sni: Option<Arc<str>>,
     /// `connect_target`.
@@ -148,6 +152,7 @@ impl Connection {
         "server_bytes",
         "app_bytes_client",
         "app_bytes_server",
+        "ech_status",
     ];
 
     /// The detectors' view of a handshake row.
@@ -159,6 +164,7 @@ impl Connection {
             server_ip: i.str(&h.server_ip),
             server_port: h.server_port,
             transport: i.str(&h.transport),
+            ech_outer: super::ech_accepted(h),
             sni: i.opt(h.sni.as_deref()),
             connect_target: i.opt(h.connect_target.as_deref()),
             tls_version: i.opt(h.tls_version.as_deref()),

@@ -137,6 +137,7 @@ impl Grouper {
         self.globals.any_trusted |= h.chain_trusted == Some(true);
         self.globals.app_bytes_counted |= h.app_bytes_client > 0 || h.app_bytes_server > 0;
         let name = key_of(
+            super::ech_accepted(h),
             h.sni.as_deref(),
             h.connect_target.as_deref(),
             &h.server_ip,

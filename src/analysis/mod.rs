@@ -735,6 +735,11 @@ pub fn normalize_name(name: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
 }
 
+/// Whether a handshake row's server accepted ECH (see `ech_status`).
+pub fn ech_accepted(h: &HandshakeRow) -> bool {
+    h.ech_status.as_deref() == Some("accepted")
+}
+
 /// The name a connection is judged under: its SNI, or without one
 /// "(no-sni)@host:port" of the CONNECT target or the server address.
 pub fn name_key(h: &Connection) -> Option<String> {
@@ -744,6 +749,7 @@ pub fn name_key(h: &Connection) -> Option<String> {
 /// [`name_key`] of a full handshake row.
 pub fn row_name_key(h: &HandshakeRow) -> Option<String> {
     key_of(
+        ech_accepted(h),
         h.sni.as_deref(),
         h.connect_target.as_deref(),
         &h.server_ip,
@@ -754,6 +760,7 @@ pub fn row_name_key(h: &HandshakeRow) -> Option<String> {
 
 fn name_key_cow(h: &Connection) -> Option<Cow<'_, str>> {
     key_of(
+        h.ech_outer,
         h.sni.as_deref(),
         h.connect_target.as_deref(),
         &h.server_ip,
@@ -762,11 +769,21 @@ fn name_key_cow(h: &Connection) -> Option<Cow<'_, str>> {
 }
 
 fn key_of<'h>(
+    ech_outer: bool,
     sni: Option<&'h str>,
     connect_target: Option<&str>,
     server_ip: &str,
     server_port: i32,
 ) -> Option<Cow<'h, str>> {
+    // Once ECH is accepted, the outer SNI is only the front end's public
+    // name, shared by all the real names behind it (draft-ietf-tls-esni-22
+    // §6.1): the connection has no name to be judged under. An ECH offer
+    // alone does not say so: Chrome sends a GREASE ECH extension, which
+    // looks the same as a real one, in every hello, and when ECH is not
+    // accepted the outer handshake authenticates the outer SNI itself.
+    if ech_outer {
+        return None;
+    }
     if let Some(sni) = sni {
         let trimmed = sni.trim_end_matches('.');
         if !trimmed.is_empty() {
@@ -1134,6 +1151,42 @@ mod tests {
         assert_eq!((o.accepted_clients, o.clients, o.refused_flows), (1, 2, 1));
         assert_eq!((o.bytes_to_server, o.bytes_to_client), (100, 900));
         assert!(o.sentence().contains("accepted by 1 of 2 clients"));
+    }
+
+    /// Issue 30: once ECH is accepted, the outer SNI is a front end's public
+    /// name; the same interception that is found under a real SNI is not
+    /// judged under it. An ECH offer alone (GREASE looks the same) keeps
+    /// the name.
+    #[test]
+    fn issue_30_ech_outer_sni_is_never_a_name_to_judge() {
+        let mut h = vec![
+            hs("1", "public.front.test", "a", "10.0.0.1", 1),
+            hs("2", "public.front.test", "b", "10.0.0.2", 2),
+        ];
+        let c = vec![
+            cert("a", "CN=Real CA", "k1", &["public.front.test"]),
+            cert("b", "CN=mitmproxy", "k2", &["public.front.test"]),
+        ];
+        let cfg = Thresholds::default();
+        assert!(!analyze(&h, &c, &cfg).is_empty());
+        // Offered only (or GREASE): the outer handshake is judged.
+        for r in &mut h {
+            r.ech_outer_sni = r.sni.clone();
+            r.ech_status = Some("unknown".into());
+        }
+        assert_eq!(row_name_key(&h[0]).as_deref(), Some("public.front.test"));
+        for r in &mut h {
+            r.ech_status = Some("accepted".into());
+        }
+        assert_eq!(row_name_key(&h[0]), None);
+        assert_eq!(name_key(&Connection::from_rows(&h)[0]), None);
+        let f = analyze(&h, &c, &cfg);
+        assert!(
+            f.iter()
+                .all(|x| x.sni.as_deref() != Some("public.front.test")
+                    && !x.names.iter().any(|n| n == "public.front.test")),
+            "{f:?}"
+        );
     }
 
     #[test]

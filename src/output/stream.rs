@@ -140,7 +140,7 @@ impl TableStream {
         };
         let keys: Vec<String> = (0..times.len())
             .map(|i| {
-                let date = capture_date(times.is_valid(i).then(|| times.value(i)).unwrap_or(0));
+                let date = capture_date(if times.is_valid(i) { times.value(i) } else { 0 });
                 format!("capture_date={date}/sensor={sensor}")
             })
             .collect();
@@ -274,7 +274,7 @@ fn remove_if_present(path: &Path) -> Result<(), Error> {
 
 /// One file of a table.
 enum Sink {
-    Parquet(ParquetSink),
+    Parquet(Box<ParquetSink>),
     Jsonl { path: PathBuf, w: BufWriter<File> },
 }
 
@@ -289,7 +289,9 @@ impl Sink {
                 path: path.to_path_buf(),
                 w: BufWriter::new(file),
             },
-            Format::Parquet => Sink::Parquet(ParquetSink::new(path, table, file, schema)?),
+            Format::Parquet => {
+                Sink::Parquet(Box::new(ParquetSink::new(path, table, file, schema)?))
+            }
         })
     }
 

@@ -76,7 +76,8 @@ pub fn handshakes<'r>(rows: impl IntoIterator<Item = &'r HandshakeRow>) -> Cols<
     )
     .text(
         "transport",
-        "tcp, or quic (TLS 1.3 in QUIC CRYPTO frames; Initial packets decrypted, RFC 9001)",
+        "tcp, quic (TLS 1.3 in QUIC CRYPTO frames; Initial packets decrypted, RFC 9001) or \
+         dtls (DTLS over UDP)",
         |r| &r.transport,
     )
     .text_opt(
@@ -170,7 +171,35 @@ pub fn handshakes<'r>(rows: impl IntoIterator<Item = &'r HandshakeRow>) -> Cols<
     })
     .int32("server_ttl", "IP TTL of the server's first packet", |r| {
         r.server_ttl
-    });
+    })
+    .text_opt(
+        "ech_status",
+        "server's answer to an ECH offer as far as the capture shows: accepted (its \
+         HelloRetryRequest confirmed ECH), rejected (decrypted retry_configs), ignored (TLS 1.2, \
+         or the outer handshake decrypted without retry_configs) or unknown; null without ECH",
+        |r| r.ech_status.as_deref(),
+    )
+    .text_opt(
+        "ech_outer_sni",
+        "SNI of a ClientHello with ECH (the public name, or the real name under GREASE ECH); \
+         not judged as the server's name once ECH is accepted; null without ECH",
+        |r| r.ech_outer_sni.as_deref(),
+    )
+    .int32(
+        "ech_config_id",
+        "config_id of the ClientHello's ECH extension",
+        |r| r.ech_config_id,
+    )
+    .int32(
+        "ech_kdf_id",
+        "HPKE KDF id of the ClientHello's ECH extension",
+        |r| r.ech_kdf_id,
+    )
+    .int32(
+        "ech_aead_id",
+        "HPKE AEAD id of the ClientHello's ECH extension",
+        |r| r.ech_aead_id,
+    );
     c
 }
 
@@ -219,6 +248,11 @@ pub fn handshakes_into(batch: &RecordBatch, out: &mut [HandshakeRow]) {
     let client_ttl = c.column("client_ttl");
     let server_ttl = c.column("server_ttl");
     let anomalies = c.column("anomalies");
+    let ech_status = c.column("ech_status");
+    let ech_outer_sni = c.column("ech_outer_sni");
+    let ech_config_id = c.column("ech_config_id");
+    let ech_kdf_id = c.column("ech_kdf_id");
+    let ech_aead_id = c.column("ech_aead_id");
     for (i, slot) in out.iter_mut().enumerate().take(c.len()) {
         *slot = HandshakeRow {
             flow_id: flow_id.text(i).unwrap_or_default(),
@@ -264,6 +298,11 @@ pub fn handshakes_into(batch: &RecordBatch, out: &mut [HandshakeRow]) {
             client_ttl: int32(client_ttl.int(i)),
             server_ttl: int32(server_ttl.int(i)),
             anomalies: anomalies.list(i),
+            ech_status: ech_status.text(i),
+            ech_outer_sni: ech_outer_sni.text(i),
+            ech_config_id: int32(ech_config_id.int(i)),
+            ech_kdf_id: int32(ech_kdf_id.int(i)),
+            ech_aead_id: int32(ech_aead_id.int(i)),
         };
     }
 }

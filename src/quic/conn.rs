@@ -248,7 +248,7 @@ impl Conn {
             packet::open(l, if side == CLIENT { c } else { s }, largest)
         });
         if let Some((pn, payload)) = opened {
-            self.take_initial(side, pn, &payload, ts);
+            self.take_initial(side, l.version, pn, &payload, ts);
             return Opened::Yes;
         }
         if side == CLIENT {
@@ -262,11 +262,11 @@ impl Conn {
         Opened::No
     }
 
-    fn take_initial(&mut self, side: usize, pn: u64, payload: &[u8], ts: i64) {
+    fn take_initial(&mut self, side: usize, v: Version, pn: u64, payload: &[u8], ts: i64) {
         if let Some(l) = self.largest_initial.get_mut(side) {
             *l = Some(l.map_or(pn, |x| x.max(pn)));
         }
-        let f = frames::parse(payload);
+        let f = frames::parse_for(v, payload);
         if f.malformed {
             self.note("quic_malformed_frame");
         }
@@ -301,7 +301,7 @@ impl Conn {
             .first()
             .and_then(|(_, c, _)| packet::open(l, c, None))
         {
-            self.take_initial(CLIENT, pn, &payload, ts);
+            self.take_initial(CLIENT, v, pn, &payload, ts);
         }
     }
 
@@ -415,7 +415,7 @@ impl Conn {
             };
             opened_any = true;
             largest = Some(largest.map_or(pn, |x| x.max(pn)));
-            let f = frames::parse(&payload);
+            let f = frames::parse_for(l.version, &payload);
             if let Some(code) = f.close {
                 closes.push(code);
             }

@@ -33,12 +33,28 @@ pub enum Version {
     /// IETF draft 22 (0xff000016) and Facebook's mvfst 0xfaceb001, which
     /// follows it.
     Draft22,
+    /// Google's TLS-based gQUIC T050 (0x54303530): IETF long headers and
+    /// Initial protection with its own salt, gQUIC frames inside.
+    T050,
+    /// Google's T051 (0x54303531), likewise.
+    T051,
 }
 
 /// Initial salt of QUIC v1 (RFC 9001 §5.2).
 const SALT_V1: [u8; 20] = [
     0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17, 0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad,
     0xcc, 0xbb, 0x7f, 0x0a,
+];
+/// Initial salt of Google's T050 (Chromium's quic_crypto_utils, as
+/// Wireshark's and nDPI's QUIC dissectors use it).
+const SALT_T050: [u8; 20] = [
+    0x7f, 0xf5, 0x79, 0xe5, 0xac, 0xd0, 0x72, 0x91, 0x55, 0x80, 0x30, 0x4c, 0x43, 0xa2, 0x36, 0x7c,
+    0x60, 0x48, 0x83, 0x10,
+];
+/// Initial salt of Google's T051.
+const SALT_T051: [u8; 20] = [
+    0x7a, 0x4e, 0xde, 0xf4, 0xe7, 0xcc, 0xee, 0x5f, 0xa4, 0x50, 0x6c, 0x19, 0x12, 0x4f, 0xc8, 0xcc,
+    0xda, 0x6e, 0x03, 0x3d,
 ];
 /// Initial salt of QUIC v2 (RFC 9369 §3.3.1).
 const SALT_V2: [u8; 20] = [
@@ -74,8 +90,9 @@ impl Version {
     /// salt (draft-ietf-quic-tls-33 §5.2), so they are read as v1. The
     /// mvfst numbers map to the draft each follows, as Wireshark's and
     /// nDPI's QUIC dissectors do (0xfaceb001 draft 22; 0xfaceb002 and
-    /// 0xfaceb00e draft 27). Google's T050/T051 carry TLS in gQUIC frames
-    /// (CRYPTO is frame type 0x08 there) and are left out with Q0xx.
+    /// 0xfaceb00e draft 27). Google's T050/T051 have their own salts and
+    /// carry TLS in gQUIC frames (CRYPTO is frame type 0x08 there, see
+    /// [`Version::gquic_frames`]); Q0xx (not TLS) stays out.
     pub fn from_wire(v: u32) -> Option<Version> {
         match v {
             0x0000_0001 | 0xff00_0021 | 0xff00_0022 => Some(Version::V1),
@@ -83,6 +100,8 @@ impl Version {
             0xff00_001d..=0xff00_0020 => Some(Version::Draft29),
             0xff00_0017..=0xff00_001c | 0xface_b002 | 0xface_b00e => Some(Version::Draft23),
             0xff00_0016 | 0xface_b001 => Some(Version::Draft22),
+            0x5430_3530 => Some(Version::T050),
+            0x5430_3531 => Some(Version::T051),
             _ => None,
         }
     }
@@ -94,7 +113,14 @@ impl Version {
             Version::Draft29 => &SALT_DRAFT29,
             Version::Draft23 => &SALT_DRAFT23,
             Version::Draft22 => &SALT_DRAFT22,
+            Version::T050 => &SALT_T050,
+            Version::T051 => &SALT_T051,
         }
+    }
+
+    /// Google's T05x versions carry gQUIC frames (CRYPTO is type 0x08).
+    pub fn gquic_frames(self) -> bool {
+        matches!(self, Version::T050 | Version::T051)
     }
 
     /// Labels for key, iv and hp: "quic ..." (v1, drafts) or "quicv2 ..."

@@ -22,26 +22,42 @@ pub struct Frames<'a> {
 }
 
 /// Walks the frames of a payload. Every step consumes at least one byte.
+#[cfg(test)]
 pub fn parse(payload: &[u8]) -> Frames<'_> {
+    parse_frames(payload, false)
+}
+
+/// [`parse`] for a version that carries gQUIC frames (Google's T050 and
+/// T051): PADDING 0x00, PING 0x07, CRYPTO 0x08 (varint offset and length,
+/// like IETF CRYPTO) and the gQUIC ACK 0x40-0x7f; anything else ends the
+/// walk, since its length is unknown.
+#[cfg(test)]
+pub fn parse_gquic(payload: &[u8]) -> Frames<'_> {
+    parse_frames(payload, true)
+}
+
+/// The frames of a payload of version `v`.
+pub fn parse_for(v: super::crypto::Version, payload: &[u8]) -> Frames<'_> {
+    parse_frames(payload, v.gquic_frames())
+}
+
+fn parse_frames(payload: &[u8], gquic: bool) -> Frames<'_> {
     let mut out = Frames::default();
     let mut rest = payload;
     while let Some(&ty) = rest.first() {
-        let step = match ty {
-            // PADDING runs are long (a client Initial is padded to 1200 bytes).
-            0x00 => Some(rest.iter().position(|b| *b != 0).unwrap_or(rest.len())),
-            0x01 => Some(1),
-            0x02 | 0x03 => ack_len(rest, ty == 0x03),
-            0x06 => crypto(rest).map(|(off, data, n)| {
-                out.crypto.push((off, data));
-                n
-            }),
-            0x1c | 0x1d => close_len(rest, ty == 0x1c).map(|(code, n)| {
-                if ty == 0x1c {
-                    out.close = Some(code);
-                }
-                n
-            }),
-            _ => None,
+        let step = if gquic {
+            match ty {
+                0x00 => Some(rest.iter().position(|b| *b != 0).unwrap_or(rest.len())),
+                0x07 => Some(1),
+                0x08 => crypto(rest).map(|(off, data, n)| {
+                    out.crypto.push((off, data));
+                    n
+                }),
+                0x40..=0x7f => gquic_ack_len(rest),
+                _ => None,
+            }
+        } else {
+            ietf_step(rest, ty, &mut out)
         };
         match step {
             Some(n) if n > 0 => rest = rest.get(n..).unwrap_or(&[]),
@@ -52,6 +68,61 @@ pub fn parse(payload: &[u8]) -> Frames<'_> {
         }
     }
     out
+}
+
+/// Length of a gQUIC ACK frame (Q046 and later; Chromium's
+/// QuicFramer::ProcessAckFrame): type `01nLLMM` (n: several ack blocks;
+/// LL, MM: 1, 2, 4 or 6 bytes for the largest acked and the block
+/// lengths), largest acked, 2-byte delay, [block count], first block,
+/// per extra block a 1-byte gap and a block length, then a timestamp count
+/// and the timestamps (1 + 4 bytes, then 1 + 2 bytes each).
+fn gquic_ack_len(b: &[u8]) -> Option<usize> {
+    let ty = *b.first()?;
+    let width = |bits: u8| [1usize, 2, 4, 6].get(usize::from(bits & 3)).copied();
+    let largest = width(ty >> 2)?;
+    let block = width(ty)?;
+    let mut at = 1usize.checked_add(largest)?.checked_add(2)?;
+    let extra = if ty & 0x20 != 0 {
+        let n = usize::from(*b.get(at)?);
+        at = at.checked_add(1)?;
+        n
+    } else {
+        0
+    };
+    at = at
+        .checked_add(block)?
+        .checked_add(extra.checked_mul(block.checked_add(1)?)?)?;
+    let stamps = usize::from(*b.get(at)?);
+    at = at.checked_add(1)?;
+    if stamps > 0 {
+        at = at
+            .checked_add(5)?
+            .checked_add((stamps - 1).checked_mul(3)?)?;
+    }
+    b.get(..at)?;
+    Some(at)
+}
+
+/// One IETF frame (RFC 9000 §19) of the Initial and Handshake levels: its
+/// length, after noting what it carries.
+fn ietf_step<'a>(rest: &'a [u8], ty: u8, out: &mut Frames<'a>) -> Option<usize> {
+    match ty {
+        // PADDING runs are long (a client Initial is padded to 1200 bytes).
+        0x00 => Some(rest.iter().position(|b| *b != 0).unwrap_or(rest.len())),
+        0x01 => Some(1),
+        0x02 | 0x03 => ack_len(rest, ty == 0x03),
+        0x06 => crypto(rest).map(|(off, data, n)| {
+            out.crypto.push((off, data));
+            n
+        }),
+        0x1c | 0x1d => close_len(rest, ty == 0x1c).map(|(code, n)| {
+            if ty == 0x1c {
+                out.close = Some(code);
+            }
+            n
+        }),
+        _ => None,
+    }
 }
 
 /// Reads `count` varints from `b` at `at`; returns the offset after them.

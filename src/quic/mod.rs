@@ -1,5 +1,5 @@
-//! QUIC (RFC 9000, RFC 9001; version 2, RFC 9369; IETF drafts 22 to 34 and
-//! Facebook's mvfst versions): UDP datagrams in capture
+//! QUIC (RFC 9000, RFC 9001; version 2, RFC 9369; IETF drafts 22 to 34,
+//! Facebook's mvfst versions and Google's T050/T051): UDP datagrams in capture
 //! order in, one `FlowRecord` per QUIC connection out, with its TLS 1.3
 //! handshake (transport "quic").
 //!
@@ -16,8 +16,10 @@
 //! A [`Shard`] owns the connections of the UDP 4-tuples that hash to it,
 //! like the TCP flow shards. Left out: 0-RTT and 1-RTT payloads (counted,
 //! never decrypted), connection migration (a connection is its 4-tuple),
-//! Google QUIC (Q0xx, and T050/T051, whose TLS rides in gQUIC frames), and
-//! draft versions before 22 (another header layout and other salts).
+//! Google QUIC Q0xx (not TLS), and draft versions before 22 (another
+//! header layout and other salts). Google's TLS-based T050 and T051 are
+//! read: IETF long headers, their own Initial salts, and gQUIC frames
+//! (CRYPTO is type 0x08) inside.
 //!
 //! Bounded: live connections per shard ([`MAX_QUIC_CONNS_PER_SHARD`]),
 //! CRYPTO reassembly per level and direction ([`MAX_QUIC_CRYPTO_BYTES`]),

@@ -637,8 +637,11 @@ fn draft_and_mvfst_versions_map_to_their_salt_family() {
         (0xff00_0015, None),
         (0xff00_0023, None),
         (0xface_b00f, None),
-        (0x5430_3530, None), // T050
+        (0x5430_3530, Some(Version::T050)),
+        (0x5430_3531, Some(Version::T051)),
+        (0x5430_3439, None), // T049: gQUIC crypto, not TLS Initials
         (0x5130_3436, None), // Q046
+        (0x5130_3530, None), // Q050: not TLS
     ] {
         assert_eq!(Version::from_wire(wire), v, "{wire:#x}");
     }
@@ -743,5 +746,55 @@ fn every_truncation_of_a_draft_initial_is_harmless() {
     for n in 0..c.len() {
         let _ = packet::split(&c[..n]);
         let _ = run(&[(c[..n].to_vec(), true)], &KeyLog::new());
+    }
+}
+
+/// Issue 30: Google's T050/T051 put TLS in gQUIC CRYPTO frames (type 0x08)
+/// inside IETF-style Initials sealed with their own salts; a server Initial
+/// may open with a gQUIC ACK frame.
+#[test]
+fn issue_30_gquic_t050_t051_initials_make_a_connection() {
+    for wire in [0x5430_3530u32, 0x5430_3531] {
+        let v = Version::from_wire(wire).unwrap();
+        let (c, s) = Keys::initial(v, &h(DCID)).unwrap();
+        let mut payload = h(A2_CRYPTO_FRAME);
+        payload[0] = 0x08;
+        payload.resize(1162, 0);
+        let client = seal_long(wire, 0, &h(DCID), &[], Some(&[]), 1, &payload, &c);
+        let mut sh = vec![0x40, 0x01, 0x00, 0x00, 0x01, 0x00];
+        let mut frame = crypto_frame(0, &a3_server_hello());
+        frame[0] = 0x08;
+        sh.extend_from_slice(&frame);
+        let scid = h("f067a5502a4262b5");
+        let server = seal_long(wire, 0, &[], &scid, Some(&[]), 1, &sh, &s);
+        let recs = run(&[(client, true), (server, false)], &KeyLog::new());
+        let hs = only_handshake(&recs);
+        let ch = hs.client_hello.as_ref().unwrap();
+        assert_eq!(ch.sni.as_deref(), Some("example.com"), "{wire:#x}");
+        assert!(hs.ja4.as_deref().unwrap().starts_with("q13d"), "{wire:#x}");
+        assert_eq!(hs.cipher, Some(0x1301), "{wire:#x}");
+        assert!(
+            recs[0].anomalies.is_empty(),
+            "{wire:#x} {:?}",
+            recs[0].anomalies
+        );
+        // The IETF frame walk does not read gQUIC CRYPTO frames.
+        assert!(frames::parse(&payload).crypto.is_empty());
+        assert_eq!(frames::parse_gquic(&payload).crypto.len(), 1);
+    }
+}
+
+#[test]
+fn gquic_ack_frames_are_sized_and_bounded() {
+    // 0x40: 1-byte largest, delay, 1-byte first block, no timestamps.
+    assert!(!frames::parse_gquic(&[0x40, 1, 0, 0, 1, 0]).malformed);
+    // 0x65: several blocks (2), 2-byte largest, 2-byte blocks, 1 timestamp.
+    let ack = [
+        0x65, 0, 9, 0, 0, 2, 0, 1, 3, 0, 2, 4, 0, 1, 1, 1, 0, 0, 0, 0,
+    ];
+    let f = frames::parse_gquic(&ack);
+    assert!(!f.malformed, "{f:?}");
+    for n in 0..ack.len() {
+        let _ = frames::parse_gquic(&ack[..n]);
     }
 }

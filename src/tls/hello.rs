@@ -18,6 +18,8 @@ pub(crate) const EXT_ALPN: u16 = 0x0010;
 pub(crate) const EXT_SESSION_TICKET: u16 = 0x0023;
 pub(crate) const EXT_PRE_SHARED_KEY: u16 = 0x0029;
 pub(crate) const EXT_SUPPORTED_VERSIONS: u16 = 0x002b;
+/// encrypted_client_hello (draft-ietf-tls-esni-22 §11.1).
+pub(crate) const EXT_ECH: u16 = 0xfe0d;
 
 /// ServerHello.random of a HelloRetryRequest: SHA-256("HelloRetryRequest"),
 /// RFC 8446 §4.1.3.
@@ -145,10 +147,24 @@ pub(crate) fn parse_client_hello(body: &[u8]) -> Option<ClientHello> {
             EXT_SUPPORTED_VERSIONS => out.supported_versions = parse_supported_versions(e.tlv),
             EXT_SESSION_TICKET => out.has_session_ticket = true,
             EXT_PRE_SHARED_KEY => out.psk = true,
+            EXT_ECH => out.ech = Some(parse_ech(data)),
             _ => {}
         }
     }
     Some(out)
+}
+
+/// The clear fields of an ECHClientHello (draft-ietf-tls-esni-22 §5):
+/// type, then for an outer hello the HPKE cipher suite and config_id. A
+/// truncated extension keeps what was readable.
+fn parse_ech(data: &[u8]) -> super::Ech {
+    let outer = data.first() == Some(&0);
+    super::Ech {
+        outer,
+        kdf_id: be16(data, 1).filter(|_| outer),
+        aead_id: be16(data, 3).filter(|_| outer),
+        config_id: data.get(5).copied().filter(|_| outer),
+    }
 }
 
 /// Decodes a ServerHello (or HelloRetryRequest) body.

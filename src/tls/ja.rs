@@ -150,14 +150,32 @@ fn sha12(s: &str) -> String {
 /// JA4 of a ClientHello: returns (ja4, ja4_r), per FoxIO's JA4 spec.
 /// `quic` selects the `q` transport prefix instead of `t`.
 pub fn ja4(ch: &ClientHello, quic: bool) -> (String, String) {
-    let proto = if quic { 'q' } else { 't' };
-    let version = ch
+    ja4_with_prefix(ch, if quic { 'q' } else { 't' })
+}
+
+/// The highest version a ClientHello offers: the largest non-GREASE
+/// supported_versions value, else legacy_version. DTLS numbers its versions
+/// downwards (1.0 0xfeff, 1.2 0xfefd, 1.3 0xfefc, RFC 9147 §5.3), so when
+/// every offered value is a DTLS one the smallest is the highest. (Arkime
+/// takes the numeric maximum and prints `d2` for a DTLS 1.3 client; the
+/// spec says "the highest version", which for DTLS is the smallest number.)
+fn offered_version(ch: &ClientHello) -> u16 {
+    let offered = ch
         .supported_versions
         .iter()
         .copied()
-        .filter(|v| !is_grease(*v))
-        .max()
-        .unwrap_or(ch.legacy_version);
+        .filter(|v| !is_grease(*v));
+    let is_dtls = |v: u16| v >> 8 == 0xfe;
+    if ch.supported_versions.iter().any(|v| is_dtls(*v)) && offered.clone().all(is_dtls) {
+        return offered.min().unwrap_or(ch.legacy_version);
+    }
+    offered.max().unwrap_or(ch.legacy_version)
+}
+
+/// JA4 with an explicit transport character: `t` TLS over TCP, `q` QUIC,
+/// `d` DTLS (FoxIO's JA4 spec, "QUIC=q, DTLS=d, or Normal TLS=t").
+pub fn ja4_with_prefix(ch: &ClientHello, proto: char) -> (String, String) {
+    let version = offered_version(ch);
     let sni = if ch.has_sni_ext { 'd' } else { 'i' };
     let mut ciphers: Vec<u16> = ch
         .ciphers

@@ -90,6 +90,24 @@ pub fn handshake_from_messages(
     ts_us: i64,
     quic: bool,
 ) -> Option<Handshake> {
+    from_messages(client, server, ts_us, quic.then_some('q'))
+}
+
+/// The handshake of a DTLS connection (RFC 6347, RFC 9147) whose clear
+/// handshake messages, already put back together from their fragments and
+/// rewritten with TLS's 4-byte headers (the ClientHello without its
+/// cookie), are `client` and `server` in message order. JA4 gets the `d`
+/// transport character. `None` when no hello could be read.
+pub fn handshake_from_dtls_messages(client: &[u8], server: &[u8], ts_us: i64) -> Option<Handshake> {
+    from_messages(client, server, ts_us, Some('d'))
+}
+
+fn from_messages(
+    client: &[u8],
+    server: &[u8],
+    ts_us: i64,
+    ja4_prefix: Option<char>,
+) -> Option<Handshake> {
     let mut s = Session::new();
     s.keep_encrypted_flight(false);
     let (cm, ctail) = split(client);
@@ -117,9 +135,9 @@ pub fn handshake_from_messages(
     }
     feed_records(&mut s, Side::B, stail, ts_us);
     let mut h = s.finish()?;
-    if quic {
+    if let Some(prefix) = ja4_prefix {
         if let Some(ch) = &h.client_hello {
-            let (j4, j4r) = ja::ja4(ch, true);
+            let (j4, j4r) = ja::ja4_with_prefix(ch, prefix);
             h.ja4 = Some(j4);
             h.ja4_r = Some(j4r);
         }
@@ -171,6 +189,41 @@ impl Handshake {
         }
         self.visibility = Visibility::Decrypted;
         Decryption::Decrypted
+    }
+
+    /// What the capture shows of the server's answer to an ECH offer
+    /// (draft-ietf-tls-esni-22 §7); `None` when the ClientHello carried no
+    /// encrypted_client_hello extension.
+    ///
+    /// - "accepted": the HelloRetryRequest carried the extension, which a
+    ///   server sends only when it accepted ECH (§7.2.1).
+    /// - "rejected": the decrypted EncryptedExtensions carried it: retry
+    ///   configurations, sent only on rejection (§7.1).
+    /// - "ignored": the outer handshake went on without ECH: TLS ≤ 1.2 was
+    ///   negotiated, or a key log keyed by the outer ClientHello's random
+    ///   opened the handshake and its EncryptedExtensions had no
+    ///   retry configurations (a server that does not do ECH, or GREASE).
+    /// - "unknown": anything else. Acceptance is otherwise signalled in the
+    ///   last 8 bytes of ServerHello.random, a hash over the encrypted
+    ///   ClientHelloInner, which no passive observer can check.
+    pub fn ech_status(&self) -> Option<&'static str> {
+        self.client_hello.as_ref()?.ech.as_ref()?;
+        let ext = super::hello::EXT_ECH;
+        if self
+            .hello_retry_request
+            .as_ref()
+            .is_some_and(|h| h.extensions.contains(&ext))
+        {
+            return Some("accepted");
+        }
+        if self.encrypted_extensions.contains(&ext) {
+            return Some("rejected");
+        }
+        let tls13 = |v: u16| v == 0x0304 || v == 0xfefc || (0x7f00..=0x7fff).contains(&v);
+        if self.visibility == Visibility::Decrypted || self.version.is_some_and(|v| !tls13(v)) {
+            return Some("ignored");
+        }
+        Some("unknown")
     }
 
     /// Records an anomaly code once (for front ends such as QUIC that

@@ -16,7 +16,9 @@
 //! CONNECT preamble (its target is kept), and TLS that starts after a
 //! plaintext preamble
 //! (STARTTLS in SMTP/IMAP/POP3/XMPP/LDAP/PostgreSQL/MySQL, SOCKS), found by
-//! looking for a hello record header in the first `MAX_PREAMBLE` bytes.
+//! looking for a hello record header in the first `MAX_PREAMBLE` bytes,
+//! and TLS carried in an OpenVPN control channel over TCP (its packets
+//! unwrapped first, see `openvpn`).
 //! TLS 1.3: the encrypted handshake records of both sides are kept
 //! (bounded, [`MAX_RETAINED_FLIGHT`] per side) so that
 //! [`Handshake::decrypt`] can open them with secrets from an NSS key log
@@ -25,8 +27,9 @@
 //! QUIC's record-less handshake messages go through
 //! [`handshake_from_messages`] and [`Handshake::apply_decrypted_streams`]
 //! (the `quic` module does the packet work).
-//! Leaves out: TLS ≤ 1.2 decryption, renegotiation after the first handshake,
-//! DTLS.
+//! DTLS handshake messages, once the `dtls` module has undone their
+//! fragmentation, go through [`handshake_from_dtls_messages`].
+//! Leaves out: TLS ≤ 1.2 decryption, renegotiation after the first handshake.
 //!
 //! Every size is capped (see the `MAX_*` constants): a direction buffers at
 //! most one partial record (or SSLv2 record, or CONNECT header, ≤ 32 KiB)
@@ -40,6 +43,7 @@ pub mod ja;
 mod keylog;
 mod messages;
 mod names;
+mod openvpn;
 mod session;
 mod socks;
 #[cfg(test)]
@@ -47,7 +51,7 @@ mod tests;
 
 pub use decrypt::Decryption;
 pub use keylog::{KeyLog, KeyLogStats, SecretLabel, MAX_KEYLOG_CLIENTS, MAX_KEYLOG_LINE};
-pub use messages::handshake_from_messages;
+pub use messages::{handshake_from_dtls_messages, handshake_from_messages};
 pub use names::{cipher_name, version_name};
 pub use session::Session;
 
@@ -193,6 +197,27 @@ pub struct ClientHello {
     pub sslv2_ciphers: Vec<u32>,
     /// The extension block was truncated or malformed; the list stops there.
     pub truncated_extensions: bool,
+    /// The encrypted_client_hello extension, when present.
+    pub ech: Option<Ech>,
+}
+
+/// What a ClientHello's encrypted_client_hello extension (0xfe0d,
+/// draft-ietf-tls-esni-22 §5) shows in clear. A GREASE ECH extension
+/// (§6.2) is built to look exactly like a real one, so the two cannot be
+/// told apart on the wire.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Ech {
+    /// ECHClientHelloType outer (0): the hello is a ClientHelloOuter and its
+    /// server_name is the ECH configuration's public name. Inner (1) is
+    /// only ever sent encrypted.
+    pub outer: bool,
+    /// HPKE KDF id of the cipher suite (outer only; 1 HKDF-SHA256).
+    pub kdf_id: Option<u16>,
+    /// HPKE AEAD id (outer only; 1 AES-128-GCM, 2 AES-256-GCM, 3
+    /// ChaCha20Poly1305).
+    pub aead_id: Option<u16>,
+    /// The ECHConfig's config_id (outer only).
+    pub config_id: Option<u8>,
 }
 
 /// A decoded ServerHello or HelloRetryRequest (RFC 8446 §4.1.3-4.1.4).

@@ -13,6 +13,7 @@ use super::decrypt::bare_finished_len;
 use super::hello::{
     looks_like_sslv2_hello, parse_client_hello, parse_server_hello, parse_sslv2_client_hello,
 };
+use super::openvpn;
 use super::socks::{self, Socks};
 use super::{
     ja, Alert, ClientHello, EncryptedFlight, Handshake, ServerHello, Side, Visibility, MAX_ALERTS,
@@ -81,6 +82,11 @@ pub struct Session {
     client_retaining: bool,
     /// Client records kept.
     client_records: usize,
+    /// The connection is an OpenVPN control channel over TCP: each side's
+    /// bytes are unwrapped before they are read as TLS.
+    openvpn: Option<Box<[openvpn::Channel; 2]>>,
+    /// Bytes fed so far (both sides), to recognise OpenVPN at the start.
+    fed: u64,
 }
 
 fn plausible_header(b: &[u8]) -> Option<(u8, usize)> {
@@ -93,7 +99,8 @@ fn plausible_header(b: &[u8]) -> Option<(u8, usize)> {
 }
 
 fn is_tls13(v: u16) -> bool {
-    v == 0x0304 || (0x7f00..=0x7fff).contains(&v) || (0xfb00..=0xfbff).contains(&v)
+    // DTLS 1.3 (RFC 9147) encrypts everything after its ServerHello too.
+    v == 0x0304 || v == 0xfefc || (0x7f00..=0x7fff).contains(&v) || (0xfb00..=0xfbff).contains(&v)
 }
 
 /// Offset of the first `16 03 0x LL LL 01|02`: a handshake record that
@@ -178,6 +185,34 @@ impl Session {
         if data.is_empty() {
             return;
         }
+        if self.fed == 0 && openvpn::looks_like_reset(data) {
+            self.openvpn = Some(Box::default());
+        }
+        self.fed = self.fed.saturating_add(data.len() as u64);
+        if let Some(ch) = self.openvpn.as_mut() {
+            let i = usize::from(side == Side::B);
+            let Some(out) = ch.get_mut(i).map(|c| c.push(data)) else {
+                return;
+            };
+            if self.hs.first_ts_us.is_none() {
+                self.hs.first_ts_us = Some(ts_us);
+            }
+            self.hs.last_ts_us = Some(ts_us);
+            if out.broken && !self.tls_seen {
+                self.anomaly("openvpn_unreadable");
+            }
+            self.skip(side, out.data_bytes);
+            if !out.tls.is_empty() {
+                self.anomaly("openvpn_control_channel");
+                self.feed_tls(side, &out.tls, ts_us);
+            }
+            return;
+        }
+        self.feed_tls(side, data, ts_us);
+    }
+
+    /// [`Session::feed`] for bytes that are TLS (or its preamble).
+    fn feed_tls(&mut self, side: Side, data: &[u8], ts_us: i64) {
         if self.hs.first_ts_us.is_none() {
             self.hs.first_ts_us = Some(ts_us);
         }
@@ -214,6 +249,14 @@ impl Session {
     /// `lost` bytes missing in this direction (capture gap): resynchronise on
     /// the next plausible record header.
     pub fn gap(&mut self, side: Side, lost: u64) {
+        // OpenVPN's packet boundaries are lost with the bytes.
+        if let Some(c) = self
+            .openvpn
+            .as_mut()
+            .and_then(|ch| ch.get_mut(usize::from(side == Side::B)))
+        {
+            c.lose();
+        }
         let tls = self.tls_seen;
         let d = self.dir_mut(side);
         if d.done {

@@ -8,6 +8,7 @@ mod capture;
 mod cli;
 mod corpus;
 mod detection;
+mod dtls;
 mod duckdb;
 mod golden;
 mod hostile;
@@ -16,6 +17,7 @@ mod quic;
 mod regression;
 mod scale;
 mod streaming;
+mod tunnels;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

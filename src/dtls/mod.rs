@@ -1,0 +1,159 @@
+//! DTLS (1.0 RFC 4347, 1.2 RFC 6347, 1.3 RFC 9147, connection ids RFC 9146
+//! and RFC 9147 §9): UDP datagrams in capture order in, one `FlowRecord`
+//! per DTLS connection out, with its handshake (transport "dtls").
+//!
+//! Which UDP payloads are DTLS is decided by content, never by port
+//! ([`is_candidate`]): a record header with content type 20 to 26 and a
+//! DTLS version (0xfeXX, or OpenSSL's old 0x0100), or a DTLS 1.3 unified
+//! header (`0b001xxxxx`), which only continues a connection already seen.
+//! QUIC's first byte always has one of its two top bits set, so the two
+//! never compete for a datagram.
+//!
+//! Clear handshake records (epoch 0) are split into fragments, each
+//! sender's messages are put back together whatever the fragmentation,
+//! order or retransmission ([`reassembly`]), and the whole messages go to
+//! the TLS stage, which gives the hellos, JA3/JA3S, JA4 with its `d`
+//! prefix, and the certificates (clear up to DTLS 1.2; encrypted in 1.3,
+//! like TLS 1.3). A [`Shard`] owns the connections of the UDP 4-tuples that
+//! hash to it, like the QUIC shards. Left out: decryption (no key log is
+//! applied to DTLS), renegotiation, and connection migration (a
+//! connection is its 4-tuple; with connection ids a peer may move).
+//!
+//! Bounded: live connections per shard ([`MAX_DTLS_CONNS_PER_SHARD`]),
+//! handshake bytes and messages per sender ([`MAX_DTLS_HANDSHAKE_BYTES`],
+//! [`MAX_DTLS_MESSAGES`]), records per datagram, fragments per record. No
+//! input can make this module panic.
+//!
+//! [`MAX_DTLS_CONNS_PER_SHARD`]: crate::limits::MAX_DTLS_CONNS_PER_SHARD
+//! [`MAX_DTLS_HANDSHAKE_BYTES`]: crate::limits::MAX_DTLS_HANDSHAKE_BYTES
+//! [`MAX_DTLS_MESSAGES`]: crate::limits::MAX_DTLS_MESSAGES
+
+mod conn;
+pub mod reassembly;
+pub mod record;
+#[cfg(test)]
+mod tests;
+
+pub use conn::Datagram;
+
+use conn::{Conn, Step};
+
+use crate::flow::{
+    take_all, take_idle, take_oldest_eighth, FastMap, FlowKey, FlowLimits, FlowRecord,
+};
+use crate::limits::MAX_DTLS_CONNS_PER_SHARD;
+
+/// Whether a UDP payload may be DTLS: a plausible record header, or a
+/// DTLS 1.3 unified header. Cheap: the pipeline asks it of every UDP
+/// payload that is not QUIC.
+pub fn is_candidate(payload: &[u8]) -> bool {
+    match payload.first() {
+        Some(&b) if record::is_unified_header(b) => true,
+        Some(_) => record::looks_like_record(payload),
+        None => false,
+    }
+}
+
+/// Counters of one DTLS shard.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ShardStats {
+    /// Datagrams seen.
+    pub datagrams: u64,
+    /// Connections started.
+    pub connections: u64,
+    /// Connections ended early because the shard was full.
+    pub evicted: u64,
+    /// Connections ended by idle timeout.
+    pub timed_out: u64,
+}
+
+/// The DTLS connections of one shard. Owned by one worker at a time.
+#[derive(Default)]
+pub struct Shard {
+    limits: FlowLimits,
+    conns: FastMap<FlowKey, Conn>,
+    /// Connections ended so far, in the order they ended.
+    pub finished: Vec<FlowRecord>,
+    /// What this shard counted.
+    pub stats: ShardStats,
+    now: i64,
+}
+
+impl Shard {
+    /// An empty shard with these caps (the flow table's idle timeout; live
+    /// connections at most the smaller of its cap and
+    /// [`MAX_DTLS_CONNS_PER_SHARD`]).
+    pub fn with_limits(limits: FlowLimits) -> Shard {
+        Shard {
+            limits,
+            ..Shard::default()
+        }
+    }
+
+    /// Live connections.
+    pub fn live(&self) -> usize {
+        self.conns.len()
+    }
+
+    fn max_conns(&self) -> usize {
+        self.limits
+            .max_flows_per_shard
+            .clamp(1, MAX_DTLS_CONNS_PER_SHARD)
+    }
+
+    /// Takes one UDP datagram that [`is_candidate`] accepted; datagrams
+    /// must arrive in capture order.
+    pub fn push(&mut self, d: &Datagram<'_>) {
+        self.stats.datagrams += 1;
+        self.now = self.now.max(d.ts_us);
+        let key = FlowKey::new(d.src, d.dst);
+        if let Some(conn) = self.conns.get_mut(&key) {
+            let idle = d.ts_us.saturating_sub(conn.ts_last) > self.limits.idle_timeout_us;
+            if !idle && conn.push(d) == Step::Continue {
+                return;
+            }
+            if let Some(old) = self.conns.remove(&key) {
+                if idle {
+                    self.stats.timed_out += 1;
+                }
+                self.finished.push(old.finish());
+            }
+        }
+        let Some(mut conn) = Conn::start(d) else {
+            return;
+        };
+        if self.conns.len() >= self.max_conns() {
+            self.evict();
+        }
+        conn.push(d);
+        self.stats.connections += 1;
+        self.conns.insert(key, conn);
+    }
+
+    /// Ends connections idle for longer than the timeout at capture time `now`.
+    pub fn expire(&mut self, now: i64) {
+        let now = now.max(self.now);
+        let idle = self.limits.idle_timeout_us;
+        for conn in take_idle(&mut self.conns, now, |c| c.ts_last.saturating_add(idle)) {
+            self.stats.timed_out += 1;
+            self.finished.push(conn.finish());
+        }
+    }
+
+    /// Ends every live connection (end of the input set).
+    pub fn finish_all(&mut self) {
+        for conn in take_all(&mut self.conns) {
+            self.finished.push(conn.finish());
+        }
+    }
+
+    /// Ends the least recently active eighth of the connections.
+    fn evict(&mut self) {
+        for conn in take_oldest_eighth(&mut self.conns, |c| c.ts_last) {
+            self.stats.evicted += 1;
+            let mut rec = conn.finish();
+            rec.anomalies.push("flow_evicted");
+            self.finished.push(rec);
+        }
+    }
+}
