@@ -41,8 +41,8 @@ use parquet::arrow::ArrowWriter;
 use super::partition::{has_table, table_files, Table};
 use super::stream::TableStream;
 use super::{
-    prepare_dir, read_batches, rows_of, table_batches, table_rows, tables, writer_properties,
-    Format, Layout, BATCH_ROWS,
+    prepare_dir, read_batches, rows_of, table_batches, table_rows, tables, Format, Layout,
+    BATCH_ROWS,
 };
 use crate::analysis::{
     analyze_connections_run, analyze_group_facts, finding_order, incidents, normalize_name,
@@ -359,26 +359,13 @@ fn merge_runs(runs: &[PathBuf], w: &mut TableStream) -> Result<(), Error> {
 /// merge this made no measurable difference, the rows are narrow there).
 const ROW_GROUP_BUFFER: usize = 64 << 20;
 
-/// One Parquet table file written batch by batch: a table of `out` through
-/// `<table>.parquet.tmp` and a rename, or a spill file.
+/// One spill file (Parquet) written batch by batch.
 pub(crate) struct TableWriter {
     path: PathBuf,
-    tmp: PathBuf,
     w: ArrowWriter<BufWriter<File>>,
 }
 
 impl TableWriter {
-    /// `out/<table>.parquet`, with the tables' writer settings.
-    fn create(out: &Path, table: &str, schema: arrow_schema::SchemaRef) -> Result<Self, Error> {
-        let path = out.join(format!("{table}.parquet"));
-        let props = writer_properties(table).map_err(|msg| Error::Encode {
-            path: path.clone(),
-            msg,
-        })?;
-        let tmp = out.join(format!("{table}.parquet.tmp"));
-        Self::open(path, tmp, schema, props)
-    }
-
     /// A spill file: fast compression, small row groups (the open spill
     /// writers together buffer little).
     pub(crate) fn spill(path: &Path, schema: arrow_schema::SchemaRef) -> Result<Self, Error> {
@@ -386,17 +373,16 @@ impl TableWriter {
             .set_compression(parquet::basic::Compression::LZ4_RAW)
             .set_max_row_group_row_count(Some(SPILL_ROW_GROUP))
             .build();
-        Self::open(path.to_path_buf(), path.to_path_buf(), schema, props)
+        Self::open(path.to_path_buf(), schema, props)
     }
 
     fn open(
         path: PathBuf,
-        tmp: PathBuf,
         schema: arrow_schema::SchemaRef,
         props: parquet::file::properties::WriterProperties,
     ) -> Result<Self, Error> {
-        let file = File::create(&tmp).map_err(|source| Error::Output {
-            path: tmp.clone(),
+        let file = File::create(&path).map_err(|source| Error::Output {
+            path: path.clone(),
             source,
         })?;
         let w = ArrowWriter::try_new(BufWriter::new(file), schema, Some(props)).map_err(|e| {
@@ -405,7 +391,7 @@ impl TableWriter {
                 msg: e.to_string(),
             }
         })?;
-        Ok(TableWriter { path, tmp, w })
+        Ok(TableWriter { path, w })
     }
 
     /// Writes a batch; ends the row group early once the writer holds
@@ -428,33 +414,6 @@ impl TableWriter {
             .close()
             .map_err(|e| spill_err(&self.path, e.to_string()))?;
         Ok(())
-    }
-
-    /// Completes a table: flushed, synced, renamed over the old file, and a
-    /// partitioned folder of the same table removed.
-    fn finish(self) -> Result<PathBuf, Error> {
-        let io_err = |source| Error::Output {
-            path: self.tmp.clone(),
-            source,
-        };
-        let inner = self.w.into_inner().map_err(|e| Error::Encode {
-            path: self.path.clone(),
-            msg: e.to_string(),
-        })?;
-        let file = inner.into_inner().map_err(|e| io_err(e.into_error()))?;
-        file.sync_all().map_err(io_err)?;
-        std::fs::rename(&self.tmp, &self.path).map_err(|source| Error::Output {
-            path: self.path.clone(),
-            source,
-        })?;
-        let folder = self.path.with_extension("");
-        if folder.is_dir() {
-            std::fs::remove_dir_all(&folder).map_err(|source| Error::Output {
-                path: folder.clone(),
-                source,
-            })?;
-        }
-        Ok(self.path)
     }
 }
 
@@ -597,7 +556,13 @@ fn merge_handshakes(
         msg: e,
     };
     let schema = std::sync::Arc::new(tables::handshakes(&[]).schema());
-    let mut w = TableWriter::create(out, "handshakes", schema)?;
+    let mut w = TableStream::create(
+        out,
+        Table::Handshakes,
+        Format::Parquet,
+        &Layout::Single,
+        schema,
+    )?;
     let mut seen: HashMap<u128, u64> = HashMap::new();
     let mut sightings: HashMap<String, Sighting> = HashMap::new();
     let mut names: std::collections::HashSet<String> = std::collections::HashSet::new();
@@ -633,14 +598,13 @@ fn merge_handshakes(
                     }
                 }
                 if !rows.is_empty() {
-                    let b = tables::handshakes(&rows).batch().map_err(enc_err)?;
-                    w.write(&b)?;
+                    w.write(tables::handshakes(&rows).batch().map_err(enc_err)?)?;
                 }
             }
         }
     }
     merged.sni_names = names.len();
-    w.finish()?;
+    w.finish()?.commit()?;
     Ok(sightings)
 }
 

@@ -18,7 +18,6 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::TimestampMicrosecondType;
@@ -443,20 +442,4 @@ fn encode_err(path: &Path, e: impl ToString) -> Error {
         path: path.to_path_buf(),
         msg: e.to_string(),
     }
-}
-
-/// Re-labels a batch with `schema` (same columns, e.g. a spill batch whose
-/// extra columns were projected away).
-pub fn with_schema(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch, String> {
-    let columns: Vec<Arc<dyn Array>> = schema
-        .fields()
-        .iter()
-        .map(|f| {
-            batch
-                .column_by_name(f.name())
-                .cloned()
-                .ok_or_else(|| format!("batch lacks column {}", f.name()))
-        })
-        .collect::<Result<_, _>>()?;
-    RecordBatch::try_new(schema.clone(), columns).map_err(|e| e.to_string())
 }
