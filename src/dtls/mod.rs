@@ -55,17 +55,7 @@ pub fn is_candidate(payload: &[u8]) -> bool {
 }
 
 /// Counters of one DTLS shard.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct ShardStats {
-    /// Datagrams seen.
-    pub datagrams: u64,
-    /// Connections started.
-    pub connections: u64,
-    /// Connections ended early because the shard was full.
-    pub evicted: u64,
-    /// Connections ended by idle timeout.
-    pub timed_out: u64,
-}
+pub use crate::flow::DatagramStats as ShardStats;
 
 /// The DTLS connections of one shard. Owned by one worker at a time.
 #[derive(Default)]

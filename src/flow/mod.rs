@@ -472,6 +472,19 @@ impl Default for FlowLimits {
     }
 }
 
+/// Counters of one shard of datagram connections (QUIC, DTLS).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DatagramStats {
+    /// Datagrams seen.
+    pub datagrams: u64,
+    /// Connections started.
+    pub connections: u64,
+    /// Connections ended early because the shard was full.
+    pub evicted: u64,
+    /// Connections ended by idle timeout.
+    pub timed_out: u64,
+}
+
 /// The connections of one shard of the flow table. Owned by one worker at a
 /// time; no locks.
 #[derive(Default)]

@@ -49,17 +49,7 @@ use crate::limits::MAX_QUIC_CONNS_PER_SHARD;
 use crate::tls::KeyLog;
 
 /// Counters of one QUIC shard.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct ShardStats {
-    /// Datagrams seen.
-    pub datagrams: u64,
-    /// Connections started.
-    pub connections: u64,
-    /// Connections ended early because the shard was full.
-    pub evicted: u64,
-    /// Connections ended by idle timeout.
-    pub timed_out: u64,
-}
+pub use crate::flow::DatagramStats as ShardStats;
 
 /// The QUIC connections of one shard. Owned by one worker at a time.
 #[derive(Default)]
