@@ -610,13 +610,26 @@ fn judge_and_write(
     )?;
     let mut sink = if rows > cfg.max_in_memory {
         let detect = spill_dir.join("detect.parquet");
-        let cols = analysis::Connection::COLUMNS;
-        let w = output::merge::TableWriter::spill(&detect, project_schema(&table.schema(), cols))?;
+        // the detectors' columns, by position in the handshakes schema
+        let schema = table.schema();
+        let keep: Vec<usize> = schema
+            .fields()
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| analysis::Connection::COLUMNS.contains(&f.name().as_str()))
+            .map(|(i, _)| i)
+            .collect();
+        let projected = schema.project(&keep).map_err(|e| Error::Encode {
+            path: detect.clone(),
+            msg: e.to_string(),
+        })?;
+        let w = output::merge::TableWriter::spill(&detect, std::sync::Arc::new(projected))?;
         // the grouper reads only the certificates' names (inspection products)
         Sink::Groups(Box::new((
             analysis::Grouper::new(&assembler.cert_rows(gathered)),
             detect,
             w,
+            keep,
         )))
     } else {
         let n = usize::try_from(rows).unwrap_or(0);
@@ -667,7 +680,15 @@ fn judge_and_write(
 /// Where judged rows go for the analysis.
 enum Sink {
     Memory(analysis::Interner, Vec<analysis::Connection>),
-    Groups(Box<(analysis::Grouper, PathBuf, output::merge::TableWriter)>),
+    /// The grouper, the detector spill, its writer and the columns kept.
+    Groups(
+        Box<(
+            analysis::Grouper,
+            PathBuf,
+            output::merge::TableWriter,
+            Vec<usize>,
+        )>,
+    ),
 }
 
 impl Sink {
@@ -681,20 +702,11 @@ impl Sink {
                 Ok(())
             }
             Sink::Groups(g) => {
-                let (grouper, path, w) = &mut **g;
+                let (grouper, path, w, keep) = &mut **g;
                 for h in rows {
                     grouper.push(h);
                 }
-                let cols = analysis::Connection::COLUMNS;
-                let keep: Vec<usize> = batch
-                    .schema()
-                    .fields()
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, f)| cols.contains(&f.name().as_str()))
-                    .map(|(i, _)| i)
-                    .collect();
-                let b = batch.project(&keep).map_err(|e| Error::Encode {
+                let b = batch.project(keep).map_err(|e| Error::Encode {
                     path: path.clone(),
                     msg: e.to_string(),
                 })?;
@@ -707,7 +719,7 @@ impl Sink {
         Ok(match self {
             Sink::Memory(_, connections) => AnalysisInput::Memory(connections),
             Sink::Groups(g) => {
-                let (grouper, spill, w) = *g;
+                let (grouper, spill, w, _) = *g;
                 w.close()?;
                 let by_sha: std::collections::HashMap<&str, &CertRow> =
                     certs.iter().map(|c| (c.sha256.as_str(), c)).collect();
@@ -759,17 +771,6 @@ fn analyse(
             Ok((findings, incidents, table.finish()?))
         }
     }
-}
-
-fn project_schema(schema: &arrow_schema::SchemaRef, cols: &[&str]) -> arrow_schema::SchemaRef {
-    std::sync::Arc::new(arrow_schema::Schema::new(
-        schema
-            .fields()
-            .iter()
-            .filter(|f| cols.contains(&f.name().as_str()))
-            .cloned()
-            .collect::<Vec<_>>(),
-    ))
 }
 
 /// What one window (or chunk of it) held, by kind.
