@@ -40,7 +40,9 @@ fn shards(n: usize) -> Vec<Vec<PathBuf>> {
     out
 }
 
-fn scan_to(out: &Path, inputs: &[PathBuf], extra: &[&str]) -> i32 {
+/// Scans `inputs` into `out` with the corpus' trust anchors and key logs;
+/// requires exit 0 or 3 and returns it.
+pub(crate) fn scan_to(out: &Path, inputs: &[PathBuf], extra: &[&str]) -> i32 {
     let anchors = testdata().join("pki/trust-anchors.pem");
     let keylogs = testdata().join("keylogs");
     let mut args: Vec<String> = vec![

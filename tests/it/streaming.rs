@@ -11,31 +11,12 @@ use std::path::{Path, PathBuf};
 
 use certsift::output::{read_scan, Scan};
 
-use crate::{certsift, testdata};
+use crate::scale::scan_to;
+use crate::testdata;
 
+/// The whole corpus, trust anchors and key logs given.
 fn scan(out: &Path, extra: &[&str]) {
-    let anchors = testdata().join("pki/trust-anchors.pem");
-    let keylogs = testdata().join("keylogs");
-    let captures = testdata().join("captures");
-    let mut args: Vec<String> = vec![
-        "scan".into(),
-        "-q".into(),
-        "-o".into(),
-        out.to_str().unwrap().into(),
-        "--trust-store".into(),
-        anchors.to_str().unwrap().into(),
-        "--keylog".into(),
-        keylogs.to_str().unwrap().into(),
-    ];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args.push(captures.to_str().unwrap().into());
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let o = certsift(&refs);
-    assert!(
-        matches!(o.status.code(), Some(0) | Some(3)),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    scan_to(out, &[testdata().join("captures")], extra);
 }
 
 fn read(dir: &Path) -> Scan {
