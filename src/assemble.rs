@@ -13,10 +13,12 @@ use std::path::Path;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
+use crate::error::Anomaly;
 use crate::flow::{FastMap, FlowRecord};
 use crate::pipeline::to_i64;
 use crate::rows::{CertRow, HandshakeRow};
 use crate::tls::{self, Handshake};
+use crate::x509::TrustReason;
 use crate::x509::{self, CertInfo, ChainVerdict, TrustStore};
 
 /// CA certificates from other connections offered to chain building.
@@ -239,7 +241,7 @@ pub(crate) fn finish(
             (verdict, matches)
         })
         .collect();
-    let mut first_verdicts: HashMap<&str, (bool, Option<&'static str>)> = HashMap::new();
+    let mut first_verdicts: HashMap<&str, (bool, Option<TrustReason>)> = HashMap::new();
     for (r, (verdict, _)) in rows.iter().zip(&judged) {
         if let Some(v) = verdict {
             for sha in &r.cert_chain_sha256 {
@@ -275,13 +277,13 @@ pub(crate) fn finish(
             if let Some(v) = v {
                 r.chain_trusted = Some(v.trusted);
                 r.root_public = v.trusted.then_some(v.root_public);
-                r.trust_reason = v.reason.map(str::to_string);
+                r.trust_reason = v.reason;
                 if v.unordered || v.missing_intermediate {
                     if v.unordered {
-                        r.anomalies.push("chain_unordered".into());
+                        r.anomalies.push(Anomaly::ChainUnordered);
                     }
                     if v.missing_intermediate {
-                        r.anomalies.push("chain_missing_intermediate".into());
+                        r.anomalies.push(Anomaly::ChainMissingIntermediate);
                     }
                     r.anomalies.sort();
                     r.anomalies.dedup();
@@ -312,7 +314,7 @@ fn validity_bounds<S: AsRef<str>>(shas: &[S], infos: &HashMap<&str, CertInfo>) -
 struct ChainVerdictCols {
     trusted: bool,
     root_public: bool,
-    reason: Option<&'static str>,
+    reason: Option<TrustReason>,
     unordered: bool,
     missing_intermediate: bool,
 }
@@ -364,12 +366,7 @@ fn handshake_row(
         Some(c) => vec![tls::version_name(c.legacy_version)],
         None => Vec::new(),
     };
-    let mut anomalies: Vec<String> = r
-        .anomalies
-        .iter()
-        .chain(h.anomalies.iter())
-        .map(|s| s.to_string())
-        .collect();
+    let mut anomalies: Vec<Anomaly> = r.anomalies.iter().chain(&h.anomalies).copied().collect();
     anomalies.sort();
     anomalies.dedup();
     let alerts = h
@@ -494,7 +491,7 @@ fn alert_description(d: u8) -> String {
 fn cert_row(
     info: &CertInfo,
     s: &Seen,
-    first_verdict: Option<(bool, Option<&'static str>)>,
+    first_verdict: Option<(bool, Option<TrustReason>)>,
 ) -> CertRow {
     CertRow {
         sha256: info.sha256.clone(),
@@ -525,7 +522,7 @@ fn cert_row(
         has_crl: info.has_crl,
         has_sct: info.has_sct,
         trusted: first_verdict.map(|v| v.0),
-        validation_reason: first_verdict.and_then(|v| v.1.map(str::to_string)),
+        validation_reason: first_verdict.and_then(|v| v.1),
         first_seen: s.first,
         last_seen: s.last,
         flow_count: s.flows,
@@ -570,15 +567,15 @@ mod tests {
             c.rows.push(((0, i as u64, us(at)), row));
         }
         let (rows, certs) = finish(vec![c], &store, None);
-        let verdicts: Vec<(Option<bool>, Option<&str>)> = rows
+        let verdicts: Vec<(Option<bool>, Option<TrustReason>)> = rows
             .iter()
-            .map(|r| (r.chain_trusted, r.trust_reason.as_deref()))
+            .map(|r| (r.chain_trusted, r.trust_reason))
             .collect();
         assert_eq!(
             verdicts,
             vec![
                 (Some(true), None),
-                (Some(false), Some("not_yet_valid")),
+                (Some(false), Some(TrustReason::NotYetValid)),
                 (Some(true), None)
             ]
         );

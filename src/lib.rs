@@ -9,11 +9,14 @@
 
 pub mod analysis;
 mod assemble;
+mod bytes;
 pub mod capture;
 pub mod cli;
+pub mod codes;
 pub mod decode;
 pub mod error;
 pub mod flow;
+mod hash;
 pub mod html;
 pub mod limits;
 pub mod output;
@@ -23,4 +26,5 @@ pub mod report;
 pub mod rows;
 pub mod summary;
 pub mod tls;
+pub mod words;
 pub mod x509;
