@@ -346,7 +346,7 @@ mod tests {
             let f = analyze(h, &[], &Thresholds::default());
             f.iter()
                 .find(|f| f.kind == Kind::Tls13ShapeChange)
-                .map(|f| (f.severity.clone(), f.summary.clone()))
+                .map(|f| (f.severity, f.summary.clone()))
         };
         // 1609 vs 1198-1214 bytes: closer than the size clusters' 400 bytes.
         let split = [at("1", 1609, 63), at("2", 1198, 64), at("3", 1214, 64)];
@@ -388,7 +388,7 @@ mod tests {
             let f = analyze(h, &[], &Thresholds::default());
             f.iter()
                 .find(|f| f.kind == Kind::Tls13ShapeChange)
-                .map(|f| (f.severity.clone(), f.summary.clone()))
+                .map(|f| (f.severity, f.summary.clone()))
         };
         let at = |h: HandshakeRow, ts_s: i64| HandshakeRow {
             ts_start: ts_s * 1_000_000,
