@@ -21,11 +21,12 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
+use crate::error::Anomaly;
 use crate::flow::{FastMap, FlowRecord};
 use crate::output;
 use crate::rows::{to_i64, CertRow, HandshakeRow};
 use crate::tls::{self, Handshake};
-use crate::x509::{self, CertInfo, CertSet, ChainJudge, ChainVerdict, TrustStore};
+use crate::x509::{self, CertInfo, CertSet, ChainJudge, ChainVerdict, TrustReason, TrustStore};
 
 /// Rows sort by where their connection began: file, frame, time.
 pub(crate) type SortKey = (u32, u64, i64);
@@ -209,7 +210,7 @@ pub(crate) struct Assembler<'c> {
     certs: &'c CertSet,
     /// `--roots-at`: every connection judged at this one time (µs).
     judge_at: Option<i64>,
-    first: HashMap<String, (SortKey, bool, Option<&'static str>)>,
+    first: HashMap<String, (SortKey, bool, Option<TrustReason>)>,
 }
 
 impl<'c> Assembler<'c> {
@@ -284,13 +285,13 @@ fn fill(r: &mut HandshakeRow, v: Option<ChainVerdictCols>, certs: &CertSet) {
     let Some(v) = v else { return };
     r.chain_trusted = Some(v.trusted);
     r.root_public = v.trusted.then_some(v.root_public);
-    r.trust_reason = v.reason.map(str::to_string);
+    r.trust_reason = v.reason;
     if v.unordered || v.missing_intermediate {
         if v.unordered {
-            r.anomalies.push("chain_unordered".into());
+            r.anomalies.push(Anomaly::ChainUnordered);
         }
         if v.missing_intermediate {
-            r.anomalies.push("chain_missing_intermediate".into());
+            r.anomalies.push(Anomaly::ChainMissingIntermediate);
         }
         r.anomalies.sort();
         r.anomalies.dedup();
@@ -302,7 +303,7 @@ fn fill(r: &mut HandshakeRow, v: Option<ChainVerdictCols>, certs: &CertSet) {
 struct ChainVerdictCols {
     trusted: bool,
     root_public: bool,
-    reason: Option<&'static str>,
+    reason: Option<TrustReason>,
     unordered: bool,
     missing_intermediate: bool,
 }
@@ -355,12 +356,7 @@ fn handshake_row(
         Some(c) => vec![tls::version_name(c.legacy_version)],
         None => Vec::new(),
     };
-    let mut anomalies: Vec<String> = r
-        .anomalies
-        .iter()
-        .chain(h.anomalies.iter())
-        .map(|s| s.to_string())
-        .collect();
+    let mut anomalies: Vec<Anomaly> = r.anomalies.iter().chain(&h.anomalies).copied().collect();
     anomalies.sort();
     anomalies.dedup();
     let alerts = h
@@ -493,7 +489,7 @@ fn cert_row(
     info: &CertInfo,
     s: &Seen,
     der: &[u8],
-    first_verdict: Option<(bool, Option<&'static str>)>,
+    first_verdict: Option<(bool, Option<TrustReason>)>,
 ) -> CertRow {
     CertRow {
         sha256: info.sha256.clone(),
@@ -524,7 +520,7 @@ fn cert_row(
         has_crl: info.has_crl,
         has_sct: info.has_sct,
         trusted: first_verdict.map(|v| v.0),
-        validation_reason: first_verdict.and_then(|v| v.1.map(str::to_string)),
+        validation_reason: first_verdict.and_then(|v| v.1),
         first_seen: s.first,
         last_seen: s.last,
         flow_count: s.flows,
@@ -574,15 +570,15 @@ mod tests {
         let mut a = Assembler::new(&g, &store, None);
         a.judge(&mut rows, &keys);
         let certs = a.cert_rows(&g);
-        let verdicts: Vec<(Option<bool>, Option<&str>)> = rows
+        let verdicts: Vec<(Option<bool>, Option<TrustReason>)> = rows
             .iter()
-            .map(|r| (r.chain_trusted, r.trust_reason.as_deref()))
+            .map(|r| (r.chain_trusted, r.trust_reason))
             .collect();
         assert_eq!(
             verdicts,
             vec![
                 (Some(true), None),
-                (Some(false), Some("not_yet_valid")),
+                (Some(false), Some(TrustReason::NotYetValid)),
                 (Some(true), None)
             ]
         );

@@ -9,12 +9,15 @@
 
 pub mod analysis;
 mod assemble;
+mod bytes;
 pub mod capture;
 pub mod cli;
+pub mod codes;
 pub mod decode;
 pub mod dtls;
 pub mod error;
 pub mod flow;
+mod hash;
 pub mod html;
 pub mod limits;
 pub mod output;
@@ -24,4 +27,5 @@ pub mod report;
 pub mod rows;
 pub mod summary;
 pub mod tls;
+pub mod words;
 pub mod x509;

@@ -106,10 +106,7 @@ pub struct Summary {
 impl Summary {
     /// Findings at exactly `s`.
     pub fn count(&self, s: Severity) -> usize {
-        self.findings
-            .iter()
-            .filter(|f| Severity::parse(&f.severity) == Some(s))
-            .count()
+        self.findings.iter().filter(|f| f.severity == s).count()
     }
 }
 

@@ -60,8 +60,8 @@ pub struct HandshakeRow {
     /// Whether the chain led to a trusted root at the connection's time.
     pub chain_trusted: Option<bool>,
     /// Why the chain was not trusted; for a trusted chain,
-    /// "root_removed_since" when its root has left Mozilla's store since.
-    pub trust_reason: Option<String>,
+    /// `root_removed_since` when its root has left Mozilla's store since.
+    pub trust_reason: Option<crate::x509::TrustReason>,
     /// Whether the trusted chain's root is one of Mozilla's (at any time)
     /// rather than one given only with `--trust-store`; null when untrusted.
     pub root_public: Option<bool>,
@@ -89,8 +89,8 @@ pub struct HandshakeRow {
     pub client_ttl: Option<i32>,
     /// IP TTL of the server's first packet.
     pub server_ttl: Option<i32>,
-    /// Short codes of what was odd about the connection.
-    pub anomalies: Vec<String>,
+    /// What was odd about the connection, each once, sorted by code.
+    pub anomalies: Vec<crate::error::Anomaly>,
     /// "tcp", "quic" (TLS inside QUIC CRYPTO frames, RFC 9001) or "dtls".
     pub transport: String,
     /// What the capture shows of the server's answer to an ECH offer:
@@ -170,7 +170,7 @@ pub struct CertRow {
     /// Chain to a trusted root when first seen as a leaf (null for non-leaves).
     pub trusted: Option<bool>,
     /// Why that chain was not trusted.
-    pub validation_reason: Option<String>,
+    pub validation_reason: Option<crate::x509::TrustReason>,
     /// First connection that carried it.
     pub first_seen: i64,
     /// Last connection that carried it.
@@ -188,10 +188,10 @@ pub struct CertRow {
 pub struct FindingRow {
     /// Stable id of the finding.
     pub finding_id: String,
-    /// What was found (e.g. "issuer_divergence").
-    pub kind: String,
-    /// "info", "low", "medium" or "high".
-    pub severity: String,
+    /// What was found.
+    pub kind: crate::analysis::Kind,
+    /// How strongly it points at interception.
+    pub severity: Severity,
     /// The server name, null when the finding spans names.
     pub sni: Option<String>,
     /// Every server name involved.
@@ -224,7 +224,7 @@ pub struct IncidentRow {
     /// Stable id: a hash of the interceptor's identity.
     pub incident_id: String,
     /// The highest severity of its findings.
-    pub severity: String,
+    pub severity: Severity,
     /// "intercepted", "attempted_refused" or "suspected".
     pub verdict: String,
     /// The interceptor in a few words: issuer, product, place on the path.
@@ -269,41 +269,31 @@ pub struct IncidentRow {
     pub summary: String,
 }
 
-/// Severity levels, ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    /// Context, nothing wrong.
-    Info,
-    /// An inconsistency a legitimate deployment explains.
-    Low,
-    /// Interception evidence to look at.
-    Medium,
-    /// Strong interception evidence.
-    High,
+crate::codes::codes! {
+    /// Severity levels, ordered (DESIGN.md: medium and high are interception
+    /// evidence a responder must look at; low and info an inconsistency a
+    /// legitimate deployment explains).
+    #[derive(PartialOrd, Ord)]
+    pub enum Severity {
+        Info = "info", "context, nothing wrong";
+        Low = "low", "an inconsistency a legitimate deployment explains";
+        Medium = "medium", "interception evidence to look at";
+        High = "high", "strong interception evidence";
+    }
+}
+
+impl Default for Severity {
+    /// The lowest level: what an empty row holds.
+    fn default() -> Severity {
+        Severity::Info
+    }
 }
 
 impl Severity {
-    /// Every level, lowest first.
-    pub const ALL: [Severity; 4] = [
-        Severity::Info,
-        Severity::Low,
-        Severity::Medium,
-        Severity::High,
-    ];
-
-    /// The name used in tables and on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-        }
-    }
-
-    /// Parses a table or command-line name.
-    pub fn parse(s: &str) -> Option<Severity> {
-        Severity::ALL.into_iter().find(|v| v.as_str() == s)
+    /// The level a table spells `s`; a name this build does not know reads
+    /// as the lowest (as an absent one would).
+    pub fn parse_lenient(s: &str) -> Severity {
+        Severity::parse(s).unwrap_or_default()
     }
 }
 

@@ -11,6 +11,7 @@ use crate::analysis::normalize_name;
 use crate::output::{rfc3339_us, Scan};
 use crate::pipeline::Summary;
 use crate::rows::{FindingRow, IncidentRow, Severity};
+use crate::words::count;
 
 /// The `handshakes` columns [`Totals::from_tables`] reads; `certsift summary`
 /// reads only these.
@@ -105,7 +106,7 @@ impl Totals {
     fn from_parts(scan: &Scan, counts: &HandshakeCounts) -> Totals {
         let (files, names) = (&counts.files, &counts.names);
         let mut findings = scan.findings.clone();
-        findings.sort_by_key(|f| std::cmp::Reverse(Severity::parse(&f.severity)));
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
         Totals {
             inputs: Some(files.len()),
             tls_connections: counts.rows,
@@ -118,10 +119,7 @@ impl Totals {
     }
 
     fn count(&self, s: Severity) -> usize {
-        self.findings
-            .iter()
-            .filter(|f| Severity::parse(&f.severity) == Some(s))
-            .count()
+        self.findings.iter().filter(|f| f.severity == s).count()
     }
 
     /// The compact table for a terminal.
@@ -129,23 +127,27 @@ impl Totals {
         let mut out = String::new();
         let mut parts = Vec::new();
         if let Some(n) = self.inputs {
-            parts.push(plural(n as u64, "input"));
+            parts.push(count(n, "input", "inputs"));
         }
         if let Some(n) = self.packets {
-            parts.push(plural(n, "packet"));
+            parts.push(count(n, "packet", "packets"));
         }
         if let Some(n) = self.connections {
-            parts.push(plural(n, "TCP connection"));
+            parts.push(count(n, "TCP connection", "TCP connections"));
         }
-        parts.push(plural(self.tls_connections, "TLS connection"));
-        parts.push(plural(self.names as u64, "server name"));
-        parts.push(plural(self.certificates as u64, "certificate"));
+        parts.push(count(
+            self.tls_connections,
+            "TLS connection",
+            "TLS connections",
+        ));
+        parts.push(count(self.names, "server name", "server names"));
+        parts.push(count(self.certificates, "certificate", "certificates"));
         let _ = writeln!(out, "scanned  {}", parts.join(", "));
         if self.damaged > 0 {
             let _ = writeln!(
                 out,
                 "damaged  {} (see stderr; everything before the damage was read)",
-                plural(self.damaged as u64, "input")
+                count(self.damaged, "input", "inputs")
             );
         }
         let _ = writeln!(out, "incidents {}", self.incidents.len());
@@ -178,7 +180,7 @@ impl Totals {
             let _ = writeln!(
                 out,
                 "  {:<6} {:<28} {:<30} {}",
-                f.severity.to_uppercase(),
+                f.severity.as_str().to_uppercase(),
                 f.kind,
                 name,
                 f.summary
@@ -202,7 +204,7 @@ impl Totals {
             .iter()
             .map(|f| {
                 serde_json::json!({
-                    "finding_id": f.finding_id, "kind": f.kind, "severity": f.severity,
+                    "finding_id": f.finding_id, "kind": f.kind.as_str(), "severity": f.severity.as_str(),
                     "sni": f.sni, "names": f.names, "summary": f.summary,
                 })
             })
@@ -216,7 +218,7 @@ impl Totals {
             .iter()
             .map(|i| {
                 serde_json::json!({
-                    "incident_id": i.incident_id, "severity": i.severity, "verdict": i.verdict,
+                    "incident_id": i.incident_id, "severity": i.severity.as_str(), "verdict": i.verdict,
                     "interceptor": i.interceptor, "interceptor_issuer": i.interceptor_issuer,
                     "interceptor_key_sha256": i.interceptor_key_sha256,
                     "interceptor_product": i.interceptor_product,
@@ -283,19 +285,11 @@ pub fn incident_line(i: &IncidentRow) -> String {
     };
     format!(
         "{:<6} {:<17} {who}: {}, {}, {from} to {to_short} UTC; {outcome}",
-        i.severity.to_uppercase(),
+        i.severity.as_str().to_uppercase(),
         i.verdict,
-        plural(i.names.len() as u64, "name"),
-        plural(i.clients.len() as u64, "client"),
+        count(i.names.len(), "name", "names"),
+        count(i.clients.len(), "client", "clients"),
     )
-}
-
-fn plural(n: u64, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
 }
 
 #[cfg(test)]
@@ -305,8 +299,8 @@ mod tests {
     #[test]
     fn a_long_list_of_findings_is_cut_and_counted() {
         let f = |i: usize| FindingRow {
-            kind: "untrusted_chain".into(),
-            severity: "high".into(),
+            kind: crate::analysis::Kind::UntrustedChain,
+            severity: Severity::High,
             sni: Some(format!("n{i}.test")),
             ..Default::default()
         };

@@ -1,15 +1,17 @@
 //! Known-good baseline. In: this run's evidence and a previous scan's
 //! handshake and certificate rows, taken as known-good. Out, per name the
-//! baseline knows: "baseline_deviation" ("high") for leaves never seen for
+//! baseline knows: Kind::BaselineDeviation ("high") for leaves never seen for
 //! the name in the baseline from an issuer (and with a key) the baseline
-//! never saw for it either; "baseline_new_certificate" ("low") for a new
+//! never saw for it either; Kind::BaselineNewCertificate ("low") for a new
 //! leaf from a known issuer or with a known key (a renewal). Names absent
 //! from the baseline are left to the other detectors.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+use super::Kind;
 use super::{finding, row_name_key, Connection, Evidence};
 use crate::rows::{CertRow, FindingRow, HandshakeRow, Severity};
+use crate::words::plural_s;
 
 #[derive(Default)]
 struct Known<'b> {
@@ -62,8 +64,8 @@ pub fn deviation(
             }
         }
         for (kind, severity, group) in [
-            ("baseline_deviation", Severity::High, new_issuer),
-            ("baseline_new_certificate", Severity::Low, renewal),
+            (Kind::BaselineDeviation, Severity::High, new_issuer),
+            (Kind::BaselineNewCertificate, Severity::Low, renewal),
         ] {
             if group.is_empty() {
                 continue;
@@ -78,7 +80,7 @@ pub fn deviation(
                 "{name}: {} certificate{} never seen for this name in the baseline, issued by {} \
                  ({}; the baseline knows {}); {}",
                 leaves.len(),
-                super::plural(leaves.len()),
+                plural_s(leaves.len()),
                 described.into_iter().collect::<Vec<_>>().join(" and "),
                 if severity == Severity::High {
                     "an issuer and key the baseline never saw for it"
@@ -105,7 +107,9 @@ pub fn deviation(
 #[cfg(test)]
 mod tests {
     use crate::analysis::testutil::{cert, hs};
+    use crate::analysis::Kind;
     use crate::analysis::{analyze_with_baseline, Thresholds};
+    use crate::rows::Severity;
 
     #[test]
     fn new_issuer_is_high_renewal_low_unknown_name_nothing() {
@@ -135,19 +139,19 @@ mod tests {
             &Thresholds::default(),
             Some((base_h.as_slice(), base_c.as_slice())),
         );
-        let get = |kind: &str| {
+        let get = |kind: Kind| {
             f.iter()
                 .filter(|f| f.kind == kind)
-                .map(|f| (f.sni.clone().unwrap_or_default(), f.severity.clone()))
+                .map(|f| (f.sni.clone().unwrap_or_default(), f.severity))
                 .collect::<Vec<_>>()
         };
         assert_eq!(
-            get("baseline_deviation"),
-            vec![("bank.test".into(), "high".into())]
+            get(Kind::BaselineDeviation),
+            vec![("bank.test".into(), Severity::High)]
         );
         assert_eq!(
-            get("baseline_new_certificate"),
-            vec![("shop.test".into(), "low".into())]
+            get(Kind::BaselineNewCertificate),
+            vec![("shop.test".into(), Severity::Low)]
         );
     }
 }

@@ -1,5 +1,5 @@
 //! Client-scoped view. In: each name's connections with a visible leaf,
-//! grouped by issuer. Out: "client_scoped_view" when an issuer's certificate
+//! grouped by issuer. Out: Kind::ClientScopedView when an issuer's certificate
 //! reached only some clients (named with their /24 or /64 subnets) while,
 //! during the same time, other clients got another issuer's: someone on the
 //! path of those clients answered for the name. "high" when that certificate
@@ -11,8 +11,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Connection;
+use super::Kind;
 use super::{finding, Evidence};
 use crate::rows::{FindingRow, Severity};
+use crate::words::plural_s;
+use crate::x509::TrustReason;
 
 /// The client-scoped view detector.
 pub fn client_scoped(ev: &Evidence<'_>) -> Vec<FindingRow> {
@@ -55,8 +58,7 @@ pub fn client_scoped(ev: &Evidence<'_>) -> Vec<FindingRow> {
             let suspect = leaves.iter().any(|l| ev.leaf_suspect(l));
             // A chain short of its intermediate is the server's omission,
             // which browsers repair: verified, for this purpose.
-            let incomplete =
-                |h: &Connection| h.trust_reason.as_deref() == Some(super::INCOMPLETE_CHAIN);
+            let incomplete = |h: &Connection| h.trust_reason == Some(TrustReason::IncompleteChain);
             let untrusted = mine
                 .iter()
                 .chain(others.iter())
@@ -88,12 +90,12 @@ pub fn client_scoped(ev: &Evidence<'_>) -> Vec<FindingRow> {
                 "{name}: only client{} {} (subnet {}) received certificates from {} while \
                  {} other client{} ({}) received another issuer's at the same time: \
                  something on the path of those clients answered for the name; it was {}",
-                super::plural(my_clients.len()),
+                plural_s(my_clients.len()),
                 my_clients.iter().copied().collect::<Vec<_>>().join(", "),
                 subnets(&my_clients).join(", "),
                 ev.describe_issuer(&leaf),
                 other_clients.len(),
-                super::plural(other_clients.len()),
+                plural_s(other_clients.len()),
                 subnets(&other_clients).join(", "),
                 ev.outcome(mine).sentence()
             );
@@ -111,7 +113,7 @@ pub fn client_scoped(ev: &Evidence<'_>) -> Vec<FindingRow> {
             // finding of the genuine side accuses the interceptor too.
             let accused = ev.accuse(all_leaves.iter().map(String::as_str));
             let mut f = finding(
-                "client_scoped_view",
+                Kind::ClientScopedView,
                 severity,
                 Some(name),
                 &evidence,
@@ -148,7 +150,9 @@ pub(super) fn subnets(clients: &BTreeSet<&str>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use crate::analysis::testutil::{cert, hs, hs_untrusted};
+    use crate::analysis::Kind;
     use crate::analysis::{analyze, Thresholds};
+    use crate::rows::Severity;
 
     #[test]
     fn one_client_seeing_another_issuer_meanwhile_fires() {
@@ -165,11 +169,11 @@ mod tests {
         let f = analyze(&h, &c, &Thresholds::default());
         let v: Vec<_> = f
             .iter()
-            .filter(|f| f.kind == "client_scoped_view")
+            .filter(|f| f.kind == Kind::ClientScopedView)
             .collect();
         assert!(v
             .iter()
-            .any(|f| f.severity == "high" && f.summary.contains("192.0.2.11")));
+            .any(|f| f.severity == Severity::High && f.summary.contains("192.0.2.11")));
     }
 
     #[test]
@@ -183,6 +187,6 @@ mod tests {
             cert("b", "CN=CA", "k2", &["lb.test"]),
         ];
         let f = analyze(&h, &c, &Thresholds::default());
-        assert!(f.iter().all(|f| f.kind != "client_scoped_view"));
+        assert!(f.iter().all(|f| f.kind != Kind::ClientScopedView));
     }
 }

@@ -1,8 +1,7 @@
 //! The part of a handshake row the detectors read, kept small so that
 //! `certsift analyze` holds tens of millions of connections: the columns the
 //! detectors use and nothing else (no JA3 strings, cipher lists, file paths),
-//! and every repeated string (addresses, names, certificate hashes, chains,
-//! trust reasons) shared through an [`Interner`]. About 300 bytes per
+//! and every repeated string (addresses, names, certificate hashes, chains) shared through an [`Interner`]. About 300 bytes per
 //! connection instead of about 2 KB for a full `HandshakeRow`.
 //!
 //! In: `HandshakeRow`s. Out: `Connection`s. Left out: every column no
@@ -12,6 +11,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::rows::HandshakeRow;
+use crate::x509::TrustReason;
 
 /// A shared, immutable list of shared strings.
 pub type List = Arc<[Arc<str>]>;
@@ -59,7 +59,7 @@ pub struct Connection {
     /// `sni_matches_leaf`.
     pub sni_matches_leaf: Option<bool>,
     /// `trust_reason`.
-    pub trust_reason: Option<Arc<str>>,
+    pub trust_reason: Option<TrustReason>,
     /// `root_public`.
     pub root_public: Option<bool>,
     /// `alerts`.
@@ -176,7 +176,7 @@ impl Connection {
             cert_chain_sha256: i.list(&h.cert_chain_sha256),
             chain_trusted: h.chain_trusted,
             sni_matches_leaf: h.sni_matches_leaf,
-            trust_reason: i.opt(h.trust_reason.as_deref()),
+            trust_reason: h.trust_reason,
             root_public: h.root_public,
             alerts: i.list(&h.alerts),
             server_flight_bytes: h.server_flight_bytes,
@@ -185,6 +185,17 @@ impl Connection {
             app_bytes_client: h.app_bytes_client,
             app_bytes_server: h.app_bytes_server,
         }
+    }
+
+    /// An untrusted chain that no known party issued (see
+    /// [`TrustReason::issuer_unknown`]).
+    pub fn untrusted_by_unknown_issuer(&self) -> bool {
+        self.chain_trusted == Some(false) && TrustReason::issuer_unknown(self.trust_reason)
+    }
+
+    /// Whether the chain was judged untrusted for one of `reasons`.
+    pub fn untrusted_for(&self, reasons: &[TrustReason]) -> bool {
+        self.chain_trusted == Some(false) && self.trust_reason.is_some_and(|r| reasons.contains(&r))
     }
 
     /// The detectors' view of many rows, sharing one interner.

@@ -1,6 +1,6 @@
 //! Forging issuer. In: every certificate seen as a leaf, grouped by issuer
 //! (its name and the key it signs with, the leaves' authority key id). Out:
-//! "forging_issuer" when one issuer has leaves for many unrelated
+//! Kind::ForgingIssuer when one issuer has leaves for many unrelated
 //! registrable domains AND shows how it made them, by a sign no public CA
 //! shows: minted at first use (validity starting minutes before, or
 //! backdated by a round amount to the second), one key shared by leaves for
@@ -35,8 +35,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Connection;
+use super::Kind;
 use super::{finding, name_key, Evidence, LeafInfo};
 use crate::rows::{FindingRow, Severity};
+use crate::words::plural_s;
 
 /// The forging issuer detector.
 pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
@@ -101,7 +103,7 @@ pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
         if let Some((leaves_on, keys)) = shared {
             signs.push(format!(
                 "{leaves_on} leaves for unrelated domains share {keys} key{}",
-                super::plural(keys)
+                plural_s(keys)
             ));
         }
         if !on_ca_key.is_empty() {
@@ -178,7 +180,7 @@ pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
             .then(|| names.iter().next().cloned())
             .flatten();
         out.push(finding(
-            "forging_issuer",
+            Kind::ForgingIssuer,
             severity,
             sni.as_deref(),
             &flows,
@@ -236,8 +238,10 @@ fn names_answered_by_others(
 #[cfg(test)]
 mod tests {
     use crate::analysis::testutil::{cert, hs};
+    use crate::analysis::Kind;
     use crate::analysis::{analyze, Thresholds};
     use crate::rows::CertRow;
+    use crate::rows::Severity;
 
     fn minted(sha: &str, spki: &str, name: &str, first_use_s: i64) -> CertRow {
         CertRow {
@@ -259,8 +263,8 @@ mod tests {
             minted("c", "k3", "c.three.test", 300),
         ];
         let f = analyze(&h, &c, &Thresholds::default());
-        let g = f.iter().find(|f| f.kind == "forging_issuer").unwrap();
-        assert_eq!(g.severity, "medium");
+        let g = f.iter().find(|f| f.kind == Kind::ForgingIssuer).unwrap();
+        assert_eq!(g.severity, Severity::Medium);
         assert_eq!(g.names.len(), 3);
     }
 
@@ -304,7 +308,7 @@ mod tests {
         let f = analyze(&h, &c, &Thresholds::default());
         let g = f
             .iter()
-            .find(|f| f.kind == "forging_issuer")
+            .find(|f| f.kind == Kind::ForgingIssuer)
             .expect("{f:#?}");
         assert_eq!(g.names, vec!["www.shop.test".to_string()]);
         assert!(g
@@ -314,7 +318,7 @@ mod tests {
         // The CA's certificate served as the leaf itself: no such sign.
         let own = vec![hs("1", "gw.shop.test", "ca", "10.0.0.1", 100)];
         let f = analyze(&own, std::slice::from_ref(&ca), &Thresholds::default());
-        assert!(f.iter().all(|f| f.kind != "forging_issuer"), "{f:#?}");
+        assert!(f.iter().all(|f| f.kind != Kind::ForgingIssuer), "{f:#?}");
         // A cross-signed twin of a CA served as a leaf: a CA, not this sign.
         let twin = CertRow {
             is_ca: true,
@@ -322,7 +326,7 @@ mod tests {
         };
         let own = vec![hs("1", "gw.shop.test", "twin", "10.0.0.1", 100)];
         let f = analyze(&own, &[ca, twin], &Thresholds::default());
-        assert!(f.iter().all(|f| f.kind != "forging_issuer"), "{f:#?}");
+        assert!(f.iter().all(|f| f.kind != Kind::ForgingIssuer), "{f:#?}");
     }
 
     /// Privoxy: a key and a certificate per host, backdated 30 days to the
@@ -348,9 +352,9 @@ mod tests {
         let f = analyze(&h, &c, &Thresholds::default());
         let g = f
             .iter()
-            .find(|f| f.kind == "forging_issuer")
+            .find(|f| f.kind == Kind::ForgingIssuer)
             .expect("{f:#?}");
-        assert_eq!(g.severity, "medium");
+        assert_eq!(g.severity, Severity::Medium);
         assert_eq!(g.names, ["static.shop.test", "www.shop.test"]);
         assert!(
             g.summary.contains("for www.shop.test another issuer"),
@@ -361,7 +365,7 @@ mod tests {
         // at once for two names of one domain is an ACME deployment too.
         let alone = &h[1..];
         let f = analyze(alone, &c, &Thresholds::default());
-        assert!(f.iter().all(|f| f.kind != "forging_issuer"), "{f:#?}");
+        assert!(f.iter().all(|f| f.kind != Kind::ForgingIssuer), "{f:#?}");
 
         // A change of CA to certificates made a month before use, not to
         // the second: no sign of minting, no finding.
@@ -369,6 +373,6 @@ mod tests {
             x.not_before = x.not_before.map(|t| t - 3_600 * 1_000_000);
         }
         let f = analyze(&h, &c, &Thresholds::default());
-        assert!(f.iter().all(|f| f.kind != "forging_issuer"), "{f:#?}");
+        assert!(f.iter().all(|f| f.kind != Kind::ForgingIssuer), "{f:#?}");
     }
 }

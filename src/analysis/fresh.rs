@@ -1,5 +1,5 @@
 //! Fresh certificates. In: every certificate seen as a leaf and the first
-//! connection that carried it. Out: "fresh_certificate" when its `not_before`
+//! connection that carried it. Out: Kind::FreshCertificate when its `not_before`
 //! lies at most `fresh_cert_max_age_secs` before that connection. Freshness
 //! alone is what ACME deployments and lab servers show, so it accuses only
 //! with company: "info" when the chain verified to a public root of that day
@@ -13,6 +13,7 @@
 
 use std::collections::BTreeSet;
 
+use super::Kind;
 use super::{finding, name_key, Evidence};
 use crate::rows::{FindingRow, Severity};
 
@@ -86,7 +87,7 @@ pub fn fresh_certificate(ev: &Evidence<'_>) -> Vec<FindingRow> {
             .then(|| names.iter().next().cloned())
             .flatten();
         out.push(finding(
-            "fresh_certificate",
+            Kind::FreshCertificate,
             severity,
             sni.as_deref(),
             flows,
@@ -101,8 +102,10 @@ pub fn fresh_certificate(ev: &Evidence<'_>) -> Vec<FindingRow> {
 #[cfg(test)]
 mod tests {
     use crate::analysis::testutil::{cert, hs};
+    use crate::analysis::Kind;
     use crate::analysis::{analyze, Thresholds};
     use crate::rows::CertRow;
+    use crate::rows::Severity;
 
     #[test]
     fn minted_minutes_before_use_fires_and_old_does_not() {
@@ -119,9 +122,9 @@ mod tests {
         ];
         let f = analyze(&h, &c, &Thresholds::default());
         assert_eq!(f.len(), 1, "{f:#?}");
-        assert_eq!(f[0].kind, "fresh_certificate");
+        assert_eq!(f[0].kind, Kind::FreshCertificate);
         // Alone, freshness is what a new deployment shows: low.
-        assert_eq!(f[0].severity, "low");
+        assert_eq!(f[0].severity, Severity::Low);
         assert!(f[0].summary.contains("120 s"));
     }
 
@@ -146,8 +149,8 @@ mod tests {
             fresh("new", "CN=Gateway", "bank.test", 1_000),
         ];
         let f = analyze(&h, &c, &Thresholds::default());
-        let g = f.iter().find(|f| f.kind == "fresh_certificate").unwrap();
-        assert_eq!(g.severity, "medium", "{g:#?}");
+        let g = f.iter().find(|f| f.kind == Kind::FreshCertificate).unwrap();
+        assert_eq!(g.severity, Severity::Medium, "{g:#?}");
         assert!(g.summary.contains("another issuer"), "{g:#?}");
 
         // Public (ACME): info.
@@ -155,7 +158,7 @@ mod tests {
         p[0].root_public = Some(true);
         let c = vec![fresh("acme", "CN=R3,O=Let's Encrypt", "blog.test", 1_000)];
         let f = analyze(&p, &c, &Thresholds::default());
-        assert_eq!(f[0].severity, "info", "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Info, "{f:#?}");
 
         // Self-signed: low.
         let s = vec![hs("1", "lab.test", "self", "10.0.0.1", 1_000)];
@@ -164,6 +167,6 @@ mod tests {
             ..fresh("self", "CN=lab.test", "lab.test", 1_000)
         }];
         let f = analyze(&s, &c, &Thresholds::default());
-        assert_eq!(f[0].severity, "low", "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Low, "{f:#?}");
     }
 }

@@ -27,8 +27,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sha2::{Digest, Sha256};
 
-use super::{clients::subnets, plural, Connection, Evidence};
+use super::Kind;
+use super::{clients::subnets, Connection, Evidence};
 use crate::rows::{CertRow, FindingRow, IncidentRow, Severity};
+use crate::words::plural_s;
 
 /// What became of a set of connections, and where they ran.
 #[derive(Debug, Clone, PartialEq)]
@@ -176,7 +178,7 @@ impl Facts {
 }
 
 fn serious(f: &FindingRow) -> bool {
-    Severity::parse(&f.severity) >= Some(Severity::Medium)
+    f.severity >= Severity::Medium
 }
 
 /// The facts behind the medium and high findings of one group.
@@ -495,9 +497,8 @@ pub fn incidents(findings: &[FindingRow], facts: &Facts) -> Vec<IncidentRow> {
             .map(|group| suspected_incident(group, findings, facts)),
     );
     rows.sort_by(|a, b| {
-        let sa = Severity::parse(&a.severity);
-        let sb = Severity::parse(&b.severity);
-        sb.cmp(&sa)
+        b.severity
+            .cmp(&a.severity)
             .then_with(|| verdict_rank(&a.verdict).cmp(&verdict_rank(&b.verdict)))
             .then_with(|| a.first_seen.cmp(&b.first_seen))
             .then_with(|| a.incident_id.cmp(&b.incident_id))
@@ -554,7 +555,7 @@ fn loose_groups(loose: &[usize], findings: &[FindingRow], facts: &Facts) -> Vec<
 fn max_severity<'f>(ix: impl IntoIterator<Item = &'f usize>, findings: &[FindingRow]) -> Severity {
     ix.into_iter()
         .filter_map(|&i| findings.get(i))
-        .filter_map(|f| Severity::parse(&f.severity))
+        .map(|f| f.severity)
         .max()
         .unwrap_or(Severity::Medium)
 }
@@ -593,7 +594,7 @@ fn certificate_incident(d: &Draft<'_>, findings: &[FindingRow], facts: &Facts) -
             .collect();
         for i in accused {
             if let Some(e) = by_issuer.get_mut(i) {
-                e.0 = e.0.max(Severity::parse(&f.severity));
+                e.0 = e.0.max(Some(f.severity));
                 e.1 += 1;
             }
         }
@@ -633,11 +634,11 @@ fn certificate_incident(d: &Draft<'_>, findings: &[FindingRow], facts: &Facts) -
             .filter_map(|l| facts.leaves.get(*l))
             .find_map(with_product)
     });
-    let kinds: BTreeSet<&str> = d
+    let kinds: BTreeSet<Kind> = d
         .findings
         .iter()
         .filter_map(|&i| findings.get(i))
-        .map(|f| f.kind.as_str())
+        .map(|f| f.kind)
         .collect();
     let mut path: Vec<String> = s
         .proxies
@@ -651,12 +652,12 @@ fn certificate_incident(d: &Draft<'_>, findings: &[FindingRow], facts: &Facts) -
             join_ttls(&s.other_ttls)
         ));
     }
-    if kinds.contains("client_scoped_view") {
+    if kinds.contains(&Kind::ClientScopedView) {
         let clients: BTreeSet<&str> = s.clients.iter().map(String::as_str).collect();
         let which = if clients.len() <= 3 {
             format!(
                 "client{} {}",
-                plural(clients.len()),
+                plural_s(clients.len()),
                 clients.iter().copied().collect::<Vec<_>>().join(", ")
             )
         } else {
@@ -690,7 +691,7 @@ fn certificate_incident(d: &Draft<'_>, findings: &[FindingRow], facts: &Facts) -
         who.push_str(&format!(
             " and {} more issuer{}",
             issuers.len() - 1,
-            plural(issuers.len() - 1)
+            plural_s(issuers.len() - 1)
         ));
     }
     let interceptor = if path.is_empty() {
@@ -703,7 +704,7 @@ fn certificate_incident(d: &Draft<'_>, findings: &[FindingRow], facts: &Facts) -
         s,
         IncidentRow {
             incident_id: incident_id(&d.identity),
-            severity: sev.as_str().to_string(),
+            severity: sev,
             verdict: verdict.to_string(),
             interceptor,
             interceptor_issuer: main.map(str::to_string),
@@ -740,14 +741,14 @@ fn suspected_incident(group: &[usize], findings: &[FindingRow], facts: &Facts) -
     let mut s = FlowStats::default();
     let mut names: BTreeSet<String> = BTreeSet::new();
     let mut identity: BTreeSet<String> = BTreeSet::new();
-    let mut kinds: BTreeSet<&str> = BTreeSet::new();
+    let mut kinds: BTreeSet<Kind> = BTreeSet::new();
     for f in group.iter().filter_map(|&i| findings.get(i)) {
         if let Some(st) = facts.unattributed.get(&f.finding_id) {
             s.add(st);
         }
         names.extend(f.names.iter().cloned());
         identity.insert(format!("finding:{}", f.finding_id));
-        kinds.insert(f.kind.as_str());
+        kinds.insert(f.kind);
     }
     if s.first == i64::MAX {
         // no connection facts: the findings' own span
@@ -774,7 +775,7 @@ fn suspected_incident(group: &[usize], findings: &[FindingRow], facts: &Facts) -
         &s,
         IncidentRow {
             incident_id: incident_id(&identity),
-            severity: max_severity(&ix, findings).as_str().to_string(),
+            severity: max_severity(&ix, findings),
             verdict: SUSPECTED.to_string(),
             interceptor,
             interceptor_path: path,
@@ -820,7 +821,7 @@ fn sentence(
     who: &str,
     s: &FlowStats,
     key_unknown: bool,
-    kinds: &BTreeSet<&str>,
+    kinds: &BTreeSet<Kind>,
 ) -> String {
     let names = format!(
         "{} {} ({})",
@@ -828,7 +829,11 @@ fn sentence(
         if s.names.len() == 1 { "name" } else { "names" },
         some(&s.names, 4)
     );
-    let clients = format!("client{} {}", plural(s.clients.len()), some(&s.clients, 3));
+    let clients = format!(
+        "client{} {}",
+        plural_s(s.clients.len()),
+        some(&s.clients, 3)
+    );
     let about = if s.estimated { "about " } else { "" };
     let mut out = match verdict {
         INTERCEPTED => format!(
@@ -836,7 +841,7 @@ fn sentence(
              {about}{} bytes sent through it and {about}{} bytes back",
             s.accepted,
             s.connections,
-            plural(usize::try_from(s.connections).unwrap_or(0)),
+            plural_s(usize::try_from(s.connections).unwrap_or(0)),
             s.bytes_to_server,
             s.bytes_to_client
         ),
@@ -848,7 +853,7 @@ fn sentence(
         _ => format!(
             "{who} may have intercepted {names} for {clients} ({} connection{}, {} accepted)",
             s.connections,
-            plural(usize::try_from(s.connections).unwrap_or(0)),
+            plural_s(usize::try_from(s.connections).unwrap_or(0)),
             s.accepted
         ),
     };
@@ -856,12 +861,16 @@ fn sentence(
         out.push_str(&format!(
             "; {} connection{} refused it",
             s.refused,
-            plural(usize::try_from(s.refused).unwrap_or(0))
+            plural_s(usize::try_from(s.refused).unwrap_or(0))
         ));
     }
     out.push_str(&format!(
         "; evidence: {}",
-        kinds.iter().copied().collect::<Vec<_>>().join(", ")
+        kinds
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
     if key_unknown {
         out.push_str("; the issuing CA's certificate was not sent, so its key is unknown");
@@ -873,6 +882,7 @@ fn sentence(
 mod tests {
     use super::super::testutil::{cert, hs, hs_untrusted};
     use super::super::{analyze_run, Thresholds};
+    use crate::rows::Severity;
     use crate::rows::{CertRow, HandshakeRow};
 
     fn forged(sha: &str, name: &str) -> CertRow {
@@ -914,7 +924,7 @@ mod tests {
         assert_eq!(i.cert_sha256, ["fake0", "fake1", "fake2"]);
         let serious = findings
             .iter()
-            .filter(|f| f.severity == "high" || f.severity == "medium")
+            .filter(|f| f.severity == Severity::High || f.severity == Severity::Medium)
             .count();
         assert_eq!(i.finding_ids.len(), serious);
     }

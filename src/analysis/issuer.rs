@@ -1,5 +1,5 @@
 //! Issuer divergence. In: each name's connections with a visible leaf. Out:
-//! "issuer_divergence" when the leaves come from issuers whose chains lead to
+//! Kind::IssuerDivergence when the leaves come from issuers whose chains lead to
 //! different roots ("high" when one side looks like an interceptor's: a known
 //! inspection product, minted at first use, a CA's key, or an unknown issuer
 //! while the trust store covers the run; "medium" when the chains could not
@@ -11,15 +11,18 @@
 //! "low" when one trusted issuer simply took over from another, or when
 //! every chain verified to a public (Mozilla) root: several public CAs or
 //! CDNs for one site);
-//! "issuer_rotation" ("low") for sibling intermediates under one root; and
-//! "multiple_leaves_same_issuer" ("low") for renewals, RSA and ECDSA side by
+//! Kind::IssuerRotation ("low") for sibling intermediates under one root; and
+//! Kind::MultipleLeavesSameIssuer ("low") for renewals, RSA and ECDSA side by
 //! side, or load balancers.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Connection;
+use super::Kind;
 use super::{finding, Evidence};
 use crate::rows::{FindingRow, Severity};
+use crate::words::plural_s;
+use crate::x509::TrustReason;
 
 struct Side<'a> {
     leaves: BTreeSet<&'a str>,
@@ -75,7 +78,7 @@ pub fn divergence(ev: &Evidence<'_>) -> Vec<FindingRow> {
             }
             // A chain short of its intermediate is a public CA's that the
             // server sent incompletely: browsers complete it.
-            let incomplete = h.trust_reason.as_deref() == Some(super::INCOMPLETE_CHAIN);
+            let incomplete = h.trust_reason == Some(TrustReason::IncompleteChain);
             side.flows.push(h);
             side.first = side.first.min(h.ts_start);
             side.last = side.last.max(h.ts_start);
@@ -138,7 +141,7 @@ fn diverging(
                 "{}{key} ({} connection{})",
                 ev.describe_issuer(leaf),
                 side.flows.len(),
-                super::plural(side.flows.len())
+                plural_s(side.flows.len())
             )
         })
         .collect();
@@ -166,7 +169,7 @@ fn diverging(
         !unknown_flows.is_empty() && by_issuer.values().any(|s| !s.unknown && s.verified);
     let (kind, severity, tail) = if any_suspect {
         (
-            "issuer_divergence",
+            Kind::IssuerDivergence,
             Severity::High,
             format!(
                 "one of them is likely an interceptor; its certificate was {}",
@@ -175,7 +178,7 @@ fn diverging(
         )
     } else if verified_beside_unknown {
         (
-            "issuer_divergence",
+            Kind::IssuerDivergence,
             Severity::High,
             format!(
                 "one issuer's chains verified while another issuer was known to no trust \
@@ -185,7 +188,7 @@ fn diverging(
         )
     } else if self_issued_only && !by_issuer.values().any(|s| s.verified) && path.is_none() {
         (
-            "issuer_divergence",
+            Kind::IssuerDivergence,
             Severity::Low,
             "every certificate is self-issued and none verified: a test or appliance server \
              that made its own certificates anew, answering from the same place"
@@ -193,7 +196,7 @@ fn diverging(
         )
     } else if copied && !by_issuer.values().all(|s| s.verified) {
         (
-            "issuer_divergence",
+            Kind::IssuerDivergence,
             Severity::Medium,
             "one issuer name signed with different keys, and not every chain verified: a \
              copy of the issuer's name on another key, as certificate-cloning interceptors \
@@ -202,7 +205,7 @@ fn diverging(
         )
     } else if one_root {
         (
-            "issuer_rotation",
+            Kind::IssuerRotation,
             Severity::Low,
             "all lead to the same root; consistent with a CA rotating its intermediates".into(),
         )
@@ -212,7 +215,7 @@ fn diverging(
         && path.is_none()
     {
         (
-            "issuer_divergence",
+            Kind::IssuerDivergence,
             Severity::Low,
             "no chain of this run verified, so the trust store does not cover this network \
              (pass --trust-store with its roots); each issuer took over from the previous one, \
@@ -221,7 +224,7 @@ fn diverging(
         )
     } else if by_issuer.values().any(|s| s.untrusted) {
         (
-            "issuer_divergence",
+            Kind::IssuerDivergence,
             Severity::Medium,
             "the chains could not all be verified (is --trust-store set?), so either issuer \
              may be an interceptor"
@@ -229,7 +232,7 @@ fn diverging(
         )
     } else if by_issuer.values().all(|s| s.public) {
         (
-            "issuer_divergence",
+            Kind::IssuerDivergence,
             Severity::Low,
             "every chain verified to one of Mozilla's roots: consistent with a site served by \
              several public CAs or CDNs at once (a public CA's mis-issuance would look the \
@@ -238,7 +241,7 @@ fn diverging(
         )
     } else if overlap {
         (
-            "issuer_divergence",
+            Kind::IssuerDivergence,
             Severity::Medium,
             "every chain verified, but trusted issuers overlapping in time for one name \
              can be a mis-issued or inspection certificate"
@@ -246,7 +249,7 @@ fn diverging(
         )
     } else if let Some(why) = path {
         (
-            "issuer_divergence",
+            Kind::IssuerDivergence,
             Severity::Medium,
             format!(
                 "every chain verified and each issuer took over from the previous one, but \
@@ -256,7 +259,7 @@ fn diverging(
         )
     } else {
         (
-            "issuer_divergence",
+            Kind::IssuerDivergence,
             Severity::Low,
             "every chain verified and each issuer took over from the previous one; \
              consistent with a change of CA"
@@ -268,7 +271,7 @@ fn diverging(
             "{} issuer keys under {} issuer name{}",
             by_issuer.len(),
             issuers.len(),
-            super::plural(issuers.len())
+            plural_s(issuers.len())
         )
     } else {
         format!("{} different issuers", issuers.len())
@@ -407,7 +410,7 @@ fn same_issuer(
         Severity::Low
     };
     finding(
-        "multiple_leaves_same_issuer",
+        Kind::MultipleLeavesSameIssuer,
         severity,
         Some(name),
         flows,
@@ -420,13 +423,15 @@ fn same_issuer(
 #[cfg(test)]
 mod tests {
     use crate::analysis::testutil::{cert, hs, hs_untrusted};
+    use crate::analysis::Kind;
     use crate::analysis::{analyze, Thresholds};
+    use crate::rows::Severity;
     use crate::rows::{CertRow, HandshakeRow};
 
-    fn kinds(f: &[crate::rows::FindingRow], name: &str) -> Vec<(String, String)> {
+    fn kinds(f: &[crate::rows::FindingRow], name: &str) -> Vec<(Kind, Severity)> {
         f.iter()
             .filter(|f| f.names.iter().any(|n| n == name))
-            .map(|f| (f.kind.clone(), f.severity.clone()))
+            .map(|f| (f.kind, f.severity))
             .collect()
     }
 
@@ -441,8 +446,8 @@ mod tests {
             cert("b", "CN=Evil CA", "k2", &["bank.test"]),
         ];
         let f = analyze(&h, &c, &Thresholds::default());
-        let d = f.iter().find(|f| f.kind == "issuer_divergence").unwrap();
-        assert_eq!(d.severity, "high");
+        let d = f.iter().find(|f| f.kind == Kind::IssuerDivergence).unwrap();
+        assert_eq!(d.severity, Severity::High);
         assert_eq!(d.sni.as_deref(), Some("bank.test"));
         assert_eq!(d.flow_ids, vec!["1", "2"]);
         assert_eq!(d.clients, vec!["10.0.0.1", "10.0.0.2"]);
@@ -479,12 +484,12 @@ mod tests {
         let f = analyze(&h, &c, &Thresholds::default());
         assert!(
             f.iter()
-                .all(|f| f.severity == "low" || f.severity == "info"),
+                .all(|f| f.severity == Severity::Low || f.severity == Severity::Info),
             "{f:#?}"
         );
         assert_eq!(
             kinds(&f, "renew.test"),
-            vec![("multiple_leaves_same_issuer".into(), "info".into())]
+            vec![(Kind::MultipleLeavesSameIssuer, Severity::Info)]
         );
         assert!(f
             .iter()
@@ -507,7 +512,7 @@ mod tests {
         let f = analyze(&h, &c, &Thresholds::default());
         assert_eq!(
             kinds(&f, "moved.test"),
-            vec![("issuer_divergence".into(), "low".into())]
+            vec![(Kind::IssuerDivergence, Severity::Low)]
         );
     }
     /// Two trusted issuers answering at the same time: "medium" when a root
@@ -515,7 +520,7 @@ mod tests {
     /// on several public CAs or CDNs).
     #[test]
     fn overlapping_trusted_issuers_public_or_not() {
-        for (public, severity) in [(Some(false), "medium"), (Some(true), "low")] {
+        for (public, severity) in [(Some(false), Severity::Medium), (Some(true), Severity::Low)] {
             let mut h = vec![
                 hs("1", "multi.test", "a", "10.0.0.1", 1),
                 hs("2", "multi.test", "b", "10.0.0.2", 2),
@@ -533,7 +538,7 @@ mod tests {
             let f = analyze(&h, &c, &Thresholds::default());
             let k = kinds(&f, "multi.test");
             assert!(
-                k.contains(&("issuer_divergence".into(), severity.into())),
+                k.contains(&(Kind::IssuerDivergence, severity)),
                 "{public:?}: {k:?}"
             );
         }
@@ -544,8 +549,8 @@ mod tests {
     #[test]
     fn one_issuer_name_on_two_keys() {
         for (trusted, kind, severity) in [
-            (Some(false), "issuer_divergence", "medium"),
-            (Some(true), "issuer_rotation", "low"),
+            (Some(false), Kind::IssuerDivergence, Severity::Medium),
+            (Some(true), Kind::IssuerRotation, Severity::Low),
         ] {
             let mut h = vec![
                 hs("1", "cloned.test", "a", "10.0.0.1", 1),
@@ -561,7 +566,7 @@ mod tests {
             let c = vec![key("a", "aaaa"), key("b", "bbbb")];
             let f = analyze(&h, &c, &Thresholds::default());
             assert!(
-                kinds(&f, "cloned.test").contains(&(kind.into(), severity.into())),
+                kinds(&f, "cloned.test").contains(&(kind, severity)),
                 "{trusted:?}: {f:#?}"
             );
             let g = f.iter().find(|f| f.kind == kind).expect("finding");
@@ -589,7 +594,7 @@ mod tests {
         ];
         let judge = |h: &[HandshakeRow]| {
             let f = analyze(h, &c, &Thresholds::default());
-            let d = f.iter().find(|f| f.kind == "issuer_divergence").cloned();
+            let d = f.iter().find(|f| f.kind == Kind::IssuerDivergence).cloned();
             d.map(|d| (d.severity, d.summary)).expect("{f:#?}")
         };
         // The server's own change of CA: same address, same TTL.
@@ -599,7 +604,7 @@ mod tests {
             at("3", "new", 30, 63),
         ];
         let (sev, why) = judge(&same);
-        assert_eq!(sev, "low", "{why}");
+        assert_eq!(sev, Severity::Low, "{why}");
         assert!(why.contains("consistent with a change of CA"), "{why}");
         // From the same address, one hop nearer.
         let nearer = [
@@ -608,7 +613,7 @@ mod tests {
             at("3", "new", 30, 64),
         ];
         let (sev, why) = judge(&nearer);
-        assert_eq!(sev, "medium", "{why}");
+        assert_eq!(sev, Severity::Medium, "{why}");
         assert!(
             why.contains("at 203.0.113.1:443 the server's packets came with TTL 64"),
             "{why}"
@@ -621,7 +626,7 @@ mod tests {
                 ..h.clone()
             })
             .collect();
-        assert_eq!(judge(&unknown).0, "low");
+        assert_eq!(judge(&unknown).0, Severity::Low);
         // The new issuer only through a CONNECT proxy.
         let mut proxied = same.to_vec();
         for h in &mut proxied[1..] {
@@ -630,7 +635,7 @@ mod tests {
             h.server_port = 3128;
         }
         let (sev, why) = judge(&proxied);
-        assert_eq!(sev, "medium", "{why}");
+        assert_eq!(sev, Severity::Medium, "{why}");
         assert!(
             why.contains("CN=Gateway CA answered only through a CONNECT proxy"),
             "{why}"

@@ -1,5 +1,5 @@
 //! Key reuse across names. In: every certificate seen as a leaf, grouped by
-//! public key (SPKI SHA-256). Out: "key_reuse" when one key sits on several
+//! public key (SPKI SHA-256). Out: Kind::KeyReuse when one key sits on several
 //! certificates for unrelated registrable domains: a forging proxy signs
 //! every leaf it mints with one key (often its CA's own). One certificate
 //! with many SANs is not reuse; a key shared by trusted certificates only is
@@ -13,6 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Connection;
+use super::Kind;
 use super::{finding, name_key, Evidence};
 use crate::rows::{FindingRow, Severity};
 
@@ -140,7 +141,7 @@ pub fn key_reuse(ev: &Evidence<'_>) -> Vec<FindingRow> {
             .then(|| names.iter().next().cloned())
             .flatten();
         out.push(finding(
-            "key_reuse",
+            Kind::KeyReuse,
             severity,
             sni.as_deref(),
             &flows,
@@ -155,8 +156,10 @@ pub fn key_reuse(ev: &Evidence<'_>) -> Vec<FindingRow> {
 #[cfg(test)]
 mod tests {
     use crate::analysis::testutil::{cert, hs, hs_untrusted};
+    use crate::analysis::Kind;
     use crate::analysis::{analyze, Thresholds};
     use crate::rows::CertRow;
+    use crate::rows::Severity;
 
     #[test]
     fn one_key_for_unrelated_names_fires() {
@@ -171,8 +174,8 @@ mod tests {
             cert("c", "CN=Real", "other", &["ok.test"]),
         ];
         let f = analyze(&h, &c, &Thresholds::default());
-        let k = f.iter().find(|f| f.kind == "key_reuse").unwrap();
-        assert_eq!(k.severity, "high");
+        let k = f.iter().find(|f| f.kind == Kind::KeyReuse).unwrap();
+        assert_eq!(k.severity, Severity::High);
         assert_eq!(k.names, vec!["mail.corp.test", "www.bank.test"]);
     }
 
@@ -194,7 +197,7 @@ mod tests {
             ),
         ];
         let f = analyze(&h, &c, &Thresholds::default());
-        assert!(f.iter().all(|f| f.kind != "key_reuse"), "{f:#?}");
+        assert!(f.iter().all(|f| f.kind != Kind::KeyReuse), "{f:#?}");
     }
 
     #[test]
@@ -208,8 +211,8 @@ mod tests {
             cert("b", "CN=CA", "same", &["b.test"]),
         ];
         let f = analyze(&h, &c, &Thresholds::default());
-        let k = f.iter().find(|f| f.kind == "key_reuse").unwrap();
-        assert_eq!(k.severity, "low");
+        let k = f.iter().find(|f| f.kind == Kind::KeyReuse).unwrap();
+        assert_eq!(k.severity, Severity::Low);
     }
 
     /// A forging proxy's leaves on its CA's own key are high; the same key
@@ -232,9 +235,9 @@ mod tests {
             ca_like("b", "mail.corp.test"),
         ];
         let f = analyze(&h, &own, &Thresholds::default());
-        let k = f.iter().find(|f| f.kind == "key_reuse").expect("{f:#?}");
+        let k = f.iter().find(|f| f.kind == Kind::KeyReuse).expect("{f:#?}");
         // Self-signed on one key: an appliance family, not a CA's minting.
-        assert_eq!(k.severity, "low", "{k:#?}");
+        assert_eq!(k.severity, Severity::Low, "{k:#?}");
         assert!(!k.summary.contains("key of the CA certificate"), "{k:#?}");
 
         let forged = vec![
@@ -243,8 +246,8 @@ mod tests {
             ca_like("ca", "Proxy CA"),
         ];
         let f = analyze(&h, &forged, &Thresholds::default());
-        let k = f.iter().find(|f| f.kind == "key_reuse").expect("{f:#?}");
-        assert_eq!(k.severity, "high", "{k:#?}");
+        let k = f.iter().find(|f| f.kind == Kind::KeyReuse).expect("{f:#?}");
+        assert_eq!(k.severity, Severity::High, "{k:#?}");
         assert!(
             k.summary.contains("key of the CA certificate CN=Proxy CA"),
             "{k:#?}"

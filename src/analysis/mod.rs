@@ -18,6 +18,7 @@ mod groups;
 mod incidents;
 mod issuer;
 mod keyreuse;
+mod kinds;
 #[cfg(test)]
 mod precision_tests;
 mod products;
@@ -33,6 +34,9 @@ use std::fmt::Write as _;
 use sha2::{Digest, Sha256};
 
 use crate::rows::{CertRow, FindingRow, HandshakeRow, IncidentRow, Severity};
+use crate::words::plural_s;
+
+pub use kinds::{Detector, Kind, Role, DETECTORS};
 
 pub use connection::{Connection, Interner, List};
 pub use groups::{Globals, Grouper, Grouping};
@@ -44,7 +48,7 @@ pub use products::{match_product, products, word_match, Product};
 pub struct Thresholds {
     /// A leaf whose `not_before` lies at most this many seconds before the
     /// first connection that carried it was minted for that connection
-    /// ("fresh_certificate").
+    /// ([`Kind::FreshCertificate`]).
     pub fresh_cert_max_age_secs: i64,
     /// Forging proxies backdate the certificates they mint by a round amount
     /// (mitmproxy two days, others one day or one hour): a `not_before` within
@@ -88,32 +92,10 @@ impl Default for Thresholds {
     }
 }
 
-/// Hasher for SHA-256 hex keys (certificate and key digests): they are
-/// already uniform, so a multiply-rotate over their bytes replaces SipHash,
-/// which dominated the index build. Names, which a capture controls, keep
-/// the standard hasher.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct DigestHasher(u64);
-
-impl std::hash::Hasher for DigestHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut b = [0u8; 8];
-            for (d, s) in b.iter_mut().zip(chunk) {
-                *d = *s;
-            }
-            self.0 = (self.0.rotate_left(29) ^ u64::from_le_bytes(b))
-                .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-}
-
-/// A map keyed by digests (see [`DigestHasher`]).
-pub type DigestMap<'a, V> = HashMap<&'a str, V, std::hash::BuildHasherDefault<DigestHasher>>;
+/// A map keyed by SHA-256 hex digests (certificates, keys): already
+/// uniform, so the fast hasher replaces SipHash, which dominated the index
+/// build. Names, which a capture controls, keep the standard hasher.
+pub type DigestMap<'a, V> = crate::hash::FastMap<&'a str, V>;
 
 /// Round amounts by which forging proxies backdate `not_before`, seconds:
 /// an hour, a day, two days (mitmproxy), a week, 30 days (Privoxy).
@@ -148,10 +130,10 @@ impl Outcome {
             "accepted by {} of {} client{} ({} of {} connection{})",
             self.accepted_clients,
             self.clients,
-            plural(self.clients),
+            plural_s(self.clients),
             self.accepted_flows,
             self.flows,
-            plural(self.flows)
+            plural_s(self.flows)
         );
         if self.accepted_flows > 0 {
             let _ = write!(
@@ -167,18 +149,10 @@ impl Outcome {
                 s,
                 "; {} connection{} refused it with an alert",
                 self.refused_flows,
-                plural(self.refused_flows)
+                plural_s(self.refused_flows)
             );
         }
         s
-    }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
     }
 }
 
@@ -380,13 +354,7 @@ impl<'a> Evidence<'a> {
                 LeafInfo {
                     issuer,
                     product,
-                    unknown_issuer: flows.iter().any(|h| {
-                        h.chain_trusted == Some(false)
-                            && matches!(
-                                h.trust_reason.as_deref(),
-                                Some("unknown_issuer" | "bad_signature") | None
-                            )
-                    }),
+                    unknown_issuer: flows.iter().any(|h| h.untrusted_by_unknown_issuer()),
                     trusted: flows.iter().any(|h| h.chain_trusted == Some(true)),
                     minted: ev.compute_minted(leaf),
                     backdated: ev
@@ -675,11 +643,6 @@ impl<'a> Evidence<'a> {
     }
 }
 
-/// The trust reason of a chain that failed only because the server left out
-/// an intermediate a client completes on its own (AIA fetching, cached or
-/// preloaded intermediates).
-pub const INCOMPLETE_CHAIN: &str = "incomplete_chain";
-
 /// The distinct leaves these connections carried.
 pub fn leaf_set(flows: &[&Connection]) -> BTreeSet<String> {
     flows
@@ -952,14 +915,14 @@ pub fn analyze_group_facts(
     }
     let corroborated: BTreeSet<String> = findings
         .iter()
-        .filter(|f| Severity::parse(&f.severity) >= Some(Severity::Medium))
+        .filter(|f| f.severity >= Severity::Medium)
         .flat_map(|f| f.names.iter().cloned())
         .collect();
     findings.extend(shape::shape_change(&ev, &corroborated));
     // A medium or high finding accuses the leaves it judges, unless its
     // detector narrowed them to one side; low and info findings accuse none.
     for f in &mut findings {
-        if Severity::parse(&f.severity) < Some(Severity::Medium) {
+        if f.severity < Severity::Medium {
             f.accused_sha256.clear();
         } else if f.accused_sha256.is_empty() {
             f.accused_sha256 = f
@@ -982,9 +945,8 @@ pub fn sort_findings(findings: &mut [FindingRow]) {
 
 /// The order of [`sort_findings`].
 pub fn finding_order(a: &FindingRow, b: &FindingRow) -> std::cmp::Ordering {
-    let sa = Severity::parse(&a.severity);
-    let sb = Severity::parse(&b.severity);
-    sb.cmp(&sa)
+    b.severity
+        .cmp(&a.severity)
         .then_with(|| a.names.cmp(&b.names))
         .then_with(|| a.kind.cmp(&b.kind))
         .then_with(|| a.finding_id.cmp(&b.finding_id))
@@ -992,7 +954,7 @@ pub fn finding_order(a: &FindingRow, b: &FindingRow) -> std::cmp::Ordering {
 
 /// Builds the evidence part of a finding from the handshakes involved.
 pub fn finding(
-    kind: &str,
+    kind: Kind,
     severity: Severity,
     sni: Option<&str>,
     flows: &[&Connection],
@@ -1021,7 +983,7 @@ pub fn finding(
     flow_ids.dedup();
     let cert_sha256: Vec<String> = certs.into_iter().collect();
     let mut id = Sha256::new();
-    id.update(kind.as_bytes());
+    id.update(kind.as_str().as_bytes());
     id.update([0]);
     id.update(sni.unwrap_or_default().as_bytes());
     for c in &cert_sha256 {
@@ -1037,8 +999,8 @@ pub fn finding(
     }
     FindingRow {
         finding_id: hex::encode(id.finalize().get(..8).unwrap_or_default()),
-        kind: kind.to_string(),
-        severity: severity.as_str().to_string(),
+        kind,
+        severity,
         sni: sni.map(str::to_string),
         names: names.into_iter().collect(),
         summary,
@@ -1085,7 +1047,7 @@ pub(crate) mod testutil {
     pub fn hs_untrusted(id: &str, sni: &str, leaf: &str, client: &str, ts_s: i64) -> HandshakeRow {
         HandshakeRow {
             chain_trusted: Some(false),
-            trust_reason: Some("unknown_issuer".into()),
+            trust_reason: Some(crate::x509::TrustReason::UnknownIssuer),
             ..hs(id, sni, leaf, client, ts_s)
         }
     }

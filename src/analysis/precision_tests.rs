@@ -4,13 +4,15 @@
 //! Out: assertions on the findings' kinds, severities and names.
 
 use super::testutil::{cert, hs, hs_untrusted};
+use super::Kind;
 use super::{analyze, Thresholds};
-use crate::rows::{CertRow, FindingRow, HandshakeRow};
+use crate::rows::{CertRow, FindingRow, HandshakeRow, Severity};
+use crate::x509::TrustReason;
 
-fn serious(f: &[FindingRow]) -> Vec<(String, String, Vec<String>)> {
+fn serious(f: &[FindingRow]) -> Vec<(Kind, Severity, Vec<String>)> {
     f.iter()
-        .filter(|f| f.severity == "medium" || f.severity == "high")
-        .map(|f| (f.kind.clone(), f.severity.clone(), f.names.clone()))
+        .filter(|f| f.severity == Severity::Medium || f.severity == Severity::High)
+        .map(|f| (f.kind, f.severity, f.names.clone()))
         .collect()
 }
 
@@ -128,7 +130,7 @@ fn reuse_key_renewals_under_a_private_root_are_not_forging() {
     let f = analyze(&h, &forged, &Thresholds::default());
     assert!(
         f.iter()
-            .any(|f| f.kind == "forging_issuer" && f.severity == "high"),
+            .any(|f| f.kind == Kind::ForgingIssuer && f.severity == Severity::High),
         "{:#?}",
         serious(&f)
     );
@@ -180,7 +182,7 @@ fn a_copied_issuer_name_accuses_only_the_names_it_forged() {
     let f = analyze(&h, &c, &Thresholds::default());
     let accused: std::collections::BTreeSet<String> = f
         .iter()
-        .filter(|f| f.severity == "medium" || f.severity == "high")
+        .filter(|f| f.severity == Severity::Medium || f.severity == Severity::High)
         .flat_map(|f| f.names.iter().cloned())
         .collect();
     assert!(accused.contains("bank.test"), "{:#?}", serious(&f));
@@ -198,11 +200,11 @@ fn a_copied_issuer_name_accuses_only_the_names_it_forged() {
 fn a_client_refusing_an_incomplete_genuine_chain_is_low() {
     let mut refused = hs("2", "api.test", "leaf", "10.0.0.2", 20);
     refused.chain_trusted = Some(false);
-    refused.trust_reason = Some("incomplete_chain".into());
+    refused.trust_reason = Some(TrustReason::IncompleteChain);
     refused.alerts = vec!["client:fatal:unknown_ca".into()];
     let mut ok = hs("1", "api.test", "leaf", "10.0.0.1", 10);
     ok.chain_trusted = Some(false);
-    ok.trust_reason = Some("incomplete_chain".into());
+    ok.trust_reason = Some(TrustReason::IncompleteChain);
     let h = vec![ok, refused, public("3", "other.test", "o", 30)];
     let c = vec![
         cert("leaf", "CN=Public Issuing CA", "k1", &["api.test"]),
@@ -212,10 +214,10 @@ fn a_client_refusing_an_incomplete_genuine_chain_is_low() {
     assert!(serious(&f).is_empty(), "{:#?}", serious(&f));
     assert!(f
         .iter()
-        .any(|f| f.kind == "certificate_rejected" && f.severity == "low"));
+        .any(|f| f.kind == Kind::CertificateRejected && f.severity == Severity::Low));
     assert!(f
         .iter()
-        .any(|f| f.kind == "incomplete_chain" && f.severity == "low"));
+        .any(|f| f.kind == Kind::IncompleteChain && f.severity == Severity::Low));
 }
 
 /// A vendor's own CA on the vendor's own service is its PKI; the same CA
@@ -244,7 +246,7 @@ fn a_vendor_ca_on_its_own_service_is_not_an_inspection_product() {
     ];
     let f = analyze(&h, &c, &Thresholds::default());
     assert!(serious(&f).is_empty(), "{:#?}", serious(&f));
-    assert!(f.iter().all(|f| f.kind != "inspection_product"));
+    assert!(f.iter().all(|f| f.kind != Kind::InspectionProduct));
 
     let h = vec![
         hs_untrusted("1", "www.bank.test", "mitm", "10.0.0.1", 10),
@@ -257,7 +259,7 @@ fn a_vendor_ca_on_its_own_service_is_not_an_inspection_product() {
     let f = analyze(&h, &c, &Thresholds::default());
     assert!(f
         .iter()
-        .any(|f| f.kind == "inspection_product" && f.severity == "medium"));
+        .any(|f| f.kind == Kind::InspectionProduct && f.severity == Severity::Medium));
 }
 
 /// A lab server's self-signed certificate made minutes before the capture
@@ -307,7 +309,7 @@ fn a_round_backdate_accuses_a_single_intercepted_name() {
     let f = analyze(&h, &c, &Thresholds::default());
     assert!(
         f.iter()
-            .any(|f| f.kind == "untrusted_chain" && f.severity == "medium"),
+            .any(|f| f.kind == Kind::UntrustedChain && f.severity == Severity::Medium),
         "{f:#?}"
     );
     let lab = CertRow {

@@ -2,7 +2,7 @@
 //! name patterns of corporate proxies, antivirus HTTPS scanning and
 //! interception tools, each with where it was found), embedded at build time.
 //! In: an issuer or subject DN. Out: the product it names, and the
-//! "inspection_product" finding per issuer that names one. A match tells an
+//! Kind::InspectionProduct finding per issuer that names one. A match tells an
 //! authorised inspection proxy from an unknown interceptor; it does not prove
 //! either.
 
@@ -10,8 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 use super::Connection;
+use super::Kind;
 use super::{finding, Evidence};
 use crate::rows::{FindingRow, Severity};
+use crate::words::plural_s;
 
 const TABLE: &str = include_str!("../../testdata/inspection-products.tsv");
 
@@ -138,9 +140,9 @@ pub fn inspection_product(ev: &Evidence<'_>) -> Vec<FindingRow> {
             "{} certificate{} for {} name{} ({}) {} issued by {issuer}, which matches the \
              TLS-inspection product {} ({}, {} name); {}",
             leaves.len(),
-            super::plural(leaves.len()),
+            plural_s(leaves.len()),
             names.len(),
-            super::plural(names.len()),
+            plural_s(names.len()),
             names.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
             if leaves.len() == 1 { "was" } else { "were" },
             p.product,
@@ -152,7 +154,7 @@ pub fn inspection_product(ev: &Evidence<'_>) -> Vec<FindingRow> {
             .then(|| names.iter().next().cloned())
             .flatten();
         out.push(finding(
-            "inspection_product",
+            Kind::InspectionProduct,
             severity,
             sni.as_deref(),
             &flows,
@@ -219,8 +221,11 @@ mod tests {
         let h = vec![hs_untrusted("1", "a.test", "x", "10.0.0.1", 5)];
         let c = vec![cert("x", "O=mitmproxy,CN=mitmproxy", "k", &["a.test"])];
         let f = analyze(&h, &c, &Thresholds::default());
-        let p = f.iter().find(|f| f.kind == "inspection_product").unwrap();
-        assert_eq!(p.severity, "high");
+        let p = f
+            .iter()
+            .find(|f| f.kind == Kind::InspectionProduct)
+            .unwrap();
+        assert_eq!(p.severity, Severity::High);
         assert!(p.summary.contains("mitmproxy"));
         assert!(p.summary.contains("accepted by 1 of 1 client"));
     }

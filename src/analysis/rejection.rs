@@ -1,6 +1,6 @@
 //! Rejection. In: each name's connections that the client ended with a fatal
 //! certificate alert right after the server's certificate (unknown_ca,
-//! bad_certificate, certificate_unknown, ...). Out: "certificate_rejected":
+//! bad_certificate, certificate_unknown, ...). Out: Kind::CertificateRejected:
 //! a client refused what it was shown; "high" when the refused certificate
 //! differs from what other connections to the name accepted or is itself
 //! suspect (a forging sign, see `Evidence::leaf_forged`), "low" otherwise: a
@@ -11,8 +11,10 @@
 use std::collections::BTreeSet;
 
 use super::Connection;
+use super::Kind;
 use super::{finding, Evidence};
 use crate::rows::{FindingRow, Severity};
+use crate::words::plural_s;
 
 const CERT_ALERTS: [&str; 7] = [
     "unknown_ca",
@@ -74,10 +76,10 @@ pub fn rejection(ev: &Evidence<'_>) -> Vec<FindingRow> {
             "{name}: {} client{} refused the server's certificate ({}) on {} connection{}{}{}; \
              {}",
             clients.len(),
-            super::plural(clients.len()),
+            plural_s(clients.len()),
             alerts.into_iter().collect::<Vec<_>>().join(", "),
             refused.len(),
-            super::plural(refused.len()),
+            plural_s(refused.len()),
             if described.is_empty() {
                 String::new()
             } else {
@@ -99,7 +101,7 @@ pub fn rejection(ev: &Evidence<'_>) -> Vec<FindingRow> {
             }
         );
         out.push(finding(
-            "certificate_rejected",
+            Kind::CertificateRejected,
             severity,
             Some(name),
             &refused,
@@ -114,7 +116,9 @@ pub fn rejection(ev: &Evidence<'_>) -> Vec<FindingRow> {
 #[cfg(test)]
 mod tests {
     use crate::analysis::testutil::{cert, hs};
+    use crate::analysis::Kind;
     use crate::analysis::{analyze, Thresholds};
+    use crate::rows::Severity;
 
     #[test]
     fn refused_other_certificate_is_high_and_normal_close_is_nothing() {
@@ -130,10 +134,10 @@ mod tests {
         let f = analyze(&h, &c, &Thresholds::default());
         let v: Vec<_> = f
             .iter()
-            .filter(|f| f.kind == "certificate_rejected")
+            .filter(|f| f.kind == Kind::CertificateRejected)
             .collect();
         assert_eq!(v.len(), 1);
-        assert_eq!(v[0].severity, "high");
+        assert_eq!(v[0].severity, Severity::High);
         assert_eq!(v[0].flow_ids, vec!["2"]);
         assert!(v[0].summary.contains("unknown_ca"));
     }
@@ -155,11 +159,14 @@ mod tests {
             cert("b", "CN=Public", "k2", &["ok.test"]),
         ];
         let f = analyze(&h, &c, &Thresholds::default());
-        let v = f.iter().find(|f| f.kind == "certificate_rejected").unwrap();
-        assert_eq!(v.severity, "low", "{v:#?}");
+        let v = f
+            .iter()
+            .find(|f| f.kind == Kind::CertificateRejected)
+            .unwrap();
+        assert_eq!(v.severity, Severity::Low, "{v:#?}");
         assert!(
             f.iter()
-                .all(|f| f.severity != "medium" && f.severity != "high"),
+                .all(|f| f.severity != Severity::Medium && f.severity != Severity::High),
             "{f:#?}"
         );
     }

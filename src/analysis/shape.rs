@@ -1,6 +1,6 @@
 //! TLS 1.3 shape change. In: per name and server address, the TLS 1.3
 //! connections whose certificate was encrypted, with the size of the
-//! encrypted server flight and the JA3S. Out: "tls13_shape_change" when the
+//! encrypted server flight and the JA3S. Out: Kind::Tls13ShapeChange when the
 //! flight size falls into clusters further apart than
 //! `shape_min_delta_bytes` and `shape_min_delta_ratio` (another certificate
 //! chain, another server stack) or the JA3S changes. Alone that is "info"
@@ -17,8 +17,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Connection;
+use super::Kind;
 use super::{finding, Evidence};
 use crate::rows::{FindingRow, Severity};
+use crate::words::plural_s;
 
 /// The TLS 1.3 shape detector; `corroborated` holds the names that other
 /// detectors already reported at medium or above.
@@ -71,7 +73,7 @@ pub fn shape_change(ev: &Evidence<'_>, corroborated: &BTreeSet<String>) -> Vec<F
                     format!(
                         "{} connection{} of {range} bytes (clients {})",
                         c.len(),
-                        super::plural(c.len()),
+                        plural_s(c.len()),
                         clients.into_iter().collect::<Vec<_>>().join(", ")
                     )
                 })
@@ -99,7 +101,7 @@ pub fn shape_change(ev: &Evidence<'_>, corroborated: &BTreeSet<String>) -> Vec<F
                 }
             );
             out.push(finding(
-                "tls13_shape_change",
+                Kind::Tls13ShapeChange,
                 severity,
                 Some(name),
                 &group,
@@ -237,7 +239,7 @@ fn proxy_shape(ev: &Evidence<'_>, name: &str, flows: &[&Connection]) -> Option<F
         parts.join("; ")
     );
     Some(finding(
-        "tls13_shape_change",
+        Kind::Tls13ShapeChange,
         Severity::Medium,
         Some(name),
         &involved,
@@ -281,8 +283,10 @@ fn cluster<'a>(ev: &Evidence<'_>, group: &[&'a Connection]) -> Vec<Vec<&'a Conne
 #[cfg(test)]
 mod tests {
     use crate::analysis::testutil::{cert, hs, hs_untrusted};
+    use crate::analysis::Kind;
     use crate::analysis::{analyze, Thresholds};
     use crate::rows::HandshakeRow;
+    use crate::rows::Severity;
 
     fn tls13(id: &str, client: &str, flight: i64) -> HandshakeRow {
         HandshakeRow {
@@ -307,8 +311,8 @@ mod tests {
         let f = analyze(&h, &[], &Thresholds::default());
         assert_eq!(f.len(), 1);
         assert_eq!(
-            (f[0].kind.as_str(), f[0].severity.as_str()),
-            ("tls13_shape_change", "info")
+            (f[0].kind, f[0].severity),
+            (Kind::Tls13ShapeChange, Severity::Info)
         );
         h.push(hs("4", "bank.test", "a", "10.0.0.1", 1));
         h.push(hs_untrusted("5", "bank.test", "b", "10.0.0.2", 2));
@@ -317,8 +321,8 @@ mod tests {
             cert("b", "CN=Evil", "k2", &["bank.test"]),
         ];
         let f = analyze(&h, &c, &Thresholds::default());
-        let s = f.iter().find(|f| f.kind == "tls13_shape_change").unwrap();
-        assert_eq!(s.severity, "medium");
+        let s = f.iter().find(|f| f.kind == Kind::Tls13ShapeChange).unwrap();
+        assert_eq!(s.severity, Severity::Medium);
     }
 
     #[test]
@@ -341,13 +345,13 @@ mod tests {
         let judge = |h: &[HandshakeRow]| {
             let f = analyze(h, &[], &Thresholds::default());
             f.iter()
-                .find(|f| f.kind == "tls13_shape_change")
-                .map(|f| (f.severity.clone(), f.summary.clone()))
+                .find(|f| f.kind == Kind::Tls13ShapeChange)
+                .map(|f| (f.severity, f.summary.clone()))
         };
         // 1609 vs 1198-1214 bytes: closer than the size clusters' 400 bytes.
         let split = [at("1", 1609, 63), at("2", 1198, 64), at("3", 1214, 64)];
         let (sev, why) = judge(&split).expect("a finding");
-        assert_eq!(sev, "medium", "{why}");
+        assert_eq!(sev, Severity::Medium, "{why}");
         assert!(
             why.contains("TTL 63: 1609 bytes, TTL 64: 1198-1214 bytes"),
             "{why}"
@@ -383,8 +387,8 @@ mod tests {
         let judge = |h: &[HandshakeRow]| {
             let f = analyze(h, &[], &Thresholds::default());
             f.iter()
-                .find(|f| f.kind == "tls13_shape_change")
-                .map(|f| (f.severity.clone(), f.summary.clone()))
+                .find(|f| f.kind == Kind::Tls13ShapeChange)
+                .map(|f| (f.severity, f.summary.clone()))
         };
         let at = |h: HandshakeRow, ts_s: i64| HandshakeRow {
             ts_start: ts_s * 1_000_000,
@@ -398,7 +402,7 @@ mod tests {
             at(via("3", 1609, false, go), 3),
         ];
         let (sev, why) = judge(&bumped).expect("a finding");
-        assert_eq!(sev, "medium", "{why}");
+        assert_eq!(sev, Severity::Medium, "{why}");
         assert!(
             why.contains("1701 bytes through the proxy vs 1609 direct"),
             "{why}"
@@ -413,7 +417,7 @@ mod tests {
         // ... unless the proxy's ServerHello is another stack's (mitmproxy).
         let mut restacked = once.clone();
         restacked[1].ja3s = Some("mitmproxy".into());
-        assert_eq!(judge(&restacked).map(|f| f.0), Some("medium".into()));
+        assert_eq!(judge(&restacked).map(|f| f.0), Some(Severity::Medium));
         // A tunnel: the server's flight either way (a signature's bytes).
         let tunnel = [via("1", 1609, false, go), via("2", 1611, true, go)];
         assert_eq!(judge(&tunnel), None);

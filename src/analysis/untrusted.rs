@@ -1,7 +1,7 @@
 //! Untrusted chains. In: each name's connections whose chain did not lead to
 //! a trusted root because its issuer is unknown or its signature is bad
 //! (expiry, self-signing and name mismatch are `validity`'s; a chain short of
-//! an intermediate is `incomplete_chain`'s). Out: "untrusted_chain", "high"
+//! an intermediate is `incomplete_chain`'s). Out: Kind::UntrustedChain, "high"
 //! when other connections saw the name with a trusted chain, "medium" when
 //! the name was only ever seen untrusted and the certificate shows a forging
 //! sign (see `Evidence::leaf_forged`), and "low" otherwise: a name always
@@ -12,8 +12,11 @@
 use std::collections::BTreeSet;
 
 use super::Connection;
+use super::Kind;
 use super::{finding, Evidence};
 use crate::rows::{FindingRow, Severity};
+use crate::words::plural_s;
+use crate::x509::TrustReason;
 
 /// The untrusted chain detector.
 pub fn untrusted_chain(ev: &Evidence<'_>) -> Vec<FindingRow> {
@@ -22,13 +25,7 @@ pub fn untrusted_chain(ev: &Evidence<'_>) -> Vec<FindingRow> {
         let bad: Vec<&Connection> = flows
             .iter()
             .copied()
-            .filter(|h| {
-                h.chain_trusted == Some(false)
-                    && matches!(
-                        h.trust_reason.as_deref(),
-                        Some("unknown_issuer" | "bad_signature") | None
-                    )
-            })
+            .filter(|h| h.untrusted_by_unknown_issuer())
             .collect();
         if bad.is_empty() {
             continue;
@@ -42,7 +39,7 @@ pub fn untrusted_chain(ev: &Evidence<'_>) -> Vec<FindingRow> {
         let described: BTreeSet<String> = leaves.iter().map(|l| ev.describe_issuer(l)).collect();
         let reasons: BTreeSet<&str> = bad
             .iter()
-            .filter_map(|h| h.trust_reason.as_deref())
+            .filter_map(|h| h.trust_reason.map(TrustReason::as_str))
             .collect();
         let suspect = leaves.iter().any(|l| ev.leaf_forged(l));
         let (severity, context) = if trusted > 0 {
@@ -50,7 +47,7 @@ pub fn untrusted_chain(ev: &Evidence<'_>) -> Vec<FindingRow> {
                 Severity::High,
                 format!(
                     "while {trusted} other connection{} to it verified",
-                    super::plural(trusted)
+                    plural_s(trusted)
                 ),
             )
         } else if suspect {
@@ -80,7 +77,7 @@ pub fn untrusted_chain(ev: &Evidence<'_>) -> Vec<FindingRow> {
             "{name}: {} connection{} presented a chain that does not lead to a trusted root \
              ({}), issued by {}, {context}; the certificate was {}",
             bad.len(),
-            super::plural(bad.len()),
+            plural_s(bad.len()),
             if reasons.is_empty() {
                 "unverified".to_string()
             } else {
@@ -91,7 +88,7 @@ pub fn untrusted_chain(ev: &Evidence<'_>) -> Vec<FindingRow> {
         );
         let accused = ev.accuse(leaves.iter().map(String::as_str));
         let mut f = finding(
-            "untrusted_chain",
+            Kind::UntrustedChain,
             severity,
             Some(name),
             &bad,
@@ -118,7 +115,7 @@ pub fn incomplete_chain(ev: &Evidence<'_>) -> Vec<FindingRow> {
             .copied()
             .filter(|h| {
                 h.chain_trusted == Some(false)
-                    && h.trust_reason.as_deref() == Some(super::INCOMPLETE_CHAIN)
+                    && h.trust_reason == Some(TrustReason::IncompleteChain)
             })
             .collect();
         if bad.is_empty() {
@@ -131,11 +128,11 @@ pub fn incomplete_chain(ev: &Evidence<'_>) -> Vec<FindingRow> {
              the leaf ({}); browsers complete such chains themselves, so this is a server \
              misconfiguration, not interception evidence",
             bad.len(),
-            super::plural(bad.len()),
+            plural_s(bad.len()),
             issuers.iter().cloned().collect::<Vec<_>>().join(" and "),
         );
         out.push(finding(
-            "incomplete_chain",
+            Kind::IncompleteChain,
             Severity::Low,
             Some(name),
             &bad,
@@ -150,12 +147,15 @@ pub fn incomplete_chain(ev: &Evidence<'_>) -> Vec<FindingRow> {
 #[cfg(test)]
 mod tests {
     use crate::analysis::testutil::{cert, hs, hs_untrusted};
+    use crate::analysis::Kind;
     use crate::analysis::{analyze, Thresholds};
+    use crate::rows::Severity;
+    use crate::x509::TrustReason;
 
-    fn sev(f: &[crate::rows::FindingRow], name: &str) -> Option<String> {
+    fn sev(f: &[crate::rows::FindingRow], name: &str) -> Option<Severity> {
         f.iter()
-            .find(|f| f.kind == "untrusted_chain" && f.sni.as_deref() == Some(name))
-            .map(|f| f.severity.clone())
+            .find(|f| f.kind == Kind::UntrustedChain && f.sni.as_deref() == Some(name))
+            .map(|f| f.severity)
     }
 
     #[test]
@@ -173,16 +173,16 @@ mod tests {
             cert("d", "CN=Real", "k4", &["ok.test"]),
         ];
         let f = analyze(&h, &c, &Thresholds::default());
-        assert_eq!(sev(&f, "bank.test").as_deref(), Some("high"));
+        assert_eq!(sev(&f, "bank.test"), Some(Severity::High));
         // Always the same private chain, no forging sign: a private PKI.
-        assert_eq!(sev(&f, "mail.test").as_deref(), Some("low"));
+        assert_eq!(sev(&f, "mail.test"), Some(Severity::Low));
         assert_eq!(sev(&f, "ok.test"), None);
     }
 
     #[test]
     fn untrusted_with_a_forging_sign_is_medium_and_incomplete_is_its_own_low() {
         let mut short = hs_untrusted("3", "cdn.test", "d", "10.0.0.2", 3);
-        short.trust_reason = Some("incomplete_chain".into());
+        short.trust_reason = Some(TrustReason::IncompleteChain);
         let h = vec![
             hs_untrusted("1", "mail.test", "c", "10.0.0.2", 1),
             hs("2", "ok.test", "a", "10.0.0.2", 2),
@@ -194,10 +194,10 @@ mod tests {
             cert("d", "CN=Public Issuing CA", "k4", &["cdn.test"]),
         ];
         let f = analyze(&h, &c, &Thresholds::default());
-        assert_eq!(sev(&f, "mail.test").as_deref(), Some("medium"));
+        assert_eq!(sev(&f, "mail.test"), Some(Severity::Medium));
         assert_eq!(sev(&f, "cdn.test"), None);
-        let inc = f.iter().find(|f| f.kind == "incomplete_chain").unwrap();
-        assert_eq!(inc.severity, "low");
+        let inc = f.iter().find(|f| f.kind == Kind::IncompleteChain).unwrap();
+        assert_eq!(inc.severity, Severity::Low);
         assert_eq!(inc.names, ["cdn.test"]);
     }
 
@@ -206,6 +206,6 @@ mod tests {
         let h = vec![hs_untrusted("1", "intranet.test", "a", "10.0.0.1", 1)];
         let c = vec![cert("a", "CN=Corp Root", "k1", &["intranet.test"])];
         let f = analyze(&h, &c, &Thresholds::default());
-        assert_eq!(sev(&f, "intranet.test").as_deref(), Some("low"));
+        assert_eq!(sev(&f, "intranet.test"), Some(Severity::Low));
     }
 }

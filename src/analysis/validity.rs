@@ -12,11 +12,14 @@
 use std::collections::BTreeSet;
 
 use super::Connection;
+use super::Kind;
 use super::{finding, Evidence};
 use crate::rows::{FindingRow, Severity};
+use crate::words::plural_s;
+use crate::x509::TrustReason;
 
 /// A finding kind, what it means, and which connections show it.
-type Problem = (&'static str, &'static str, fn(&Connection) -> bool);
+type Problem = (Kind, &'static str, fn(&Connection) -> bool);
 
 /// The validity detector.
 pub fn validity(ev: &Evidence<'_>) -> Vec<FindingRow> {
@@ -24,22 +27,22 @@ pub fn validity(ev: &Evidence<'_>) -> Vec<FindingRow> {
     for (name, flows) in ev.by_name() {
         let problems: [Problem; 4] = [
             (
-                "name_mismatch",
+                Kind::NameMismatch,
                 "a certificate that does not cover the name",
                 |h| h.sni_matches_leaf == Some(false),
             ),
-            ("self_signed", "a self-signed certificate", |h| {
-                reason_is(h, &["self_signed"])
+            (Kind::SelfSigned, "a self-signed certificate", |h| {
+                h.untrusted_for(&[TrustReason::SelfSigned])
             }),
             (
-                "expired",
+                Kind::Expired,
                 "a certificate outside its validity at that time",
-                |h| reason_is(h, &["expired", "not_yet_valid"]),
+                |h| h.untrusted_for(&[TrustReason::Expired, TrustReason::NotYetValid]),
             ),
             (
-                "weak_certificate",
+                Kind::WeakCertificate,
                 "a certificate with a weak key or signature",
-                |h| reason_is(h, &["weak_key", "weak_signature"]),
+                |h| h.untrusted_for(&[TrustReason::WeakKey, TrustReason::WeakSignature]),
             ),
         ];
         for (kind, what, is_bad) in problems {
@@ -87,7 +90,7 @@ pub fn validity(ev: &Evidence<'_>) -> Vec<FindingRow> {
             let summary = format!(
                 "{name}: {} connection{} presented {what}, issued by {}{}; it was {}",
                 bad.len(),
-                super::plural(bad.len()),
+                plural_s(bad.len()),
                 described.into_iter().collect::<Vec<_>>().join(" and "),
                 if others.is_empty() {
                     ", and no other certificate valid at that time was seen for this name \
@@ -98,14 +101,14 @@ pub fn validity(ev: &Evidence<'_>) -> Vec<FindingRow> {
                         ", while other connections got {} other certificate{} of the same CA \
                          without the problem (a stale or misrouted backend, not another party)",
                         others.len(),
-                        super::plural(others.len())
+                        plural_s(others.len())
                     )
                 } else {
                     format!(
                         ", while other connections got {} other certificate{} without the \
                          problem, valid at that time",
                         others.len(),
-                        super::plural(others.len())
+                        plural_s(others.len())
                     )
                 },
                 ev.outcome(&bad).sentence()
@@ -124,15 +127,11 @@ pub fn validity(ev: &Evidence<'_>) -> Vec<FindingRow> {
     out
 }
 
-fn reason_is(h: &Connection, reasons: &[&str]) -> bool {
-    h.chain_trusted == Some(false)
-        && h.trust_reason
-            .as_deref()
-            .is_some_and(|r| reasons.contains(&r))
-}
-
 #[cfg(test)]
 mod tests {
+    use crate::analysis::Kind;
+    use crate::rows::Severity;
+    use crate::x509::TrustReason;
     /// One backend that missed a renewal serves the same CA's expired
     /// certificate beside the renewed one: low. Another CA's expired one
     /// beside the genuine: medium.
@@ -140,7 +139,10 @@ mod tests {
     fn a_stale_backend_of_the_same_ca_is_low() {
         let h = vec![
             hs("1", "shop.test", "renewed", "10.0.0.1", 100),
-            failing(hs("2", "shop.test", "stale", "10.0.0.2", 200), "expired"),
+            failing(
+                hs("2", "shop.test", "stale", "10.0.0.2", 200),
+                TrustReason::Expired,
+            ),
         ];
         let same = |sha: &str, issuer: &str| crate::rows::CertRow {
             authority_key_id: Some(format!("aki-{issuer}")),
@@ -148,22 +150,22 @@ mod tests {
         };
         let c = vec![same("renewed", "CN=Shop CA"), same("stale", "CN=Shop CA")];
         let f = analyze(&h, &c, &Thresholds::default());
-        let e = f.iter().find(|f| f.kind == "expired").unwrap();
-        assert_eq!(e.severity, "low", "{e:#?}");
+        let e = f.iter().find(|f| f.kind == Kind::Expired).unwrap();
+        assert_eq!(e.severity, Severity::Low, "{e:#?}");
         let c = vec![same("renewed", "CN=Shop CA"), same("stale", "CN=Other CA")];
         let f = analyze(&h, &c, &Thresholds::default());
-        let e = f.iter().find(|f| f.kind == "expired").unwrap();
-        assert_eq!(e.severity, "medium", "{e:#?}");
+        let e = f.iter().find(|f| f.kind == Kind::Expired).unwrap();
+        assert_eq!(e.severity, Severity::Medium, "{e:#?}");
     }
 
     use crate::analysis::testutil::{cert, hs};
     use crate::analysis::{analyze, Thresholds};
     use crate::rows::HandshakeRow;
 
-    fn failing(h: HandshakeRow, reason: &str) -> HandshakeRow {
+    fn failing(h: HandshakeRow, reason: TrustReason) -> HandshakeRow {
         HandshakeRow {
             chain_trusted: Some(false),
-            trust_reason: Some(reason.into()),
+            trust_reason: Some(reason),
             ..h
         }
     }
@@ -171,8 +173,14 @@ mod tests {
     #[test]
     fn lone_self_signed_and_expired_are_low() {
         let h = vec![
-            failing(hs("1", "printer.test", "p", "10.0.0.1", 1), "self_signed"),
-            failing(hs("2", "legacy.test", "l", "10.0.0.1", 2), "expired"),
+            failing(
+                hs("1", "printer.test", "p", "10.0.0.1", 1),
+                TrustReason::SelfSigned,
+            ),
+            failing(
+                hs("2", "legacy.test", "l", "10.0.0.1", 2),
+                TrustReason::Expired,
+            ),
         ];
         let mut p = cert("p", "CN=printer.test", "k1", &["printer.test"]);
         p.self_signed = true;
@@ -180,18 +188,23 @@ mod tests {
         let f = analyze(&h, &c, &Thresholds::default());
         assert!(f
             .iter()
-            .any(|f| f.kind == "self_signed" && f.severity == "low"));
-        assert!(f.iter().any(|f| f.kind == "expired" && f.severity == "low"));
+            .any(|f| f.kind == Kind::SelfSigned && f.severity == Severity::Low));
         assert!(f
             .iter()
-            .all(|f| f.severity == "low" || f.severity == "info"));
+            .any(|f| f.kind == Kind::Expired && f.severity == Severity::Low));
+        assert!(f
+            .iter()
+            .all(|f| f.severity == Severity::Low || f.severity == Severity::Info));
     }
 
     #[test]
     fn self_signed_next_to_a_good_certificate_is_medium() {
         let h = vec![
             hs("1", "bank.test", "a", "10.0.0.1", 1),
-            failing(hs("2", "bank.test", "s", "10.0.0.2", 2), "self_signed"),
+            failing(
+                hs("2", "bank.test", "s", "10.0.0.2", 2),
+                TrustReason::SelfSigned,
+            ),
         ];
         let c = vec![
             cert("a", "CN=CA", "k1", &["bank.test"]),
@@ -200,7 +213,7 @@ mod tests {
         let f = analyze(&h, &c, &Thresholds::default());
         assert!(f
             .iter()
-            .any(|f| f.kind == "self_signed" && f.severity == "medium"));
+            .any(|f| f.kind == Kind::SelfSigned && f.severity == Severity::Medium));
     }
 
     #[test]
@@ -211,6 +224,6 @@ mod tests {
         let f = analyze(&[m], &c, &Thresholds::default());
         assert!(f
             .iter()
-            .any(|f| f.kind == "name_mismatch" && f.severity == "low"));
+            .any(|f| f.kind == Kind::NameMismatch && f.severity == Severity::Low));
     }
 }

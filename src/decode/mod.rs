@@ -26,6 +26,8 @@ use std::net::IpAddr;
 
 pub use defrag::Defragmenter;
 
+use crate::bytes::{be16, be32};
+
 /// TCP flag bits as in the header's flags byte (RFC 9293 section 3.1).
 pub mod tcp_flags {
     /// No more data from sender.
@@ -200,18 +202,6 @@ pub fn decode(linktype: u32, frame: &[u8]) -> Decoded<'_> {
 /// by `Defragmenter`, or raw IP).
 pub fn decode_ip(packet: &[u8]) -> Decoded<'_> {
     ip::decode_ip(packet, Ctx::default())
-}
-
-/// Reads a big-endian u16 at `at`, if in range.
-fn be16(b: &[u8], at: usize) -> Option<u16> {
-    let bytes: [u8; 2] = b.get(at..at.checked_add(2)?)?.try_into().ok()?;
-    Some(u16::from_be_bytes(bytes))
-}
-
-/// Reads a big-endian u32 at `at`, if in range.
-fn be32(b: &[u8], at: usize) -> Option<u32> {
-    let bytes: [u8; 4] = b.get(at..at.checked_add(4)?)?.try_into().ok()?;
-    Some(u32::from_be_bytes(bytes))
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ use std::net::SocketAddr;
 
 use super::reassembly::{Outcome, Reassembly};
 use super::record::{self, Record, CT_ALERT, CT_CCS, CT_HANDSHAKE};
+use crate::error::Anomaly;
 use crate::flow::FlowRecord;
 use crate::tls::{self, Alert, Side, Visibility};
 
@@ -81,7 +82,7 @@ pub(super) struct Conn {
     /// Rank of the first HelloVerifyRequest.
     hvr_order: Option<u32>,
     alerts: Vec<SeenAlert>,
-    anomalies: Vec<&'static str>,
+    anomalies: Vec<Anomaly>,
     file: u32,
     first_frame: u64,
     ts_start: i64,
@@ -136,7 +137,7 @@ impl Conn {
         })
     }
 
-    fn note(&mut self, code: &'static str) {
+    fn note(&mut self, code: Anomaly) {
         if !self.anomalies.contains(&code) {
             self.anomalies.push(code);
         }
@@ -195,7 +196,7 @@ impl Conn {
         let cid = self.cid_len.get(side).copied().flatten();
         let (recs, damaged) = record::split(d.payload, cid);
         if damaged {
-            self.note("dtls_malformed_record");
+            self.note(Anomaly::DtlsMalformedRecord);
         }
         for r in recs {
             match r {
@@ -261,7 +262,7 @@ impl Conn {
     fn handshake_record(&mut self, side: usize, fragment: &[u8]) {
         let (frags, damaged) = record::fragments(fragment);
         if damaged {
-            self.note("dtls_malformed_fragment");
+            self.note(Anomaly::DtlsMalformedFragment);
         }
         for f in frags {
             let order = self.order;
@@ -275,8 +276,8 @@ impl Conn {
                 self.order = self.order.saturating_add(1);
             }
             match outcome {
-                Outcome::Conflict => self.note("dtls_fragment_conflict"),
-                Outcome::Capped => self.note("dtls_handshake_cap"),
+                Outcome::Conflict => self.note(Anomaly::DtlsFragmentConflict),
+                Outcome::Capped => self.note(Anomaly::DtlsHandshakeCap),
                 Outcome::Added | Outcome::Duplicate => {}
             }
             match f.msg_type {
@@ -365,10 +366,10 @@ impl Conn {
             out.extend_from_slice(&body);
         }
         if incomplete {
-            self.note("dtls_handshake_incomplete");
+            self.note(Anomaly::DtlsHandshakeIncomplete);
         }
         if malformed {
-            self.note("dtls_malformed_hello");
+            self.note(Anomaly::DtlsMalformedHello);
         }
         out
     }

@@ -38,6 +38,7 @@ pub use conn::Datagram;
 
 use conn::{Conn, Step};
 
+use crate::error::Anomaly;
 use crate::flow::{
     take_all, take_idle, take_oldest_eighth, FastMap, FlowKey, FlowLimits, FlowRecord,
 };
@@ -142,7 +143,7 @@ impl Shard {
         for conn in take_oldest_eighth(&mut self.conns, |c| c.ts_last) {
             self.stats.evicted += 1;
             let mut rec = conn.finish();
-            rec.anomalies.push("flow_evicted");
+            rec.anomalies.push(Anomaly::FlowEvicted);
             self.finished.push(rec);
         }
     }

@@ -8,6 +8,7 @@
 use std::net::SocketAddr;
 
 use super::{is_candidate, Datagram, Shard};
+use crate::error::Anomaly;
 use crate::flow::{FlowLimits, FlowRecord};
 use crate::tls::Visibility;
 
@@ -284,5 +285,5 @@ fn hostile_datagrams_never_panic() {
     }
     let recs = run(&flood);
     assert_eq!(recs.len(), 1);
-    assert!(recs[0].anomalies.contains(&"dtls_handshake_cap"));
+    assert!(recs[0].anomalies.contains(&Anomaly::DtlsHandshakeCap));
 }

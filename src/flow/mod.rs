@@ -17,23 +17,16 @@ mod reassembly;
 
 pub use reassembly::{Chunk, Counters, Reassembler};
 
-use std::collections::HashMap;
+use crate::error::Anomaly;
 use std::net::{IpAddr, SocketAddr};
 
 use crate::limits::{FLOW_CLOSE_DELAY_US, FLOW_IDLE_TIMEOUT_US, MAX_FLOWS_PER_SHARD};
 use crate::tls::{Decryption, Handshake, KeyLog, Session, Side};
 
-/// TCP flag bits as in the header's 13th byte (RFC 9293 section 3.1).
-pub mod flags {
-    /// No more data from sender.
-    pub const FIN: u8 = 0x01;
-    /// Synchronize sequence numbers.
-    pub const SYN: u8 = 0x02;
-    /// Reset the connection.
-    pub const RST: u8 = 0x04;
-    /// Acknowledgment field significant.
-    pub const ACK: u8 = 0x10;
-}
+/// TCP flag bits (RFC 9293 section 3.1), as decode reads them.
+pub use crate::decode::tcp_flags as flags;
+use crate::hash::mix;
+pub use crate::hash::{FastHasher, FastMap};
 
 /// One TCP segment as the flow stage needs it; borrows the payload.
 #[derive(Debug, Clone, Copy)]
@@ -95,64 +88,6 @@ impl FlowKey {
     }
 }
 
-fn mix(h: u64, v: u64) -> u64 {
-    (h ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29)
-}
-
-/// A fast, non-cryptographic hasher for the flow table. SipHash (std's
-/// default) was 10% of a scan's time in `perf`; flooding a shard's table
-/// with colliding keys only slows that shard, whose size is capped.
-#[derive(Default, Clone, Copy)]
-pub struct FlowHasher(u64);
-
-impl std::hash::Hasher for FlowHasher {
-    fn finish(&self) -> u64 {
-        // Final avalanche so the table's low bits depend on every input bit.
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^ (h >> 33)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.0 = mix(self.0, u64::from_le_bytes(w));
-        }
-        let mut w = [0u8; 8];
-        let rest = chunks.remainder();
-        if let Some(dst) = w.get_mut(..rest.len()) {
-            dst.copy_from_slice(rest);
-            self.0 = mix(self.0, u64::from_le_bytes(w) ^ (rest.len() as u64) << 56);
-        }
-    }
-
-    fn write_u8(&mut self, v: u8) {
-        self.0 = mix(self.0, u64::from(v));
-    }
-
-    fn write_u16(&mut self, v: u16) {
-        self.0 = mix(self.0, u64::from(v));
-    }
-
-    fn write_u32(&mut self, v: u32) {
-        self.0 = mix(self.0, u64::from(v));
-    }
-
-    fn write_u64(&mut self, v: u64) {
-        self.0 = mix(self.0, v);
-    }
-
-    fn write_usize(&mut self, v: usize) {
-        self.0 = mix(self.0, v as u64);
-    }
-}
-
-/// A `HashMap` with [`FlowHasher`].
-pub type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FlowHasher>>;
-
 /// A finished connection, owned, ready for the tables.
 #[derive(Debug)]
 pub struct FlowRecord {
@@ -186,7 +121,7 @@ pub struct FlowRecord {
     /// ("decrypted", "no_keys", "wrong_key", "failed"); None when not tried.
     pub decryption: Option<&'static str>,
     /// Reassembly anomalies (short codes).
-    pub anomalies: Vec<&'static str>,
+    pub anomalies: Vec<Anomaly>,
     /// "tcp", or "quic" for a QUIC connection (see `crate::quic`).
     pub transport: &'static str,
 }
@@ -381,19 +316,19 @@ impl Conn {
         let mut anomalies = Vec::new();
         let (ca, cb) = (da.reasm.counters(), db.reasm.counters());
         if ca.conflicting_overlaps + cb.conflicting_overlaps > 0 {
-            anomalies.push("tcp_conflicting_overlap");
+            anomalies.push(Anomaly::TcpConflictingOverlap);
         }
         if ca.gaps + cb.gaps > 0 {
-            anomalies.push("tcp_gap");
+            anomalies.push(Anomaly::TcpGap);
         }
         if ca.ooo_overflows + cb.ooo_overflows > 0 {
-            anomalies.push("tcp_ooo_cap_reached");
+            anomalies.push(Anomaly::TcpOooCapReached);
         }
         if da.reasm.started_midstream() || db.reasm.started_midstream() {
-            anomalies.push("tcp_midstream");
+            anomalies.push(Anomaly::TcpMidstream);
         }
         if da.several_isns || db.several_isns {
-            anomalies.push("tcp_multiple_synack");
+            anomalies.push(Anomaly::TcpMultipleSynack);
         }
         let mut handshake = if self.session.is_tls() {
             self.session.finish()
@@ -582,7 +517,7 @@ impl Shard {
         for conn in take_oldest_eighth(&mut self.conns, |c| c.ts_last) {
             self.stats.evicted += 1;
             let mut rec = conn.finish(keys);
-            rec.anomalies.push("flow_evicted");
+            rec.anomalies.push(Anomaly::FlowEvicted);
             self.finished.push(rec);
         }
     }
@@ -745,9 +680,13 @@ mod tests {
                 let r = several_synacks(isns, acked, ack_first);
                 let h = r.handshake.as_ref().expect("tls");
                 assert_eq!(h.cipher, Some(0xc02f), "{isns:?} {acked} {ack_first}");
-                assert!(r.anomalies.contains(&"tcp_multiple_synack"));
-                assert!(!r.anomalies.contains(&"tcp_midstream"), "{:?}", r.anomalies);
-                assert!(!r.anomalies.contains(&"tcp_gap"), "{:?}", r.anomalies);
+                assert!(r.anomalies.contains(&Anomaly::TcpMultipleSynack));
+                assert!(
+                    !r.anomalies.contains(&Anomaly::TcpMidstream),
+                    "{:?}",
+                    r.anomalies
+                );
+                assert!(!r.anomalies.contains(&Anomaly::TcpGap), "{:?}", r.anomalies);
             }
         }
     }
@@ -784,7 +723,7 @@ mod tests {
             let h = r.handshake.as_ref().expect("tls row kept");
             assert_eq!(h.cipher, Some(0x1301));
             assert!(h.client_hello.is_some());
-            assert!(r.anomalies.contains(&"tcp_conflicting_overlap"));
+            assert!(r.anomalies.contains(&Anomaly::TcpConflictingOverlap));
         }
     }
 
@@ -801,7 +740,7 @@ mod tests {
             .handshake
             .as_ref()
             .is_some_and(|h| h.client_hello.is_some()));
-        assert!(r.anomalies.contains(&"tcp_conflicting_overlap"));
+        assert!(r.anomalies.contains(&Anomaly::TcpConflictingOverlap));
     }
 
     #[test]

@@ -26,8 +26,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 
 use crate::rows::{CertRow, FindingRow, HandshakeRow, IncidentRow, Severity};
+use crate::words::count;
 use svg::{legend_symbol, Mark, Series, Timeline, Trust, HIDDEN_COLOR};
-use text::{anchor, bytes, date, datetime, datetime_ms, duration, esc_into, plural, short_dn};
+use text::{anchor, bytes, date, datetime, datetime_ms, duration, esc_into, short_dn};
 
 /// Names that get a full section (timeline, certificates, evidence); further
 /// names with findings are listed in the verdict tables only.
@@ -166,6 +167,14 @@ impl<'a> Issuer<'a> {
 /// clients, first and last start.
 type Group<'a> = (usize, HashSet<&'a str>, i64, i64);
 
+/// A client that received a certificate an incident presented.
+struct Client<'a> {
+    conns: usize,
+    names: BTreeSet<&'a str>,
+    first: i64,
+    last: i64,
+}
+
 /// A name with at least one finding.
 struct NameView<'a> {
     name: &'a str,
@@ -207,7 +216,7 @@ struct Ctx<'a> {
 }
 
 fn severity(f: &FindingRow) -> Severity {
-    Severity::parse(&f.severity).unwrap_or(Severity::Info)
+    f.severity
 }
 
 fn trust_of(h: &HandshakeRow, has_leaf: bool) -> Trust {
@@ -237,38 +246,41 @@ fn finding_names(f: &FindingRow) -> Vec<&str> {
     }
 }
 
-impl<'a> Ctx<'a> {
-    fn new(
-        hs: &'a [HandshakeRow],
-        certs: &'a [CertRow],
-        findings: &'a [FindingRow],
-        incidents: &'a [IncidentRow],
-        opts: &'a RenderOptions,
-    ) -> Self {
-        let flow: HashMap<&str, usize> = hs
-            .iter()
-            .enumerate()
-            .map(|(i, h)| (h.flow_id.as_str(), i))
-            .collect();
-        let cert: HashMap<&str, usize> = certs
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.sha256.as_str(), i))
-            .collect();
+/// The leaf issuers of a run and what the connections say about each:
+/// the part of the report's model built from `handshakes` and
+/// `certificates`.
+struct IssuerIndex<'a> {
+    issuers: Vec<Issuer<'a>>,
+    issuer_ix: HashMap<&'a str, usize>,
+    /// Leaf issuer of each handshake.
+    hs_issuer: Vec<Option<usize>>,
+    /// First chain seen for each leaf.
+    chain_of: Vec<Option<&'a [String]>>,
+    by_name: HashMap<&'a str, Vec<usize>>,
+    n_clients: usize,
+    n_files: usize,
+}
 
-        // Leaf issuers and what their connections say.
-        let mut issuers: Vec<Issuer<'a>> = Vec::new();
-        let mut issuer_ix: HashMap<&'a str, usize> = HashMap::new();
-        let mut hs_issuer = Vec::with_capacity(hs.len());
-        let mut chain_of: Vec<Option<&'a [String]>> = vec![None; certs.len()];
+impl<'a> IssuerIndex<'a> {
+    /// One pass over the connections: each one's leaf issuer, the issuers'
+    /// connection and trust counts, then their distinct clients and names.
+    fn build(hs: &'a [HandshakeRow], certs: &'a [CertRow], cert: &HashMap<&'a str, usize>) -> Self {
+        let mut x = IssuerIndex {
+            issuers: Vec::new(),
+            issuer_ix: HashMap::new(),
+            hs_issuer: Vec::with_capacity(hs.len()),
+            chain_of: vec![None; certs.len()],
+            by_name: HashMap::new(),
+            n_clients: 0,
+            n_files: 0,
+        };
         let mut cert_issuer: Vec<Option<usize>> = vec![None; certs.len()];
-        let mut by_name: HashMap<&'a str, Vec<usize>> = HashMap::new();
         let mut client_ids: HashMap<&'a str, u32> = HashMap::new();
         let mut issuer_clients: Vec<(usize, u32)> = Vec::new();
         let mut files: HashSet<&'a str> = HashSet::new();
         let mut last_file = None;
         for (i, h) in hs.iter().enumerate() {
-            by_name.entry(name_key(h)).or_default().push(i);
+            x.by_name.entry(name_key(h)).or_default().push(i);
             let next = u32::try_from(client_ids.len()).unwrap_or(u32::MAX);
             let client = *client_ids.entry(h.client_ip.as_str()).or_insert(next);
             if last_file != Some(h.file.as_str()) {
@@ -277,29 +289,26 @@ impl<'a> Ctx<'a> {
             }
             let leaf_ix = h.leaf_sha256.as_deref().and_then(|s| cert.get(s).copied());
             let Some((leaf_ix, leaf)) = leaf_ix.and_then(|c| Some((c, certs.get(c)?))) else {
-                hs_issuer.push(None);
+                x.hs_issuer.push(None);
                 continue;
             };
-            if let Some(slot @ None) = chain_of.get_mut(leaf_ix) {
+            if let Some(slot @ None) = x.chain_of.get_mut(leaf_ix) {
                 *slot = Some(h.cert_chain_sha256.as_slice());
             }
             // One issuer lookup per distinct leaf, not per connection.
             let ix = match cert_issuer.get(leaf_ix).copied().flatten() {
                 Some(ix) => ix,
                 None => {
-                    let ix = *issuer_ix.entry(leaf.issuer.as_str()).or_insert_with(|| {
-                        issuers.push(Issuer::new(leaf.issuer.as_str()));
-                        issuers.len() - 1
-                    });
+                    let ix = x.issuer(leaf.issuer.as_str());
                     if let Some(slot) = cert_issuer.get_mut(leaf_ix) {
                         *slot = Some(ix);
                     }
                     ix
                 }
             };
-            hs_issuer.push(Some(ix));
+            x.hs_issuer.push(Some(ix));
             issuer_clients.push((ix, client));
-            if let Some(is) = issuers.get_mut(ix) {
+            if let Some(is) = x.issuers.get_mut(ix) {
                 is.conns += 1;
                 match h.chain_trusted {
                     Some(true) => is.trusted += 1,
@@ -310,44 +319,65 @@ impl<'a> Ctx<'a> {
                 is.last = is.last.max(h.ts_start);
             }
         }
-        // Distinct clients and names per issuer, without a set per issuer.
+        x.count_clients_and_names(issuer_clients);
+        x.n_clients = client_ids.len();
+        x.n_files = files.len();
+        x
+    }
+
+    /// The index of the issuer named `dn`, added when new.
+    fn issuer(&mut self, dn: &'a str) -> usize {
+        let issuers = &mut self.issuers;
+        *self.issuer_ix.entry(dn).or_insert_with(|| {
+            issuers.push(Issuer::new(dn));
+            issuers.len() - 1
+        })
+    }
+
+    /// Distinct clients and names per issuer, without a set per issuer.
+    fn count_clients_and_names(&mut self, mut issuer_clients: Vec<(usize, u32)>) {
         issuer_clients.sort_unstable();
         issuer_clients.dedup();
         for (ix, _) in &issuer_clients {
-            if let Some(is) = issuers.get_mut(*ix) {
+            if let Some(is) = self.issuers.get_mut(*ix) {
                 is.clients += 1;
             }
         }
         let mut per_name: Vec<usize> = Vec::new();
-        for conns in by_name.values() {
+        for conns in self.by_name.values() {
             per_name.clear();
             per_name.extend(
                 conns
                     .iter()
-                    .filter_map(|&i| hs_issuer.get(i).copied().flatten()),
+                    .filter_map(|&i| self.hs_issuer.get(i).copied().flatten()),
             );
             per_name.sort_unstable();
             per_name.dedup();
             for &ix in &per_name {
-                if let Some(is) = issuers.get_mut(ix) {
+                if let Some(is) = self.issuers.get_mut(ix) {
                     is.names += 1;
                 }
             }
         }
+    }
+
+    /// Marks the issuers of medium and high findings, adding those no
+    /// visible leaf had.
+    fn mark_serious(&mut self, findings: &'a [FindingRow]) {
         for f in findings {
             let serious = severity(f) >= Severity::Medium;
             for dn in &f.issuers {
-                let ix = *issuer_ix.entry(dn.as_str()).or_insert_with(|| {
-                    issuers.push(Issuer::new(dn.as_str()));
-                    issuers.len() - 1
-                });
-                if let Some(is) = issuers.get_mut(ix) {
+                let ix = self.issuer(dn.as_str());
+                if let Some(is) = self.issuers.get_mut(ix) {
                     is.serious |= serious;
                 }
             }
         }
-        // Interceptors and their products are the incidents', not a
-        // judgement of the report's own.
+    }
+
+    /// Each issuer's role. Interceptors and their products are the
+    /// incidents', not a judgement of the report's own.
+    fn assign_roles(&mut self, incidents: &'a [IncidentRow]) {
         let mut of_incident: HashMap<&'a str, Option<&'a str>> = HashMap::new();
         for inc in incidents {
             for dn in &inc.issuers {
@@ -357,7 +387,7 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
-        for is in &mut issuers {
+        for is in &mut self.issuers {
             let incident = of_incident.get(is.dn);
             is.product = incident.copied().flatten();
             is.role = if incident.is_some() {
@@ -368,7 +398,12 @@ impl<'a> Ctx<'a> {
                 Role::Other
             };
         }
-        // Stable order: role, first seen, name; colours follow it.
+    }
+
+    /// Puts the issuers in a stable display order (role, first seen, name),
+    /// gives each its colour in that order, and re-indexes them.
+    fn order_and_colour(&mut self) {
+        let issuers = &mut self.issuers;
         let mut order: Vec<usize> = (0..issuers.len()).collect();
         order.sort_by(|&a, &b| {
             let (x, y) = (&issuers[a], &issuers[b]);
@@ -389,52 +424,86 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
-        // Re-index issuers in display order.
         let mut remap = vec![0usize; issuers.len()];
         for (new, &old) in order.iter().enumerate() {
             if let Some(r) = remap.get_mut(old) {
                 *r = new;
             }
         }
-        let mut slots: Vec<Option<Issuer<'a>>> = issuers.into_iter().map(Some).collect();
-        let issuers: Vec<Issuer<'a>> = order
+        let mut slots: Vec<Option<Issuer<'a>>> =
+            std::mem::take(issuers).into_iter().map(Some).collect();
+        self.issuers = order
             .iter()
             .filter_map(|&o| slots.get_mut(o).and_then(Option::take))
             .collect();
-        let issuer_ix: HashMap<&'a str, usize> = issuers
+        self.issuer_ix = self
+            .issuers
             .iter()
             .enumerate()
             .map(|(i, is)| (is.dn, i))
             .collect();
-        let hs_issuer: Vec<Option<usize>> = hs_issuer
-            .into_iter()
-            .map(|o| o.and_then(|i| remap.get(i).copied()))
-            .collect();
+        for o in &mut self.hs_issuer {
+            *o = o.and_then(|i| remap.get(i).copied());
+        }
+    }
+}
 
-        for v in by_name.values_mut() {
+/// Finding indices, most severe first, then by name, time and id.
+fn finding_order(findings: &[FindingRow]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (&findings[a], &findings[b]);
+        (
+            std::cmp::Reverse(severity(x)),
+            x.sni.as_deref(),
+            x.first_seen,
+            &x.finding_id,
+        )
+            .cmp(&(
+                std::cmp::Reverse(severity(y)),
+                y.sni.as_deref(),
+                y.first_seen,
+                &y.finding_id,
+            ))
+    });
+    order
+}
+
+impl<'a> Ctx<'a> {
+    /// The report's model of the tables: indexes by flow, certificate,
+    /// issuer and name, the issuers' roles and colours, and the names with
+    /// findings.
+    fn new(
+        hs: &'a [HandshakeRow],
+        certs: &'a [CertRow],
+        findings: &'a [FindingRow],
+        incidents: &'a [IncidentRow],
+        opts: &'a RenderOptions,
+    ) -> Self {
+        let flow: HashMap<&str, usize> = hs
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.flow_id.as_str(), i))
+            .collect();
+        let cert: HashMap<&str, usize> = certs
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.sha256.as_str(), i))
+            .collect();
+        let mut ix = IssuerIndex::build(hs, certs, &cert);
+        ix.mark_serious(findings);
+        ix.assign_roles(incidents);
+        ix.order_and_colour();
+        for v in ix.by_name.values_mut() {
             v.sort_by(|&a, &b| {
                 let (x, y) = (&hs[a], &hs[b]);
                 (x.ts_start, &x.flow_id).cmp(&(y.ts_start, &y.flow_id))
             });
         }
-
-        let mut finding_order: Vec<usize> = (0..findings.len()).collect();
-        finding_order.sort_by(|&a, &b| {
-            let (x, y) = (&findings[a], &findings[b]);
-            (
-                std::cmp::Reverse(severity(x)),
-                x.sni.as_deref(),
-                x.first_seen,
-                &x.finding_id,
-            )
-                .cmp(&(
-                    std::cmp::Reverse(severity(y)),
-                    y.sni.as_deref(),
-                    y.first_seen,
-                    &y.finding_id,
-                ))
-        });
-
+        let mut spki_count: HashMap<&str, usize> = HashMap::new();
+        for c in certs.iter().filter(|c| !c.spki_sha256.is_empty()) {
+            *spki_count.entry(c.spki_sha256.as_str()).or_default() += 1;
+        }
         let mut ctx = Ctx {
             hs,
             certs,
@@ -447,20 +516,17 @@ impl<'a> Ctx<'a> {
             opts,
             flow,
             cert,
-            issuers,
-            issuer_ix,
-            hs_issuer,
-            by_name,
-            finding_order,
+            issuers: ix.issuers,
+            issuer_ix: ix.issuer_ix,
+            hs_issuer: ix.hs_issuer,
+            by_name: ix.by_name,
+            finding_order: finding_order(findings),
             names: Vec::new(),
-            chain_of,
-            n_clients: client_ids.len(),
-            n_files: files.len(),
-            spki_count: HashMap::new(),
+            chain_of: ix.chain_of,
+            n_clients: ix.n_clients,
+            n_files: ix.n_files,
+            spki_count,
         };
-        for c in certs.iter().filter(|c| !c.spki_sha256.is_empty()) {
-            *ctx.spki_count.entry(c.spki_sha256.as_str()).or_default() += 1;
-        }
         ctx.names = ctx.name_views();
         ctx
     }
@@ -604,12 +670,12 @@ impl<'a> Ctx<'a> {
         let _ = write!(
             out,
             "{} · {} · {} · {} · {} · {}",
-            plural(self.n_files, "capture file", "capture files"),
-            plural(self.hs.len(), "TLS connection", "TLS connections"),
-            plural(self.by_name.len(), "server name", "server names"),
-            plural(self.n_clients, "client", "clients"),
-            plural(self.certs.len(), "certificate", "certificates"),
-            plural(self.findings.len(), "finding", "findings"),
+            count(self.n_files, "capture file", "capture files"),
+            count(self.hs.len(), "TLS connection", "TLS connections"),
+            count(self.by_name.len(), "server name", "server names"),
+            count(self.n_clients, "client", "clients"),
+            count(self.certs.len(), "certificate", "certificates"),
+            count(self.findings.len(), "finding", "findings"),
         );
         if span.0 <= span.1 {
             let _ = write!(
@@ -641,19 +707,25 @@ impl<'a> Ctx<'a> {
 
     // ------------------------------------------------------------- verdict
 
+    /// The verdict section: the headline, the incidents, the names with
+    /// findings and the clients an interceptor answered.
     fn verdict(&self, out: &mut String, serious: &[&NameView]) {
-        let mut by_sev: BTreeMap<Severity, usize> = BTreeMap::new();
-        for n in &self.names {
-            *by_sev.entry(n.sev).or_default() += 1;
+        let clients = self.intercepted_clients();
+        self.verdict_headline(out, serious, &clients);
+        if !self.incidents.is_empty() {
+            self.incidents_table(out);
         }
-        let count = |s: Severity| by_sev.get(&s).copied().unwrap_or(0);
-        // Clients that received a certificate an incident presented.
-        struct Client<'b> {
-            conns: usize,
-            names: BTreeSet<&'b str>,
-            first: i64,
-            last: i64,
+        if !self.names.is_empty() {
+            self.names_table(out);
         }
+        if !clients.is_empty() {
+            self.clients_table(out, &clients);
+        }
+        out.push_str("</section>\n");
+    }
+
+    /// Clients that received a certificate an incident presented.
+    fn intercepted_clients(&self) -> BTreeMap<&'a str, Client<'a>> {
         let mut clients: BTreeMap<&str, Client> = BTreeMap::new();
         for (i, h) in self.hs.iter().enumerate() {
             if self.interceptor_of(i).is_some() {
@@ -669,6 +741,22 @@ impl<'a> Ctx<'a> {
                 c.last = c.last.max(h.ts_start);
             }
         }
+        clients
+    }
+
+    /// The verdict's opening: its class, the headline sentence and the
+    /// count of names with only low or info findings.
+    fn verdict_headline(
+        &self,
+        out: &mut String,
+        serious: &[&NameView],
+        clients: &BTreeMap<&str, Client>,
+    ) {
+        let mut by_sev: BTreeMap<Severity, usize> = BTreeMap::new();
+        for n in &self.names {
+            *by_sev.entry(n.sev).or_default() += 1;
+        }
+        let names_at = |s: Severity| by_sev.get(&s).copied().unwrap_or(0);
         let span = self
             .incidents
             .iter()
@@ -691,15 +779,15 @@ impl<'a> Ctx<'a> {
             let _ = write!(
                 out,
                 r#"<p class="headline">No interception evidence: no incident, no finding of medium or high severity among {} and {}.</p>"#,
-                plural(self.by_name.len(), "server name", "server names"),
-                plural(self.hs.len(), "connection", "connections")
+                count(self.by_name.len(), "server name", "server names"),
+                count(self.hs.len(), "connection", "connections")
             );
         } else {
             let by_verdict = |v: &str| self.incidents.iter().filter(|i| i.verdict == v).count();
             let _ = write!(
                 out,
                 r#"<p class="headline"><b>{}</b>: {} intercepted, {} attempted and refused, {} suspected; interception evidence on <b>{}</b> ({} high, {} medium)"#,
-                plural(
+                count(
                     self.incidents.len(),
                     "interception incident",
                     "interception incidents"
@@ -707,16 +795,16 @@ impl<'a> Ctx<'a> {
                 by_verdict(crate::analysis::INTERCEPTED),
                 by_verdict(crate::analysis::REFUSED),
                 by_verdict(crate::analysis::SUSPECTED),
-                plural(serious.len(), "server name", "server names"),
-                count(Severity::High),
-                count(Severity::Medium)
+                count(serious.len(), "server name", "server names"),
+                names_at(Severity::High),
+                names_at(Severity::Medium)
             );
             if !clients.is_empty() {
                 let _ = write!(
                     out,
                     "; <b>{}</b> received an interceptor's certificate on <b>{}</b>",
-                    plural(clients.len(), "client", "clients"),
-                    plural(
+                    count(clients.len(), "client", "clients"),
+                    count(
                         clients.values().map(|c| c.conns).sum::<usize>(),
                         "connection",
                         "connections"
@@ -734,204 +822,208 @@ impl<'a> Ctx<'a> {
             }
             out.push_str(".</p>");
         }
-        let low = count(Severity::Low) + count(Severity::Info);
+        let low = names_at(Severity::Low) + names_at(Severity::Info);
         if low > 0 {
             let _ = write!(
                 out,
                 "<p>{} only low or info findings: variety a legitimate deployment explains (renewal, several leaves from one CA).</p>",
-                plural(low, "name has", "names have")
+                count(low, "name has", "names have")
             );
         }
+    }
 
-        // The incidents table, rendered.
-        if !self.incidents.is_empty() {
-            out.push_str("<h3>Incidents (suspected interceptors)</h3><table class=\"issuers incidents\"><thead><tr><th>Severity</th><th>Verdict</th><th>Interceptor</th><th>Known inspection product</th><th>Names</th><th>Clients</th><th>Connections (accepted / refused)</th><th>Bytes to server / back</th><th>First seen</th><th>Last seen</th></tr></thead><tbody>");
-            for inc in self.incidents {
-                let sev = inc.severity.as_str();
-                out.push_str(r#"<tr data-incident=""#);
-                esc_into(out, &inc.incident_id);
-                out.push_str(r#""><td><span class="sev sev-"#);
-                esc_into(out, sev);
-                out.push_str("\">");
-                esc_into(out, sev);
-                out.push_str("</span></td><td><b>");
-                esc_into(out, &inc.verdict.replace('_', " "));
-                out.push_str("</b></td><td>");
-                match &inc.interceptor_issuer {
-                    Some(dn) => {
-                        let ix = self.issuer_ix.get(dn.as_str()).copied();
-                        self.swatch(out, ix);
-                        out.push_str("<b>");
-                        esc_into(out, short_dn(dn));
-                        out.push_str("</b><br/><code>");
-                        esc_into(out, dn);
-                        out.push_str("</code>");
-                        if let Some(is) = ix.and_then(|i| self.issuers.get(i)) {
-                            out.push_str("<br/>chains: ");
-                            esc_into(out, &trust_counts(is));
-                        }
-                    }
-                    None => out.push_str("<span class=\"muted\">certificates not visible</span>"),
-                }
-                if let Some(k) = &inc.interceptor_key_sha256 {
-                    out.push_str("<br/>CA key <code>");
-                    esc_into(out, k.get(..16).unwrap_or(k));
-                    out.push_str("…</code>");
-                }
-                for p in &inc.interceptor_path {
-                    out.push_str("<br/>");
-                    esc_into(out, p);
-                }
-                out.push_str("</td><td>");
-                match &inc.interceptor_product {
-                    Some(p) => {
-                        out.push_str("<b>");
-                        esc_into(out, p);
-                        out.push_str("</b> (authorised inspection? check with its owner)");
-                    }
-                    None if self.opts.products.is_empty() => {
-                        out.push_str("<span class=\"muted\">none matched</span>")
-                    }
-                    None => {
-                        let _ = write!(
-                            out,
-                            "none of {} known products: <b>unknown interceptor</b>",
-                            self.opts.products.len()
-                        );
-                    }
-                }
-                out.push_str("</td><td>");
-                for (k, n) in inc.names.iter().take(8).enumerate() {
-                    if k > 0 {
-                        out.push_str(", ");
-                    }
-                    esc_into(out, n);
-                }
-                if inc.names.len() > 8 {
-                    let _ = write!(out, " and {} more", inc.names.len() - 8);
-                }
-                out.push_str("</td><td>");
-                for (k, c) in inc.clients.iter().take(8).enumerate() {
-                    if k > 0 {
-                        out.push_str(", ");
-                    }
-                    esc_into(out, c);
-                }
-                if inc.clients.len() > 8 {
-                    let _ = write!(out, " and {} more", inc.clients.len() - 8);
-                }
-                let _ = write!(
-                    out,
-                    "</td><td class=\"num\">{} ({} / {})</td><td class=\"num\">{} / {}</td><td>{}</td><td>{}</td></tr>",
-                    inc.connections,
-                    inc.accepted_connections,
-                    inc.refused_connections,
-                    bytes(inc.bytes_to_server),
-                    bytes(inc.bytes_to_client),
-                    datetime(inc.first_seen),
-                    datetime(inc.last_seen)
-                );
-                out.push_str("<tr class=\"incident-summary\"><td></td><td colspan=\"9\">");
-                esc_into(out, &inc.summary);
-                out.push_str("</td></tr>");
-            }
-            out.push_str("</tbody></table>");
+    /// The incidents table, rendered.
+    fn incidents_table(&self, out: &mut String) {
+        out.push_str("<h3>Incidents (suspected interceptors)</h3><table class=\"issuers incidents\"><thead><tr><th>Severity</th><th>Verdict</th><th>Interceptor</th><th>Known inspection product</th><th>Names</th><th>Clients</th><th>Connections (accepted / refused)</th><th>Bytes to server / back</th><th>First seen</th><th>Last seen</th></tr></thead><tbody>");
+        for inc in self.incidents {
+            self.incident_row(out, inc);
         }
+        out.push_str("</tbody></table>");
+    }
 
-        // Names with findings.
-        if !self.names.is_empty() {
-            out.push_str("<h3>Names with findings</h3><table class=\"names\"><thead><tr><th>Severity</th><th>Server name</th><th>Findings</th><th>Interceptor issuer</th><th>Intercepted / all connections</th><th>Clients touched</th><th>First interceptor certificate</th></tr></thead><tbody>");
-            for n in self.names.iter().take(MAX_VERDICT_ROWS) {
-                let sev = n.sev.as_str();
+    /// One incident's rows.
+    fn incident_row(&self, out: &mut String, inc: &IncidentRow) {
+        let sev = inc.severity.as_str();
+        out.push_str(r#"<tr data-incident=""#);
+        esc_into(out, &inc.incident_id);
+        out.push_str(r#""><td><span class="sev sev-"#);
+        esc_into(out, sev);
+        out.push_str("\">");
+        esc_into(out, sev);
+        out.push_str("</span></td><td><b>");
+        esc_into(out, &inc.verdict.replace('_', " "));
+        out.push_str("</b></td><td>");
+        match &inc.interceptor_issuer {
+            Some(dn) => {
+                let ix = self.issuer_ix.get(dn.as_str()).copied();
+                self.swatch(out, ix);
+                out.push_str("<b>");
+                esc_into(out, short_dn(dn));
+                out.push_str("</b><br/><code>");
+                esc_into(out, dn);
+                out.push_str("</code>");
+                if let Some(is) = ix.and_then(|i| self.issuers.get(i)) {
+                    out.push_str("<br/>chains: ");
+                    esc_into(out, &trust_counts(is));
+                }
+            }
+            None => out.push_str("<span class=\"muted\">certificates not visible</span>"),
+        }
+        if let Some(k) = &inc.interceptor_key_sha256 {
+            out.push_str("<br/>CA key <code>");
+            esc_into(out, k.get(..16).unwrap_or(k));
+            out.push_str("…</code>");
+        }
+        for p in &inc.interceptor_path {
+            out.push_str("<br/>");
+            esc_into(out, p);
+        }
+        out.push_str("</td><td>");
+        match &inc.interceptor_product {
+            Some(p) => {
+                out.push_str("<b>");
+                esc_into(out, p);
+                out.push_str("</b> (authorised inspection? check with its owner)");
+            }
+            None if self.opts.products.is_empty() => {
+                out.push_str("<span class=\"muted\">none matched</span>")
+            }
+            None => {
                 let _ = write!(
                     out,
-                    r##"<tr><td><span class="sev sev-{sev}">{sev}</span></td><td><a href="#{}">"##,
-                    anchor("n", n.name)
-                );
-                esc_into(out, n.name);
-                out.push_str("</a></td><td>");
-                let kinds: BTreeSet<&str> = n
-                    .findings
-                    .iter()
-                    .filter_map(|&fi| self.findings.get(fi))
-                    .map(|f| f.kind.as_str())
-                    .collect();
-                for (k, kind) in kinds.iter().enumerate() {
-                    if k > 0 {
-                        out.push_str(", ");
-                    }
-                    esc_into(out, kind);
-                }
-                out.push_str("</td><td>");
-                if n.interceptors.is_empty() {
-                    out.push_str("<span class=\"muted\">–</span>");
-                }
-                for (k, &ix) in n.interceptors.iter().enumerate() {
-                    if k > 0 {
-                        out.push_str("<br/>");
-                    }
-                    self.issuer_short(out, ix);
-                }
-                let _ = write!(
-                    out,
-                    "</td><td class=\"num\">{} / {}</td><td class=\"num\">{}</td><td>{}</td></tr>",
-                    n.intercepted,
-                    n.conns.len(),
-                    n.touched.len(),
-                    n.onset.map(datetime).unwrap_or_else(|| "–".into())
+                    "none of {} known products: <b>unknown interceptor</b>",
+                    self.opts.products.len()
                 );
             }
-            out.push_str("</tbody></table>");
-            more(
-                out,
-                self.names.len(),
-                MAX_VERDICT_ROWS,
-                "names",
-                "findings.parquet",
-            );
         }
+        out.push_str("</td><td>");
+        for (k, n) in inc.names.iter().take(8).enumerate() {
+            if k > 0 {
+                out.push_str(", ");
+            }
+            esc_into(out, n);
+        }
+        if inc.names.len() > 8 {
+            let _ = write!(out, " and {} more", inc.names.len() - 8);
+        }
+        out.push_str("</td><td>");
+        for (k, c) in inc.clients.iter().take(8).enumerate() {
+            if k > 0 {
+                out.push_str(", ");
+            }
+            esc_into(out, c);
+        }
+        if inc.clients.len() > 8 {
+            let _ = write!(out, " and {} more", inc.clients.len() - 8);
+        }
+        let _ = write!(
+            out,
+            "</td><td class=\"num\">{} ({} / {})</td><td class=\"num\">{} / {}</td><td>{}</td><td>{}</td></tr>",
+            inc.connections,
+            inc.accepted_connections,
+            inc.refused_connections,
+            bytes(inc.bytes_to_server),
+            bytes(inc.bytes_to_client),
+            datetime(inc.first_seen),
+            datetime(inc.last_seen)
+        );
+        out.push_str("<tr class=\"incident-summary\"><td></td><td colspan=\"9\">");
+        esc_into(out, &inc.summary);
+        out.push_str("</td></tr>");
+    }
 
-        // Clients.
-        if !clients.is_empty() {
+    /// The names with findings, most severe first.
+    fn names_table(&self, out: &mut String) {
+        out.push_str("<h3>Names with findings</h3><table class=\"names\"><thead><tr><th>Severity</th><th>Server name</th><th>Findings</th><th>Interceptor issuer</th><th>Intercepted / all connections</th><th>Clients touched</th><th>First interceptor certificate</th></tr></thead><tbody>");
+        for n in self.names.iter().take(MAX_VERDICT_ROWS) {
+            let sev = n.sev.as_str();
             let _ = write!(
                 out,
-                "<details class=\"clients\"{}><summary>{} that received an interceptor's certificate</summary><table><thead><tr><th>Client</th><th>Intercepted connections</th><th>Names</th><th>First</th><th>Last</th></tr></thead><tbody>",
-                if clients.len() <= 20 { " open=\"open\"" } else { "" },
-                plural(clients.len(), "client", "clients"),
+                r##"<tr><td><span class="sev sev-{sev}">{sev}</span></td><td><a href="#{}">"##,
+                anchor("n", n.name)
             );
-            let mut list: Vec<(&&str, &Client)> = clients.iter().collect();
-            list.sort_by(|a, b| (a.1.first, a.0).cmp(&(b.1.first, b.0)));
-            for (ip, c) in list.iter().take(MAX_VERDICT_ROWS) {
-                out.push_str("<tr><td>");
-                esc_into(out, ip);
-                let _ = write!(out, "</td><td class=\"num\">{}</td><td>", c.conns);
-                for (k, n) in c.names.iter().take(8).enumerate() {
-                    if k > 0 {
-                        out.push_str(", ");
-                    }
-                    esc_into(out, n);
+            esc_into(out, n.name);
+            out.push_str("</a></td><td>");
+            let kinds: BTreeSet<&str> = n
+                .findings
+                .iter()
+                .filter_map(|&fi| self.findings.get(fi))
+                .map(|f| f.kind.as_str())
+                .collect();
+            for (k, kind) in kinds.iter().enumerate() {
+                if k > 0 {
+                    out.push_str(", ");
                 }
-                if c.names.len() > 8 {
-                    let _ = write!(out, " and {} more", c.names.len() - 8);
-                }
-                let _ = write!(
-                    out,
-                    "</td><td>{}</td><td>{}</td></tr>",
-                    datetime(c.first),
-                    datetime(c.last)
-                );
+                esc_into(out, kind);
             }
-            out.push_str("</tbody></table>");
-            more(
+            out.push_str("</td><td>");
+            if n.interceptors.is_empty() {
+                out.push_str("<span class=\"muted\">–</span>");
+            }
+            for (k, &ix) in n.interceptors.iter().enumerate() {
+                if k > 0 {
+                    out.push_str("<br/>");
+                }
+                self.issuer_short(out, ix);
+            }
+            let _ = write!(
                 out,
-                clients.len(),
-                MAX_VERDICT_ROWS,
-                "clients",
-                "handshakes.parquet",
+                "</td><td class=\"num\">{} / {}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+                n.intercepted,
+                n.conns.len(),
+                n.touched.len(),
+                n.onset.map(datetime).unwrap_or_else(|| "–".into())
             );
-            out.push_str("</details>");
         }
-        out.push_str("</section>\n");
+        out.push_str("</tbody></table>");
+        more(
+            out,
+            self.names.len(),
+            MAX_VERDICT_ROWS,
+            "names",
+            "findings.parquet",
+        );
+    }
+
+    /// The clients an interceptor answered.
+    fn clients_table(&self, out: &mut String, clients: &BTreeMap<&str, Client>) {
+        let _ = write!(
+            out,
+            "<details class=\"clients\"{}><summary>{} that received an interceptor's certificate</summary><table><thead><tr><th>Client</th><th>Intercepted connections</th><th>Names</th><th>First</th><th>Last</th></tr></thead><tbody>",
+            if clients.len() <= 20 { " open=\"open\"" } else { "" },
+            count(clients.len(), "client", "clients"),
+        );
+        let mut list: Vec<(&&str, &Client)> = clients.iter().collect();
+        list.sort_by(|a, b| (a.1.first, a.0).cmp(&(b.1.first, b.0)));
+        for (ip, c) in list.iter().take(MAX_VERDICT_ROWS) {
+            out.push_str("<tr><td>");
+            esc_into(out, ip);
+            let _ = write!(out, "</td><td class=\"num\">{}</td><td>", c.conns);
+            for (k, n) in c.names.iter().take(8).enumerate() {
+                if k > 0 {
+                    out.push_str(", ");
+                }
+                esc_into(out, n);
+            }
+            if c.names.len() > 8 {
+                let _ = write!(out, " and {} more", c.names.len() - 8);
+            }
+            let _ = write!(
+                out,
+                "</td><td>{}</td><td>{}</td></tr>",
+                datetime(c.first),
+                datetime(c.last)
+            );
+        }
+        out.push_str("</tbody></table>");
+        more(
+            out,
+            clients.len(),
+            MAX_VERDICT_ROWS,
+            "clients",
+            "handshakes.parquet",
+        );
+        out.push_str("</details>");
     }
 
     // ------------------------------------------------------- name sections
@@ -984,9 +1076,9 @@ impl<'a> Ctx<'a> {
         let _ = write!(
             out,
             "{} from {} to {}",
-            plural(n.conns.len(), "connection", "connections"),
-            plural(clients.len(), "client", "clients"),
-            plural(servers.len(), "server address", "server addresses")
+            count(n.conns.len(), "connection", "connections"),
+            count(clients.len(), "client", "clients"),
+            count(servers.len(), "server address", "server addresses")
         );
         if let (Some(&a), Some(&b)) = (n.conns.first(), n.conns.last()) {
             let _ = write!(
@@ -1001,7 +1093,7 @@ impl<'a> Ctx<'a> {
                 out,
                 "; <b>{} with an interceptor's certificate, to {}</b>",
                 n.intercepted,
-                plural(n.touched.len(), "client", "clients")
+                count(n.touched.len(), "client", "clients")
             );
         }
         out.push_str(".</p>");
@@ -1013,7 +1105,7 @@ impl<'a> Ctx<'a> {
                     out,
                     r#"<span class="sev sev-{s}">{s}</span> <span class="kind">"#
                 );
-                esc_into(out, &f.kind);
+                esc_into(out, f.kind.as_str());
                 out.push_str("</span> ");
                 esc_into(out, &f.summary);
                 out.push_str("</p>");
@@ -1266,13 +1358,13 @@ impl<'a> Ctx<'a> {
             f.cert_sha256.len(),
             if open { r#" open="open""# } else { "" }
         );
-        esc_into(out, &f.kind);
+        esc_into(out, f.kind.as_str());
         let _ = write!(
             out,
             "</span> evidence: {}, {}, {}, {} to {} <span class=\"muted\">(finding ",
-            plural(f.flow_ids.len(), "connection", "connections"),
-            plural(f.clients.len(), "client", "clients"),
-            plural(f.cert_sha256.len(), "certificate", "certificates"),
+            count(f.flow_ids.len(), "connection", "connections"),
+            count(f.clients.len(), "client", "clients"),
+            count(f.cert_sha256.len(), "certificate", "certificates"),
             datetime(f.first_seen),
             datetime(f.last_seen)
         );
@@ -1363,7 +1455,7 @@ impl<'a> Ctx<'a> {
             let _ = write!(
                 out,
                 "<p class=\"more\">{} evidence flow ids are not in the handshakes table</p>",
-                plural(missing, "of the", "of the")
+                count(missing, "of the", "of the")
             );
         }
 
@@ -1448,7 +1540,7 @@ impl<'a> Ctx<'a> {
         let _ = write!(out, "</td><td class=\"{tcls}\">{}", trust.label());
         if let Some(r) = &h.trust_reason {
             out.push_str(": ");
-            esc_into(out, r);
+            esc_into(out, r.as_str());
         }
         out.push_str("</td><td>");
         esc_into(out, h.tls_version.as_deref().unwrap_or(""));
@@ -1485,7 +1577,7 @@ impl<'a> Ctx<'a> {
                 out,
                 r#"<tr><td><span class="sev sev-{s}">{s}</span></td><td>"#
             );
-            esc_into(out, &f.kind);
+            esc_into(out, f.kind.as_str());
             out.push_str("</td><td>");
             for (k, n) in f.names.iter().take(12).enumerate() {
                 if k > 0 {
@@ -1676,7 +1768,7 @@ impl<'a> Ctx<'a> {
         }
         let seen = format!(
             "{} from {} to {}",
-            plural(
+            count(
                 usize::try_from(c.flow_count).unwrap_or(0),
                 "connection",
                 "connections"
@@ -1731,7 +1823,7 @@ impl<'a> Ctx<'a> {
         let _ = write!(
             out,
             "<section id=\"other-names\"><h2>Names without findings</h2><details><summary>{} without findings ({} connections), busiest first</summary>",
-            plural(rest.len(), "server name", "server names"),
+            count(rest.len(), "server name", "server names"),
             rest.iter().map(|r| r.1.len()).sum::<usize>()
         );
         out.push_str("<table class=\"others\"><thead><tr><th>Server name</th><th>Connections</th><th>Clients</th><th>Servers</th><th>Leaf issuers</th><th>Trusted / untrusted / not evaluated / not visible</th><th>First</th><th>Last</th></tr></thead><tbody>");
@@ -1860,7 +1952,7 @@ fn cert_trust(out: &mut String, c: &CertRow) {
             out.push_str("<span class=\"bad-t\">untrusted");
             if let Some(r) = &c.validation_reason {
                 out.push_str(": ");
-                esc_into(out, r);
+                esc_into(out, r.as_str());
             }
             out.push_str("</span>");
         }

@@ -33,7 +33,7 @@ fn hs(
         leaf_sha256: leaf.map(str::to_string),
         cert_visibility: if leaf.is_some() { "plain" } else { "encrypted" }.into(),
         chain_trusted: trusted,
-        trust_reason: (trusted == Some(false)).then(|| "unknown_issuer".into()),
+        trust_reason: (trusted == Some(false)).then_some(crate::x509::TrustReason::UnknownIssuer),
         ..Default::default()
     }
 }
@@ -109,8 +109,8 @@ fn hostile() -> (Vec<HandshakeRow>, Vec<CertRow>, Vec<FindingRow>) {
     ];
     let findings = vec![FindingRow {
         finding_id: "<id&1>".into(),
-        kind: "issuer_divergence".into(),
-        severity: "high".into(),
+        kind: crate::analysis::Kind::IssuerDivergence,
+        severity: Severity::High,
         sni: Some(EVIL.into()),
         names: vec![EVIL.into()],
         summary: format!("{EVIL} was answered by <b>2</b> issuers & more"),
@@ -140,7 +140,7 @@ fn hostile() -> (Vec<HandshakeRow>, Vec<CertRow>, Vec<FindingRow>) {
 fn incidents() -> Vec<IncidentRow> {
     vec![IncidentRow {
         incident_id: "<inc&1>".into(),
-        severity: "high".into(),
+        severity: Severity::High,
         verdict: "intercepted".into(),
         interceptor: format!("{EVIL_ISSUER} (Evil <Proxy>)"),
         interceptor_issuer: Some(EVIL_ISSUER.into()),
@@ -360,8 +360,8 @@ fn big() -> (Vec<HandshakeRow>, Vec<CertRow>, Vec<FindingRow>) {
         if intercepted {
             findings.push(FindingRow {
                 finding_id: format!("f{n}"),
-                kind: "issuer_divergence".into(),
-                severity: "high".into(),
+                kind: crate::analysis::Kind::IssuerDivergence,
+                severity: Severity::High,
                 sni: Some(name.clone()),
                 names: vec![name.clone()],
                 summary: format!("{name} was answered by 2 issuers"),

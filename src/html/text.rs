@@ -180,15 +180,6 @@ pub fn bytes(n: i64) -> String {
     format!("{v:.1} {unit}")
 }
 
-/// `1 connection`, `2 connections`.
-pub fn plural(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
-}
-
 /// The value of `key` in an RFC 4514 distinguished name string
 /// (`CN=x,O=y`), first occurrence; escaped commas are not split.
 pub fn dn_attr<'a>(dn: &'a str, key: &str) -> Option<&'a str> {

@@ -82,6 +82,26 @@ impl<'r, R> Cols<'r, R> {
         self
     }
 
+    /// A list-of-strings column of codes (see `crate::codes`), each spelled
+    /// by `code` (never null; empty lists instead).
+    pub fn code_list<C: Copy + 'static>(
+        &mut self,
+        name: &str,
+        desc: &str,
+        f: impl Fn(&R) -> &[C],
+        code: impl Fn(C) -> &'static str,
+    ) -> &mut Self {
+        let mut b = ListBuilder::new(StringBuilder::new());
+        for r in &self.rows {
+            for v in f(r) {
+                b.values().append_value(code(*v));
+            }
+            b.append(true);
+        }
+        self.add(name, desc, list_type(), false, Arc::new(b.finish()));
+        self
+    }
+
     /// A UTC microsecond timestamp column.
     pub fn time(&mut self, name: &str, desc: &str, f: impl Fn(&R) -> Option<i64>) -> &mut Self {
         let a: TimestampMicrosecondArray = self.rows.iter().map(|r| f(r)).collect();

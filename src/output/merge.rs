@@ -791,7 +791,7 @@ mod tests {
             cert_chain_sha256: vec!["aa".into(), "bb".into()],
             chain_trusted: Some(false),
             sni_matches_leaf: Some(true),
-            trust_reason: Some("unknown_issuer".into()),
+            trust_reason: Some(crate::x509::TrustReason::UnknownIssuer),
             alerts: vec!["client:fatal:bad_certificate".into()],
             server_flight_bytes: 1,
             client_bytes: 2,

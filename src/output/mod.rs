@@ -761,8 +761,8 @@ mod tests {
         };
         let f = FindingRow {
             finding_id: "x".into(),
-            kind: "issuer_divergence".into(),
-            severity: "high".into(),
+            kind: crate::analysis::Kind::IssuerDivergence,
+            severity: crate::rows::Severity::High,
             names: vec!["www.example.test".into()],
             accused_sha256: vec!["aa".into()],
             ..Default::default()
@@ -774,7 +774,7 @@ mod tests {
     fn incidents_round_trip_in_both_layouts() {
         let i = IncidentRow {
             incident_id: "i1".into(),
-            severity: "high".into(),
+            severity: crate::rows::Severity::High,
             verdict: "intercepted".into(),
             interceptor: "CN=Proxy CA".into(),
             interceptor_issuer: Some("CN=Proxy CA".into()),

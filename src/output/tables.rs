@@ -5,7 +5,10 @@
 use arrow_array::RecordBatch;
 
 use super::columns::{Cells, Cols};
-use crate::rows::{CertRow, FileRow, FindingRow, HandshakeRow, IncidentRow};
+use crate::analysis::Kind;
+use crate::error::Anomaly;
+use crate::rows::{CertRow, FileRow, FindingRow, HandshakeRow, IncidentRow, Severity};
+use crate::x509::TrustReason;
 
 /// Version of the table layout; bumped when a column is renamed or retyped.
 pub const SCHEMA_VERSION: &str = "1";
@@ -69,10 +72,11 @@ pub fn handshakes<'r>(rows: impl IntoIterator<Item = &'r HandshakeRow>) -> Cols<
         "plain, encrypted (TLS 1.3), decrypted (TLS 1.3 with a key log), absent or resumed",
         |r| &r.cert_visibility,
     )
-    .list(
+    .code_list(
         "anomalies",
         "short codes of what was odd in the connection",
         |r| &r.anomalies,
+        Anomaly::as_str,
     )
     .text(
         "transport",
@@ -114,7 +118,7 @@ pub fn handshakes<'r>(rows: impl IntoIterator<Item = &'r HandshakeRow>) -> Cols<
         "trust_reason",
         "why the chain was not trusted; on a trusted chain, root_removed_since when its \
          root was trusted then but has left Mozilla's store",
-        |r| r.trust_reason.as_deref(),
+        |r| r.trust_reason.map(TrustReason::as_str),
     )
     .flag(
         "root_public",
@@ -283,7 +287,7 @@ pub fn handshakes_into(batch: &RecordBatch, out: &mut [HandshakeRow]) {
             // Tables written before QUIC support had only TCP connections.
             transport: transport.text(i).unwrap_or_else(|| "tcp".into()),
             chain_trusted: chain_trusted.flag(i),
-            trust_reason: trust_reason.text(i),
+            trust_reason: trust_reason.text(i).map(|t| TrustReason::parse_lenient(&t)),
             root_public: root_public.flag(i),
             sni_matches_leaf: sni_matches_leaf.flag(i),
             client_chain_sha256: client_chain_sha256.list(i),
@@ -297,7 +301,12 @@ pub fn handshakes_into(batch: &RecordBatch, out: &mut [HandshakeRow]) {
             packets: packets.int(i).unwrap_or_default(),
             client_ttl: int32(client_ttl.int(i)),
             server_ttl: int32(server_ttl.int(i)),
-            anomalies: anomalies.list(i),
+            // A code this build does not know is left out.
+            anomalies: anomalies
+                .list(i)
+                .iter()
+                .filter_map(|a| Anomaly::parse(a))
+                .collect(),
             ech_status: ech_status.text(i),
             ech_outer_sni: ech_outer_sni.text(i),
             ech_config_id: int32(ech_config_id.int(i)),
@@ -341,7 +350,7 @@ pub fn certificates<'r>(rows: impl IntoIterator<Item = &'r CertRow>) -> Cols<'r,
         .flag("has_ocsp", "has an OCSP responder address", |r| Some(r.has_ocsp))
         .flag("has_crl", "has CRL distribution points", |r| Some(r.has_crl))
         .flag("has_sct", "carries embedded SCTs (Certificate Transparency)", |r| Some(r.has_sct))
-        .text_opt("validation_reason", "why the chain it first came in was not trusted", |r| r.validation_reason.as_deref())
+        .text_opt("validation_reason", "why the chain it first came in was not trusted", |r| r.validation_reason.map(TrustReason::as_str))
         .text_opt("parse_error", "why the DER could not be parsed", |r| r.parse_error.as_deref())
         .bytes("der", "the certificate, DER", |r| &r.der);
     c
@@ -414,7 +423,9 @@ pub fn certificates_into(batch: &RecordBatch, out: &mut [CertRow]) {
             has_crl: has_crl.flag(i).unwrap_or_default(),
             has_sct: has_sct.flag(i).unwrap_or_default(),
             trusted: trusted.flag(i),
-            validation_reason: validation_reason.text(i),
+            validation_reason: validation_reason
+                .text(i)
+                .map(|t| TrustReason::parse_lenient(&t)),
             first_seen: first_seen.int(i).unwrap_or_default(),
             last_seen: last_seen.int(i).unwrap_or_default(),
             flow_count: flow_count.int(i).unwrap_or_default(),
@@ -429,12 +440,12 @@ pub fn findings<'r>(rows: impl IntoIterator<Item = &'r FindingRow>) -> Cols<'r, 
     let mut c = Cols::new(rows);
     c.text("finding_id", "stable id of the finding", |r| &r.finding_id)
         .text("kind", "what was found, e.g. issuer_divergence", |r| {
-            &r.kind
+            r.kind.as_str()
         })
         .text(
             "severity",
             "info, low, medium or high; medium and high are interception evidence",
-            |r| &r.severity,
+            |r| r.severity.as_str(),
         )
         .text_opt(
             "sni",
@@ -487,8 +498,14 @@ pub fn findings_into(batch: &RecordBatch, out: &mut [FindingRow]) {
     for (i, slot) in out.iter_mut().enumerate().take(c.len()) {
         *slot = FindingRow {
             finding_id: finding_id.text(i).unwrap_or_default(),
-            kind: kind.text(i).unwrap_or_default(),
-            severity: severity.text(i).unwrap_or_default(),
+            kind: kind
+                .text(i)
+                .map(|k| Kind::parse_lenient(&k))
+                .unwrap_or_default(),
+            severity: severity
+                .text(i)
+                .map(|s| Severity::parse_lenient(&s))
+                .unwrap_or_default(),
             sni: sni.text(i),
             names: names.list(i),
             summary: summary.text(i).unwrap_or_default(),
@@ -514,7 +531,7 @@ pub fn incidents<'r>(rows: impl IntoIterator<Item = &'r IncidentRow>) -> Cols<'r
     .text(
         "severity",
         "the highest severity of its findings: medium or high",
-        |r| &r.severity,
+        |r| r.severity.as_str(),
     )
     .text(
         "verdict",
@@ -645,7 +662,10 @@ pub fn incidents_into(batch: &RecordBatch, out: &mut [IncidentRow]) {
     for (i, slot) in out.iter_mut().enumerate().take(c.len()) {
         *slot = IncidentRow {
             incident_id: id.text(i).unwrap_or_default(),
-            severity: severity.text(i).unwrap_or_default(),
+            severity: severity
+                .text(i)
+                .map(|s| Severity::parse_lenient(&s))
+                .unwrap_or_default(),
             verdict: verdict.text(i).unwrap_or_default(),
             interceptor: interceptor.text(i).unwrap_or_default(),
             interceptor_issuer: issuer.text(i),

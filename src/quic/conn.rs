@@ -21,6 +21,7 @@ use std::net::SocketAddr;
 use super::crypto::{Keys, Suite, Version};
 use super::frames::{self, CryptoStream};
 use super::packet::{self, Kind, Long, Packet};
+use crate::error::Anomaly;
 use crate::flow::FlowRecord;
 use crate::limits::{MAX_QUIC_CRYPTO_BYTES, MAX_QUIC_HANDSHAKE_PACKET_BYTES};
 use crate::tls::{self, Alert, Decryption, Handshake, KeyLog, SecretLabel, Side, Visibility};
@@ -92,7 +93,7 @@ pub(super) struct Conn {
     bytes: [u64; 2],
     ttl: [Option<u8>; 2],
     closes: Vec<(usize, u64, i64)>,
-    anomalies: Vec<&'static str>,
+    anomalies: Vec<Anomaly>,
     file: u32,
     first_frame: u64,
     ts_start: i64,
@@ -139,7 +140,7 @@ impl Conn {
         })
     }
 
-    fn note(&mut self, code: &'static str) {
+    fn note(&mut self, code: Anomaly) {
         if !self.anomalies.contains(&code) {
             self.anomalies.push(code);
         }
@@ -160,7 +161,7 @@ impl Conn {
         }
         let (packets, malformed) = packet::split(d.payload);
         if malformed {
-            self.note("quic_malformed_packet");
+            self.note(Anomaly::QuicMalformedPacket);
         }
         for (i, p) in packets.iter().enumerate() {
             match p {
@@ -168,18 +169,18 @@ impl Conn {
                 Packet::VersionNegotiation { .. } => {
                     if side == SERVER {
                         self.version_negotiated = true;
-                        self.note("quic_version_negotiation");
+                        self.note(Anomaly::QuicVersionNegotiation);
                     }
                 }
-                Packet::OtherVersion(..) => self.note("quic_unsupported_version"),
+                Packet::OtherVersion(..) => self.note(Anomaly::QuicUnsupportedVersion),
                 Packet::Long(l) => match l.kind {
                     Kind::ZeroRtt => {
                         self.add_app(side, l.bytes.len());
-                        self.note("quic_0rtt");
+                        self.note(Anomaly::Quic0rtt);
                     }
                     Kind::Retry => {
                         if side == SERVER {
-                            self.note("quic_retry");
+                            self.note(Anomaly::QuicRetry);
                             if self.retry_cids.len() < MAX_RETRIES {
                                 self.retry_cids.push(l.scid.to_vec());
                             }
@@ -196,7 +197,7 @@ impl Conn {
                             } else if i == 0 {
                                 return Step::Restart;
                             } else {
-                                self.note("quic_initial_undecryptable");
+                                self.note(Anomaly::QuicInitialUndecryptable);
                             }
                         }
                     }
@@ -221,7 +222,7 @@ impl Conn {
         };
         let total = bytes.saturating_add(l.bytes.len());
         if total > MAX_QUIC_HANDSHAKE_PACKET_BYTES {
-            self.note("quic_handshake_cap");
+            self.note(Anomaly::QuicHandshakeCap);
             return;
         }
         *bytes = total;
@@ -258,7 +259,7 @@ impl Conn {
                 }
             }
         }
-        self.note("quic_initial_undecryptable");
+        self.note(Anomaly::QuicInitialUndecryptable);
         Opened::No
     }
 
@@ -268,7 +269,7 @@ impl Conn {
         }
         let f = frames::parse_for(v, payload);
         if f.malformed {
-            self.note("quic_malformed_frame");
+            self.note(Anomaly::QuicMalformedFrame);
         }
         if let Some(code) = f.close {
             self.close(side, code, ts);
@@ -314,13 +315,13 @@ impl Conn {
             };
             let (capped, conflict, gap) = (st.capped, st.conflict, st.has_gap());
             if capped {
-                self.note("quic_crypto_cap");
+                self.note(Anomaly::QuicCryptoCap);
             }
             if conflict {
-                self.note("quic_crypto_conflict");
+                self.note(Anomaly::QuicCryptoConflict);
             }
             if gap {
-                self.note("quic_crypto_gap");
+                self.note(Anomaly::QuicCryptoGap);
             }
         }
         let client_stream = self.initial.first().map_or(&[][..], |s| s.contiguous());
@@ -372,7 +373,7 @@ impl Conn {
                     });
                 }
             } else {
-                h.add_anomaly("quic_connection_close");
+                h.add_anomaly(Anomaly::QuicConnectionClose);
             }
         }
     }
@@ -441,16 +442,16 @@ impl Conn {
             return Decryption::NoKeys;
         };
         let Some(suite) = h.cipher.and_then(Suite::from_u16) else {
-            h.add_anomaly("keylog_unsupported_cipher");
+            h.add_anomaly(Anomaly::KeylogUnsupportedCipher);
             return Decryption::Failed;
         };
         if self.handshake.get(SERVER).is_none_or(Vec::is_empty) {
-            h.add_anomaly("keylog_no_flight");
+            h.add_anomaly(Anomaly::KeylogNoFlight);
             return Decryption::Failed;
         }
         let Some((server, server_failed)) = self.open_handshake(SERVER, suite, server_secret)
         else {
-            h.add_anomaly("keylog_wrong_key");
+            h.add_anomaly(Anomaly::KeylogWrongKey);
             return Decryption::WrongKey;
         };
         let mut client = CryptoStream::new(MAX_QUIC_CRYPTO_BYTES);
@@ -458,16 +459,16 @@ impl Conn {
             match self.open_handshake(CLIENT, suite, cs) {
                 Some((c, _)) => client = c,
                 None if self.handshake.get(CLIENT).is_some_and(|v| !v.is_empty()) => {
-                    h.add_anomaly("keylog_wrong_client_key");
+                    h.add_anomaly(Anomaly::KeylogWrongClientKey);
                 }
                 None => {}
             }
         }
         if server_failed {
-            h.add_anomaly("quic_handshake_undecryptable");
+            h.add_anomaly(Anomaly::QuicHandshakeUndecryptable);
         }
         if server.capped || client.capped {
-            h.add_anomaly("quic_crypto_cap");
+            h.add_anomaly(Anomaly::QuicCryptoCap);
         }
         h.apply_decrypted_streams(server.contiguous(), client.contiguous())
     }

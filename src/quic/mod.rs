@@ -40,6 +40,7 @@ mod tests;
 
 pub use conn::Datagram;
 
+use crate::error::Anomaly;
 use conn::{Conn, Step};
 
 use crate::flow::{
@@ -140,7 +141,7 @@ impl Shard {
         for conn in take_oldest_eighth(&mut self.conns, |c| c.ts_last) {
             self.stats.evicted += 1;
             let mut rec = conn.finish(keys);
-            rec.anomalies.push("flow_evicted");
+            rec.anomalies.push(Anomaly::FlowEvicted);
             self.finished.push(rec);
         }
     }

@@ -10,6 +10,7 @@
 //! next Initial opening under it), and stateless resets.
 
 use super::crypto::{Keys, Version, TAG_LEN};
+use crate::bytes::be32;
 
 /// Long-header packet types (RFC 9000 §17.2; v2 renumbers them, RFC 9369 §3.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,11 +91,6 @@ pub fn varint(b: &[u8]) -> Option<(u64, usize)> {
         v = (v << 8) | u64::from(*x);
     }
     Some((v, len))
-}
-
-fn be32(b: &[u8], at: usize) -> Option<u32> {
-    let s: [u8; 4] = b.get(at..at.checked_add(4)?)?.try_into().ok()?;
-    Some(u32::from_be_bytes(s))
 }
 
 /// Parses the packet at the start of `b`; returns it and its length.

@@ -522,7 +522,9 @@ fn retry_continues_the_connection_under_the_new_dcid() {
     );
     let hs = only_handshake(&recs);
     assert!(hs.server_hello.is_some());
-    assert!(recs[0].anomalies.contains(&"quic_retry"));
+    assert!(recs[0]
+        .anomalies
+        .contains(&crate::error::Anomaly::QuicRetry));
     // Without the Retry the second Initial is another connection.
     let recs = run(&[(h(V1_A2_PACKET), true), (again, true)], &KeyLog::new());
     assert_eq!(recs.len(), 2);
@@ -589,7 +591,7 @@ fn live_connections_are_capped() {
     assert!(shard
         .finished
         .iter()
-        .any(|r| r.anomalies.contains(&"flow_evicted")));
+        .any(|r| r.anomalies.contains(&crate::error::Anomaly::FlowEvicted)));
 }
 
 // --- draft and mvfst versions ------------------------------------------

@@ -24,6 +24,8 @@
 use super::compress::decompress_certificate;
 use super::keylog::{KeyLog, SecretLabel};
 use super::{Handshake, Side, Visibility, MAX_CHAIN_LEN, MAX_HANDSHAKE_MSG_LEN};
+use crate::bytes::be16;
+use crate::error::Anomaly;
 use aes_gcm::aead::consts::{U12, U16, U8};
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes128Gcm, Aes256Gcm};
@@ -442,13 +444,6 @@ fn open_side(suite: Suite, secret: &[u8], flight: &[u8]) -> Opened {
     out
 }
 
-fn be16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes([
-        *b.get(at)?,
-        *b.get(at.checked_add(1)?)?,
-    ]))
-}
-
 fn be24(b: &[u8], at: usize) -> Option<usize> {
     let s = b.get(at..at.checked_add(3)?)?;
     Some(s.iter().fold(0usize, |a, x| (a << 8) | usize::from(*x)))
@@ -511,7 +506,7 @@ fn is_tls13(v: u16) -> bool {
 }
 
 impl Handshake {
-    pub(super) fn note(&mut self, code: &'static str) {
+    pub(super) fn note(&mut self, code: Anomaly) {
         if !self.anomalies.contains(&code) {
             self.anomalies.push(code);
         }
@@ -543,25 +538,25 @@ impl Handshake {
             return Decryption::NoKeys;
         };
         let Some(flight) = self.encrypted_flight.take() else {
-            self.note("keylog_no_flight");
+            self.note(Anomaly::KeylogNoFlight);
             return Decryption::Failed;
         };
         let Some(suite) = self.cipher.and_then(Suite::from_u16) else {
-            self.note("keylog_unsupported_cipher");
+            self.note(Anomaly::KeylogUnsupportedCipher);
             return Decryption::Failed;
         };
         let server = open_side(suite, server_secret, &flight.server);
         if server.wrong_key {
-            self.note("keylog_wrong_key");
+            self.note(Anomaly::KeylogWrongKey);
             return Decryption::WrongKey;
         }
         let (compressed, bad) = self.apply_server_messages(&server.messages);
         let bad = bad || server.unexpected;
         if server.skipped {
-            self.note("decrypt_seq_skip");
+            self.note(Anomaly::DecryptSeqSkip);
         }
         if server.broken || (!server.finished && !flight.server_truncated) {
-            self.note("decrypt_flight_incomplete");
+            self.note(Anomaly::DecryptFlightIncomplete);
         }
         if let Some(cs) = keys.secret(&random, SecretLabel::ClientHandshakeTraffic) {
             if !flight.client.is_empty() {
@@ -570,18 +565,18 @@ impl Handshake {
         }
         if self.server_chain.is_empty() {
             self.note(if compressed {
-                "compressed_certificate"
+                Anomaly::CompressedCertificate
             } else if server.alert.is_some() {
-                "decrypted_server_alert"
+                Anomaly::DecryptedServerAlert
             } else if bad {
-                "decrypted_unparsable"
+                Anomaly::DecryptedUnparsable
             } else {
-                "decrypted_no_certificate"
+                Anomaly::DecryptedNoCertificate
             });
             return Decryption::Failed;
         }
         if bad {
-            self.note("decrypted_unparsable");
+            self.note(Anomaly::DecryptedUnparsable);
         }
         self.visibility = Visibility::Decrypted;
         Decryption::Decrypted
@@ -611,7 +606,7 @@ impl Handshake {
                 HT_CERTIFICATE if self.server_chain.is_empty() => match parse_certificate13(body) {
                     Some((certs, capped)) => {
                         if capped {
-                            self.note("chain_too_long");
+                            self.note(Anomaly::ChainTooLong);
                         }
                         self.server_chain = certs;
                     }
@@ -640,7 +635,7 @@ impl Handshake {
             match *ty {
                 HT_CERTIFICATE if self.client_chain.is_empty() => match parse_certificate13(body) {
                     Some((certs, _)) => self.client_chain = certs,
-                    None => self.note("decrypted_unparsable"),
+                    None => self.note(Anomaly::DecryptedUnparsable),
                 },
                 HT_COMPRESSED_CERTIFICATE if self.client_chain.is_empty() => {
                     if let Some((certs, _)) = decompress_certificate(body)
@@ -659,7 +654,7 @@ impl Handshake {
     fn decrypt_client(&mut self, suite: Suite, secret: &[u8], flight: &[u8]) {
         let client = open_side(suite, secret, flight);
         if client.wrong_key {
-            self.note("keylog_wrong_client_key");
+            self.note(Anomaly::KeylogWrongClientKey);
             return;
         }
         self.apply_client_messages(&client.messages);

@@ -116,7 +116,7 @@ fn rfc8448_wrong_key() {
     );
     assert!(h.server_chain.is_empty());
     assert_eq!(h.visibility, Visibility::Encrypted);
-    assert!(h.anomalies.contains(&"keylog_wrong_key"));
+    assert!(h.anomalies.contains(&Anomaly::KeylogWrongKey));
     assert!(h.encrypted_flight.is_none());
     // A SHA-384-sized secret for a SHA-256 suite is wrong too.
     let mut h = rfc_handshake(&rfc_server());
@@ -414,7 +414,7 @@ fn wrong_key_for_each_suite() {
         let mut h = run_synth(&x, 100_000);
         assert_eq!(h.decrypt(&keys(&wrong)), Decryption::WrongKey);
         assert!(h.server_chain.is_empty());
-        assert!(h.anomalies.contains(&"keylog_wrong_key"));
+        assert!(h.anomalies.contains(&Anomaly::KeylogWrongKey));
     }
 }
 
@@ -433,7 +433,7 @@ fn not_retained_when_turned_off() {
     let mut h = s.finish().unwrap();
     assert!(h.encrypted_flight.is_none());
     assert_eq!(h.decrypt(&keys(&x.keylog)), Decryption::Failed);
-    assert!(h.anomalies.contains(&"keylog_no_flight"));
+    assert!(h.anomalies.contains(&Anomaly::KeylogNoFlight));
 }
 
 #[test]
@@ -523,7 +523,7 @@ fn retention_is_capped() {
     assert!(f.server.len() <= MAX_RETAINED_FLIGHT);
     assert!(f.server_truncated);
     assert_eq!(f.client.len(), MAX_RETAINED_CLIENT_RECORDS * 105);
-    assert!(h.anomalies.contains(&"tls13_flight_cap"));
+    assert!(h.anomalies.contains(&Anomaly::Tls13FlightCap));
     // The certificate sits in the kept prefix: still recovered.
     assert_eq!(h.decrypt(&keys(&x.keylog)), Decryption::Decrypted);
     assert_eq!(h.server_chain[0], x.server_leaf);

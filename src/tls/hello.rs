@@ -8,6 +8,7 @@
 //! ECH contents, anything a fingerprint or the report does not use.
 
 use super::{ClientHello, ServerHello};
+use crate::bytes::be16;
 
 /// Extension type codes used here (IANA "TLS ExtensionType Values").
 pub(crate) const EXT_SNI: u16 = 0x0000;
@@ -35,12 +36,6 @@ const MAX_EXTENSIONS: usize = 512;
 struct RawExt<'a> {
     ty: u16,
     tlv: &'a [u8],
-}
-
-fn be16(b: &[u8], at: usize) -> Option<u16> {
-    let hi = *b.get(at)?;
-    let lo = *b.get(at.checked_add(1)?)?;
-    Some(u16::from_be_bytes([hi, lo]))
 }
 
 /// Walks the extension block by hand: tls-parser's `parse_tls_extensions`

@@ -16,6 +16,7 @@
 //! opened).
 
 use super::{ja, Decryption, Handshake, Session, Side, Visibility, MAX_HANDSHAKE_MSG_LEN};
+use crate::error::Anomaly;
 
 /// HandshakeType values used here (RFC 8446 §4).
 const HT_SERVER_HELLO: u8 = 2;
@@ -170,22 +171,22 @@ impl Handshake {
         let (msgs, finished) = until_finished(server);
         let (compressed, bad) = self.apply_server_messages(&msgs);
         if !finished {
-            self.note("decrypt_flight_incomplete");
+            self.note(Anomaly::DecryptFlightIncomplete);
         }
         let (cmsgs, _) = until_finished(client);
         self.apply_client_messages(&cmsgs);
         if self.server_chain.is_empty() {
             self.note(if compressed {
-                "compressed_certificate"
+                Anomaly::CompressedCertificate
             } else if bad {
-                "decrypted_unparsable"
+                Anomaly::DecryptedUnparsable
             } else {
-                "decrypted_no_certificate"
+                Anomaly::DecryptedNoCertificate
             });
             return Decryption::Failed;
         }
         if bad {
-            self.note("decrypted_unparsable");
+            self.note(Anomaly::DecryptedUnparsable);
         }
         self.visibility = Visibility::Decrypted;
         Decryption::Decrypted
@@ -228,7 +229,7 @@ impl Handshake {
 
     /// Records an anomaly code once (for front ends such as QUIC that
     /// decide about decryption themselves).
-    pub fn add_anomaly(&mut self, code: &'static str) {
+    pub fn add_anomaly(&mut self, code: Anomaly) {
         self.note(code);
     }
 }

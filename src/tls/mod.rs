@@ -49,6 +49,7 @@ mod socks;
 #[cfg(test)]
 mod tests;
 
+use crate::error::Anomaly;
 pub use decrypt::Decryption;
 pub use keylog::{KeyLog, KeyLogStats, SecretLabel, MAX_KEYLOG_CLIENTS, MAX_KEYLOG_LINE};
 pub use messages::{handshake_from_dtls_messages, handshake_from_messages};
@@ -310,7 +311,7 @@ pub struct Handshake {
     /// Time of the last bytes seen, µs since epoch.
     pub last_ts_us: Option<i64>,
     /// Short snake_case anomaly codes, each once, in order of first sight.
-    pub anomalies: Vec<&'static str>,
+    pub anomalies: Vec<Anomaly>,
     /// The server sent a CertificateRequest (mutual TLS; in TLS 1.3 only
     /// known after decryption).
     pub client_cert_requested: bool,

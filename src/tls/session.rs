@@ -20,6 +20,7 @@ use super::{
     MAX_CHAIN_LEN, MAX_CONNECT_PREAMBLE, MAX_HANDSHAKE_BYTES, MAX_HANDSHAKE_MSG_LEN, MAX_PREAMBLE,
     MAX_RECORD_LEN, MAX_RESYNC, MAX_RETAINED_CLIENT_RECORDS, MAX_RETAINED_FLIGHT,
 };
+use crate::error::Anomaly;
 
 /// TLS ContentType values (RFC 8446 §5.1).
 const CT_CCS: u8 = 20;
@@ -148,7 +149,7 @@ impl Session {
         }
     }
 
-    fn anomaly(&mut self, code: &'static str) {
+    fn anomaly(&mut self, code: Anomaly) {
         if !self.hs.anomalies.contains(&code) {
             self.hs.anomalies.push(code);
         }
@@ -199,11 +200,11 @@ impl Session {
             }
             self.hs.last_ts_us = Some(ts_us);
             if out.broken && !self.tls_seen {
-                self.anomaly("openvpn_unreadable");
+                self.anomaly(Anomaly::OpenvpnUnreadable);
             }
             self.skip(side, out.data_bytes);
             if !out.tls.is_empty() {
-                self.anomaly("openvpn_control_channel");
+                self.anomaly(Anomaly::OpenvpnControlChannel);
                 self.feed_tls(side, &out.tls, ts_us);
             }
             return;
@@ -268,7 +269,7 @@ impl Session {
         d.hs.clear();
         d.resync = true;
         if mid_handshake || tls {
-            self.anomaly("gap_in_handshake");
+            self.anomaly(Anomaly::GapInHandshake);
         }
     }
 
@@ -303,10 +304,10 @@ impl Session {
                 !d.done && !retaining && (!d.hs.is_empty() || (d.started && !d.buf.is_empty()));
             let never_tls = !d.started && d.hunted > 0;
             if truncated {
-                self.anomaly("handshake_truncated");
+                self.anomaly(Anomaly::HandshakeTruncated);
             }
             if never_tls {
-                self.anomaly("not_tls_after_hello");
+                self.anomaly(Anomaly::NotTlsAfterHello);
             }
         }
         let (cd, sd) = match client {
@@ -488,7 +489,7 @@ impl Session {
                         let rec = rest.get(..n).unwrap_or(&[]);
                         match parse_sslv2_client_hello(rec) {
                             Some(ch) => {
-                                self.anomaly("sslv2_hello");
+                                self.anomaly(Anomaly::Sslv2Hello);
                                 self.on_client_hello(side, ch);
                                 self.dir_mut(side).started = true;
                             }
@@ -511,7 +512,7 @@ impl Session {
                 return pos;
             };
             if len > MAX_RECORD_LEN {
-                self.anomaly("record_too_large");
+                self.anomaly(Anomaly::RecordTooLarge);
                 self.dir_mut(side).done = true;
                 return pos;
             }
@@ -527,7 +528,7 @@ impl Session {
 
     fn not_tls(&mut self, side: Side) {
         if self.tls_seen {
-            self.anomaly("not_tls_after_hello");
+            self.anomaly(Anomaly::NotTlsAfterHello);
         }
         self.dir_mut(side).done = true;
     }
@@ -550,7 +551,7 @@ impl Session {
         }
         if buf.len().saturating_add(record.len()) > MAX_RETAINED_FLIGHT {
             *truncated = true;
-            self.anomaly("tls13_flight_cap");
+            self.anomaly(Anomaly::Tls13FlightCap);
             return false;
         }
         buf.extend_from_slice(record);
@@ -677,7 +678,7 @@ impl Session {
         ts_us: i64,
     ) {
         if self.hs.alerts.len() >= MAX_ALERTS {
-            self.anomaly("too_many_alerts");
+            self.anomaly(Anomaly::TooManyAlerts);
             return;
         }
         let server = self.client().other();
@@ -705,7 +706,7 @@ impl Session {
             };
             let len = l.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
             if len > MAX_HANDSHAKE_MSG_LEN {
-                self.anomaly("handshake_too_large");
+                self.anomaly(Anomaly::HandshakeTooLarge);
                 self.dir_mut(side).done = true;
                 return;
             }
@@ -717,7 +718,7 @@ impl Session {
             let d = self.dir_mut(side);
             d.hs_bytes = d.hs_bytes.saturating_add(end);
             if d.hs_bytes > MAX_HANDSHAKE_BYTES {
-                self.anomaly("handshake_cap");
+                self.anomaly(Anomaly::HandshakeCap);
                 self.dir_mut(side).done = true;
                 return;
             }
@@ -738,11 +739,11 @@ impl Session {
         match ty {
             HT_CLIENT_HELLO => match parse_client_hello(body) {
                 Some(ch) => self.on_client_hello(side, ch),
-                None => self.anomaly("bad_client_hello"),
+                None => self.anomaly(Anomaly::BadClientHello),
             },
             HT_SERVER_HELLO => match parse_server_hello(body) {
                 Some(sh) => self.on_server_hello(side, sh),
-                None => self.anomaly("bad_server_hello"),
+                None => self.anomaly(Anomaly::BadServerHello),
             },
             HT_CERTIFICATE => self.on_certificate(side, body),
             HT_CERTIFICATE_REQUEST if side != self.client() => {
@@ -758,7 +759,7 @@ impl Session {
             self.client_side = Some(side);
         }
         if ch.truncated_extensions {
-            self.anomaly("malformed_extensions");
+            self.anomaly(Anomaly::MalformedExtensions);
         }
         if self.hs.client_hello.is_none() {
             let (full, h) = ja::ja3(&ch);
@@ -772,11 +773,11 @@ impl Session {
             // The answer to a HelloRetryRequest, even when the capture
             // missed the HelloRetryRequest itself.
             if !self.hs.hello_retry {
-                self.anomaly("client_hello_without_retry");
+                self.anomaly(Anomaly::ClientHelloWithoutRetry);
             }
             self.hs.client_hello2 = Some(ch);
         } else {
-            self.anomaly("extra_client_hello");
+            self.anomaly(Anomaly::ExtraClientHello);
         }
     }
 
@@ -786,15 +787,15 @@ impl Session {
             self.client_side = Some(side.other());
         }
         if side == self.client() {
-            self.anomaly("server_hello_from_client");
+            self.anomaly(Anomaly::ServerHelloFromClient);
             return;
         }
         if sh.truncated_extensions {
-            self.anomaly("malformed_extensions");
+            self.anomaly(Anomaly::MalformedExtensions);
         }
         if sh.is_hello_retry {
             if self.hs.hello_retry {
-                self.anomaly("extra_hello_retry");
+                self.anomaly(Anomaly::ExtraHelloRetry);
             }
             self.hs.hello_retry = true;
             // An HRR is a ServerHello whose supported_versions and
@@ -813,7 +814,7 @@ impl Session {
             return;
         }
         if self.hs.server_hello.is_some() {
-            self.anomaly("extra_server_hello");
+            self.anomaly(Anomaly::ExtraServerHello);
             return;
         }
         self.hs.version = Some(sh.version());
@@ -831,7 +832,7 @@ impl Session {
         let chain: Vec<Vec<u8>> = match tls_parser::parse_tls_handshake_msg_certificate(body) {
             Ok((_, tls_parser::TlsMessageHandshake::Certificate(c))) => {
                 if c.cert_chain.len() > MAX_CHAIN_LEN {
-                    self.anomaly("chain_too_long");
+                    self.anomaly(Anomaly::ChainTooLong);
                 }
                 c.cert_chain
                     .iter()
@@ -840,7 +841,7 @@ impl Session {
                     .collect()
             }
             _ => {
-                self.anomaly("bad_certificate_message");
+                self.anomaly(Anomaly::BadCertificateMessage);
                 return;
             }
         };
@@ -852,7 +853,7 @@ impl Session {
         if target.is_empty() {
             *target = chain;
         } else {
-            self.anomaly("extra_certificate");
+            self.anomaly(Anomaly::ExtraCertificate);
         }
     }
 }

@@ -309,7 +309,7 @@ fn every_truncation_no_panic() {
     }
     // A truncated ClientHello is flagged, not parsed.
     let h = run(&[(Side::A, &c[..40]), (Side::B, &s)]).finish();
-    assert!(h.is_some_and(|h| h.anomalies.contains(&"handshake_truncated")));
+    assert!(h.is_some_and(|h| h.anomalies.contains(&Anomaly::HandshakeTruncated)));
 }
 
 #[test]
@@ -534,7 +534,7 @@ fn sslv2_client_hello() {
     assert_eq!(ch.ciphers, vec![0x35, 0x2f]);
     assert_eq!(ch.sslv2_ciphers, vec![0x0007_00c0]);
     assert_eq!(h.ja3_full.as_deref(), Some("769,53-47,,,"));
-    assert!(h.anomalies.contains(&"sslv2_hello"));
+    assert!(h.anomalies.contains(&Anomaly::Sslv2Hello));
     assert_eq!(h.cipher, Some(5));
 }
 
@@ -609,14 +609,14 @@ fn caps_are_flagged() {
     sess.feed(Side::A, &c, 0);
     assert!(!sess.wants_bytes(Side::A));
     let h = sess.finish().unwrap();
-    assert!(h.anomalies.contains(&"record_too_large"));
+    assert!(h.anomalies.contains(&Anomaly::RecordTooLarge));
     // Handshake message longer than the cap.
     let mut s = unhex(GITHUB_SH);
     s.extend(record(22, &[11, 0x10, 0, 0]));
     let h = run(&[(Side::A, &unhex(GITHUB_CH)), (Side::B, &s)])
         .finish()
         .unwrap();
-    assert!(h.anomalies.contains(&"handshake_too_large"));
+    assert!(h.anomalies.contains(&Anomaly::HandshakeTooLarge));
 }
 
 #[test]
@@ -630,7 +630,7 @@ fn chain_is_capped() {
         .finish()
         .unwrap();
     assert_eq!(h.server_chain.len(), MAX_CHAIN_LEN);
-    assert!(h.anomalies.contains(&"chain_too_long"));
+    assert!(h.anomalies.contains(&Anomaly::ChainTooLong));
 }
 
 #[test]
@@ -645,7 +645,7 @@ fn gap_then_resync() {
     sess.gap(Side::B, 30);
     sess.feed(Side::B, &s[50..], 2);
     let h = sess.finish().unwrap();
-    assert!(h.anomalies.contains(&"gap_in_handshake"));
+    assert!(h.anomalies.contains(&Anomaly::GapInHandshake));
     let _ = sh_len;
 }
 

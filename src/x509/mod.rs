@@ -22,6 +22,7 @@ mod der;
 mod history;
 mod hostname;
 mod name;
+mod reason;
 mod spans;
 mod trust;
 
@@ -31,5 +32,6 @@ pub(crate) mod fixtures;
 pub use cert::CertInfo;
 pub(crate) use history::parse_day;
 pub use hostname::name_matches;
+pub use reason::TrustReason;
 pub use spans::{CertSet, ChainJudge};
 pub use trust::{ChainVerdict, TrustStore};

@@ -40,6 +40,7 @@ use super::der::{contents, read_tlv};
 use super::history::History;
 use super::hostname::name_matches;
 use super::name::format_name;
+use super::reason::TrustReason;
 
 /// Cap on certificates considered per chain: a hostile peer may send hundreds.
 const MAX_CHAIN_CERTS: usize = 32;
@@ -176,21 +177,15 @@ pub struct ChainVerdict {
     /// The chain leads to a trust anchor, every certificate on the path is
     /// valid at the time, signatures and keys are strong enough.
     pub trusted: bool,
-    /// `None` when trusted; else one of "unknown_issuer", "expired",
-    /// "not_yet_valid", "bad_signature", "self_signed", "weak_key",
-    /// "weak_signature", "not_a_ca", "empty_chain", "unparsable",
-    /// "root_not_trusted_then" (the path ends at a root Mozilla did not
-    /// trust at that time, not yet or no longer), "issued_after_distrust"
-    /// (the leaf's notBefore is after its root's distrust-after day),
-    /// "incomplete_chain" (the issuer is unknown only because the server
-    /// left out an intermediate that the leaf's AIA caIssuers URL names, or
-    /// that another connection sent, or the leaf is CT-logged),
-    /// "name_mismatch" (from [`TrustStore::verify_for_name`] only), "other".
+    /// `None` when trusted; else why not ([`TrustReason`] says each in a
+    /// line; `name_mismatch` comes from [`TrustStore::verify_for_name`] only,
+    /// `incomplete_chain` when the leaf's AIA caIssuers URL names the missing
+    /// intermediate, another connection sent it, or the leaf is CT-logged).
     /// When several apply, the first of: self_signed (leaf, not an anchor),
     /// root_not_trusted_then or issued_after_distrust, unknown_issuer,
     /// weak_signature, weak_key, expired, not_yet_valid, then the path
     /// builder's own error. The time flags below are set regardless.
-    pub reason: Option<&'static str>,
+    pub reason: Option<TrustReason>,
     /// Subject (RFC 4514) of the trust anchor the chain reached, when a path was found.
     pub root_subject: Option<String>,
     /// That anchor is one of Mozilla's roots (at any time of the history),
@@ -225,15 +220,15 @@ impl ChainVerdict {
     /// The reason code for tables: [`ChainVerdict::reason`] when untrusted;
     /// for a trusted chain, "root_removed_since" when
     /// [`ChainVerdict::root_removed`], else `None`.
-    pub fn reason_code(&self) -> Option<&'static str> {
+    pub fn reason_code(&self) -> Option<TrustReason> {
         match (self.trusted, self.root_removed) {
-            (true, true) => Some("root_removed_since"),
+            (true, true) => Some(TrustReason::RootRemovedSince),
             (true, false) => None,
             (false, _) => self.reason,
         }
     }
 
-    fn failed(reason: &'static str) -> ChainVerdict {
+    fn failed(reason: TrustReason) -> ChainVerdict {
         ChainVerdict {
             reason: Some(reason),
             ..ChainVerdict::default()
@@ -388,14 +383,14 @@ impl TrustStore {
 
     /// Whether anchor `i` may anchor a chain at `at_s` for a leaf whose
     /// notBefore is `leaf_not_before`; else the reason code.
-    fn anchor_allows(&self, i: usize, at_s: i64, leaf_not_before: i64) -> Result<(), &'static str> {
+    fn anchor_allows(&self, i: usize, at_s: i64, leaf_not_before: i64) -> Result<(), TrustReason> {
         if self.user.get(i).copied().unwrap_or(false) {
             return Ok(());
         }
         match self.mozilla.get(i) {
-            Some(Some(w)) if !w.trusted_at(at_s) => Err("root_not_trusted_then"),
+            Some(Some(w)) if !w.trusted_at(at_s) => Err(TrustReason::RootNotTrustedThen),
             Some(Some(w)) if w.distrust_after.is_some_and(|d| leaf_not_before > d) => {
-                Err("issued_after_distrust")
+                Err(TrustReason::IssuedAfterDistrust)
             }
             _ => Ok(()),
         }
@@ -442,7 +437,7 @@ impl TrustStore {
         at_us: i64,
     ) -> ChainVerdict {
         let Some((&leaf_der, _)) = chain.split_first() else {
-            return ChainVerdict::failed("empty_chain");
+            return ChainVerdict::failed(TrustReason::EmptyChain);
         };
         let sent: Vec<Option<Facts<'_>>> = chain
             .iter()
@@ -450,7 +445,7 @@ impl TrustStore {
             .map(|d| Facts::parse(d))
             .collect();
         let Some(leaf) = sent.first().and_then(Option::as_ref) else {
-            return ChainVerdict::failed("unparsable");
+            return ChainVerdict::failed(TrustReason::Unparsable);
         };
         let at_s = at_us.div_euclid(1_000_000);
         let pool: Vec<Option<Facts<'_>>> = known_intermediates
@@ -509,7 +504,7 @@ impl TrustStore {
             UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(at_s).unwrap_or(0)));
         // Paths to a root not trusted at the time are refused here, so that
         // webpki goes on to other paths; the last refusal names the reason.
-        let refused: Cell<Option<&'static str>> = Cell::new(None);
+        let refused: Cell<Option<TrustReason>> = Cell::new(None);
         let trusted_then = |path: &webpki::VerifiedPath<'_>| -> Result<(), webpki::Error> {
             let anchor = path.anchor();
             let Some(i) = self.anchor_index(&anchor.subject, &anchor.subject_public_key_info)
@@ -565,7 +560,7 @@ impl TrustStore {
                 verdict.not_yet_valid = false;
                 // webpki checks the keys that sign, not the leaf's own key.
                 if leaf.weak_key_at(at_s) || path_weak_key {
-                    verdict.reason = Some("weak_key");
+                    verdict.reason = Some(TrustReason::WeakKey);
                 } else {
                     verdict.trusted = true;
                 }
@@ -575,7 +570,7 @@ impl TrustStore {
                 let leaf_in_store = self.anchor_index(leaf.subject, leaf.spki).is_some();
                 let structurally_unknown = !reaches_store && (top_self_issued || !issuer_in_pool);
                 verdict.reason = Some(if leaf.self_signed && !leaf_in_store {
-                    "self_signed"
+                    TrustReason::SelfSigned
                 } else if let Some(why) = refused.get() {
                     why
                 } else if (structurally_unknown || matches!(err, webpki::Error::UnknownIssuer))
@@ -587,17 +582,17 @@ impl TrustStore {
                     // timestamps, so a public CA made it), or another
                     // connection sent it: a misconfiguration that clients
                     // repair, not an unknown issuer.
-                    "incomplete_chain"
+                    TrustReason::IncompleteChain
                 } else if structurally_unknown || matches!(err, webpki::Error::UnknownIssuer) {
-                    "unknown_issuer"
+                    TrustReason::UnknownIssuer
                 } else if weak_signature {
-                    "weak_signature"
+                    TrustReason::WeakSignature
                 } else if weak_key {
-                    "weak_key"
+                    TrustReason::WeakKey
                 } else if verdict.expired {
-                    "expired"
+                    TrustReason::Expired
                 } else if verdict.not_yet_valid {
-                    "not_yet_valid"
+                    TrustReason::NotYetValid
                 } else {
                     map_error(&err)
                 });
@@ -618,7 +613,7 @@ impl TrustStore {
                 verdict.name_mismatch = true;
                 if verdict.trusted {
                     verdict.trusted = false;
-                    verdict.reason = Some("name_mismatch");
+                    verdict.reason = Some(TrustReason::NameMismatch);
                 }
             }
         }
@@ -659,20 +654,22 @@ fn sent_path(sent: &[Option<Facts<'_>>]) -> Vec<usize> {
 
 /// Reason code for a `rustls-webpki` error.
 #[allow(deprecated)] // the unit variants may still come from older paths
-fn map_error(err: &webpki::Error) -> &'static str {
+fn map_error(err: &webpki::Error) -> TrustReason {
     use webpki::Error as E;
     match err {
-        E::UnknownIssuer => "unknown_issuer",
-        E::CertExpired { .. } => "expired",
-        E::CertNotValidYet { .. } => "not_yet_valid",
-        E::InvalidSignatureForPublicKey | E::SignatureAlgorithmMismatch => "bad_signature",
+        E::UnknownIssuer => TrustReason::UnknownIssuer,
+        E::CertExpired { .. } => TrustReason::Expired,
+        E::CertNotValidYet { .. } => TrustReason::NotYetValid,
+        E::InvalidSignatureForPublicKey | E::SignatureAlgorithmMismatch => {
+            TrustReason::BadSignature
+        }
         E::UnsupportedSignatureAlgorithm
         | E::UnsupportedSignatureAlgorithmContext(_)
         | E::UnsupportedSignatureAlgorithmForPublicKey
-        | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => "weak_signature",
-        E::EndEntityUsedAsCa | E::PathLenConstraintViolated => "not_a_ca",
-        E::BadDer | E::BadDerTime | E::TrailingData(_) => "unparsable",
-        _ => "other",
+        | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => TrustReason::WeakSignature,
+        E::EndEntityUsedAsCa | E::PathLenConstraintViolated => TrustReason::NotACa,
+        E::BadDer | E::BadDerTime | E::TrailingData(_) => TrustReason::Unparsable,
+        _ => TrustReason::Other,
     }
 }
 
@@ -718,7 +715,7 @@ mod tests {
         assert!(mozilla.len() > 100);
         let v = mozilla.verify(&refs(&chain), S01_AT);
         assert!(!v.trusted);
-        assert_eq!(v.reason, Some("unknown_issuer"));
+        assert_eq!(v.reason, Some(TrustReason::UnknownIssuer));
         assert_eq!(
             v.top_issuer.as_deref(),
             Some("CN=Example Public Root CA R1,O=Example Trust Services,C=US")
@@ -736,7 +733,7 @@ mod tests {
         assert!(empty.is_empty());
         assert_eq!(
             empty.verify(&refs(&chain), S01_AT).reason,
-            Some("unknown_issuer")
+            Some(TrustReason::UnknownIssuer)
         );
     }
 
@@ -747,19 +744,19 @@ mod tests {
         // Leaf: Sep 29 13:14:19 2026 .. Sep 24 13:14:19 2027 GMT.
         assert!(store.verify(&refs(&chain), us(1_790_687_659)).trusted);
         let before = store.verify(&refs(&chain), us(1_790_687_658));
-        assert_eq!(before.reason, Some("not_yet_valid"));
+        assert_eq!(before.reason, Some(TrustReason::NotYetValid));
         assert!(before.not_yet_valid && !before.expired);
         let after = store.verify(&refs(&chain), us(1_821_791_660));
-        assert_eq!(after.reason, Some("expired"));
+        assert_eq!(after.reason, Some(TrustReason::Expired));
         assert!(after.expired && !after.not_yet_valid);
         // Before 1970: clamped, never a panic.
         assert_eq!(
             store.verify(&refs(&chain), i64::MIN).reason,
-            Some("not_yet_valid")
+            Some(TrustReason::NotYetValid)
         );
         assert_eq!(
             store.verify(&refs(&chain), i64::MAX).reason,
-            Some("expired")
+            Some(TrustReason::Expired)
         );
     }
 
@@ -768,7 +765,7 @@ mod tests {
         let chain = pem_certs(fixtures::S01_LEGACY_EXPIRED_CHAIN);
         let v = corpus_store().verify(&refs(&chain), 1_795_871_676_449_117);
         assert!(!v.trusted);
-        assert_eq!(v.reason, Some("expired"));
+        assert_eq!(v.reason, Some(TrustReason::Expired));
         assert!(v.expired);
         let leaf = CertInfo::parse(&chain[0]);
         assert_eq!(
@@ -796,7 +793,7 @@ mod tests {
         let leaf_only = [chain[0].as_slice()];
         let v = store.verify(&leaf_only, S01_AT);
         assert!(!v.trusted);
-        assert_eq!(v.reason, Some("unknown_issuer"));
+        assert_eq!(v.reason, Some(TrustReason::UnknownIssuer));
         assert!(v.missing_intermediate && !v.unordered);
         assert_eq!(
             v.top_issuer.as_deref(),
@@ -833,7 +830,7 @@ mod tests {
                 .trusted
         );
         let v = store.verify_for_name(&chain, S01_AT, "www.example-bank.test");
-        assert_eq!(v.reason, Some("name_mismatch"));
+        assert_eq!(v.reason, Some(TrustReason::NameMismatch));
         assert!(v.name_mismatch && !v.trusted);
     }
 
@@ -843,7 +840,7 @@ mod tests {
         for pem in [fixtures::LOCALHOST_SELF, fixtures::PRINTER_SELF] {
             let leaf = pem_certs(pem);
             let v = store.verify(&[leaf[0].as_slice()], S01_AT);
-            assert_eq!(v.reason, Some("self_signed"), "{v:?}");
+            assert_eq!(v.reason, Some(TrustReason::SelfSigned), "{v:?}");
             assert!(!v.missing_intermediate);
         }
         // Pinned by the user: the printer's own certificate as an anchor.
@@ -862,7 +859,7 @@ mod tests {
         let forged = pem_certs(fixtures::S02_MITMPROXY_LEAF);
         let at = 1_795_871_693_064_718;
         let v = store.verify(&refs(&forged), at);
-        assert_eq!(v.reason, Some("unknown_issuer"));
+        assert_eq!(v.reason, Some(TrustReason::UnknownIssuer));
         assert_eq!(v.top_issuer.as_deref(), Some("O=mitmproxy,CN=mitmproxy"));
         // Trusted once the user adds mitmproxy's CA (an authorised proxy).
         let with_mitm = TrustStore::new(
@@ -887,7 +884,7 @@ mod tests {
         // SSLsplit sends its CA along: the CA is self-signed but not trusted.
         let split = pem_certs(fixtures::S03_SSLSPLIT_CHAIN);
         let v = store.verify(&refs(&split), 1_795_871_705_875_852);
-        assert_eq!(v.reason, Some("unknown_issuer"));
+        assert_eq!(v.reason, Some(TrustReason::UnknownIssuer));
         assert!(!v.missing_intermediate && !v.unordered);
         assert_eq!(
             v.top_issuer.as_deref(),
@@ -912,7 +909,7 @@ mod tests {
         )
         .unwrap();
         let v = trusting_mitm.verify(&[bad.as_slice()], 1_795_871_693_064_718);
-        assert_eq!(v.reason, Some("bad_signature"), "{v:?}");
+        assert_eq!(v.reason, Some(TrustReason::BadSignature), "{v:?}");
         assert!(!v.missing_intermediate);
     }
 
@@ -929,7 +926,7 @@ mod tests {
         );
         // Years later the leaf has expired.
         let v = mozilla.verify(&refs(&starfield), us(1_700_000_000));
-        assert_eq!(v.reason, Some("expired"));
+        assert_eq!(v.reason, Some(TrustReason::Expired));
 
         // Flow 0 of the same capture: leaf only.
         let lonely = pem_certs(fixtures::ZEEK_MISSING_INTERMEDIATE_LEAF);
@@ -937,7 +934,7 @@ mod tests {
         let v = mozilla.verify(&refs(&lonely), at);
         // The leaf names its issuer's URL (AIA caIssuers): a browser fetches
         // the intermediate, so the chain is incomplete, not of an unknown CA.
-        assert_eq!(v.reason, Some("incomplete_chain"));
+        assert_eq!(v.reason, Some(TrustReason::IncompleteChain));
         assert!(v.missing_intermediate);
         // The intermediate seen in flow 1 closes the path.
         let v = mozilla.verify_with(&refs(&lonely), &[starfield[1].as_slice()], at);
@@ -965,7 +962,7 @@ mod tests {
         let v = mozilla.verify(&refs(&google), at);
         assert!(v.trusted && v.root_public && v.root_removed, "{v:?}");
         assert_eq!(v.reason, None);
-        assert_eq!(v.reason_code(), Some("root_removed_since"));
+        assert_eq!(v.reason_code(), Some(TrustReason::RootRemovedSince));
         assert_eq!(
             v.root_subject.as_deref(),
             Some("CN=GeoTrust Global CA,O=GeoTrust Inc.,C=US")
@@ -976,7 +973,7 @@ mod tests {
         // Judged today (--roots-at now): not trusted.
         let v = mozilla.verify(&refs(&google), us(1_796_601_600));
         assert!(!v.trusted);
-        assert_eq!(v.reason, Some("weak_signature"));
+        assert_eq!(v.reason, Some(TrustReason::WeakSignature));
         // The leaf alive, but Mozilla's store of 2021 (GeoTrust removed
         // 2020-12-05) and SHA-1 refused: judged with a user root instead,
         // only the signature stands in the way.
@@ -992,14 +989,14 @@ mod tests {
                                     // webpki checks signing keys only; the leaf's own RSA-1024 key is ours to refuse.
         let small = pem_certs(fixtures::WEAK_RSA1024_LEAF);
         let v = store.verify(&refs(&small), at);
-        assert_eq!(v.reason, Some("weak_key"), "{v:?}");
+        assert_eq!(v.reason, Some(TrustReason::WeakKey), "{v:?}");
         assert!(!v.trusted);
         assert!(v.root_subject.is_some());
         let info = CertInfo::parse(&small[0]);
         assert_eq!((info.key_bits, info.has_weak_key()), (Some(1024), true));
         let sha1 = pem_certs(fixtures::WEAK_SHA1_LEAF);
         let v = store.verify(&refs(&sha1), at);
-        assert_eq!(v.reason, Some("weak_signature"), "{v:?}");
+        assert_eq!(v.reason, Some(TrustReason::WeakSignature), "{v:?}");
         // Public SHA-1 chain, its root made an anchor: accepted in 2014,
         // refused for SHA-1 from 2017 on (the leaf has expired by then too,
         // and the signature comes first).
@@ -1009,16 +1006,19 @@ mod tests {
         let v = geotrust.verify(&refs(&google), 1_398_362_902_697_485);
         assert!(v.trusted && !v.missing_intermediate, "{v:?}");
         let v = geotrust.verify(&refs(&google), us(1_483_228_800));
-        assert_eq!(v.reason, Some("weak_signature"), "{v:?}");
+        assert_eq!(v.reason, Some(TrustReason::WeakSignature), "{v:?}");
     }
 
     #[test]
     fn empty_unparsable_and_hostile_input() {
         let store = corpus_store();
-        assert_eq!(store.verify(&[], S01_AT).reason, Some("empty_chain"));
+        assert_eq!(
+            store.verify(&[], S01_AT).reason,
+            Some(TrustReason::EmptyChain)
+        );
         assert_eq!(
             store.verify(&[b"junk".as_slice()], S01_AT).reason,
-            Some("unparsable")
+            Some(TrustReason::Unparsable)
         );
         let chain = pem_certs(fixtures::S01_WWW_BANK_CHAIN);
         for n in 0..chain[0].len() {
@@ -1027,7 +1027,7 @@ mod tests {
         }
         // Truncated intermediate: the leaf is still judged.
         let v = store.verify(&[chain[0].as_slice(), &chain[1][..100]], S01_AT);
-        assert_eq!(v.reason, Some("unknown_issuer"));
+        assert_eq!(v.reason, Some(TrustReason::UnknownIssuer));
         // A long chain of duplicates is capped, not explored.
         let many: Vec<&[u8]> = std::iter::repeat_n(chain[1].as_slice(), 500).collect();
         let mut long = vec![chain[0].as_slice()];
@@ -1092,10 +1092,10 @@ mod tests {
             assert!(store.verify(&refs(&sha1), day(at)).trusted, "{at}");
         }
         let v = store.verify(&refs(&sha1), day("2017-01-01"));
-        assert_eq!(v.reason, Some("weak_signature"), "{v:?}");
+        assert_eq!(v.reason, Some(TrustReason::WeakSignature), "{v:?}");
         assert_eq!(
             store.verify(&refs(&sha1), day("2020-01-01")).reason,
-            Some("weak_signature")
+            Some(TrustReason::WeakSignature)
         );
 
         // A 1024-bit leaf key, and a 1024-bit intermediate signing with SHA-1.
@@ -1105,7 +1105,7 @@ mod tests {
             let v = store.verify(&refs(chain), day("2013-12-31"));
             assert!(v.trusted, "{v:?}");
             let v = store.verify(&refs(chain), day("2014-01-01"));
-            assert_eq!(v.reason, Some("weak_key"), "{v:?}");
+            assert_eq!(v.reason, Some(TrustReason::WeakKey), "{v:?}");
         }
     }
 
@@ -1116,12 +1116,12 @@ mod tests {
         // Before the last snapshot without the root: not yet trusted.
         let v = store.verify(&refs(&sha1), day("2010-09-01"));
         assert!(!v.trusted);
-        assert_eq!(v.reason, Some("root_not_trusted_then"));
-        assert_eq!(v.reason_code(), Some("root_not_trusted_then"));
+        assert_eq!(v.reason, Some(TrustReason::RootNotTrustedThen));
+        assert_eq!(v.reason_code(), Some(TrustReason::RootNotTrustedThen));
         // Between that snapshot and the first with it: given the benefit.
         let v = store.verify(&refs(&sha1), day("2011-06-01"));
         assert!(v.trusted && v.root_public && v.root_removed, "{v:?}");
-        assert_eq!(v.reason_code(), Some("root_removed_since"));
+        assert_eq!(v.reason_code(), Some(TrustReason::RootRemovedSince));
         assert_eq!(
             v.root_subject.as_deref(),
             Some("CN=certsift history-test root,O=certsift test")
@@ -1129,12 +1129,12 @@ mod tests {
         // A leaf issued after the distrust-after day, while the root is in.
         let late = pem_certs(fixtures::HISTORY_LATE_LEAF);
         let v = store.verify(&refs(&late), day("2017-06-01"));
-        assert_eq!(v.reason, Some("issued_after_distrust"), "{v:?}");
+        assert_eq!(v.reason, Some(TrustReason::IssuedAfterDistrust), "{v:?}");
         // After the removal: no longer trusted.
         let v = store.verify(&refs(&late), day("2019-06-01"));
-        assert_eq!(v.reason, Some("root_not_trusted_then"), "{v:?}");
+        assert_eq!(v.reason, Some(TrustReason::RootNotTrustedThen), "{v:?}");
         let v = store.verify(&refs(&sha1), day("2018-06-01"));
-        assert_eq!(v.reason, Some("weak_signature"), "{v:?}");
+        assert_eq!(v.reason, Some(TrustReason::WeakSignature), "{v:?}");
 
         // The same root given with --trust-store counts at every time.
         let root = fixtures::HISTORY_ROOT.as_bytes().to_vec();

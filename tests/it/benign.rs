@@ -25,6 +25,7 @@ use certsift::report::Report;
 use certsift::rows::{FindingRow, IncidentRow};
 
 use crate::testdata;
+use certsift::rows::Severity;
 
 /// The capture column of reviewed lines about the scan of every capture
 /// together.
@@ -60,9 +61,9 @@ impl Accusation {
             .unwrap_or_default();
         Accusation {
             capture: capture.to_string(),
-            kind: f.kind.clone(),
+            kind: f.kind.to_string(),
             name,
-            severity: f.severity.clone(),
+            severity: f.severity.to_string(),
             summary: f.summary.replace(['\t', '\n', '\r'], " "),
         }
     }
@@ -165,7 +166,7 @@ fn scanned(capture: &str, inputs: Vec<PathBuf>) -> (Vec<Accusation>, Vec<Inciden
     let found = summary
         .findings
         .iter()
-        .filter(|f| f.severity == "medium" || f.severity == "high")
+        .filter(|f| f.severity == Severity::Medium || f.severity == Severity::High)
         .map(|f| Accusation::of(capture, f))
         .collect();
     (found, summary.incidents)

@@ -10,6 +10,7 @@ use certsift::rows::HandshakeRow;
 use serde_json::Value;
 
 use crate::{anchors_of, cert_visible, keyed, keylog, manifest, scan, scan_trusting};
+use certsift::rows::Severity;
 
 fn key(ip: &str, port: i64) -> String {
     format!("{ip}|{port}")
@@ -147,7 +148,8 @@ fn check_capture_keys(name: &str, file: &str, with_keys: bool) {
             continue;
         }
         let serious = scan.findings.iter().any(|f| {
-            f.names.iter().any(|n| n == sni) && (f.severity == "high" || f.severity == "medium")
+            f.names.iter().any(|n| n == sni)
+                && (f.severity == Severity::High || f.severity == Severity::Medium)
         });
         let verdict = v["verdict"].as_str().unwrap_or_default();
         // Issuer divergence needs both the forged and the genuine leaf in

@@ -11,6 +11,7 @@ use certsift::rows::FindingRow;
 use serde_json::Value;
 
 use crate::{anchors_of, capture, cert_visible, certsift, keylog, manifest, scan, scan_trusting};
+use certsift::rows::Severity;
 
 /// Scans one capture without any extra trust anchor.
 fn scan_without_trust_store(
@@ -33,7 +34,8 @@ fn judge(name: &str, findings: &[FindingRow], decrypted: bool) -> Vec<String> {
     let flows = m["flows"].as_array().expect("flows");
     let serious = |sni: &str| {
         findings.iter().any(|f| {
-            f.names.iter().any(|n| n == sni) && (f.severity == "high" || f.severity == "medium")
+            f.names.iter().any(|n| n == sni)
+                && (f.severity == Severity::High || f.severity == Severity::Medium)
         })
     };
     let mut problems = Vec::new();
@@ -57,7 +59,7 @@ fn judge(name: &str, findings: &[FindingRow], decrypted: bool) -> Vec<String> {
                 let accusing: Vec<String> = findings
                     .iter()
                     .filter(|f| f.names.iter().any(|n| n == sni))
-                    .filter(|f| f.severity == "high" || f.severity == "medium")
+                    .filter(|f| f.severity == Severity::High || f.severity == Severity::Medium)
                     .map(|f| format!("{} {}: {}", f.severity, f.kind, f.summary))
                     .collect();
                 problems.push(format!("{sni}: {verdict}, but accused: {accusing:#?}"));
@@ -254,7 +256,7 @@ fn issue_6_all_captures_in_one_run_is_deterministic() {
     ] {
         assert!(
             !fa.iter().any(|f| f.names.iter().any(|n| n == clean)
-                && (f.severity == "high" || f.severity == "medium")),
+                && (f.severity == Severity::High || f.severity == Severity::Medium)),
             "{clean} accused"
         );
     }

@@ -68,7 +68,7 @@ pub fn sql_kinds(findings: &[FindingRow]) -> Vec<RuleFinding> {
     let mut rust: Vec<RuleFinding> = findings
         .iter()
         .filter(|f| SQL_KINDS.contains(&f.kind.as_str()))
-        .map(|f| (f.kind.clone(), f.severity.clone(), f.names.clone()))
+        .map(|f| (f.kind.to_string(), f.severity.to_string(), f.names.clone()))
         .collect();
     rust.sort();
     rust

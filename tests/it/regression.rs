@@ -1,6 +1,9 @@
 //! Regression tests, named after the issue that found them.
 
 use crate::{capture, certsift};
+use certsift::analysis::Kind;
+use certsift::error::Anomaly;
+use certsift::rows::Severity;
 
 #[test]
 fn issue_2_output_is_the_same_for_any_thread_count() {
@@ -65,8 +68,8 @@ fn issue_6_baseline_scan_makes_unseen_certificates_evidence() {
     let findings = certsift::output::read_scan(dir.path()).unwrap().findings;
     let deviation = |name: &str| {
         findings.iter().any(|f| {
-            f.kind == "baseline_deviation"
-                && f.severity == "high"
+            f.kind == Kind::BaselineDeviation
+                && f.severity == Severity::High
                 && f.names.iter().any(|n| n == name)
         })
     };
@@ -76,7 +79,8 @@ fn issue_6_baseline_scan_makes_unseen_certificates_evidence() {
     // ...while mail.corp.test got the certificate the baseline knows.
     assert!(!findings
         .iter()
-        .any(|f| f.kind.starts_with("baseline") && f.names.iter().any(|n| n == "mail.corp.test")));
+        .any(|f| f.kind.as_str().starts_with("baseline")
+            && f.names.iter().any(|n| n == "mail.corp.test")));
 }
 
 // ---- issue 30: TLS inside GTP-U and CAPWAP --------------------------------
@@ -287,13 +291,13 @@ fn issue_30_several_synacks_bogus_first_bytes_and_hrr_only_keep_their_rows() {
         h.cipher_suite.as_deref(),
         Some("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
     );
-    assert!(h.anomalies.iter().any(|a| a == "tcp_multiple_synack"));
-    assert!(!h.anomalies.iter().any(|a| a == "tcp_midstream"));
+    assert!(h.anomalies.contains(&Anomaly::TcpMultipleSynack));
+    assert!(!h.anomalies.contains(&Anomaly::TcpMidstream));
     // Bogus first bytes neither hide the connection nor go unnoticed.
     let h = row(40002);
     assert_eq!(h.sni.as_deref(), Some("test"));
     assert_eq!(h.tls_version.as_deref(), Some("TLS 1.2"));
-    assert!(h.anomalies.iter().any(|a| a == "tcp_conflicting_overlap"));
+    assert!(h.anomalies.contains(&Anomaly::TcpConflictingOverlap));
     // A HelloRetryRequest alone gives version, cipher and JA3S.
     let h = row(40003);
     assert_eq!(h.tls_version.as_deref(), Some("TLS 1.3"));
@@ -317,8 +321,8 @@ fn issue_30_real_server_with_two_synack_isns_is_followed_where_the_client_acks()
     assert_eq!(h.tls_version.as_deref(), Some("TLS 1.3"));
     assert_eq!(h.cipher_suite.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
     assert_eq!(h.cert_visibility, "encrypted");
-    assert!(h.anomalies.iter().any(|a| a == "tcp_multiple_synack"));
+    assert!(h.anomalies.contains(&Anomaly::TcpMultipleSynack));
     // Following the first ISN put the server's bytes 1.1 GB ahead: a gap,
     // and a handshake read only by resynchronising after it.
-    assert_eq!(h.anomalies, ["tcp_multiple_synack"]);
+    assert_eq!(h.anomalies, [Anomaly::TcpMultipleSynack]);
 }

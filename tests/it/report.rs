@@ -68,7 +68,7 @@ fn report_of_s02_matches_the_tables() {
         }
     }
     for f in findings {
-        let s = Severity::parse(&f.severity).unwrap();
+        let s = f.severity;
         let fnames: Vec<&str> = match &f.sni {
             Some(n) => vec![n.as_str()],
             None => f.names.iter().map(String::as_str).collect(),
