@@ -22,7 +22,7 @@ mod defrag;
 mod ip;
 mod link;
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 pub use defrag::Defragmenter;
 
@@ -86,7 +86,8 @@ pub enum SkipReason {
     TunnelTooDeep,
 }
 
-/// A TCP segment, borrowed from the frame.
+/// A TCP segment, borrowed from the frame: the one TCP segment type of
+/// the crate (the flow stage takes it with the time and place of capture).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TcpSegment<'a> {
     /// Source address.
@@ -113,6 +114,18 @@ pub struct TcpSegment<'a> {
     pub tunnel: Option<Tunnel>,
     /// Outermost VLAN id, if tagged.
     pub vlan: Option<u16>,
+}
+
+impl TcpSegment<'_> {
+    /// The sender's address and port.
+    pub fn src_addr(&self) -> SocketAddr {
+        SocketAddr::new(self.src, self.src_port)
+    }
+
+    /// The receiver's address and port.
+    pub fn dst_addr(&self) -> SocketAddr {
+        SocketAddr::new(self.dst, self.dst_port)
+    }
 }
 
 /// A UDP datagram, borrowed from the frame.
