@@ -18,7 +18,7 @@
 
 use std::net::SocketAddr;
 
-use super::crypto::{Keys, Suite, Version};
+use super::crypto::{quic_suite, Keys, Suite, Version};
 use super::frames::{self, CryptoStream};
 use super::packet::{self, Kind, Long, Packet};
 use crate::error::Anomaly;
@@ -447,7 +447,7 @@ impl Conn {
         let Some(server_secret) = keys.secret(&random, SecretLabel::ServerHandshakeTraffic) else {
             return Decryption::NoKeys;
         };
-        let Some(suite) = h.cipher.and_then(Suite::from_u16) else {
+        let Some(suite) = h.cipher.and_then(quic_suite) else {
             h.add_anomaly(Anomaly::KeylogUnsupportedCipher);
             return Decryption::Failed;
         };

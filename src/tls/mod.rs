@@ -44,6 +44,7 @@ mod keylog;
 mod messages;
 mod names;
 mod openvpn;
+pub(crate) mod schedule;
 mod session;
 mod socks;
 #[cfg(test)]
