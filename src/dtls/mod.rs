@@ -61,8 +61,8 @@ pub struct Shard {
     table: Table<Conn>,
     /// Connections ended so far, in the order they ended.
     pub finished: Vec<FlowRecord<Handshake>>,
+    /// Datagrams seen.
     datagrams: u64,
-    connections: u64,
 }
 
 impl Shard {
@@ -75,7 +75,6 @@ impl Shard {
             table: Table::new(limits, cap),
             finished: Vec::new(),
             datagrams: 0,
-            connections: 0,
         }
     }
 
@@ -86,58 +85,38 @@ impl Shard {
 
     /// What this shard counted.
     pub fn stats(&self) -> ShardStats {
-        DatagramStats {
-            datagrams: self.datagrams,
-            connections: self.connections,
-            evicted: self.table.evicted(),
-            timed_out: self.table.timed_out(),
-        }
+        DatagramStats::of(&self.table, self.datagrams)
     }
 
     /// Takes one UDP datagram that [`is_candidate`] accepted; datagrams
     /// must arrive in capture order.
     pub fn push(&mut self, d: &Datagram<'_>) {
         self.datagrams += 1;
-        self.table.advance(d.ts_us);
-        let key = FlowKey::new(d.src, d.dst);
-        let limits = self.table.limits();
-        let mut ended_idle = None;
-        if let Some(conn) = self.table.get_mut(&key) {
-            let idle = limits.is_idle(conn, d.ts_us);
-            if !idle && conn.push(d) == Step::Continue {
-                return;
-            }
-            ended_idle = Some(idle);
-        }
-        if let Some(idle) = ended_idle {
-            let old = if idle {
-                self.table.remove_idle(&key)
-            } else {
-                self.table.remove(&key)
-            };
-            if let Some(old) = old {
-                self.finished.push(old.finish());
-            }
-        }
-        let Some(conn) = Conn::start(d) else {
-            return;
-        };
         let finished = &mut self.finished;
-        self.table
-            .insert(key, conn, |old| finished.push(old.finish().into_evicted()))
-            .push(d);
-        self.connections += 1;
+        self.table.packet(
+            FlowKey::new(d.src, d.dst),
+            d.ts_us,
+            |conn| conn.push(d) == Step::Continue,
+            || {
+                let mut conn = Conn::start(d)?;
+                conn.push(d);
+                Some(conn)
+            },
+            |old, why| finished.push(why.mark(old.finish())),
+        );
     }
 
     /// Ends connections idle for longer than the timeout at capture time `now`.
     pub fn expire(&mut self, now: i64) {
         let finished = &mut self.finished;
-        self.table.expire(now, |conn| finished.push(conn.finish()));
+        self.table
+            .expire(now, |conn, why| finished.push(why.mark(conn.finish())));
     }
 
     /// Ends every live connection (end of the input set).
     pub fn finish_all(&mut self) {
         let finished = &mut self.finished;
-        self.table.finish_all(|conn| finished.push(conn.finish()));
+        self.table
+            .finish_all(|conn, why| finished.push(why.mark(conn.finish())));
     }
 }

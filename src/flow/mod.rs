@@ -28,7 +28,7 @@ mod table;
 mod tcp;
 
 pub use reassembly::{Chunk, Counters, Reassembler};
-pub use table::{Activity, Table};
+pub use table::{Activity, Ended, Table};
 pub use tcp::{Shard, ShardStats};
 
 use crate::error::Anomaly;
@@ -236,4 +236,17 @@ pub struct DatagramStats {
     pub evicted: u64,
     /// Connections ended by idle timeout.
     pub timed_out: u64,
+}
+
+impl DatagramStats {
+    /// The counters of a datagram shard that saw `datagrams` and keeps its
+    /// connections in `table`.
+    pub fn of<C: Activity>(table: &Table<C>, datagrams: u64) -> DatagramStats {
+        DatagramStats {
+            datagrams,
+            connections: table.opened(),
+            evicted: table.evicted(),
+            timed_out: table.timed_out(),
+        }
+    }
 }

@@ -10,7 +10,7 @@
 //! end several connections hand them over in a fixed order (key order, or
 //! age then key) so that the output does not depend on hashing.
 
-use super::{FastMap, FlowKey, FlowLimits};
+use super::{FastMap, FlowKey, FlowLimits, FlowRecord};
 
 /// What the table needs to know of a connection to expire it.
 pub trait Activity {
@@ -34,6 +34,32 @@ impl<T: Activity> Activity for Box<T> {
     }
 }
 
+/// Why a connection left its table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Silent past its deadline.
+    Idle,
+    /// Its transport started a new connection on the 4-tuple (a new SYN, a
+    /// new QUIC client Initial, a new DTLS ClientHello).
+    Replaced,
+    /// Given up to make room in a full table.
+    Evicted,
+    /// The input set ended.
+    Input,
+}
+
+impl Ended {
+    /// The record of a connection that ended this way: an evicted one
+    /// carries the anomaly `flow_evicted`.
+    pub fn mark<H>(self, rec: FlowRecord<H>) -> FlowRecord<H> {
+        if self == Ended::Evicted {
+            rec.into_evicted()
+        } else {
+            rec
+        }
+    }
+}
+
 /// The live connections of one shard. Owned by one worker at a time; no
 /// locks.
 pub struct Table<C> {
@@ -43,6 +69,7 @@ pub struct Table<C> {
     conns: FastMap<FlowKey, C>,
     /// Latest capture time seen: expiry never goes back before it.
     now: i64,
+    opened: u64,
     evicted: u64,
     timed_out: u64,
 }
@@ -56,14 +83,10 @@ impl<C: Activity> Table<C> {
             capacity: capacity.max(1),
             conns: FastMap::default(),
             now: 0,
+            opened: 0,
             evicted: 0,
             timed_out: 0,
         }
-    }
-
-    /// The timeouts and cap the table was made with.
-    pub fn limits(&self) -> FlowLimits {
-        self.limits
     }
 
     /// Live connections.
@@ -76,6 +99,11 @@ impl<C: Activity> Table<C> {
         self.conns.is_empty()
     }
 
+    /// Connections started.
+    pub fn opened(&self) -> u64 {
+        self.opened
+    }
+
     /// Connections ended early because the table was full.
     pub fn evicted(&self) -> u64 {
         self.evicted
@@ -86,55 +114,63 @@ impl<C: Activity> Table<C> {
         self.timed_out
     }
 
-    /// Notes a packet's capture time.
-    pub fn advance(&mut self, ts: i64) {
-        self.now = self.now.max(ts);
-    }
-
-    /// The live connection of `key`.
-    pub fn get_mut(&mut self, key: &FlowKey) -> Option<&mut C> {
+    /// The live connection of `key`, for tests that set a connection up.
+    #[cfg(test)]
+    pub(crate) fn get_mut(&mut self, key: &FlowKey) -> Option<&mut C> {
         self.conns.get_mut(key)
     }
 
-    /// Removes the connection of `key` (its transport ended it).
-    pub fn remove(&mut self, key: &FlowKey) -> Option<C> {
-        self.conns.remove(key)
-    }
-
-    /// Removes the connection of `key`, which went idle, and counts it as
-    /// timed out.
-    pub fn remove_idle(&mut self, key: &FlowKey) -> Option<C> {
-        let conn = self.conns.remove(key);
-        if conn.is_some() {
-            self.timed_out += 1;
-        }
-        conn
-    }
-
-    /// Adds a connection under `key` (which has none), first making room:
-    /// when the table is full, its least recently active eighth is
-    /// removed and handed, oldest first, to `evicted`.
-    pub fn insert(&mut self, key: FlowKey, conn: C, evicted: impl FnMut(C)) -> &mut C {
-        self.get_or_insert_with(key, || conn, evicted)
-    }
-
-    /// The connection of `key`; when there is none, one made by `new`,
-    /// room being made first as in [`Table::insert`].
-    pub fn get_or_insert_with(
+    /// One packet of 4-tuple `key`, captured at `ts`, in capture order.
+    ///
+    /// The live connection of `key` takes it (`take` returns true) unless
+    /// it went idle before `ts` or `take` refuses it (returns false: the
+    /// packet starts another connection); either way that connection ends.
+    /// Otherwise `start` may open a new connection with it, room being
+    /// made first when the table is full (its least recently active
+    /// eighth, oldest first). Every connection that ends goes to `ended`
+    /// with the reason, in that order.
+    pub fn packet(
         &mut self,
         key: FlowKey,
-        new: impl FnOnce() -> C,
-        evicted: impl FnMut(C),
-    ) -> &mut C {
-        if self.conns.len() >= self.capacity && !self.conns.contains_key(&key) {
-            self.evict(evicted);
+        ts: i64,
+        take: impl FnOnce(&mut C) -> bool,
+        start: impl FnOnce() -> Option<C>,
+        mut ended: impl FnMut(C, Ended),
+    ) {
+        self.now = self.now.max(ts);
+        let limits = self.limits;
+        // One lookup for the common case: a packet of a live connection.
+        let why = match self.conns.get_mut(&key) {
+            Some(conn) if limits.is_idle(conn, ts) => Some(Ended::Idle),
+            Some(conn) => {
+                if take(conn) {
+                    return;
+                }
+                Some(Ended::Replaced)
+            }
+            None => None,
+        };
+        if let Some(why) = why {
+            if let Some(old) = self.conns.remove(&key) {
+                if why == Ended::Idle {
+                    self.timed_out += 1;
+                }
+                ended(old, why);
+            }
         }
-        self.conns.entry(key).or_insert_with(new)
+        let Some(conn) = start() else {
+            return;
+        };
+        if self.conns.len() >= self.capacity {
+            self.evict(&mut ended);
+        }
+        self.opened += 1;
+        self.conns.insert(key, conn);
     }
 
     /// Removes the least recently active eighth (at least one), oldest
     /// first, counting them.
-    fn evict(&mut self, mut evicted: impl FnMut(C)) {
+    fn evict(&mut self, ended: &mut impl FnMut(C, Ended)) {
         let mut by_age: Vec<(i64, FlowKey)> = self
             .conns
             .iter()
@@ -145,7 +181,7 @@ impl<C: Activity> Table<C> {
         for (_, k) in by_age.into_iter().take(n) {
             if let Some(c) = self.conns.remove(&k) {
                 self.evicted += 1;
-                evicted(c);
+                ended(c, Ended::Evicted);
             }
         }
     }
@@ -153,7 +189,7 @@ impl<C: Activity> Table<C> {
     /// Removes, in key order, the connections that had ended by capture
     /// time `now` (or the latest packet's time, if later), counting them as
     /// timed out.
-    pub fn expire(&mut self, now: i64, mut ended: impl FnMut(C)) {
+    pub fn expire(&mut self, now: i64, mut ended: impl FnMut(C, Ended)) {
         let now = now.max(self.now);
         let limits = self.limits;
         let mut idle: Vec<FlowKey> = self
@@ -166,18 +202,18 @@ impl<C: Activity> Table<C> {
         for k in idle {
             if let Some(c) = self.conns.remove(&k) {
                 self.timed_out += 1;
-                ended(c);
+                ended(c, Ended::Idle);
             }
         }
     }
 
     /// Removes every connection, in key order (end of the input set).
-    pub fn finish_all(&mut self, mut ended: impl FnMut(C)) {
+    pub fn finish_all(&mut self, mut ended: impl FnMut(C, Ended)) {
         let mut live: Vec<FlowKey> = self.conns.keys().copied().collect();
         live.sort_unstable();
         for k in live {
             if let Some(c) = self.conns.remove(&k) {
-                ended(c);
+                ended(c, Ended::Input);
             }
         }
     }
@@ -216,90 +252,131 @@ mod tests {
         }
     }
 
+    fn conn(last: i64, closed: bool) -> Option<Conn> {
+        Some(Conn { last, closed })
+    }
+
+    /// Opens a connection on `key` last seen at `last`; records what ends.
+    fn open(t: &mut Table<Conn>, k: FlowKey, last: i64, gone: &mut Vec<(i64, Ended)>) {
+        t.packet(
+            k,
+            last,
+            |_| panic!("new key"),
+            || conn(last, false),
+            |c, why| {
+                gone.push((c.last, why));
+            },
+        );
+    }
+
     #[test]
     fn a_full_table_evicts_its_oldest_eighth_oldest_first() {
         let mut t = Table::new(limits(), 16);
+        let mut gone = Vec::new();
         for p in 0..16u16 {
             // Ages out of key order: port p last seen at (16 - p) * 10.
-            let c = Conn {
-                last: i64::from(16 - p) * 10,
-                closed: false,
-            };
-            t.insert(key(p), c, |_| panic!("not full yet"));
+            open(&mut t, key(p), i64::from(16 - p) * 10, &mut gone);
         }
-        let mut gone = Vec::new();
-        t.insert(
+        assert!(gone.is_empty());
+        open(&mut t, key(100), 50, &mut gone);
+        assert_eq!(gone, [(10, Ended::Evicted), (20, Ended::Evicted)]);
+        assert_eq!((t.len(), t.evicted(), t.opened()), (15, 2, 17));
+        // A live connection takes its packets and takes no room.
+        t.packet(
             key(100),
-            Conn {
-                last: 1000,
-                closed: false,
+            60,
+            |c| {
+                c.last = 60;
+                true
             },
-            |c| gone.push(c.last),
+            || unreachable!(),
+            |_, _| panic!("live"),
         );
-        assert_eq!(gone, [10, 20]);
-        assert_eq!((t.len(), t.evicted()), (15, 2));
-        // A connection already present takes no room.
-        t.get_or_insert_with(key(100), || unreachable!(), |_| panic!("present"));
-        assert_eq!(t.len(), 15);
+        assert_eq!((t.len(), t.opened()), (15, 17));
+    }
+
+    #[test]
+    fn a_refused_packet_replaces_the_connection_and_an_idle_one_times_out() {
+        let mut t = Table::new(limits(), 4);
+        let mut gone = Vec::new();
+        open(&mut t, key(1), 0, &mut gone);
+        t.packet(
+            key(1),
+            5,
+            |_| false,
+            || conn(5, false),
+            |c, why| gone.push((c.last, why)),
+        );
+        assert_eq!(gone, [(0, Ended::Replaced)]);
+        // 5 + 100 is its deadline: a packet after it ends it as idle, and a
+        // start that declines leaves the 4-tuple empty.
+        t.packet(
+            key(1),
+            106,
+            |_| true,
+            || None,
+            |c, why| gone.push((c.last, why)),
+        );
+        assert_eq!(gone[1], (5, Ended::Idle));
+        assert_eq!((t.len(), t.timed_out(), t.opened()), (0, 1, 2));
     }
 
     #[test]
     fn expiry_follows_the_close_delay_and_the_latest_time_seen() {
         let mut t = Table::new(limits(), 16);
-        let open = |last| Conn {
-            last,
-            closed: false,
-        };
-        t.insert(key(1), open(0), |_| {});
-        t.insert(
-            key(2),
-            Conn {
-                last: 0,
-                closed: true,
-            },
-            |_| {},
-        );
-        t.insert(key(3), open(50), |_| {});
+        let mut gone = Vec::new();
+        open(&mut t, key(1), 0, &mut gone);
+        t.packet(key(2), 0, |_| true, || conn(0, true), |_, _| {});
         let mut ended = Vec::new();
-        t.expire(10, |c| ended.push(c.last));
+        t.expire(10, |c, _| ended.push(c.last));
         assert!(ended.is_empty());
-        t.expire(11, |c| ended.push(c.last));
+        t.expire(11, |c, why| {
+            assert_eq!(why, Ended::Idle);
+            ended.push(c.last)
+        });
         assert_eq!((ended.len(), t.timed_out()), (1, 1));
         // A packet at 120 moves time on even when expire is asked earlier.
-        t.advance(120);
-        t.expire(0, |c| ended.push(c.last));
+        open(&mut t, key(3), 50, &mut gone);
+        open(&mut t, key(4), 120, &mut gone);
+        t.expire(0, |c, _| ended.push(c.last));
         assert_eq!(ended, [0, 0]);
-        assert_eq!(t.len(), 1);
-        t.finish_all(|c| ended.push(c.last));
+        assert_eq!(t.len(), 2);
+        t.finish_all(|c, why| {
+            assert_eq!(why, Ended::Input);
+            ended.push(c.last)
+        });
         assert_eq!(
             (ended, t.timed_out(), t.is_empty()),
-            (vec![0, 0, 50], 2, true)
+            (vec![0, 0, 50, 120], 2, true)
         );
     }
 
     #[test]
-    fn a_connection_removed_as_idle_is_counted() {
-        let mut t = Table::new(limits(), 1);
-        t.insert(
-            key(1),
-            Conn {
-                last: 0,
-                closed: false,
-            },
-            |_| {},
-        );
-        assert!(t.remove_idle(&key(2)).is_none());
-        assert!(t.remove_idle(&key(1)).is_some());
-        assert_eq!(t.timed_out(), 1);
-        t.insert(
-            key(1),
-            Conn {
-                last: 0,
-                closed: false,
-            },
-            |_| {},
-        );
-        assert!(t.remove(&key(1)).is_some());
-        assert_eq!(t.timed_out(), 1);
+    fn an_evicted_record_says_so() {
+        let rec = |ended: Ended| {
+            let r = FlowRecord::<()> {
+                client: "10.0.0.1:1".parse().unwrap(),
+                server: "10.0.0.2:2".parse().unwrap(),
+                file: 0,
+                first_frame: 0,
+                ts_start: 0,
+                ts_end: 0,
+                packets: 0,
+                client_bytes: 0,
+                server_bytes: 0,
+                client_ttl: None,
+                server_ttl: None,
+                syn_seen: false,
+                handshake: None,
+                decryption: None,
+                anomalies: Vec::new(),
+                transport: "tcp",
+            };
+            ended.mark(r).anomalies
+        };
+        assert_eq!(rec(Ended::Evicted), [crate::error::Anomaly::FlowEvicted]);
+        for e in [Ended::Idle, Ended::Replaced, Ended::Input] {
+            assert!(rec(e).is_empty());
+        }
     }
 }

@@ -12,8 +12,8 @@
 use std::net::SocketAddr;
 
 use super::{
-    Activity, Chunk, FlowKey, FlowLimits, FlowRecord, Reassembler, Side, Stamp, StreamConsumer,
-    Table,
+    Activity, Chunk, Ended, FlowKey, FlowLimits, FlowRecord, Reassembler, Side, Stamp,
+    StreamConsumer, Table,
 };
 use crate::decode::{tcp_flags as flags, TcpSegment};
 use crate::error::Anomaly;
@@ -332,51 +332,50 @@ impl<C: StreamConsumer> Shard<C> {
     /// order.
     pub fn push(&mut self, seg: &TcpSegment<'_>, at: Stamp) {
         self.segments += 1;
-        self.table.advance(at.ts_us);
         let (src, dst) = (seg.src_addr(), seg.dst_addr());
-        let key = FlowKey::new(src, dst);
         let pure_syn = seg.flags & (flags::SYN | flags::ACK) == flags::SYN;
-        let limits = self.table.limits();
-        // One lookup for the common case: a packet of a live connection.
-        let mut ended_idle = None;
-        if let Some(conn) = self.table.get_mut(&key) {
-            let idle = limits.is_idle(conn, at.ts_us);
-            let reused = pure_syn && conn.reused_by(src, seg.seq);
-            if !idle && !reused {
+        let Shard {
+            table,
+            finished,
+            reused,
+            ..
+        } = self;
+        table.packet(
+            FlowKey::new(src, dst),
+            at.ts_us,
+            |conn| {
+                if pure_syn && conn.reused_by(src, seg.seq) {
+                    return false;
+                }
                 conn.push(seg, src, at.ts_us);
-                return;
-            }
-            ended_idle = Some(idle);
-        }
-        if let Some(idle) = ended_idle {
-            let old = if idle {
-                self.table.remove_idle(&key)
-            } else {
-                self.reused += 1;
-                self.table.remove(&key)
-            };
-            if let Some(old) = old {
-                self.finished.push(old.finish());
-            }
-        }
-        let finished = &mut self.finished;
-        self.table
-            .insert(key, Box::new(Conn::new(seg, src, dst, at)), |old| {
-                finished.push(old.finish().into_evicted());
-            })
-            .push(seg, src, at.ts_us);
+                true
+            },
+            || {
+                let mut conn = Box::new(Conn::new(seg, src, dst, at));
+                conn.push(seg, src, at.ts_us);
+                Some(conn)
+            },
+            |old, why| {
+                if why == Ended::Replaced {
+                    *reused += 1;
+                }
+                finished.push(why.mark(old.finish()));
+            },
+        );
     }
 
     /// Ends connections idle for longer than the timeout at capture time `now`.
     pub fn expire(&mut self, now: i64) {
         let finished = &mut self.finished;
-        self.table.expire(now, |conn| finished.push(conn.finish()));
+        self.table
+            .expire(now, |conn, why| finished.push(why.mark(conn.finish())));
     }
 
     /// Ends every live connection (end of the input set).
     pub fn finish_all(&mut self) {
         let finished = &mut self.finished;
-        self.table.finish_all(|conn| finished.push(conn.finish()));
+        self.table
+            .finish_all(|conn, why| finished.push(why.mark(conn.finish())));
     }
 }
 
