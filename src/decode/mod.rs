@@ -116,7 +116,7 @@ pub struct TcpSegment<'a> {
     pub vlan: Option<u16>,
 }
 
-impl TcpSegment<'_> {
+impl<'a> TcpSegment<'a> {
     /// The sender's address and port.
     pub fn src_addr(&self) -> SocketAddr {
         SocketAddr::new(self.src, self.src_port)
@@ -125,6 +125,31 @@ impl TcpSegment<'_> {
     /// The receiver's address and port.
     pub fn dst_addr(&self) -> SocketAddr {
         SocketAddr::new(self.dst, self.dst_port)
+    }
+
+    /// A segment for tests: from `src` to `dst` (`"ip:port"`), TTL 64, no
+    /// acknowledgment number, window, tunnel or VLAN.
+    #[cfg(test)]
+    pub(crate) fn between(src: &str, dst: &str, seq: u32, flags: u8, payload: &'a [u8]) -> Self {
+        let parse = |a: &str| {
+            a.parse::<SocketAddr>()
+                .unwrap_or(SocketAddr::from(([0; 4], 0)))
+        };
+        let (src, dst) = (parse(src), parse(dst));
+        TcpSegment {
+            src: src.ip(),
+            dst: dst.ip(),
+            src_port: src.port(),
+            dst_port: dst.port(),
+            seq,
+            ack: 0,
+            flags,
+            window: 0,
+            ttl: 64,
+            payload,
+            tunnel: None,
+            vlan: None,
+        }
     }
 }
 

@@ -61,8 +61,6 @@ pub struct Shard {
     table: Table<Conn>,
     /// Connections ended so far, in the order they ended.
     pub finished: Vec<FlowRecord<Handshake>>,
-    /// Datagrams seen.
-    datagrams: u64,
 }
 
 impl Shard {
@@ -74,7 +72,6 @@ impl Shard {
         Shard {
             table: Table::new(limits, cap),
             finished: Vec::new(),
-            datagrams: 0,
         }
     }
 
@@ -85,13 +82,12 @@ impl Shard {
 
     /// What this shard counted.
     pub fn stats(&self) -> ShardStats {
-        DatagramStats::of(&self.table, self.datagrams)
+        DatagramStats::of(&self.table)
     }
 
     /// Takes one UDP datagram that [`is_candidate`] accepted; datagrams
     /// must arrive in capture order.
     pub fn push(&mut self, d: &Datagram<'_>) {
-        self.datagrams += 1;
         let finished = &mut self.finished;
         self.table.packet(
             FlowKey::new(d.src, d.dst),

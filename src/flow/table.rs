@@ -10,29 +10,8 @@
 //! end several connections hand them over in a fixed order (key order, or
 //! age then key) so that the output does not depend on hashing.
 
-use super::{FastMap, FlowKey, FlowLimits, FlowRecord};
-
-/// What the table needs to know of a connection to expire it.
-pub trait Activity {
-    /// Capture time of the connection's last packet, µs.
-    fn last_seen(&self) -> i64;
-
-    /// Closed (TCP RST, or FIN from both ends): it ends after the close
-    /// delay rather than the idle timeout.
-    fn closed(&self) -> bool {
-        false
-    }
-}
-
-impl<T: Activity> Activity for Box<T> {
-    fn last_seen(&self) -> i64 {
-        T::last_seen(self)
-    }
-
-    fn closed(&self) -> bool {
-        T::closed(self)
-    }
-}
+use super::types::{Activity, DatagramStats, FlowKey, FlowLimits, FlowRecord};
+use crate::hash::FastMap;
 
 /// Why a connection left its table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +48,7 @@ pub struct Table<C> {
     conns: FastMap<FlowKey, C>,
     /// Latest capture time seen: expiry never goes back before it.
     now: i64,
+    packets: u64,
     opened: u64,
     evicted: u64,
     timed_out: u64,
@@ -83,6 +63,7 @@ impl<C: Activity> Table<C> {
             capacity: capacity.max(1),
             conns: FastMap::default(),
             now: 0,
+            packets: 0,
             opened: 0,
             evicted: 0,
             timed_out: 0,
@@ -97,6 +78,11 @@ impl<C: Activity> Table<C> {
     /// No live connection.
     pub fn is_empty(&self) -> bool {
         self.conns.is_empty()
+    }
+
+    /// Packets given to [`Table::packet`].
+    pub fn packets(&self) -> u64 {
+        self.packets
     }
 
     /// Connections started.
@@ -137,6 +123,7 @@ impl<C: Activity> Table<C> {
         start: impl FnOnce() -> Option<C>,
         mut ended: impl FnMut(C, Ended),
     ) {
+        self.packets += 1;
         self.now = self.now.max(ts);
         let limits = self.limits;
         // One lookup for the common case: a packet of a live connection.
@@ -215,6 +202,19 @@ impl<C: Activity> Table<C> {
             if let Some(c) = self.conns.remove(&k) {
                 ended(c, Ended::Input);
             }
+        }
+    }
+}
+
+impl DatagramStats {
+    /// The counters of a datagram shard that keeps its connections in
+    /// `table`.
+    pub fn of<C: Activity>(table: &Table<C>) -> DatagramStats {
+        DatagramStats {
+            datagrams: table.packets(),
+            connections: table.opened(),
+            evicted: table.evicted(),
+            timed_out: table.timed_out(),
         }
     }
 }

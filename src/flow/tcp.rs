@@ -11,10 +11,9 @@
 
 use std::net::SocketAddr;
 
-use super::{
-    Activity, Chunk, Ended, FlowKey, FlowLimits, FlowRecord, Reassembler, Side, Stamp,
-    StreamConsumer, Table,
-};
+use super::reassembly::{Chunk, Reassembler};
+use super::table::{Ended, Table};
+use super::types::{Activity, FlowKey, FlowLimits, FlowRecord, Side, Stamp, StreamConsumer};
 use crate::decode::{tcp_flags as flags, TcpSegment};
 use crate::error::Anomaly;
 
@@ -287,7 +286,6 @@ pub struct Shard<C: StreamConsumer> {
     table: Table<Box<Conn<C>>>,
     /// Connections ended so far, in the order they ended.
     pub finished: Vec<FlowRecord<C::Output>>,
-    segments: u64,
     reused: u64,
 }
 
@@ -308,7 +306,6 @@ impl<C: StreamConsumer> Shard<C> {
         Shard {
             table: Table::new(limits, limits.max_flows_per_shard),
             finished: Vec::new(),
-            segments: 0,
             reused: 0,
         }
     }
@@ -321,7 +318,7 @@ impl<C: StreamConsumer> Shard<C> {
     /// What this shard counted.
     pub fn stats(&self) -> ShardStats {
         ShardStats {
-            segments: self.segments,
+            segments: self.table.packets(),
             evicted: self.table.evicted(),
             reused: self.reused,
             timed_out: self.table.timed_out(),
@@ -331,7 +328,6 @@ impl<C: StreamConsumer> Shard<C> {
     /// Takes one segment captured at `at`; segments must arrive in capture
     /// order.
     pub fn push(&mut self, seg: &TcpSegment<'_>, at: Stamp) {
-        self.segments += 1;
         let (src, dst) = (seg.src_addr(), seg.dst_addr());
         let pure_syn = seg.flags & (flags::SYN | flags::ACK) == flags::SYN;
         let Shard {
@@ -429,21 +425,7 @@ mod tests {
     const S: &str = "10.0.0.1:443";
 
     fn seg<'a>(src: &str, dst: &str, seq: u32, fl: u8, payload: &'a [u8]) -> TcpSegment<'a> {
-        let (src, dst): (SocketAddr, SocketAddr) = (src.parse().unwrap(), dst.parse().unwrap());
-        TcpSegment {
-            src: src.ip(),
-            dst: dst.ip(),
-            src_port: src.port(),
-            dst_port: dst.port(),
-            seq,
-            ack: 0,
-            flags: fl,
-            window: 0,
-            ttl: 64,
-            payload,
-            tunnel: None,
-            vlan: None,
-        }
+        TcpSegment::between(src, dst, seq, fl, payload)
     }
 
     fn at(ts_s: i64) -> Stamp {

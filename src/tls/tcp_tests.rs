@@ -11,22 +11,7 @@ const C: &str = "10.0.0.2:40000";
 const S: &str = "10.0.0.1:443";
 
 fn seg(src: &str, dst: &str, seq: u32, fl: u8) -> TcpSegment<'static> {
-    let (src, dst): (std::net::SocketAddr, std::net::SocketAddr) =
-        (src.parse().unwrap(), dst.parse().unwrap());
-    TcpSegment {
-        src: src.ip(),
-        dst: dst.ip(),
-        src_port: src.port(),
-        dst_port: dst.port(),
-        seq,
-        ack: 0,
-        flags: fl,
-        window: 0,
-        ttl: 64,
-        payload: b"",
-        tunnel: None,
-        vlan: None,
-    }
+    TcpSegment::between(src, dst, seq, fl, b"")
 }
 
 /// Pushes a segment captured at time 0.
