@@ -63,7 +63,7 @@ impl Side {
     }
 }
 
-/// Reads the two byte streams of a TCP connection as [`Shard`] reassembles
+/// Reads the two byte streams of a TCP connection as [`super::Shard`] reassembles
 /// them. One value per connection, made with `Default` when the connection
 /// starts.
 pub trait StreamConsumer: Default {
