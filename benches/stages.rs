@@ -8,10 +8,10 @@ use std::hint::black_box;
 mod common;
 
 use certsift::capture::Capture;
-use certsift::decode::{decode, Decoded};
-use certsift::flow::{Segment, Shard};
+use certsift::decode::{decode, Decoded, TcpSegment};
+use certsift::flow::{Shard, Stamp};
 use certsift::output::{self, Format};
-use certsift::tls::KeyLog;
+use certsift::tls::{self, KeyLog, Session};
 use certsift::x509::CertInfo;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
@@ -51,34 +51,31 @@ fn bench(c: &mut Criterion) {
         })
     });
     // Reassembly and TLS parsing of every connection, fed as the pipeline does.
-    let segments: Vec<Segment<'_>> = win
+    let segments: Vec<(TcpSegment<'_>, Stamp)> = win
         .frames
         .iter()
         .enumerate()
         .filter_map(|(i, f)| match decode(f.linktype, win.bytes(f)) {
-            Decoded::Tcp(t) => Some(Segment {
-                src: std::net::SocketAddr::new(t.src, t.src_port),
-                dst: std::net::SocketAddr::new(t.dst, t.dst_port),
-                seq: t.seq,
-                ack: t.ack,
-                flags: t.flags,
-                ttl: t.ttl,
-                payload: t.payload,
-                ts_us: f.ts_us,
-                file: 0,
-                frame: i as u64,
-            }),
+            Decoded::Tcp(t) => Some((
+                t,
+                Stamp {
+                    ts_us: f.ts_us,
+                    file: 0,
+                    frame: i as u64,
+                },
+            )),
             _ => None,
         })
         .collect();
     let keys = KeyLog::new();
     g.bench_function("reassembly_and_tls", |b| {
         b.iter(|| {
-            let mut shard = Shard::new();
-            for s in &segments {
-                shard.push(s, &keys);
+            let mut shard = Shard::<Session>::new();
+            for (s, at) in &segments {
+                shard.push(s, *at);
             }
-            shard.finish_all(&keys);
+            shard.finish_all();
+            tls::decrypt_ended(&mut shard.finished, &keys);
             black_box(shard.finished.len())
         })
     });

@@ -22,11 +22,14 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::error::Anomaly;
-use crate::flow::{FastMap, FlowRecord};
+use crate::flow::FastMap;
 use crate::output;
 use crate::rows::{to_i64, CertRow, HandshakeRow};
 use crate::tls::{self, Handshake};
 use crate::x509::{self, CertInfo, CertSet, ChainJudge, ChainVerdict, TrustReason, TrustStore};
+
+/// An ended connection with its TLS handshake.
+type FlowRecord = crate::flow::FlowRecord<Handshake>;
 
 /// Rows sort by where their connection began: file, frame, time.
 pub(crate) type SortKey = (u32, u64, i64);

@@ -25,7 +25,7 @@ use crate::capture::{Capture, Compression, Format as CaptureFormat, Window};
 use crate::decode::{self, Decoded, Defragmenter, SkipReason};
 use crate::dtls;
 use crate::error::{Error, InputError};
-use crate::flow::{Segment, Shard};
+use crate::flow::{Shard, Stamp};
 use crate::limits::JUDGE_BATCH_ROWS;
 use crate::limits::{FLOW_SHARDS, WINDOW_BYTES, WINDOW_FRAMES};
 use crate::output::merge::SpillDir;
@@ -33,7 +33,7 @@ use crate::output::{self, Format};
 use crate::quic;
 use crate::report::Report;
 use crate::rows::{to_i64, CertRow, FileRow, FindingRow, HandshakeRow, IncidentRow, Severity};
-use crate::tls::KeyLog;
+use crate::tls::{self, KeyLog, Session};
 use crate::x509::TrustStore;
 use arrow_array::RecordBatch;
 
@@ -376,7 +376,7 @@ fn to_u64(v: i64) -> u64 {
 
 /// The flow state of one capture set.
 struct SetState {
-    tcp: Vec<Shard>,
+    tcp: Vec<Shard<Session>>,
     quic: Vec<quic::Shard>,
     dtls: Vec<dtls::Shard>,
     rows: Vec<Collector>,
@@ -405,9 +405,9 @@ impl SetState {
 
     /// Connections finished early so far to keep the flow tables bounded.
     fn evicted(&self) -> u64 {
-        self.tcp.iter().map(|s| s.stats.evicted).sum::<u64>()
-            + self.quic.iter().map(|s| s.stats.evicted).sum::<u64>()
-            + self.dtls.iter().map(|s| s.stats.evicted).sum::<u64>()
+        self.tcp.iter().map(|s| s.stats().evicted).sum::<u64>()
+            + self.quic.iter().map(|s| s.stats().evicted).sum::<u64>()
+            + self.dtls.iter().map(|s| s.stats().evicted).sum::<u64>()
     }
 
     /// Ends every live connection at the end of the set; returns how many
@@ -425,7 +425,8 @@ impl SetState {
             .zip(self.dtls.par_iter_mut())
             .zip(self.rows.par_iter_mut())
             .map(|(((tcp, quic), dtls), rows)| {
-                tcp.finish_all(keys);
+                tcp.finish_all();
+                tls::decrypt_ended(&mut tcp.finished, keys);
                 quic.finish_all(keys);
                 dtls.finish_all();
                 rows.take(&mut tcp.finished, names)
@@ -924,7 +925,7 @@ fn file_row(c: &Capture, n: &Counts, damage: Option<&InputError>) -> FileRow {
 /// The flow shards of a capture set, and the rows their ended connections
 /// became.
 struct Shards<'s> {
-    tcp: &'s mut [Shard],
+    tcp: &'s mut [Shard<Session>],
     quic: &'s mut [quic::Shard],
     dtls: &'s mut [dtls::Shard],
     rows: &'s mut [Collector],
@@ -958,7 +959,7 @@ fn process_window(
                 n.last_ts = n.last_ts.max(Some(f.ts_us));
                 n.link_types.insert(f.linktype);
                 match decode::decode(f.linktype, w.bytes(f)) {
-                    Decoded::Tcp(t) => routed.push(segment(&t, f.ts_us, file, frame)),
+                    Decoded::Tcp(t) => routed.push(t, stamp(f.ts_us, file, frame)),
                     Decoded::Udp(u) => routed.push_udp(datagram(&u, f.ts_us, file, frame)),
                     Decoded::Fragment(fr) => {
                         routed.counts.fragments += 1;
@@ -983,7 +984,7 @@ fn process_window(
     let mut extra = Routed::new(datagrams.len());
     for (frame, ts, d) in &datagrams {
         match decode::decode_ip(d) {
-            Decoded::Tcp(t) => extra.push(segment(&t, *ts, file, *frame)),
+            Decoded::Tcp(t) => extra.push(t, stamp(*ts, file, *frame)),
             Decoded::Udp(u) => extra.push_udp(datagram(&u, *ts, file, *frame)),
             _ => {}
         }
@@ -1003,8 +1004,8 @@ fn process_window(
         .enumerate()
         .map(|(s, (((shard, quic_shard), dtls_shard), rows))| {
             for part in parts.iter().chain(std::iter::once(&extra)) {
-                for seg in part.shard(s) {
-                    shard.push(seg, keys);
+                for (seg, at) in part.shard(s) {
+                    shard.push(seg, *at);
                 }
                 for d in part.udp_shard(s) {
                     if is_quic(d.payload) {
@@ -1014,7 +1015,9 @@ fn process_window(
                     }
                 }
             }
-            shard.expire(last_ts, keys);
+            shard.expire(last_ts);
+            // TLS 1.3 flights are decrypted once their connections ended.
+            tls::decrypt_ended(&mut shard.finished, keys);
             quic_shard.expire(last_ts, keys);
             dtls_shard.expire(last_ts);
             rows.take(&mut shard.finished, names)
@@ -1028,7 +1031,7 @@ fn process_window(
 /// Segments of one chunk in capture order, indexed by shard (a counting
 /// sort: three allocations per chunk instead of one vector per shard).
 struct Routed<'a> {
-    segments: Vec<Segment<'a>>,
+    segments: Vec<(decode::TcpSegment<'a>, Stamp)>,
     shard_of: Vec<u8>,
     order: Vec<u32>,
     starts: Vec<u32>,
@@ -1060,10 +1063,10 @@ impl<'a> Routed<'a> {
         }
     }
 
-    fn push(&mut self, seg: Segment<'a>) {
-        let key = crate::flow::FlowKey::new(seg.src, seg.dst);
+    fn push(&mut self, seg: decode::TcpSegment<'a>, at: Stamp) {
+        let key = crate::flow::FlowKey::new(seg.src_addr(), seg.dst_addr());
         let s = (key.shard_hash() % FLOW_SHARDS as u64) as u8;
-        self.segments.push(seg);
+        self.segments.push((seg, at));
         self.shard_of.push(s);
         self.counts.tcp += 1;
     }
@@ -1103,7 +1106,7 @@ impl<'a> Routed<'a> {
     }
 
     /// The segments of shard `s`, in capture order.
-    fn shard(&self, s: usize) -> impl Iterator<Item = &Segment<'a>> {
+    fn shard(&self, s: usize) -> impl Iterator<Item = &(decode::TcpSegment<'a>, Stamp)> {
         let from = self.starts.get(s).copied().unwrap_or(0) as usize;
         let to = self.starts.get(s + 1).copied().unwrap_or(0) as usize;
         self.order
@@ -1166,19 +1169,8 @@ fn datagram<'a>(
     }
 }
 
-fn segment<'a>(t: &decode::TcpSegment<'a>, ts_us: i64, file: u32, frame: u64) -> Segment<'a> {
-    Segment {
-        src: std::net::SocketAddr::new(t.src, t.src_port),
-        dst: std::net::SocketAddr::new(t.dst, t.dst_port),
-        seq: t.seq,
-        ack: t.ack,
-        flags: t.flags,
-        ttl: t.ttl,
-        payload: t.payload,
-        ts_us,
-        file,
-        frame,
-    }
+fn stamp(ts_us: i64, file: u32, frame: u64) -> Stamp {
+    Stamp { ts_us, file, frame }
 }
 
 /// Files to read: the inputs, with folders walked recursively (sorted).

@@ -22,7 +22,7 @@ mod defrag;
 mod ip;
 mod link;
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 pub use defrag::Defragmenter;
 
@@ -86,7 +86,8 @@ pub enum SkipReason {
     TunnelTooDeep,
 }
 
-/// A TCP segment, borrowed from the frame.
+/// A TCP segment, borrowed from the frame: the one TCP segment type of
+/// the crate (the flow stage takes it with the time and place of capture).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TcpSegment<'a> {
     /// Source address.
@@ -113,6 +114,43 @@ pub struct TcpSegment<'a> {
     pub tunnel: Option<Tunnel>,
     /// Outermost VLAN id, if tagged.
     pub vlan: Option<u16>,
+}
+
+impl<'a> TcpSegment<'a> {
+    /// The sender's address and port.
+    pub fn src_addr(&self) -> SocketAddr {
+        SocketAddr::new(self.src, self.src_port)
+    }
+
+    /// The receiver's address and port.
+    pub fn dst_addr(&self) -> SocketAddr {
+        SocketAddr::new(self.dst, self.dst_port)
+    }
+
+    /// A segment for tests: from `src` to `dst` (`"ip:port"`), TTL 64, no
+    /// acknowledgment number, window, tunnel or VLAN.
+    #[cfg(test)]
+    pub(crate) fn between(src: &str, dst: &str, seq: u32, flags: u8, payload: &'a [u8]) -> Self {
+        let parse = |a: &str| {
+            a.parse::<SocketAddr>()
+                .unwrap_or(SocketAddr::from(([0; 4], 0)))
+        };
+        let (src, dst) = (parse(src), parse(dst));
+        TcpSegment {
+            src: src.ip(),
+            dst: dst.ip(),
+            src_port: src.port(),
+            dst_port: dst.port(),
+            seq,
+            ack: 0,
+            flags,
+            window: 0,
+            ttl: 64,
+            payload,
+            tunnel: None,
+            vlan: None,
+        }
+    }
 }
 
 /// A UDP datagram, borrowed from the frame.

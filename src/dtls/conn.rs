@@ -21,8 +21,8 @@ use std::net::SocketAddr;
 use super::reassembly::{Outcome, Reassembly};
 use super::record::{self, Record, CT_ALERT, CT_CCS, CT_HANDSHAKE};
 use crate::error::Anomaly;
-use crate::flow::FlowRecord;
-use crate::tls::{self, Alert, Side, Visibility};
+use crate::flow::{Activity, FlowRecord};
+use crate::tls::{self, Alert, Handshake, Side, Visibility};
 
 /// One UDP datagram (the QUIC stage's plain type, shared by both).
 pub use crate::quic::Datagram;
@@ -86,7 +86,7 @@ pub(super) struct Conn {
     file: u32,
     first_frame: u64,
     ts_start: i64,
-    pub(super) ts_last: i64,
+    ts_last: i64,
 }
 
 /// The first clear handshake fragment of a datagram, if its first record
@@ -103,6 +103,12 @@ fn first_fragment(payload: &[u8]) -> Option<record::Fragment<'_>> {
         return None;
     };
     record::fragments(fragment).0.first().copied()
+}
+
+impl Activity for Conn {
+    fn last_seen(&self) -> i64 {
+        self.ts_last
+    }
 }
 
 impl Conn {
@@ -375,7 +381,7 @@ impl Conn {
     }
 
     /// Ends the connection.
-    pub(super) fn finish(mut self) -> FlowRecord {
+    pub(super) fn finish(mut self) -> FlowRecord<Handshake> {
         let c = self.client.unwrap_or(0);
         let s = 1 - c;
         let client_stream = self.tls_stream(c, true);

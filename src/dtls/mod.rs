@@ -38,11 +38,9 @@ pub use conn::Datagram;
 
 use conn::{Conn, Step};
 
-use crate::error::Anomaly;
-use crate::flow::{
-    take_all, take_idle, take_oldest_eighth, FastMap, FlowKey, FlowLimits, FlowRecord,
-};
+use crate::flow::{DatagramStats, FlowKey, FlowLimits, FlowRecord, Table};
 use crate::limits::MAX_DTLS_CONNS_PER_SHARD;
+use crate::tls::Handshake;
 
 /// Whether a UDP payload may be DTLS: a plausible record header, or a
 /// DTLS 1.3 unified header. Cheap: the pipeline asks it of every UDP
@@ -59,15 +57,10 @@ pub fn is_candidate(payload: &[u8]) -> bool {
 pub use crate::flow::DatagramStats as ShardStats;
 
 /// The DTLS connections of one shard. Owned by one worker at a time.
-#[derive(Default)]
 pub struct Shard {
-    limits: FlowLimits,
-    conns: FastMap<FlowKey, Conn>,
+    table: Table<Conn>,
     /// Connections ended so far, in the order they ended.
-    pub finished: Vec<FlowRecord>,
-    /// What this shard counted.
-    pub stats: ShardStats,
-    now: i64,
+    pub finished: Vec<FlowRecord<Handshake>>,
 }
 
 impl Shard {
@@ -75,76 +68,51 @@ impl Shard {
     /// connections at most the smaller of its cap and
     /// [`MAX_DTLS_CONNS_PER_SHARD`]).
     pub fn with_limits(limits: FlowLimits) -> Shard {
+        let cap = limits.max_flows_per_shard.min(MAX_DTLS_CONNS_PER_SHARD);
         Shard {
-            limits,
-            ..Shard::default()
+            table: Table::new(limits, cap),
+            finished: Vec::new(),
         }
     }
 
     /// Live connections.
     pub fn live(&self) -> usize {
-        self.conns.len()
+        self.table.len()
     }
 
-    fn max_conns(&self) -> usize {
-        self.limits
-            .max_flows_per_shard
-            .clamp(1, MAX_DTLS_CONNS_PER_SHARD)
+    /// What this shard counted.
+    pub fn stats(&self) -> ShardStats {
+        DatagramStats::of(&self.table)
     }
 
     /// Takes one UDP datagram that [`is_candidate`] accepted; datagrams
     /// must arrive in capture order.
     pub fn push(&mut self, d: &Datagram<'_>) {
-        self.stats.datagrams += 1;
-        self.now = self.now.max(d.ts_us);
-        let key = FlowKey::new(d.src, d.dst);
-        if let Some(conn) = self.conns.get_mut(&key) {
-            let idle = d.ts_us.saturating_sub(conn.ts_last) > self.limits.idle_timeout_us;
-            if !idle && conn.push(d) == Step::Continue {
-                return;
-            }
-            if let Some(old) = self.conns.remove(&key) {
-                if idle {
-                    self.stats.timed_out += 1;
-                }
-                self.finished.push(old.finish());
-            }
-        }
-        let Some(mut conn) = Conn::start(d) else {
-            return;
-        };
-        if self.conns.len() >= self.max_conns() {
-            self.evict();
-        }
-        conn.push(d);
-        self.stats.connections += 1;
-        self.conns.insert(key, conn);
+        let finished = &mut self.finished;
+        self.table.packet(
+            FlowKey::new(d.src, d.dst),
+            d.ts_us,
+            |conn| conn.push(d) == Step::Continue,
+            || {
+                let mut conn = Conn::start(d)?;
+                conn.push(d);
+                Some(conn)
+            },
+            |old, why| finished.push(why.mark(old.finish())),
+        );
     }
 
     /// Ends connections idle for longer than the timeout at capture time `now`.
     pub fn expire(&mut self, now: i64) {
-        let now = now.max(self.now);
-        let idle = self.limits.idle_timeout_us;
-        for conn in take_idle(&mut self.conns, now, |c| c.ts_last.saturating_add(idle)) {
-            self.stats.timed_out += 1;
-            self.finished.push(conn.finish());
-        }
+        let finished = &mut self.finished;
+        self.table
+            .expire(now, |conn, why| finished.push(why.mark(conn.finish())));
     }
 
     /// Ends every live connection (end of the input set).
     pub fn finish_all(&mut self) {
-        for conn in take_all(&mut self.conns) {
-            self.finished.push(conn.finish());
-        }
-    }
-
-    /// Ends the least recently active eighth of the connections.
-    fn evict(&mut self) {
-        for conn in take_oldest_eighth(&mut self.conns, |c| c.ts_last) {
-            self.stats.evicted += 1;
-            let mut rec = conn.finish();
-            rec.anomalies.push(Anomaly::FlowEvicted);
-            self.finished.push(rec);
-        }
+        let finished = &mut self.finished;
+        self.table
+            .finish_all(|conn, why| finished.push(why.mark(conn.finish())));
     }
 }

@@ -44,6 +44,69 @@ impl Message {
             _ => false,
         }
     }
+
+    /// How many bytes of `data` at `offset` were received before, and
+    /// whether any of them differ from what was received.
+    fn overlap(&self, offset: usize, data: &[u8]) -> (usize, bool) {
+        let end = offset.saturating_add(data.len());
+        let mut conflict = false;
+        let mut covered = 0usize;
+        for &(s, e) in &self.have {
+            let (lo, hi) = (s.max(offset), e.min(end));
+            if lo < hi {
+                covered = covered.saturating_add(hi - lo);
+                let old = self.body.get(lo..hi);
+                let new = data.get(lo - offset..hi - offset);
+                conflict |= old != new;
+            }
+        }
+        (covered, conflict)
+    }
+
+    /// The ranges of `offset..end` not received yet.
+    fn missing(&self, offset: usize, end: usize) -> Vec<(usize, usize)> {
+        let mut at = offset;
+        let mut gaps = Vec::new();
+        for &(s, e) in &self.have {
+            if e <= at {
+                continue;
+            }
+            if s >= end {
+                break;
+            }
+            if s > at {
+                gaps.push((at, s));
+            }
+            at = at.max(e);
+        }
+        if at < end {
+            gaps.push((at, end));
+        }
+        gaps
+    }
+
+    /// Writes the bytes of `data` at `offset` that were not received
+    /// before (the first bytes win) and records the range as received.
+    fn write(&mut self, offset: usize, data: &[u8]) {
+        let end = offset.saturating_add(data.len());
+        for (s, e) in self.missing(offset, end) {
+            if let (Some(dst), Some(src)) =
+                (self.body.get_mut(s..e), data.get(s - offset..e - offset))
+            {
+                dst.copy_from_slice(src);
+            }
+        }
+        self.have.push((offset, end));
+        self.have.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(self.have.len());
+        for &(s, e) in &self.have {
+            match merged.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => merged.push((s, e)),
+            }
+        }
+        self.have = merged;
+    }
 }
 
 /// What a fragment did.
@@ -81,21 +144,56 @@ impl Reassembly {
         let (Ok(length), Ok(offset)) = (usize::try_from(length), usize::try_from(offset)) else {
             return Outcome::Capped;
         };
-        let Some(end) = offset.checked_add(data.len()).filter(|e| *e <= length) else {
+        if offset
+            .checked_add(data.len())
+            .is_none_or(|end| end > length)
+        {
+            return Outcome::Capped;
+        }
+        let Some(m) = self.message(seq, ty, length, order) else {
             return Outcome::Capped;
         };
-        let i = match self
+        if data.is_empty() {
+            return if m.complete() || !m.have.is_empty() {
+                Outcome::Duplicate
+            } else {
+                Outcome::Added
+            };
+        }
+        let (covered, conflict) = m.overlap(offset, data);
+        if covered == data.len() {
+            return if conflict {
+                Outcome::Conflict
+            } else {
+                Outcome::Duplicate
+            };
+        }
+        if m.have.len() >= MAX_RANGES {
+            return Outcome::Capped;
+        }
+        m.write(offset, data);
+        if conflict {
+            Outcome::Conflict
+        } else {
+            Outcome::Added
+        }
+    }
+
+    /// The message known by (`seq`, `ty`, `length`), started (ranked
+    /// `order`) if it is new and the caps leave room for it.
+    fn message(&mut self, seq: u16, ty: u8, length: usize, order: u32) -> Option<&mut Message> {
+        let found = self
             .messages
             .iter()
-            .position(|m| m.seq == seq && m.ty == ty && m.body.len() == length)
-        {
+            .position(|m| m.seq == seq && m.ty == ty && m.body.len() == length);
+        let i = match found {
             Some(i) => i,
             None => {
                 if self.messages.len() >= MAX_DTLS_MESSAGES
                     || length > MAX_HANDSHAKE_MSG_LEN
                     || self.bytes.saturating_add(length) > MAX_DTLS_HANDSHAKE_BYTES
                 {
-                    return Outcome::Capped;
+                    return None;
                 }
                 self.bytes = self.bytes.saturating_add(length);
                 self.messages.push(Message {
@@ -108,80 +206,7 @@ impl Reassembly {
                 self.messages.len() - 1
             }
         };
-        let Some(m) = self.messages.get_mut(i) else {
-            return Outcome::Capped;
-        };
-        if data.is_empty() {
-            return if m.complete() || !m.have.is_empty() {
-                Outcome::Duplicate
-            } else {
-                Outcome::Added
-            };
-        }
-        // Compare what overlaps bytes already received.
-        let mut conflict = false;
-        let mut covered = 0usize;
-        for &(s, e) in &m.have {
-            let (lo, hi) = (s.max(offset), e.min(end));
-            if lo < hi {
-                covered = covered.saturating_add(hi - lo);
-                let old = m.body.get(lo..hi);
-                let new = data.get(lo - offset..hi - offset);
-                conflict |= old != new;
-            }
-        }
-        if covered == data.len() {
-            return if conflict {
-                Outcome::Conflict
-            } else {
-                Outcome::Duplicate
-            };
-        }
-        if m.have.len() >= MAX_RANGES {
-            return Outcome::Capped;
-        }
-        // Write only the bytes not received before (first bytes win).
-        let mut at = offset;
-        let gaps: Vec<(usize, usize)> = {
-            let mut g = Vec::new();
-            for &(s, e) in &m.have {
-                if e <= at {
-                    continue;
-                }
-                if s >= end {
-                    break;
-                }
-                if s > at {
-                    g.push((at, s));
-                }
-                at = at.max(e);
-            }
-            if at < end {
-                g.push((at, end));
-            }
-            g
-        };
-        for (s, e) in gaps {
-            if let (Some(dst), Some(src)) = (m.body.get_mut(s..e), data.get(s - offset..e - offset))
-            {
-                dst.copy_from_slice(src);
-            }
-        }
-        m.have.push((offset, end));
-        m.have.sort_unstable();
-        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(m.have.len());
-        for &(s, e) in &m.have {
-            match merged.last_mut() {
-                Some(last) if s <= last.1 => last.1 = last.1.max(e),
-                _ => merged.push((s, e)),
-            }
-        }
-        m.have = merged;
-        if conflict {
-            Outcome::Conflict
-        } else {
-            Outcome::Added
-        }
+        self.messages.get_mut(i)
     }
 }
 

@@ -9,7 +9,8 @@ use std::net::SocketAddr;
 
 use super::{is_candidate, Datagram, Shard};
 use crate::error::Anomaly;
-use crate::flow::{FlowLimits, FlowRecord};
+use crate::flow::FlowLimits;
+type FlowRecord = crate::flow::FlowRecord<crate::tls::Handshake>;
 use crate::tls::Visibility;
 
 const CLIENT: &str = "10.0.0.1:5000";

@@ -18,11 +18,11 @@
 
 use std::net::SocketAddr;
 
-use super::crypto::{Keys, Suite, Version};
+use super::crypto::{quic_suite, Keys, Suite, Version};
 use super::frames::{self, CryptoStream};
 use super::packet::{self, Kind, Long, Packet};
 use crate::error::Anomaly;
-use crate::flow::FlowRecord;
+use crate::flow::{Activity, FlowRecord};
 use crate::limits::{MAX_QUIC_CRYPTO_BYTES, MAX_QUIC_HANDSHAKE_PACKET_BYTES};
 use crate::tls::{self, Alert, Decryption, Handshake, KeyLog, SecretLabel, Side, Visibility};
 
@@ -97,7 +97,13 @@ pub(super) struct Conn {
     file: u32,
     first_frame: u64,
     ts_start: i64,
-    pub(super) ts_last: i64,
+    ts_last: i64,
+}
+
+impl Activity for Conn {
+    fn last_seen(&self) -> i64 {
+        self.ts_last
+    }
 }
 
 impl Conn {
@@ -308,7 +314,7 @@ impl Conn {
 
     /// Ends the connection: hellos from the Initial streams, certificates
     /// from the Handshake packets when `keys` has their secrets.
-    pub(super) fn finish(mut self, keys: &KeyLog) -> FlowRecord {
+    pub(super) fn finish(mut self, keys: &KeyLog) -> FlowRecord<Handshake> {
         for i in [CLIENT, SERVER] {
             let Some(st) = self.initial.get(i) else {
                 continue;
@@ -441,7 +447,7 @@ impl Conn {
         let Some(server_secret) = keys.secret(&random, SecretLabel::ServerHandshakeTraffic) else {
             return Decryption::NoKeys;
         };
-        let Some(suite) = h.cipher.and_then(Suite::from_u16) else {
+        let Some(suite) = h.cipher.and_then(quic_suite) else {
             h.add_anomaly(Anomaly::KeylogUnsupportedCipher);
             return Decryption::Failed;
         };

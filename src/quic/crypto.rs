@@ -5,17 +5,20 @@
 //! log and the negotiated cipher suite (Handshake keys, §5.1). Out:
 //! [`Keys`]: an AEAD key, an IV and a header protection key, able to
 //! compute a header protection mask (§5.4) and open a packet payload
-//! (§5.3). Leaves out: sealing (only tests seal), key updates and 1-RTT
+//! (§5.3). The suites, HKDF-Expand-Label and the AEAD come from the TLS
+//! stage's key schedule (`crate::tls::schedule`); header protection is
+//! QUIC's own. Leaves out: sealing (only tests seal), key updates and 1-RTT
 //! keys (application data is never decrypted), AES-CCM suites (no QUIC
 //! stack offers them).
 
 use aes::cipher::{BlockCipherEncrypt, KeyInit};
-use aes_gcm::aead::AeadInOut;
-use aes_gcm::{Aes128Gcm, Aes256Gcm};
 use chacha20::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
-use chacha20poly1305::ChaCha20Poly1305;
 use hkdf::Hkdf;
 use sha2::Sha256;
+
+/// The TLS 1.3 cipher suites, shared with TLS record decryption.
+pub use crate::tls::schedule::Suite;
+use crate::tls::schedule::{expand_label, TrafficKeys};
 
 /// A QUIC version whose Initial packets can be opened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,51 +136,20 @@ impl Version {
     }
 }
 
-/// A TLS 1.3 cipher suite QUIC packets can be protected with (RFC 9001 §5.3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Suite {
-    /// TLS_AES_128_GCM_SHA256.
-    Aes128Gcm,
-    /// TLS_AES_256_GCM_SHA384.
-    Aes256Gcm,
-    /// TLS_CHACHA20_POLY1305_SHA256.
-    ChaCha20Poly1305,
-}
-
-impl Suite {
-    /// The suite of a ServerHello cipher suite value, if QUIC can use it.
-    pub fn from_u16(c: u16) -> Option<Suite> {
-        match c {
-            0x1301 => Some(Suite::Aes128Gcm),
-            0x1302 => Some(Suite::Aes256Gcm),
-            0x1303 => Some(Suite::ChaCha20Poly1305),
-            _ => None,
-        }
-    }
-
-    fn hash_len(self) -> usize {
-        match self {
-            Suite::Aes256Gcm => 48,
-            _ => 32,
-        }
-    }
-
-    fn key_len(self) -> usize {
-        match self {
-            Suite::Aes128Gcm => 16,
-            _ => 32,
-        }
-    }
+/// The suite of a ServerHello cipher suite value, if QUIC packets under it
+/// are opened here: the AES-GCM suites and ChaCha20-Poly1305 (RFC 9001
+/// §5.3). AES-CCM is left out: no QUIC stack offers it.
+pub fn quic_suite(c: u16) -> Option<Suite> {
+    Suite::from_u16(c).filter(|s| {
+        matches!(
+            s,
+            Suite::Aes128Gcm | Suite::Aes256Gcm | Suite::ChaCha20Poly1305
+        )
+    })
 }
 
 /// AEAD tag length of every QUIC suite handled here.
 pub const TAG_LEN: usize = 16;
-
-/// HKDF-Expand-Label(secret, label, "", len) (RFC 8446 §7.1), the hash
-/// chosen by `suite`.
-fn expand_label(suite: Suite, secret: &[u8], label: &[u8], len: usize) -> Option<Vec<u8>> {
-    crate::tls::decrypt::hkdf_expand_label(matches!(suite, Suite::Aes256Gcm), secret, label, len)
-}
 
 /// The client's and the server's Initial secrets for a connection whose
 /// client chose `dcid` (RFC 9001 §5.2).
@@ -188,12 +160,6 @@ pub fn initial_secrets(version: Version, dcid: &[u8]) -> Option<([u8; 32], [u8; 
     Some((client.try_into().ok()?, server.try_into().ok()?))
 }
 
-enum Aead {
-    Aes128(Box<Aes128Gcm>),
-    Aes256(Box<Aes256Gcm>),
-    ChaCha(Box<ChaCha20Poly1305>),
-}
-
 enum HeaderKey {
     Aes128(Box<aes::Aes128>),
     Aes256(Box<aes::Aes256>),
@@ -202,8 +168,7 @@ enum HeaderKey {
 
 /// Packet protection of one direction at one encryption level.
 pub struct Keys {
-    aead: Aead,
-    iv: [u8; 12],
+    traffic: TrafficKeys,
     hp: HeaderKey,
     /// Raw key material, kept for the tests that compare it with the RFCs.
     #[cfg(test)]
@@ -216,52 +181,25 @@ impl std::fmt::Debug for Keys {
     }
 }
 
-fn open_in<A: AeadInOut>(a: &A, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
-    let (Ok(n), Ok(t)) = (
-        aes_gcm::aead::Nonce::<A>::try_from(&nonce[..]),
-        aes_gcm::aead::Tag::<A>::try_from(tag),
-    ) else {
-        return false;
-    };
-    a.decrypt_inout_detached(&n, aad, buf.into(), &t).is_ok()
-}
-
-fn seal_in<A: AeadInOut>(a: &A, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<Vec<u8>> {
-    let n = aes_gcm::aead::Nonce::<A>::try_from(&nonce[..]).ok()?;
-    let tag = a.encrypt_inout_detached(&n, aad, buf.into()).ok()?;
-    Some(tag.to_vec())
-}
-
 impl Keys {
     /// Keys from a TLS 1.3 traffic secret (RFC 9001 §5.1): "quic key",
     /// "quic iv", "quic hp" (v2: "quicv2 ..."). `None` when the secret's
     /// length is not the suite's hash length.
     pub fn from_secret(version: Version, suite: Suite, secret: &[u8]) -> Option<Keys> {
-        if secret.len() != suite.hash_len() {
-            return None;
-        }
         let [lk, liv, lhp] = version.labels();
-        let key = expand_label(suite, secret, lk, suite.key_len())?;
-        let iv: [u8; 12] = expand_label(suite, secret, liv, 12)?.try_into().ok()?;
+        let traffic = TrafficKeys::new(suite, secret, [lk, liv])?;
         let hp = expand_label(suite, secret, lhp, suite.key_len())?;
-        let aead = match suite {
-            Suite::Aes128Gcm => Aead::Aes128(Box::new(Aes128Gcm::new_from_slice(&key).ok()?)),
-            Suite::Aes256Gcm => Aead::Aes256(Box::new(Aes256Gcm::new_from_slice(&key).ok()?)),
-            Suite::ChaCha20Poly1305 => {
-                Aead::ChaCha(Box::new(ChaCha20Poly1305::new_from_slice(&key).ok()?))
-            }
-        };
         let hp_key = match suite {
             Suite::Aes128Gcm => HeaderKey::Aes128(Box::new(aes::Aes128::new_from_slice(&hp).ok()?)),
             Suite::Aes256Gcm => HeaderKey::Aes256(Box::new(aes::Aes256::new_from_slice(&hp).ok()?)),
             Suite::ChaCha20Poly1305 => HeaderKey::ChaCha(hp.as_slice().try_into().ok()?),
+            Suite::Aes128Ccm | Suite::Aes128Ccm8 => return None,
         };
         Some(Keys {
-            aead,
-            iv,
+            traffic,
             hp: hp_key,
             #[cfg(test)]
-            raw: (key, hp),
+            raw: (expand_label(suite, secret, lk, suite.key_len())?, hp),
         })
     }
 
@@ -308,42 +246,23 @@ impl Keys {
         out
     }
 
-    fn nonce(&self, pn: u64) -> [u8; 12] {
-        let mut n = self.iv;
-        for (b, p) in n.iter_mut().skip(4).zip(pn.to_be_bytes()) {
-            *b ^= p;
-        }
-        n
-    }
-
     /// Opens a payload in place (RFC 9001 §5.3): nonce = iv XOR packet
     /// number, additional data = the unprotected header. False when the
     /// tag does not verify.
     pub fn open(&self, pn: u64, aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
-        let nonce = self.nonce(pn);
-        match &self.aead {
-            Aead::Aes128(a) => open_in(a.as_ref(), &nonce, aad, buf, tag),
-            Aead::Aes256(a) => open_in(a.as_ref(), &nonce, aad, buf, tag),
-            Aead::ChaCha(a) => open_in(a.as_ref(), &nonce, aad, buf, tag),
-        }
+        self.traffic.open(pn, aad, buf, tag)
     }
 
     /// Seals a payload in place and returns the tag. The scan only opens
     /// packets; tests and the `quic` fuzz target build them with this.
     pub fn seal(&self, pn: u64, aad: &[u8], buf: &mut [u8]) -> Vec<u8> {
-        let nonce = self.nonce(pn);
-        let tag = match &self.aead {
-            Aead::Aes128(a) => seal_in(a.as_ref(), &nonce, aad, buf),
-            Aead::Aes256(a) => seal_in(a.as_ref(), &nonce, aad, buf),
-            Aead::ChaCha(a) => seal_in(a.as_ref(), &nonce, aad, buf),
-        };
-        tag.unwrap_or_default()
+        self.traffic.seal(pn, aad, buf).unwrap_or_default()
     }
 
     /// The IV, for tests against the RFC vectors.
     #[cfg(test)]
     pub(crate) fn iv(&self) -> [u8; 12] {
-        self.iv
+        self.traffic.iv()
     }
 }
 

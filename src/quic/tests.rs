@@ -12,7 +12,8 @@ use super::crypto::{initial_secrets, seal_long, Keys, Suite, Version};
 use super::frames;
 use super::packet::{self, Kind, Packet};
 use super::{Datagram, Shard};
-use crate::flow::{FlowLimits, FlowRecord};
+use crate::flow::FlowLimits;
+type FlowRecord = crate::flow::FlowRecord<crate::tls::Handshake>;
 use crate::tls::{KeyLog, Visibility};
 
 fn h(s: &str) -> Vec<u8> {

@@ -7,7 +7,8 @@
 //! `visibility` = [`Visibility::Decrypted`], and a [`Decryption`] verdict.
 //!
 //! Keys come straight from the logged handshake traffic secrets
-//! (HKDF-Expand-Label "key" and "iv", RFC 8446 §7.1 and §7.3), so no
+//! (HKDF-Expand-Label "key" and "iv", RFC 8446 §7.1 and §7.3, through the
+//! key schedule QUIC shares, `super::schedule`), so no
 //! transcript hash is needed and a HelloRetryRequest changes nothing. Each
 //! direction's first encrypted record has sequence number 0 (§5.3); the
 //! per-record nonce is the iv XOR the sequence number; the additional data
@@ -23,15 +24,12 @@
 
 use super::compress::decompress_certificate;
 use super::keylog::{KeyLog, SecretLabel};
+#[cfg(test)]
+use super::schedule::{expand_label, Cipher};
+use super::schedule::{Suite, TrafficKeys};
 use super::{Handshake, Side, Visibility, MAX_CHAIN_LEN, MAX_HANDSHAKE_MSG_LEN};
 use crate::bytes::be16;
 use crate::error::Anomaly;
-use aes_gcm::aead::consts::{U12, U16, U8};
-use aes_gcm::aead::{AeadInOut, KeyInit};
-use aes_gcm::{Aes128Gcm, Aes256Gcm};
-use chacha20poly1305::ChaCha20Poly1305;
-use hkdf::Hkdf;
-use sha2::{Sha256, Sha384};
 
 /// Outcome of [`Handshake::decrypt`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,50 +84,6 @@ const EXT_ALPN: u16 = 0x0010;
 /// capture gap that lost whole records shifts the sequence.
 const MAX_SEQ_SKIP: u64 = 3;
 
-/// A TLS 1.3 cipher suite (RFC 8446 §B.4).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Suite {
-    Aes128Gcm,
-    Aes256Gcm,
-    ChaCha20Poly1305,
-    Aes128Ccm,
-    Aes128Ccm8,
-}
-
-impl Suite {
-    fn from_u16(c: u16) -> Option<Suite> {
-        match c {
-            0x1301 => Some(Suite::Aes128Gcm),
-            0x1302 => Some(Suite::Aes256Gcm),
-            0x1303 => Some(Suite::ChaCha20Poly1305),
-            0x1304 => Some(Suite::Aes128Ccm),
-            0x1305 => Some(Suite::Aes128Ccm8),
-            _ => None,
-        }
-    }
-
-    fn hash_len(self) -> usize {
-        match self {
-            Suite::Aes256Gcm => 48,
-            _ => 32,
-        }
-    }
-
-    fn key_len(self) -> usize {
-        match self {
-            Suite::Aes256Gcm | Suite::ChaCha20Poly1305 => 32,
-            _ => 16,
-        }
-    }
-
-    fn tag_len(self) -> usize {
-        match self {
-            Suite::Aes128Ccm8 => 8,
-            _ => 16,
-        }
-    }
-}
-
 /// Payload lengths of a record holding only a Finished (no padding) and of
 /// an encrypted alert, for `cipher`; `None` for a suite not handled here.
 pub(crate) fn bare_finished_len(cipher: u16) -> Option<(usize, usize)> {
@@ -140,108 +94,9 @@ pub(crate) fn bare_finished_len(cipher: u16) -> Option<(usize, usize)> {
     Some((fin, alert))
 }
 
-/// HKDF-Expand-Label(secret, label, "", len) (RFC 8446 §7.1).
-fn expand_label(suite: Suite, secret: &[u8], label: &[u8], len: usize) -> Option<Vec<u8>> {
-    hkdf_expand_label(suite == Suite::Aes256Gcm, secret, label, len)
-}
-
-/// HKDF-Expand-Label with SHA-384 (`sha384`) or SHA-256: the one key
-/// schedule step TLS 1.3 and QUIC (`crate::quic::crypto`) share.
-pub(crate) fn hkdf_expand_label(
-    sha384: bool,
-    secret: &[u8],
-    label: &[u8],
-    len: usize,
-) -> Option<Vec<u8>> {
-    let mut info = Vec::with_capacity(label.len().saturating_add(10));
-    info.extend_from_slice(&u16::try_from(len).ok()?.to_be_bytes());
-    info.push(u8::try_from(label.len().checked_add(6)?).ok()?);
-    info.extend_from_slice(b"tls13 ");
-    info.extend_from_slice(label);
-    info.push(0);
-    let mut out = vec![0u8; len];
-    if sha384 {
-        Hkdf::<Sha384>::from_prk(secret)
-            .ok()?
-            .expand(&info, &mut out)
-            .ok()?;
-    } else {
-        Hkdf::<Sha256>::from_prk(secret)
-            .ok()?
-            .expand(&info, &mut out)
-            .ok()?;
-    }
-    Some(out)
-}
-
-type Aes128Ccm = ccm::Ccm<aes::Aes128, U16, U12>;
-type Aes128Ccm8 = ccm::Ccm<aes::Aes128, U8, U12>;
-
-/// An AEAD keyed for one direction.
-enum Cipher {
-    Aes128Gcm(Box<Aes128Gcm>),
-    Aes256Gcm(Box<Aes256Gcm>),
-    ChaCha(Box<ChaCha20Poly1305>),
-    Ccm(Box<Aes128Ccm>),
-    Ccm8(Box<Aes128Ccm8>),
-}
-
-fn open_in<A: AeadInOut>(a: &A, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
-    let (Ok(n), Ok(t)) = (
-        aes_gcm::aead::Nonce::<A>::try_from(&nonce[..]),
-        aes_gcm::aead::Tag::<A>::try_from(tag),
-    ) else {
-        return false;
-    };
-    a.decrypt_inout_detached(&n, aad, buf.into(), &t).is_ok()
-}
-
-#[cfg(test)]
-fn seal_in<A: AeadInOut>(a: &A, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<Vec<u8>> {
-    let n = aes_gcm::aead::Nonce::<A>::try_from(&nonce[..]).ok()?;
-    let tag = a.encrypt_inout_detached(&n, aad, buf.into()).ok()?;
-    Some(tag.to_vec())
-}
-
-impl Cipher {
-    fn new(suite: Suite, key: &[u8]) -> Option<Cipher> {
-        Some(match suite {
-            Suite::Aes128Gcm => Cipher::Aes128Gcm(Box::new(Aes128Gcm::new_from_slice(key).ok()?)),
-            Suite::Aes256Gcm => Cipher::Aes256Gcm(Box::new(Aes256Gcm::new_from_slice(key).ok()?)),
-            Suite::ChaCha20Poly1305 => {
-                Cipher::ChaCha(Box::new(ChaCha20Poly1305::new_from_slice(key).ok()?))
-            }
-            Suite::Aes128Ccm => Cipher::Ccm(Box::new(Aes128Ccm::new_from_slice(key).ok()?)),
-            Suite::Aes128Ccm8 => Cipher::Ccm8(Box::new(Aes128Ccm8::new_from_slice(key).ok()?)),
-        })
-    }
-
-    fn open(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
-        match self {
-            Cipher::Aes128Gcm(a) => open_in(a.as_ref(), nonce, aad, buf, tag),
-            Cipher::Aes256Gcm(a) => open_in(a.as_ref(), nonce, aad, buf, tag),
-            Cipher::ChaCha(a) => open_in(a.as_ref(), nonce, aad, buf, tag),
-            Cipher::Ccm(a) => open_in(a.as_ref(), nonce, aad, buf, tag),
-            Cipher::Ccm8(a) => open_in(a.as_ref(), nonce, aad, buf, tag),
-        }
-    }
-
-    #[cfg(test)]
-    fn seal(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<Vec<u8>> {
-        match self {
-            Cipher::Aes128Gcm(a) => seal_in(a.as_ref(), nonce, aad, buf),
-            Cipher::Aes256Gcm(a) => seal_in(a.as_ref(), nonce, aad, buf),
-            Cipher::ChaCha(a) => seal_in(a.as_ref(), nonce, aad, buf),
-            Cipher::Ccm(a) => seal_in(a.as_ref(), nonce, aad, buf),
-            Cipher::Ccm8(a) => seal_in(a.as_ref(), nonce, aad, buf),
-        }
-    }
-}
-
 /// Record protection for one direction and key epoch (RFC 8446 §5.2-5.3).
 struct Protection {
-    cipher: Cipher,
-    iv: [u8; 12],
+    keys: TrafficKeys,
     tag_len: usize,
     seq: u64,
 }
@@ -256,28 +111,15 @@ enum OpenError {
 }
 
 impl Protection {
-    /// Keys for `suite` from a logged traffic secret; `None` when the
-    /// secret's length is not the suite's hash length.
+    /// Keys for `suite` from a logged traffic secret (labels "key" and
+    /// "iv", RFC 8446 §7.3); `None` when the secret's length is not the
+    /// suite's hash length.
     fn new(suite: Suite, secret: &[u8]) -> Option<Protection> {
-        if secret.len() != suite.hash_len() {
-            return None;
-        }
-        let key = expand_label(suite, secret, b"key", suite.key_len())?;
-        let iv: [u8; 12] = expand_label(suite, secret, b"iv", 12)?.try_into().ok()?;
         Some(Protection {
-            cipher: Cipher::new(suite, &key)?,
-            iv,
+            keys: TrafficKeys::new(suite, secret, [b"key", b"iv"])?,
             tag_len: suite.tag_len(),
             seq: 0,
         })
-    }
-
-    fn nonce(&self, seq: u64) -> [u8; 12] {
-        let mut n = self.iv;
-        for (b, s) in n.iter_mut().skip(4).zip(seq.to_be_bytes()) {
-            *b ^= s;
-        }
-        n
     }
 
     /// Opens one whole record (header included) at sequence `seq`; returns
@@ -291,7 +133,7 @@ impl Protection {
             .ok_or(OpenError::Malformed)?;
         let (ct, tag) = body.split_at_checked(ct_len).ok_or(OpenError::Malformed)?;
         let mut buf = ct.to_vec();
-        if !self.cipher.open(&self.nonce(seq), aad, &mut buf, tag) {
+        if !self.keys.open(seq, aad, &mut buf, tag) {
             return Err(OpenError::Auth);
         }
         let end = buf
@@ -334,8 +176,8 @@ impl Protection {
         let mut rec = vec![CT_APP_DATA, 3, 3];
         rec.extend_from_slice(&len.to_be_bytes());
         let tag = self
-            .cipher
-            .seal(&self.nonce(self.seq), &rec.clone(), &mut buf)
+            .keys
+            .seal(self.seq, &rec.clone(), &mut buf)
             .unwrap_or_default();
         self.seq += 1;
         rec.extend_from_slice(&buf);

@@ -44,8 +44,11 @@ mod keylog;
 mod messages;
 mod names;
 mod openvpn;
+pub(crate) mod schedule;
 mod session;
 mod socks;
+#[cfg(test)]
+mod tcp_tests;
 #[cfg(test)]
 mod tests;
 
@@ -54,7 +57,7 @@ pub use decrypt::Decryption;
 pub use keylog::{KeyLog, KeyLogStats, SecretLabel, MAX_KEYLOG_CLIENTS, MAX_KEYLOG_LINE};
 pub use messages::{handshake_from_dtls_messages, handshake_from_messages};
 pub use names::{cipher_name, version_name};
-pub use session::Session;
+pub use session::{decrypt_ended, Session};
 
 /// Largest TLS record accepted: 2^14 plaintext + 2048 expansion
 /// (RFC 5246 §6.2.3; TLS 1.3 allows 2^14 + 256, RFC 8446 §5.2).
@@ -87,25 +90,8 @@ pub const MAX_RETAINED_FLIGHT: usize = 64 * 1024;
 /// waiting for its Finished (client certificates, RFC 8446 §4.4.2).
 pub const MAX_RETAINED_CLIENT_RECORDS: usize = 8;
 
-/// One direction of a TCP connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub enum Side {
-    /// The side that sent the SYN (or was seen first).
-    #[default]
-    A,
-    /// The other side.
-    B,
-}
-
-impl Side {
-    /// The opposite side.
-    pub fn other(self) -> Side {
-        match self {
-            Side::A => Side::B,
-            Side::B => Side::A,
-        }
-    }
-}
+/// One direction of a connection (the flow stage's naming).
+pub use crate::flow::Side;
 
 /// Whether the server's certificate could be read from the capture.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

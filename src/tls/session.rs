@@ -20,7 +20,9 @@ use super::{
     MAX_CHAIN_LEN, MAX_CONNECT_PREAMBLE, MAX_HANDSHAKE_BYTES, MAX_HANDSHAKE_MSG_LEN, MAX_PREAMBLE,
     MAX_RECORD_LEN, MAX_RESYNC, MAX_RETAINED_CLIENT_RECORDS, MAX_RETAINED_FLIGHT,
 };
+use super::{Decryption, KeyLog};
 use crate::error::Anomaly;
+use crate::flow::FlowRecord;
 
 /// TLS ContentType values (RFC 8446 §5.1).
 const CT_CCS: u8 = 20;
@@ -854,6 +856,48 @@ impl Session {
             *target = chain;
         } else {
             self.anomaly(Anomaly::ExtraCertificate);
+        }
+    }
+}
+
+/// The TLS stage reads TCP connections as the flow stage reassembles them.
+impl crate::flow::StreamConsumer for Session {
+    type Output = Handshake;
+
+    fn feed(&mut self, side: Side, data: &[u8], ts_us: i64) {
+        Session::feed(self, side, data, ts_us);
+    }
+
+    fn gap(&mut self, side: Side, lost: u64) {
+        Session::gap(self, side, lost);
+    }
+
+    fn wants_bytes(&self, side: Side) -> bool {
+        Session::wants_bytes(self, side)
+    }
+
+    fn skip(&mut self, side: Side, n: u64) {
+        Session::skip(self, side, n);
+    }
+
+    fn finish(self) -> Option<(Handshake, Side)> {
+        Session::finish(self).map(|h| {
+            let client = h.client_side;
+            (h, client)
+        })
+    }
+}
+
+/// What the TLS stage does once TCP connections have ended: decrypts each
+/// TLS 1.3 flight with `keys` (recording the outcome in the record), and
+/// drops the kept ciphertext whatever the outcome, since ended connections
+/// wait in memory until their rows are written.
+pub fn decrypt_ended(ended: &mut [FlowRecord<Handshake>], keys: &KeyLog) {
+    for r in ended {
+        if let Some(h) = r.handshake.as_mut() {
+            let outcome = h.decrypt(keys);
+            h.discard_encrypted_flight();
+            r.decryption = (outcome != Decryption::NotApplicable).then_some(outcome.as_str());
         }
     }
 }

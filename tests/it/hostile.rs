@@ -366,35 +366,42 @@ fn issue_8_regression_inputs_scan_cleanly() {
 /// small enough for a bounded memory (scripts/memory_bound.sh measures it).
 #[test]
 fn issue_8_unfinished_handshakes_cannot_fill_the_flow_table() {
-    use certsift::flow::{Segment, Shard};
+    use certsift::decode::TcpSegment;
+    use certsift::flow::{Shard, Stamp};
     use certsift::limits::{FLOW_SHARDS, MAX_FLOWS_PER_SHARD};
-    use std::net::{Ipv4Addr, SocketAddr};
+    use std::net::{IpAddr, Ipv4Addr};
 
     const { assert!(FLOW_SHARDS * MAX_FLOWS_PER_SHARD <= 1 << 17) };
-    let keys = certsift::tls::KeyLog::new();
-    let mut shard = Shard::new();
-    let server = SocketAddr::from((Ipv4Addr::new(198, 51, 100, 1), 443));
+    let mut shard = Shard::<certsift::tls::Session>::new();
+    let server = IpAddr::from(Ipv4Addr::new(198, 51, 100, 1));
     let partial = [0x16, 3, 1, 2, 0, 1, 0, 1, 0xfc, 3, 3, 0, 0, 0];
     for i in 0..(3 * MAX_FLOWS_PER_SHARD) as u32 {
-        let client = SocketAddr::from((Ipv4Addr::from(0x0a00_0000 + i), 40000));
+        let client = IpAddr::from(Ipv4Addr::from(0x0a00_0000 + i));
         for (flags, payload) in [(0x02, &[][..]), (0x18, &partial[..])] {
-            let seg = Segment {
+            let seg = TcpSegment {
                 src: client,
                 dst: server,
+                src_port: 40000,
+                dst_port: 443,
                 seq: i,
                 ack: 0,
                 flags,
+                window: 0,
                 ttl: 64,
                 payload,
+                tunnel: None,
+                vlan: None,
+            };
+            let at = Stamp {
                 ts_us: i64::from(i),
                 file: 0,
                 frame: u64::from(i),
             };
-            shard.push(&seg, &keys);
+            shard.push(&seg, at);
         }
         assert!(shard.live() <= MAX_FLOWS_PER_SHARD);
     }
-    assert!(shard.stats.evicted > 0);
+    assert!(shard.stats().evicted > 0);
 }
 
 /// A run killed at any moment leaves, under each final table name, either the
