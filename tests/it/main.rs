@@ -14,6 +14,7 @@ mod golden;
 mod hostile;
 mod incidents;
 mod quic;
+mod quic_pq;
 mod regression;
 mod scale;
 mod streaming;
