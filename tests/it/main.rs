@@ -11,6 +11,7 @@ mod detection;
 mod dtls;
 mod duckdb;
 mod golden;
+mod gquic;
 mod hostile;
 mod incidents;
 mod quic;
