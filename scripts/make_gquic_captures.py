@@ -45,8 +45,9 @@ from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from make_test_captures import csum, pcap
+
 OUT = Path(__file__).resolve().parent.parent / "testdata" / "captures" / "synth_gquic_t05x.pcap"
-T0 = 1_700_000_000
 CLIENT = bytes([10, 0, 0, 1])
 SERVER = bytes([10, 0, 0, 2])
 
@@ -170,15 +171,6 @@ def padded(payload, size=1162):
 # ---------------------------------------------------------------- pcap
 
 
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s) & 0xFFFF
-
-
 def frame(c2s, sport, payload):
     src, dst = (CLIENT, SERVER) if c2s else (SERVER, CLIENT)
     ports = (sport, 443) if c2s else (443, sport)
@@ -223,15 +215,8 @@ def main():
               + connection(0x54303531, 50052, pq, 700)
               # Labelled T051, the client's Initial sealed with T050's salt.
               + connection(0x54303531, 50053, t051, None, salt_of=0x54303530)[:1])
-    write_pcap(OUT, 1, frames)
+    pcap(OUT, 1, frames)
     print(f"{OUT.name}: {len(frames)} frames, client hellos of {len(t050)}, {len(t051)}, {len(pq)} bytes")
-
-
-def write_pcap(path, linktype, frames):
-    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, linktype)
-    for i, f in enumerate(frames):
-        out += struct.pack("<IIII", T0 + i, 1000 * i, len(f), len(f)) + f
-    path.write_bytes(out)
 
 
 def check_split(capture, port):
@@ -272,7 +257,7 @@ def check_split(capture, port):
     ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "split.pcap"
-        write_pcap(path, 101, [ip + tcp])
+        pcap(path, 101, [ip + tcp])
         here = Path(__file__).resolve().parent
         subprocess.run(["python3", str(here / "tshark_hellos.py"), str(path)], check=True)
 

@@ -9,9 +9,7 @@
 //! `scripts/tshark_hellos.py` (tshark 4.0 has no JA4), the key share groups
 //! as it lists them.
 
-use serde_json::Value;
-
-use crate::scan;
+use crate::quic::quic_rows;
 
 /// One expected hello: capture, client port, SNI, JA3, JA4 (tshark's).
 struct Hello {
@@ -82,20 +80,6 @@ const HELLOS: &[Hello] = &[
 /// Anomalies these connections may carry: what the clients and servers did
 /// (0-RTT, a Retry, closing), never a sign of bytes missing or misread.
 const EXPECTED_ANOMALIES: &[&str] = &["quic_0rtt", "quic_retry", "quic_connection_close"];
-
-fn quic_rows(capture: &str) -> Vec<Value> {
-    let (dir, out) = scan(&[capture], &["--format", "jsonl"]);
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "{capture}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = std::fs::read_to_string(dir.path().join("handshakes.jsonl")).unwrap();
-    text.lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .filter(|r| r["transport"] == "quic")
-        .collect()
-}
 
 #[test]
 fn issue_30_pq_hellos_over_several_initials_match_tshark() {
