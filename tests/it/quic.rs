@@ -20,7 +20,8 @@ fn rows(capture: &str) -> Vec<Value> {
         .collect()
 }
 
-fn quic_rows(capture: &str) -> Vec<Value> {
+/// The rows of transport quic of one capture's scan.
+pub(crate) fn quic_rows(capture: &str) -> Vec<Value> {
     rows(capture)
         .into_iter()
         .filter(|r| r["transport"] == "quic")
