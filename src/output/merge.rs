@@ -698,7 +698,10 @@ mod tests {
 
     fn cert(sha: &str, first: i64, trusted: bool) -> CertRow {
         CertRow {
-            sha256: sha.into(),
+            info: crate::x509::CertInfo {
+                sha256: sha.into(),
+                ..Default::default()
+            },
             first_seen: first,
             last_seen: first,
             flow_count: 1,

@@ -752,10 +752,13 @@ mod tests {
             ..Default::default()
         };
         let c = CertRow {
-            sha256: "aa".into(),
-            san_dns: vec!["www.example.test".into()],
-            not_before: Some(0),
-            key_bits: Some(2048),
+            info: crate::x509::CertInfo {
+                sha256: "aa".into(),
+                san_dns: vec!["www.example.test".into()],
+                not_before: Some(0),
+                key_bits: Some(2048),
+                ..Default::default()
+            },
             der: vec![1, 2, 3],
             ..Default::default()
         };

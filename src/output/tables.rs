@@ -8,7 +8,7 @@ use super::columns::{Cells, Cols};
 use crate::analysis::Kind;
 use crate::error::Anomaly;
 use crate::rows::{CertRow, FileRow, FindingRow, HandshakeRow, IncidentRow, Severity};
-use crate::x509::TrustReason;
+use crate::x509::{CertInfo, TrustReason};
 
 /// Version of the table layout; bumped when a column is renamed or retyped.
 pub const SCHEMA_VERSION: &str = "1";
@@ -319,39 +319,39 @@ pub fn handshakes_into(batch: &RecordBatch, out: &mut [HandshakeRow]) {
 /// The `certificates` columns over `rows`.
 pub fn certificates<'r>(rows: impl IntoIterator<Item = &'r CertRow>) -> Cols<'r, CertRow> {
     let mut c = Cols::new(rows);
-    c.text("sha256", "SHA-256 of the certificate's DER (its id)", |r| &r.sha256)
-        .text("spki_sha256", "SHA-256 of the SubjectPublicKeyInfo, hex", |r| &r.spki_sha256)
-        .text("subject", "subject distinguished name (RFC 4514)", |r| &r.subject)
-        .text("issuer", "issuer distinguished name (RFC 4514)", |r| &r.issuer)
-        .text("serial", "serial number, hex", |r| &r.serial)
-        .time("not_before", "start of validity (UTC)", |r| r.not_before)
-        .time("not_after", "end of validity (UTC)", |r| r.not_after)
-        .list("san_dns", "DNS names of the subjectAltName extension", |r| &r.san_dns)
-        .text("key_algorithm", "public key algorithm", |r| &r.key_algorithm)
-        .int32("key_bits", "public key size in bits", |r| r.key_bits)
-        .text("signature_algorithm", "signature algorithm", |r| &r.signature_algorithm)
-        .flag("is_ca", "basic constraints CA flag", |r| Some(r.is_ca))
-        .flag("self_signed", "subject equals issuer and the signature verifies with its own key", |r| Some(r.self_signed))
+    c.text("sha256", "SHA-256 of the certificate's DER (its id)", |r| &r.info.sha256)
+        .text("spki_sha256", "SHA-256 of the SubjectPublicKeyInfo, hex", |r| &r.info.spki_sha256)
+        .text("subject", "subject distinguished name (RFC 4514)", |r| &r.info.subject)
+        .text("issuer", "issuer distinguished name (RFC 4514)", |r| &r.info.issuer)
+        .text("serial", "serial number, hex", |r| &r.info.serial)
+        .time("not_before", "start of validity (UTC)", |r| r.info.not_before)
+        .time("not_after", "end of validity (UTC)", |r| r.info.not_after)
+        .list("san_dns", "DNS names of the subjectAltName extension", |r| &r.info.san_dns)
+        .text("key_algorithm", "public key algorithm", |r| &r.info.key_algorithm)
+        .int32("key_bits", "public key size in bits", |r| int32_of(r.info.key_bits))
+        .text("signature_algorithm", "signature algorithm", |r| &r.info.signature_algorithm)
+        .flag("is_ca", "basic constraints CA flag", |r| Some(r.info.is_ca))
+        .flag("self_signed", "subject equals issuer and the signature verifies with its own key", |r| Some(r.info.self_signed))
         .flag("trusted", "chain to a trusted root when first seen as a server leaf, at that connection's time; null for certificates never seen as a leaf", |r| r.trusted)
         .time("first_seen", "first connection that carried it (UTC)", |r| Some(r.first_seen))
         .time("last_seen", "last connection that carried it (UTC)", |r| Some(r.last_seen))
         .int64("flow_count", "connections that carried it", |r| Some(r.flow_count))
-        .text("sha1", "SHA-1 of the DER (thumbprint)", |r| &r.sha1)
-        .text("spki_pin", "SPKI SHA-256 as a base64 pin", |r| &r.spki_pin)
-        .text_opt("subject_cn", "subject common name", |r| r.subject_cn.as_deref())
-        .text_opt("issuer_cn", "issuer common name", |r| r.issuer_cn.as_deref())
-        .list("san_ip", "IP addresses of the subjectAltName extension", |r| &r.san_ip)
-        .text_opt("curve", "named curve of an EC key", |r| r.curve.as_deref())
-        .int32("path_len", "basic constraints path length", |r| r.path_len)
-        .list("key_usage", "key usage bits", |r| &r.key_usage)
-        .list("ext_key_usage", "extended key usages", |r| &r.ext_key_usage)
-        .text_opt("authority_key_id", "authority key identifier, hex", |r| r.authority_key_id.as_deref())
-        .text_opt("subject_key_id", "subject key identifier, hex", |r| r.subject_key_id.as_deref())
-        .flag("has_ocsp", "has an OCSP responder address", |r| Some(r.has_ocsp))
-        .flag("has_crl", "has CRL distribution points", |r| Some(r.has_crl))
-        .flag("has_sct", "carries embedded SCTs (Certificate Transparency)", |r| Some(r.has_sct))
+        .text("sha1", "SHA-1 of the DER (thumbprint)", |r| &r.info.sha1)
+        .text("spki_pin", "SPKI SHA-256 as a base64 pin", |r| &r.info.spki_pin)
+        .text_opt("subject_cn", "subject common name", |r| r.info.subject_cn.as_deref())
+        .text_opt("issuer_cn", "issuer common name", |r| r.info.issuer_cn.as_deref())
+        .list("san_ip", "IP addresses of the subjectAltName extension", |r| &r.info.san_ip)
+        .text_opt("curve", "named curve of an EC key", |r| r.info.curve.as_deref())
+        .int32("path_len", "basic constraints path length", |r| int32_of(r.info.path_len))
+        .list("key_usage", "key usage bits", |r| &r.info.key_usage)
+        .list("ext_key_usage", "extended key usages", |r| &r.info.ext_key_usage)
+        .text_opt("authority_key_id", "authority key identifier, hex", |r| r.info.authority_key_id.as_deref())
+        .text_opt("subject_key_id", "subject key identifier, hex", |r| r.info.subject_key_id.as_deref())
+        .flag("has_ocsp", "has an OCSP responder address", |r| Some(r.info.has_ocsp))
+        .flag("has_crl", "has CRL distribution points", |r| Some(r.info.has_crl))
+        .flag("has_sct", "carries embedded SCTs (Certificate Transparency)", |r| Some(r.info.has_sct))
         .text_opt("validation_reason", "why the chain it first came in was not trusted", |r| r.validation_reason.map(TrustReason::as_str))
-        .text_opt("parse_error", "why the DER could not be parsed", |r| r.parse_error.as_deref())
+        .text_opt("parse_error", "why the DER could not be parsed", |r| r.info.parse_error.as_deref())
         .bytes("der", "the certificate, DER", |r| &r.der);
     c
 }
@@ -395,33 +395,37 @@ pub fn certificates_into(batch: &RecordBatch, out: &mut [CertRow]) {
     let der = c.column("der");
     for (i, slot) in out.iter_mut().enumerate().take(c.len()) {
         *slot = CertRow {
-            sha256: sha256.text(i).unwrap_or_default(),
-            sha1: sha1.text(i).unwrap_or_default(),
-            spki_sha256: spki_sha256.text(i).unwrap_or_default(),
-            spki_pin: spki_pin.text(i).unwrap_or_default(),
-            subject: subject.text(i).unwrap_or_default(),
-            issuer: issuer.text(i).unwrap_or_default(),
-            subject_cn: subject_cn.text(i),
-            issuer_cn: issuer_cn.text(i),
-            serial: serial.text(i).unwrap_or_default(),
-            not_before: not_before.int(i),
-            not_after: not_after.int(i),
-            san_dns: san_dns.list(i),
-            san_ip: san_ip.list(i),
-            key_algorithm: key_algorithm.text(i).unwrap_or_default(),
-            key_bits: int32(key_bits.int(i)),
-            curve: curve.text(i),
-            signature_algorithm: signature_algorithm.text(i).unwrap_or_default(),
-            is_ca: is_ca.flag(i).unwrap_or_default(),
-            path_len: int32(path_len.int(i)),
-            self_signed: self_signed.flag(i).unwrap_or_default(),
-            key_usage: key_usage.list(i),
-            ext_key_usage: ext_key_usage.list(i),
-            authority_key_id: authority_key_id.text(i),
-            subject_key_id: subject_key_id.text(i),
-            has_ocsp: has_ocsp.flag(i).unwrap_or_default(),
-            has_crl: has_crl.flag(i).unwrap_or_default(),
-            has_sct: has_sct.flag(i).unwrap_or_default(),
+            info: CertInfo {
+                sha256: sha256.text(i).unwrap_or_default(),
+                sha1: sha1.text(i).unwrap_or_default(),
+                spki_sha256: spki_sha256.text(i).unwrap_or_default(),
+                spki_pin: spki_pin.text(i).unwrap_or_default(),
+                subject: subject.text(i).unwrap_or_default(),
+                issuer: issuer.text(i).unwrap_or_default(),
+                subject_cn: subject_cn.text(i),
+                issuer_cn: issuer_cn.text(i),
+                serial: serial.text(i).unwrap_or_default(),
+                not_before: not_before.int(i),
+                not_after: not_after.int(i),
+                san_dns: san_dns.list(i),
+                san_ip: san_ip.list(i),
+                key_algorithm: key_algorithm.text(i).unwrap_or_default(),
+                key_bits: uint32(key_bits.int(i)),
+                curve: curve.text(i),
+                signature_algorithm: signature_algorithm.text(i).unwrap_or_default(),
+                is_ca: is_ca.flag(i).unwrap_or_default(),
+                path_len: uint32(path_len.int(i)),
+                self_signed: self_signed.flag(i).unwrap_or_default(),
+                key_usage: key_usage.list(i),
+                ext_key_usage: ext_key_usage.list(i),
+                authority_key_id: authority_key_id.text(i),
+                subject_key_id: subject_key_id.text(i),
+                has_ocsp: has_ocsp.flag(i).unwrap_or_default(),
+                has_crl: has_crl.flag(i).unwrap_or_default(),
+                has_sct: has_sct.flag(i).unwrap_or_default(),
+                parse_error: parse_error.text(i),
+                ..CertInfo::default()
+            },
             trusted: trusted.flag(i),
             validation_reason: validation_reason
                 .text(i)
@@ -429,7 +433,6 @@ pub fn certificates_into(batch: &RecordBatch, out: &mut [CertRow]) {
             first_seen: first_seen.int(i).unwrap_or_default(),
             last_seen: last_seen.int(i).unwrap_or_default(),
             flow_count: flow_count.int(i).unwrap_or_default(),
-            parse_error: parse_error.text(i),
             der: der.bytes(i),
         };
     }
@@ -817,4 +820,16 @@ pub fn files_into(batch: &RecordBatch, out: &mut [FileRow]) {
 
 fn int32(v: Option<i64>) -> Option<i32> {
     v.and_then(|v| i32::try_from(v).ok())
+}
+
+/// A count the parsed certificate keeps unsigned, as the table's `Int32`
+/// (a value beyond it is written as null).
+fn int32_of(v: Option<u32>) -> Option<i32> {
+    v.and_then(|v| i32::try_from(v).ok())
+}
+
+/// A table's `Int32` read back as the parsed certificate's unsigned count
+/// (a negative value, which certsift never writes, reads as null).
+fn uint32(v: Option<i64>) -> Option<u32> {
+    v.and_then(|v| u32::try_from(v).ok())
 }

@@ -46,9 +46,9 @@ pub struct CertInfo {
     /// Serial number, lowercase hex, without leading zero octets.
     pub serial: String,
     /// Start of validity, µs since the Unix epoch (saturating).
-    pub not_before_us: Option<i64>,
+    pub not_before: Option<i64>,
     /// End of validity, µs since the Unix epoch (saturating).
-    pub not_after_us: Option<i64>,
+    pub not_after: Option<i64>,
     /// SAN dNSName entries, as encoded (not lowercased).
     pub san_dns: Vec<String>,
     /// SAN iPAddress entries, in `std::net` text form.
@@ -475,8 +475,8 @@ impl CertInfo {
             .count()
             .min(serial.len().saturating_sub(1));
         self.serial = hex_lower(serial.get(skip..).unwrap_or(serial));
-        self.not_before_us = Some(to_us(cert.validity().not_before.timestamp()));
-        self.not_after_us = Some(to_us(cert.validity().not_after.timestamp()));
+        self.not_before = Some(to_us(cert.validity().not_before.timestamp()));
+        self.not_after = Some(to_us(cert.validity().not_after.timestamp()));
         let key = key_facts(cert.public_key());
         self.key_algorithm = key.algorithm;
         self.key_bits = key.bits;
@@ -581,7 +581,7 @@ impl CertInfo {
 
     /// `at_us` (µs since the epoch) is inside the validity period (both ends included).
     pub fn is_valid_at(&self, at_us: i64) -> bool {
-        matches!((self.not_before_us, self.not_after_us), (Some(b), Some(a)) if b <= at_us && at_us <= a)
+        matches!((self.not_before, self.not_after), (Some(b), Some(a)) if b <= at_us && at_us <= a)
     }
 }
 
@@ -624,8 +624,8 @@ mod tests {
         assert!(!ecdsa.is_ca && !ecdsa.self_signed);
         assert_eq!(ecdsa.version, 3);
         // notBefore=Oct 14 13:14:19 2026 GMT, notAfter=Oct 14 13:14:19 2027 GMT
-        assert_eq!(ecdsa.not_before_us, Some(1_791_983_659_000_000));
-        assert_eq!(ecdsa.not_after_us, Some(1_823_519_659_000_000));
+        assert_eq!(ecdsa.not_before, Some(1_791_983_659_000_000));
+        assert_eq!(ecdsa.not_after, Some(1_823_519_659_000_000));
 
         let rsa = CertInfo::parse(&pem_certs(fixtures::API_SHOP_RSA)[0]);
         assert_eq!(
