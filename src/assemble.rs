@@ -406,12 +406,7 @@ fn handshake_row(
                     .collect()
             })
             .unwrap_or_default(),
-        ja3: h.ja3.clone(),
-        ja3_full: h.ja3_full.clone(),
-        ja3s: h.ja3s.clone(),
-        ja3s_full: h.ja3s_full.clone(),
-        ja4: h.ja4.clone(),
-        ja4_r: h.ja4_r.clone(),
+        fingerprints: h.fingerprints.clone(),
         cert_chain_sha256: server,
         leaf_sha256,
         cert_visibility: h.visibility.as_str().to_string(),

@@ -2,6 +2,7 @@
 //! pipeline, judged by analysis, written (and read back) by output. Times are
 //! µs since the Unix epoch, UTC.
 
+use crate::tls::Fingerprints;
 use crate::x509::CertInfo;
 
 /// One row of `handshakes`: a TCP connection in which TLS was seen, or a
@@ -38,18 +39,8 @@ pub struct HandshakeRow {
     pub cipher_suite: Option<String>,
     /// Cipher suites the client offered, IANA names, in its order (GREASE left out).
     pub offered_cipher_suites: Vec<String>,
-    /// JA3 hash of the ClientHello.
-    pub ja3: Option<String>,
-    /// JA3 string before hashing.
-    pub ja3_full: Option<String>,
-    /// JA3S hash of the ServerHello.
-    pub ja3s: Option<String>,
-    /// JA3S string before hashing.
-    pub ja3s_full: Option<String>,
-    /// JA4 fingerprint of the ClientHello.
-    pub ja4: Option<String>,
-    /// JA4 raw (unhashed) form.
-    pub ja4_r: Option<String>,
+    /// JA3, JA3S and JA4 of the hellos, hashes and strings.
+    pub fingerprints: Fingerprints,
     /// Server certificate chain, SHA-256 of each DER, as sent (leaf first).
     pub cert_chain_sha256: Vec<String>,
     /// SHA-256 of the leaf certificate.

@@ -25,8 +25,11 @@ fn hs(
         server_ip: "203.0.113.10".into(),
         server_port: 443,
         sni: Some(sni.into()),
-        ja3: Some("f7e3efed3265ef03512f40b4510e7137".into()),
-        ja4: Some("t13d1516h2_8daaf6152771_02713d6af862".into()),
+        fingerprints: crate::tls::Fingerprints {
+            ja3: Some("f7e3efed3265ef03512f40b4510e7137".into()),
+            ja4: Some("t13d1516h2_8daaf6152771_02713d6af862".into()),
+            ..Default::default()
+        },
         cert_chain_sha256: leaf
             .map(|l| vec![l.to_string(), "root".into()])
             .unwrap_or_default(),

@@ -788,7 +788,11 @@ mod tests {
             sni: Some("a.test".into()),
             connect_target: Some("a.test:443".into()),
             tls_version: Some("TLS 1.3".into()),
-            ja3s: Some("abc".into()),
+            fingerprints: crate::tls::Fingerprints {
+                ja3: Some("not read".into()),
+                ja3s: Some("abc".into()),
+                ..Default::default()
+            },
             cert_visibility: "plain".into(),
             leaf_sha256: Some("aa".into()),
             cert_chain_sha256: vec!["aa".into(), "bb".into()],
@@ -801,7 +805,6 @@ mod tests {
             server_bytes: 3,
             app_bytes_client: 4,
             app_bytes_server: 5,
-            ja3: Some("not read".into()),
             ..Default::default()
         };
         write_tables(

@@ -8,6 +8,7 @@ use super::columns::{Cells, Cols};
 use crate::analysis::Kind;
 use crate::error::Anomaly;
 use crate::rows::{CertRow, FileRow, FindingRow, HandshakeRow, IncidentRow, Severity};
+use crate::tls::Fingerprints;
 use crate::x509::{CertInfo, TrustReason};
 
 /// Version of the table layout; bumped when a column is renamed or retyped.
@@ -49,13 +50,13 @@ pub fn handshakes<'r>(rows: impl IntoIterator<Item = &'r HandshakeRow>) -> Cols<
         r.cipher_suite.as_deref()
     })
     .text_opt("ja3", "JA3 of the ClientHello (MD5 hex)", |r| {
-        r.ja3.as_deref()
+        r.fingerprints.ja3.as_deref()
     })
     .text_opt("ja3s", "JA3S of the ServerHello (MD5 hex)", |r| {
-        r.ja3s.as_deref()
+        r.fingerprints.ja3s.as_deref()
     })
     .text_opt("ja4", "JA4 of the ClientHello (FoxIO)", |r| {
-        r.ja4.as_deref()
+        r.fingerprints.ja4.as_deref()
     })
     .list(
         "cert_chain_sha256",
@@ -101,13 +102,13 @@ pub fn handshakes<'r>(rows: impl IntoIterator<Item = &'r HandshakeRow>) -> Cols<
         |r| &r.offered_cipher_suites,
     )
     .text_opt("ja3_full", "JA3 string before hashing", |r| {
-        r.ja3_full.as_deref()
+        r.fingerprints.ja3_full.as_deref()
     })
     .text_opt("ja3s_full", "JA3S string before hashing", |r| {
-        r.ja3s_full.as_deref()
+        r.fingerprints.ja3s_full.as_deref()
     })
     .text_opt("ja4_r", "JA4 raw form, before hashing", |r| {
-        r.ja4_r.as_deref()
+        r.fingerprints.ja4_r.as_deref()
     })
     .flag(
         "chain_trusted",
@@ -274,12 +275,14 @@ pub fn handshakes_into(batch: &RecordBatch, out: &mut [HandshakeRow]) {
             offered_versions: offered_versions.list(i),
             cipher_suite: cipher_suite.text(i),
             offered_cipher_suites: offered_cipher_suites.list(i),
-            ja3: ja3.text(i),
-            ja3_full: ja3_full.text(i),
-            ja3s: ja3s.text(i),
-            ja3s_full: ja3s_full.text(i),
-            ja4: ja4.text(i),
-            ja4_r: ja4_r.text(i),
+            fingerprints: Fingerprints {
+                ja3: ja3.text(i),
+                ja3_full: ja3_full.text(i),
+                ja3s: ja3s.text(i),
+                ja3s_full: ja3s_full.text(i),
+                ja4: ja4.text(i),
+                ja4_r: ja4_r.text(i),
+            },
             cert_chain_sha256: cert_chain_sha256.list(i),
             leaf_sha256: leaf_sha256.text(i),
             cert_visibility: cert_visibility.text(i).unwrap_or_default(),
