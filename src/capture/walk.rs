@@ -203,9 +203,10 @@ impl Walker {
                 _ => damaged("interface description"),
             },
             EPB_TYPE => match parsed {
-                Ok((_, Block::EnhancedPacket(epb))) => {
-                    enhanced_packet(&epb, interfaces, last_ts_us, offset, pos, len)
-                }
+                Ok((_, Block::EnhancedPacket(epb))) => match enhanced_fields(&epb, len) {
+                    Ok(p) => timed_packet(&p, interfaces, last_ts_us, offset, pos, len),
+                    Err(damage) => damage,
+                },
                 _ => damaged("enhanced packet"),
             },
             SPB_TYPE => match parsed {
@@ -214,7 +215,10 @@ impl Walker {
                 }
                 _ => damaged("simple packet"),
             },
-            OBSOLETE_PB_TYPE => obsolete_packet(block, be, interfaces, last_ts_us, offset, pos),
+            OBSOLETE_PB_TYPE => match obsolete_fields(block, be) {
+                Ok(p) => timed_packet(&p, interfaces, last_ts_us, offset, pos, len),
+                Err(damage) => damage,
+            },
             DSB_TYPE => {
                 if let Ok((_, Block::DecryptionSecrets(dsb))) = parsed {
                     self.keep_secrets(&dsb);
@@ -442,59 +446,30 @@ fn pcap_record(
     )
 }
 
-fn enhanced_packet(
-    epb: &EnhancedPacketBlock<'_>,
-    interfaces: &[Interface],
-    last_ts_us: &mut i64,
-    offset: u64,
-    pos: usize,
-    len: usize,
-) -> Step {
+/// What an Enhanced Packet Block says of its packet, once its captured
+/// length fits the block.
+fn enhanced_fields(epb: &EnhancedPacketBlock<'_>, len: usize) -> Result<PacketFields, Step> {
     let caplen = usize::try_from(epb.caplen).unwrap_or(usize::MAX);
     if caplen > MAX_RECORD_BYTES || caplen > epb.data.len() {
-        return Step::Damage(format!(
+        return Err(Step::Damage(format!(
             "enhanced packet block claims {} captured bytes in a {len}-byte block",
             epb.caplen
-        ));
+        )));
     }
-    let Some(iface) = usize::try_from(epb.if_id)
-        .ok()
-        .and_then(|i| interfaces.get(i))
-    else {
-        return Step::Damage(format!(
-            "packet names interface {}, the section has {}",
-            epb.if_id,
-            interfaces.len()
-        ));
-    };
-    let ts_us = pcapng_ts_us(epb.ts_high, epb.ts_low, iface);
-    *last_ts_us = ts_us;
-    Step::Frame(
-        FrameRef {
-            ts_us,
-            linktype: iface.linktype,
-            start: pos.saturating_add(28),
-            len: caplen,
-            orig_len: epb.origlen,
-            offset,
-            interface: epb.if_id,
-        },
-        len,
-    )
+    Ok(PacketFields {
+        if_id: epb.if_id,
+        ts_high: epb.ts_high,
+        ts_low: epb.ts_low,
+        caplen,
+        orig_len: epb.origlen,
+    })
 }
 
 /// The obsolete Packet Block (type 2, pcapng draft section 4.6 of older
 /// revisions): interface id u16, drops u16, timestamp high and low, caplen,
 /// origlen, data. pcap-parser returns it as an unknown block, so it is read
 /// here.
-fn obsolete_packet(
-    block: &[u8],
-    be: bool,
-    interfaces: &[Interface],
-    last_ts_us: &mut i64,
-    offset: u64,
-    pos: usize,
-) -> Step {
+fn obsolete_fields(block: &[u8], be: bool) -> Result<PacketFields, Step> {
     let len = block.len();
     let fields = (
         read_u16(block, 8, be),
@@ -504,31 +479,66 @@ fn obsolete_packet(
         read_u32(block, 24, be),
     );
     let (Some(if_id), Some(ts_high), Some(ts_low), Some(caplen32), Some(orig_len)) = fields else {
-        return Step::Damage(format!("packet block of {len} bytes, less than its header"));
+        return Err(Step::Damage(format!(
+            "packet block of {len} bytes, less than its header"
+        )));
     };
     let caplen = usize::try_from(caplen32).unwrap_or(usize::MAX);
     if caplen > MAX_RECORD_BYTES || caplen > len.saturating_sub(32) {
-        return Step::Damage(format!(
+        return Err(Step::Damage(format!(
             "packet block claims {caplen32} captured bytes in a {len}-byte block"
-        ));
+        )));
     }
-    let Some(iface) = interfaces.get(usize::from(if_id)) else {
+    Ok(PacketFields {
+        if_id: u32::from(if_id),
+        ts_high,
+        ts_low,
+        caplen,
+        orig_len,
+    })
+}
+
+/// What an enhanced or obsolete packet block says of its packet.
+struct PacketFields {
+    if_id: u32,
+    ts_high: u32,
+    ts_low: u32,
+    /// Captured bytes, already checked against the block.
+    caplen: usize,
+    orig_len: u32,
+}
+
+/// The frame of a packet block with its own interface and time, which
+/// becomes the time of the simple packet blocks after it.
+fn timed_packet(
+    p: &PacketFields,
+    interfaces: &[Interface],
+    last_ts_us: &mut i64,
+    offset: u64,
+    pos: usize,
+    len: usize,
+) -> Step {
+    let Some(iface) = usize::try_from(p.if_id)
+        .ok()
+        .and_then(|i| interfaces.get(i))
+    else {
         return Step::Damage(format!(
-            "packet names interface {if_id}, the section has {}",
+            "packet names interface {}, the section has {}",
+            p.if_id,
             interfaces.len()
         ));
     };
-    let ts_us = pcapng_ts_us(ts_high, ts_low, iface);
+    let ts_us = pcapng_ts_us(p.ts_high, p.ts_low, iface);
     *last_ts_us = ts_us;
     Step::Frame(
         FrameRef {
             ts_us,
             linktype: iface.linktype,
             start: pos.saturating_add(28),
-            len: caplen,
-            orig_len,
+            len: p.caplen,
+            orig_len: p.orig_len,
             offset,
-            interface: u32::from(if_id),
+            interface: p.if_id,
         },
         len,
     )
