@@ -148,23 +148,27 @@ impl<'r, R> Cols<'r, R> {
 
     /// A list-of-strings column (never null; empty lists instead).
     fn list(&mut self, name: &str, desc: &str, f: impl Fn(&R) -> &[String]) {
-        let mut b = ListBuilder::new(StringBuilder::new());
-        for r in &self.rows {
+        self.string_lists(name, desc, |r, b| {
             for v in f(r) {
-                b.values().append_value(v);
+                b.append_value(v);
             }
-            b.append(true);
-        }
-        self.add(name, desc, list_type(), false, Arc::new(b.finish()));
+        });
     }
 
     /// A list-of-strings column of codes (never null; empty lists instead).
     fn codes(&mut self, name: &str, desc: &str, f: fn(&R) -> Vec<&'static str>) {
+        self.string_lists(name, desc, |r, b| {
+            for v in f(r) {
+                b.append_value(v);
+            }
+        });
+    }
+
+    /// A list-of-strings column whose values `put` appends, row by row.
+    fn string_lists(&mut self, name: &str, desc: &str, put: impl Fn(&R, &mut StringBuilder)) {
         let mut b = ListBuilder::new(StringBuilder::new());
         for r in &self.rows {
-            for v in f(r) {
-                b.values().append_value(v);
-            }
+            put(r, b.values());
             b.append(true);
         }
         self.add(name, desc, list_type(), false, Arc::new(b.finish()));

@@ -775,30 +775,7 @@ mod tests {
 
     #[test]
     fn incidents_round_trip_in_both_layouts() {
-        let i = IncidentRow {
-            incident_id: "i1".into(),
-            severity: crate::rows::Severity::High,
-            verdict: "intercepted".into(),
-            interceptor: "CN=Proxy CA".into(),
-            interceptor_issuer: Some("CN=Proxy CA".into()),
-            interceptor_key_sha256: None,
-            interceptor_product: Some("mitmproxy".into()),
-            interceptor_path: vec!["explicit proxy 192.0.2.1:3128 (HTTP or SOCKS CONNECT)".into()],
-            issuers: vec!["CN=Proxy CA".into()],
-            cert_sha256: vec!["aa".into()],
-            names: vec!["www.example.test".into()],
-            clients: vec!["192.0.2.10".into()],
-            first_seen: 1,
-            last_seen: 2,
-            connections: 3,
-            accepted_connections: 2,
-            refused_connections: 1,
-            bytes_to_server: 10,
-            bytes_to_client: 20,
-            bytes_estimated: false,
-            finding_ids: vec!["x".into()],
-            summary: "one sentence".into(),
-        };
+        let i = tables::tests::full_incident();
         for layout in [
             Layout::Single,
             Layout::Hive {

@@ -358,7 +358,7 @@ fn uint32(v: Option<i32>) -> Option<u32> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::tls::Fingerprints;
     use crate::x509::CertInfo;
@@ -486,25 +486,10 @@ mod tests {
         round_trip(&[full, CertRow::default()], CERTIFICATES);
     }
 
-    #[test]
-    fn every_finding_incident_and_file_column_reads_back_what_was_written() {
-        let finding = FindingRow {
-            finding_id: "x".into(),
-            kind: Kind::IssuerDivergence,
-            severity: Severity::High,
-            sni: s("a.test"),
-            names: l(&["a.test"]),
-            summary: "one sentence".into(),
-            flow_ids: l(&["f1"]),
-            cert_sha256: l(&["aa"]),
-            clients: l(&["192.0.2.1"]),
-            issuers: l(&["CN=CA"]),
-            first_seen: 1,
-            last_seen: 2,
-            accused_sha256: l(&["aa"]),
-        };
-        round_trip(&[finding, FindingRow::default()], FINDINGS);
-        let incident = IncidentRow {
+    /// An incident with every field set (also read back by the scan
+    /// round trips of `output`).
+    pub(crate) fn full_incident() -> IncidentRow {
+        IncidentRow {
             incident_id: "i".into(),
             severity: Severity::Medium,
             verdict: "suspected".into(),
@@ -527,7 +512,28 @@ mod tests {
             bytes_estimated: true,
             finding_ids: l(&["x"]),
             summary: "one sentence".into(),
+        }
+    }
+
+    #[test]
+    fn every_finding_incident_and_file_column_reads_back_what_was_written() {
+        let finding = FindingRow {
+            finding_id: "x".into(),
+            kind: Kind::IssuerDivergence,
+            severity: Severity::High,
+            sni: s("a.test"),
+            names: l(&["a.test"]),
+            summary: "one sentence".into(),
+            flow_ids: l(&["f1"]),
+            cert_sha256: l(&["aa"]),
+            clients: l(&["192.0.2.1"]),
+            issuers: l(&["CN=CA"]),
+            first_seen: 1,
+            last_seen: 2,
+            accused_sha256: l(&["aa"]),
         };
+        round_trip(&[finding, FindingRow::default()], FINDINGS);
+        let incident = full_incident();
         round_trip(&[incident, IncidentRow::default()], INCIDENTS);
         let file = FileRow {
             file: "a.pcap".into(),
