@@ -146,22 +146,8 @@ pub fn merge_scans(
             }
         }
     }
-    super::partition::write_table(
-        out,
-        &Layout::Single,
-        Table::Certificates,
-        Format::Parquet,
-        &merged.certificates,
-        |r| tables::certificates(r.iter().copied()).batch(),
-    )?;
-    super::partition::write_table(
-        out,
-        &Layout::Single,
-        Table::Files,
-        Format::Parquet,
-        &merged.files,
-        |r| tables::files(r.iter().copied()).batch(),
-    )?;
+    super::write_rows(out, Format::Parquet, &Layout::Single, &merged.certificates)?;
+    super::write_rows(out, Format::Parquet, &Layout::Single, &merged.files)?;
     // the detectors need neither the DER nor the sightings' exact order
     for c in &mut merged.certificates {
         c.der = Vec::new();

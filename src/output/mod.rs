@@ -123,31 +123,13 @@ pub fn write_row_tables(
 ) -> Result<Vec<PathBuf>, Error> {
     prepare_dir(dir)?;
     let (h, others) = rayon::join(
-        || {
-            partition::write_table(dir, layout, Table::Handshakes, format, handshakes, |r| {
-                tables::handshakes(r.iter().copied()).batch()
-            })
-        },
+        || write_rows(dir, format, layout, handshakes),
         || -> Result<Vec<PathBuf>, Error> {
             let mut written = Vec::new();
             if let Some(files) = files {
-                written.extend(partition::write_table(
-                    dir,
-                    layout,
-                    Table::Files,
-                    format,
-                    files,
-                    |r| tables::files(r.iter().copied()).batch(),
-                )?);
+                written.extend(write_rows(dir, format, layout, files)?);
             }
-            written.extend(partition::write_table(
-                dir,
-                layout,
-                Table::Certificates,
-                format,
-                certificates,
-                |r| tables::certificates(r.iter().copied()).batch(),
-            )?);
+            written.extend(write_rows(dir, format, layout, certificates)?);
             Ok(written)
         },
     );
@@ -163,9 +145,7 @@ pub fn write_findings_table(
     layout: &Layout,
     findings: &[FindingRow],
 ) -> Result<Vec<PathBuf>, Error> {
-    partition::write_table(dir, layout, Table::Findings, format, findings, |r| {
-        tables::findings(r.iter().copied()).batch()
-    })
+    write_rows(dir, format, layout, findings)
 }
 
 /// The incidents table of a scan, in `layout`.
@@ -175,9 +155,7 @@ pub fn write_incidents_table(
     layout: &Layout,
     incidents: &[IncidentRow],
 ) -> Result<Vec<PathBuf>, Error> {
-    partition::write_table(dir, layout, Table::Incidents, format, incidents, |r| {
-        tables::incidents(r.iter().copied()).batch()
-    })
+    write_rows(dir, format, layout, incidents)
 }
 
 /// Writes (or replaces) the `incidents` table of a scan folder, one file.
@@ -202,6 +180,13 @@ pub trait TableRow: Sync + Sized {
     const TABLE: Table;
     /// The rows as one record batch.
     fn batch(rows: &[&Self]) -> Result<RecordBatch, String>;
+}
+
+impl TableRow for HandshakeRow {
+    const TABLE: Table = Table::Handshakes;
+    fn batch(rows: &[&Self]) -> Result<RecordBatch, String> {
+        tables::handshakes(rows.iter().copied()).batch()
+    }
 }
 
 impl TableRow for CertRow {
@@ -241,6 +226,16 @@ pub fn stage<R: TableRow>(
     rows: &[R],
 ) -> Result<stream::Staged, Error> {
     partition::write_table_staged(dir, layout, R::TABLE, format, rows, R::batch)
+}
+
+/// Writes a table of rows in memory and commits it: the files written.
+pub fn write_rows<R: TableRow>(
+    dir: &Path,
+    format: Format,
+    layout: &Layout,
+    rows: &[R],
+) -> Result<Vec<PathBuf>, Error> {
+    stage(dir, format, layout, rows)?.commit()
 }
 
 /// An empty stream of table `R`, in `format` and `layout`.
