@@ -213,34 +213,18 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
         phase.elapsed().as_secs_f64()
     ));
     let phase = std::time::Instant::now();
-    let baseline = match &cfg.baseline {
-        Some(dir) => Some(output::read_scan(dir)?),
-        None => None,
-    };
-    let baseline = baseline
-        .as_ref()
-        .map(|b| (b.handshakes.as_slice(), b.certificates.as_slice()));
-    let (findings, incidents, findings_table) = analyse(
-        cfg,
-        judged.analysis,
-        &judged.certificates,
-        baseline,
-        &spill.0,
-    )?;
+    let (findings, incidents, findings_table) =
+        analyse(cfg, judged.analysis, &judged.certificates, &spill.0)?;
     report.detail(&format!(
         "{} findings in {:.2} s",
         findings.len(),
         phase.elapsed().as_secs_f64()
     ));
+    let files = inputs.file_rows(read.per_file);
     let staged = vec![
         judged.handshakes,
         output::stage(&cfg.out, cfg.format, &cfg.layout, &judged.certificates)?,
-        output::stage(
-            &cfg.out,
-            cfg.format,
-            &cfg.layout,
-            &inputs.file_rows(read.per_file),
-        )?,
+        output::stage(&cfg.out, cfg.format, &cfg.layout, &files)?,
         findings_table,
         output::stage(&cfg.out, cfg.format, &cfg.layout, &incidents)?,
     ];
@@ -732,16 +716,23 @@ impl Sink {
     }
 }
 
-/// The findings and incidents of the judged connections, and the findings
-/// table staged: in one pass over the connections in memory, or group by
-/// group from the spill (the same findings).
+/// The findings and incidents of the judged connections (against the
+/// `--baseline` scan, when given), and the findings table staged: in one
+/// pass over the connections in memory, or group by group from the spill
+/// (the same findings).
 fn analyse(
     cfg: &Config,
     input: AnalysisInput,
     certs: &[CertRow],
-    baseline: Option<(&[HandshakeRow], &[CertRow])>,
     spill_dir: &Path,
 ) -> Result<(Vec<FindingRow>, Vec<IncidentRow>, output::stream::Staged), Error> {
+    let baseline = match &cfg.baseline {
+        Some(dir) => Some(output::read_scan(dir)?),
+        None => None,
+    };
+    let baseline = baseline
+        .as_ref()
+        .map(|b| (b.handshakes.as_slice(), b.certificates.as_slice()));
     match input {
         AnalysisInput::Memory(connections) => {
             let (mut findings, incidents) =
