@@ -74,7 +74,7 @@ impl Collector {
             let file = names.get(r.file as usize).cloned().unwrap_or_default();
             let key = (r.file, r.first_frame, r.ts_start);
             self.rows
-                .push((key, handshake_row(&r, &h, server, client, file)));
+                .push((key, handshake_row(&r, h, server, client, file)));
         }
         without_tls
     }
@@ -337,53 +337,45 @@ fn flow_id(file: &str, r: &FlowRecord) -> String {
     hex::encode(h.finalize().get(..8).unwrap_or_default())
 }
 
+/// The row of an ended connection `r` whose TLS handshake is `h`, with its
+/// chains' hashes and the name of its file. `h` is taken so that its
+/// strings move into the row rather than being copied.
 fn handshake_row(
     r: &FlowRecord,
-    h: &Handshake,
+    h: Handshake,
     server: Vec<String>,
     client: Vec<String>,
     file: String,
 ) -> HandshakeRow {
-    let leaf_sha256 = server.first().cloned();
-    let ch = h.client_hello.as_ref();
-    let sh = h.server_hello.as_ref();
-    let sni = ch.and_then(|c| c.sni.clone());
-    let ech = ch.and_then(|c| c.ech.as_ref());
-    let offered: Vec<String> = match ch {
-        Some(c) if !c.supported_versions.is_empty() => c
-            .supported_versions
-            .iter()
-            .filter(|v| !tls::ja::is_grease(**v))
-            .map(|v| tls::version_name(*v))
-            .collect(),
-        Some(c) => vec![tls::version_name(c.legacy_version)],
-        None => Vec::new(),
-    };
-    let mut anomalies: Vec<Anomaly> = r.anomalies.iter().chain(&h.anomalies).copied().collect();
-    anomalies.sort();
-    anomalies.dedup();
-    let alerts = h
+    let mut row = flow_columns(r, file);
+    row.anomalies = anomalies(r, &h);
+    row.alerts = h
         .alerts
         .iter()
-        .map(|a| {
-            let side = if a.side == h.client_side {
-                "client"
-            } else {
-                "server"
-            };
-            if a.encrypted {
-                format!("{side}:encrypted")
-            } else {
-                format!(
-                    "{side}:{}:{}",
-                    a.level.map(alert_level).unwrap_or_else(|| "?".into()),
-                    a.description
-                        .map(alert_description)
-                        .unwrap_or_else(|| "?".into())
-                )
-            }
-        })
+        .map(|a| alert_text(a, h.client_side))
         .collect();
+    row.ech_status = h.ech_status().map(str::to_string);
+    row.tls_version = h.version.map(tls::version_name);
+    row.cipher_suite = h.cipher.map(tls::cipher_name);
+    row.cert_visibility = h.visibility.as_str().to_string();
+    row.server_flight_bytes = to_i64(h.server_flight_bytes);
+    row.app_bytes_client = to_i64(h.app_bytes_client);
+    row.app_bytes_server = to_i64(h.app_bytes_server);
+    row.leaf_sha256 = server.first().cloned();
+    row.cert_chain_sha256 = server;
+    row.client_chain_sha256 = client;
+    row.fingerprints = h.fingerprints;
+    row.connect_target = h.connect_target;
+    row.alpn_selected = h.server_hello.and_then(|s| s.alpn);
+    if let Some(ch) = h.client_hello {
+        client_hello_columns(&mut row, ch);
+    }
+    row
+}
+
+/// The columns the flow table knows: where and when, and how much; the
+/// verdict columns stay empty until the chain is judged.
+fn flow_columns(r: &FlowRecord, file: String) -> HandshakeRow {
     HandshakeRow {
         flow_id: flow_id(&file, r),
         file,
@@ -393,56 +385,71 @@ fn handshake_row(
         client_port: i32::from(r.client.port()),
         server_ip: r.server.ip().to_string(),
         server_port: i32::from(r.server.port()),
-        sni_matches_leaf: None,
-        sni,
-        alpn: ch.map(|c| c.alpn.clone()).unwrap_or_default(),
-        alpn_selected: sh.and_then(|s| s.alpn.clone()),
-        tls_version: h.version.map(tls::version_name),
-        offered_versions: offered,
-        cipher_suite: h.cipher.map(tls::cipher_name),
-        offered_cipher_suites: ch
-            .map(|c| {
-                c.ciphers
-                    .iter()
-                    .filter(|v| !tls::ja::is_grease(**v))
-                    .map(|v| tls::cipher_name(*v))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        ja3: h.ja3.clone(),
-        ja3_full: h.ja3_full.clone(),
-        ja3s: h.ja3s.clone(),
-        ja3s_full: h.ja3s_full.clone(),
-        ja4: h.ja4.clone(),
-        ja4_r: h.ja4_r.clone(),
-        cert_chain_sha256: server,
-        leaf_sha256,
-        cert_visibility: h.visibility.as_str().to_string(),
         decryption: r.decryption.map(str::to_string),
-        chain_trusted: None,
-        trust_reason: None,
-        root_public: None,
-        client_chain_sha256: client,
-        alerts,
-        connect_target: h.connect_target.clone(),
-        server_flight_bytes: i64::try_from(h.server_flight_bytes).unwrap_or(i64::MAX),
-        client_bytes: i64::try_from(r.client_bytes).unwrap_or(i64::MAX),
-        server_bytes: i64::try_from(r.server_bytes).unwrap_or(i64::MAX),
-        app_bytes_client: to_i64(h.app_bytes_client),
-        app_bytes_server: to_i64(h.app_bytes_server),
-        packets: i64::try_from(r.packets).unwrap_or(i64::MAX),
+        client_bytes: to_i64(r.client_bytes),
+        server_bytes: to_i64(r.server_bytes),
+        packets: to_i64(r.packets),
         client_ttl: r.client_ttl.map(i32::from),
         server_ttl: r.server_ttl.map(i32::from),
-        anomalies,
         transport: r.transport.to_string(),
-        ech_status: h.ech_status().map(str::to_string),
-        ech_outer_sni: ech
-            .filter(|e| e.outer)
-            .and_then(|_| ch.and_then(|c| c.sni.clone())),
-        ech_config_id: ech.and_then(|e| e.config_id).map(i32::from),
-        ech_kdf_id: ech.and_then(|e| e.kdf_id).map(i32::from),
-        ech_aead_id: ech.and_then(|e| e.aead_id).map(i32::from),
+        ..HandshakeRow::default()
     }
+}
+
+/// The columns of the client's first hello: server name, ALPN, what it
+/// offered (GREASE left out, RFC 8701), and its ECH extension.
+fn client_hello_columns(row: &mut HandshakeRow, ch: tls::ClientHello) {
+    row.offered_versions = if ch.supported_versions.is_empty() {
+        vec![tls::version_name(ch.legacy_version)]
+    } else {
+        ch.supported_versions
+            .iter()
+            .filter(|v| !tls::ja::is_grease(**v))
+            .map(|v| tls::version_name(*v))
+            .collect()
+    };
+    row.offered_cipher_suites = ch
+        .ciphers
+        .iter()
+        .filter(|v| !tls::ja::is_grease(**v))
+        .map(|v| tls::cipher_name(*v))
+        .collect();
+    if let Some(e) = &ch.ech {
+        row.ech_outer_sni = if e.outer { ch.sni.clone() } else { None };
+        row.ech_config_id = e.config_id.map(i32::from);
+        row.ech_kdf_id = e.kdf_id.map(i32::from);
+        row.ech_aead_id = e.aead_id.map(i32::from);
+    }
+    row.sni = ch.sni;
+    row.alpn = ch.alpn;
+}
+
+/// The flow's and the handshake's anomalies, each once, sorted by code.
+fn anomalies(r: &FlowRecord, h: &Handshake) -> Vec<Anomaly> {
+    let mut all: Vec<Anomaly> = r.anomalies.iter().chain(&h.anomalies).copied().collect();
+    all.sort();
+    all.dedup();
+    all
+}
+
+/// An alert as `side:level:description`, or `side:encrypted` when its
+/// record could not be read.
+fn alert_text(a: &tls::Alert, client_side: tls::Side) -> String {
+    let side = if a.side == client_side {
+        "client"
+    } else {
+        "server"
+    };
+    if a.encrypted {
+        return format!("{side}:encrypted");
+    }
+    format!(
+        "{side}:{}:{}",
+        a.level.map(alert_level).unwrap_or_else(|| "?".into()),
+        a.description
+            .map(alert_description)
+            .unwrap_or_else(|| "?".into())
+    )
 }
 
 fn alert_level(l: u8) -> String {
@@ -495,39 +502,12 @@ fn cert_row(
     first_verdict: Option<(bool, Option<TrustReason>)>,
 ) -> CertRow {
     CertRow {
-        sha256: info.sha256.clone(),
-        sha1: info.sha1.clone(),
-        spki_sha256: info.spki_sha256.clone(),
-        spki_pin: info.spki_pin.clone(),
-        subject: info.subject.clone(),
-        issuer: info.issuer.clone(),
-        subject_cn: info.subject_cn.clone(),
-        issuer_cn: info.issuer_cn.clone(),
-        serial: info.serial.clone(),
-        not_before: info.not_before_us,
-        not_after: info.not_after_us,
-        san_dns: info.san_dns.clone(),
-        san_ip: info.san_ip.clone(),
-        key_algorithm: info.key_algorithm.clone(),
-        key_bits: info.key_bits.and_then(|b| i32::try_from(b).ok()),
-        curve: info.curve.clone(),
-        signature_algorithm: info.signature_algorithm.clone(),
-        is_ca: info.is_ca,
-        path_len: info.path_len.and_then(|b| i32::try_from(b).ok()),
-        self_signed: info.self_signed,
-        key_usage: info.key_usage.clone(),
-        ext_key_usage: info.ext_key_usage.clone(),
-        authority_key_id: info.authority_key_id.clone(),
-        subject_key_id: info.subject_key_id.clone(),
-        has_ocsp: info.has_ocsp,
-        has_crl: info.has_crl,
-        has_sct: info.has_sct,
+        info: info.clone(),
         trusted: first_verdict.map(|v| v.0),
         validation_reason: first_verdict.and_then(|v| v.1),
         first_seen: s.first,
         last_seen: s.last,
         flow_count: s.flows,
-        parse_error: info.parse_error.clone(),
         der: der.to_vec(),
     }
 }

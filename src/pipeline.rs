@@ -213,34 +213,18 @@ fn scan_in_pool(cfg: &Config, trust: &TrustStore, report: &Report) -> Result<Sum
         phase.elapsed().as_secs_f64()
     ));
     let phase = std::time::Instant::now();
-    let baseline = match &cfg.baseline {
-        Some(dir) => Some(output::read_scan(dir)?),
-        None => None,
-    };
-    let baseline = baseline
-        .as_ref()
-        .map(|b| (b.handshakes.as_slice(), b.certificates.as_slice()));
-    let (findings, incidents, findings_table) = analyse(
-        cfg,
-        judged.analysis,
-        &judged.certificates,
-        baseline,
-        &spill.0,
-    )?;
+    let (findings, incidents, findings_table) =
+        analyse(cfg, judged.analysis, &judged.certificates, &spill.0)?;
     report.detail(&format!(
         "{} findings in {:.2} s",
         findings.len(),
         phase.elapsed().as_secs_f64()
     ));
+    let files = inputs.file_rows(read.per_file);
     let staged = vec![
         judged.handshakes,
         output::stage(&cfg.out, cfg.format, &cfg.layout, &judged.certificates)?,
-        output::stage(
-            &cfg.out,
-            cfg.format,
-            &cfg.layout,
-            &inputs.file_rows(read.per_file),
-        )?,
+        output::stage(&cfg.out, cfg.format, &cfg.layout, &files)?,
         findings_table,
         output::stage(&cfg.out, cfg.format, &cfg.layout, &incidents)?,
     ];
@@ -733,16 +717,23 @@ impl Sink {
     }
 }
 
-/// The findings and incidents of the judged connections, and the findings
-/// table staged: in one pass over the connections in memory, or group by
-/// group from the spill (the same findings).
+/// The findings and incidents of the judged connections (against the
+/// `--baseline` scan, when given), and the findings table staged: in one
+/// pass over the connections in memory, or group by group from the spill
+/// (the same findings).
 fn analyse(
     cfg: &Config,
     input: AnalysisInput,
     certs: &[CertRow],
-    baseline: Option<(&[HandshakeRow], &[CertRow])>,
     spill_dir: &Path,
 ) -> Result<(Vec<FindingRow>, Vec<IncidentRow>, output::stream::Staged), Error> {
+    let baseline = match &cfg.baseline {
+        Some(dir) => Some(output::read_scan(dir)?),
+        None => None,
+    };
+    let baseline = baseline
+        .as_ref()
+        .map(|b| (b.handshakes.as_slice(), b.certificates.as_slice()));
     match input {
         AnalysisInput::Memory(connections) => {
             let (mut findings, incidents) =
@@ -1243,4 +1234,214 @@ fn series_key(path: &Path) -> (PathBuf, String) {
         .unwrap_or_default();
     let stem: String = name.chars().filter(|c| !c.is_ascii_digit()).collect();
     (dir, stem)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A classic pcap (little-endian, µs, Ethernet) whose one record, an
+    /// Ethernet header alone, was captured at `ts_s` seconds.
+    fn pcap_at(ts_s: u32) -> Vec<u8> {
+        let mut b = Vec::new();
+        for v in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65_535, 1] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in [ts_s, 0, 14, 14] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        b.extend_from_slice(&[0u8; 14]);
+        b
+    }
+
+    fn capture(name: &str, ts_s: u32) -> Capture {
+        Capture::from_bytes(Path::new(name), pcap_at(ts_s)).unwrap()
+    }
+
+    fn testdata(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/captures")
+            .join(name)
+    }
+
+    /// Inputs: folders are walked in name order, hidden files left out,
+    /// and each input that cannot be read gets its error and a `files` row
+    /// with the status that names it, while the rest open.
+    #[test]
+    fn opening_inputs_classifies_what_cannot_be_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("b.pcap"), pcap_at(20)).unwrap();
+        std::fs::write(d.join("a.pcap"), pcap_at(10)).unwrap();
+        std::fs::write(d.join(".hidden.pcap"), pcap_at(5)).unwrap();
+        std::fs::write(d.join("notes.txt"), b"not a capture").unwrap();
+        std::fs::write(d.join("empty.pcap"), b"").unwrap();
+        let missing = d.join("missing.pcap");
+        let inputs = open_inputs(&[d.to_path_buf(), missing], true, &Report::silent());
+        let opened: Vec<PathBuf> = inputs
+            .captures
+            .iter()
+            .map(|c| c.path().to_path_buf())
+            .collect();
+        assert_eq!(opened, [d.join("a.pcap"), d.join("b.pcap")]);
+        let status: Vec<(String, String)> = inputs
+            .failed
+            .iter()
+            .map(|r| (r.file.clone(), r.status.clone()))
+            .collect();
+        let at = |n: &str| d.join(n).display().to_string();
+        assert_eq!(
+            status,
+            [
+                (at("missing.pcap"), "unreadable".to_string()),
+                (at("empty.pcap"), "empty".to_string()),
+                (at("notes.txt"), "not_a_capture".to_string()),
+            ]
+        );
+        assert_eq!(inputs.errors.len(), 3);
+        assert!(inputs.failed.iter().all(|r| r.error.is_some()));
+        // The files table lists those that failed, then those read.
+        let read = vec![None, Some(FileRow::default())];
+        assert_eq!(inputs.file_rows(read).len(), 4);
+    }
+
+    /// Rotated files of one folder (names that differ only in digits) are
+    /// one set, read in the order of their first packet; any other file is
+    /// a set of its own. Sets go in the input order of the file each
+    /// starts with.
+    #[test]
+    fn rotated_files_make_one_set_in_time_order() {
+        let captures = vec![
+            capture("cap/dump.pcap1", 300),
+            capture("cap/other.pcap", 100),
+            capture("cap/dump.pcap0", 200),
+            capture("elsewhere/dump.pcap2", 50),
+            capture("cap/dump.pcap2", 100),
+        ];
+        assert_eq!(
+            capture_sets(&captures),
+            vec![vec![1], vec![3], vec![4, 2, 0]]
+        );
+        assert_eq!(
+            series_key(Path::new("cap/dump-2024-01-02.pcap")),
+            (PathBuf::from("cap"), "dump---.pcap".to_string())
+        );
+    }
+
+    /// Segments go to the shard of their 4-tuple, both directions to the
+    /// same one, in capture order within it; no segment is lost.
+    #[test]
+    fn segments_are_routed_to_one_shard_per_connection_in_order() {
+        let ep = |last: u8, port: u16| {
+            std::net::SocketAddr::new(std::net::Ipv4Addr::new(192, 0, 2, last).into(), port)
+        };
+        let seg = |src, dst, frame| Segment {
+            src,
+            dst,
+            seq: 0,
+            ack: 0,
+            flags: 0,
+            ttl: 64,
+            payload: &[],
+            ts_us: 0,
+            file: 0,
+            frame,
+        };
+        let server = ep(1, 443);
+        let mut routed = Routed::new(64);
+        for frame in 0..64u64 {
+            let client = ep(2, 40_000 + (frame % 8) as u16);
+            if frame % 2 == 0 {
+                routed.push(seg(client, server, frame));
+            } else {
+                routed.push(seg(server, client, frame));
+            }
+        }
+        routed.index();
+        let mut seen = 0;
+        let mut shard_of_flow = std::collections::HashMap::new();
+        for s in 0..FLOW_SHARDS {
+            let frames: Vec<u64> = routed.shard(s).map(|g| g.frame).collect();
+            assert!(
+                frames.windows(2).all(|w| w[0] < w[1]),
+                "shard {s}: {frames:?}"
+            );
+            for g in routed.shard(s) {
+                let key = crate::flow::FlowKey::new(g.src, g.dst);
+                assert_eq!(*shard_of_flow.entry(key).or_insert(s), s);
+            }
+            seen += frames.len();
+        }
+        assert_eq!(seen, 64);
+        assert_eq!(shard_of_flow.len(), 8);
+        assert_eq!(routed.counts.tcp, 64);
+    }
+
+    #[test]
+    fn counting_sort_groups_by_shard_and_keeps_order() {
+        let (order, starts) = index_by_shard(&[2, 0, 2, 1, 0]);
+        assert_eq!(order, [1, 4, 3, 0, 2]);
+        assert_eq!(starts.get(..4).unwrap(), [0, 2, 3, 5]);
+        assert_eq!(starts.last(), Some(&5));
+    }
+
+    /// A capture's `files` row says what it was (format, compression,
+    /// size) and what came of it; damage carries its offset.
+    #[test]
+    fn file_rows_name_format_compression_and_damage() {
+        let gz = Capture::open(&testdata("s08_linktypes_gzip.pcap.gz"), false).unwrap();
+        let ng = Capture::open(&testdata("s08_linktypes_multi_if.pcapng"), true).unwrap();
+        let counts = Counts {
+            packets: 3,
+            link_types: [1, 113].into(),
+            first_ts: Some(7),
+            ..Counts::default()
+        };
+        let row = file_row(&gz, &counts, None);
+        assert_eq!(row.format.as_deref(), Some("pcap"));
+        assert_eq!(row.compression.as_deref(), Some("gzip"));
+        assert_eq!(row.status, "ok");
+        assert_eq!(row.size_bytes, to_i64(gz.size_bytes()));
+        assert_eq!(row.packets, 3);
+        assert_eq!(row.link_types, ["1 EN10MB", "113 LINUX_SLL"]);
+        assert_eq!(row.first_ts, Some(7));
+        let damage = InputError::Damaged {
+            path: ng.path().to_path_buf(),
+            offset: 1048,
+            reason: "block cut".into(),
+        };
+        let row = file_row(&ng, &Counts::default(), Some(&damage));
+        assert_eq!(row.format.as_deref(), Some("pcapng"));
+        assert_eq!(row.compression.as_deref(), Some("none"));
+        assert_eq!(row.status, "damaged");
+        assert_eq!(row.damage_offset, Some(1048));
+        assert_eq!(row.error, Some(damage.to_string()));
+        assert_eq!(failed_row(&damage).status, "damaged");
+    }
+
+    /// Staged tables appear under their final names only when committed,
+    /// so that no reader sees a table half written.
+    #[test]
+    fn staged_tables_appear_only_when_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = [FileRow {
+            file: "a.pcap".into(),
+            status: "ok".into(),
+            ..FileRow::default()
+        }];
+        let staged = output::stage(dir.path(), Format::Jsonl, &Default::default(), &rows).unwrap();
+        let finished = dir.path().join("files.jsonl");
+        assert!(!finished.exists());
+        let written = output::stream::commit_all(vec![staged]).unwrap();
+        assert_eq!(written, std::slice::from_ref(&finished));
+        let text = std::fs::read_to_string(&finished).unwrap();
+        assert_eq!(text.lines().count(), 1);
+        assert!(text.contains("\"a.pcap\""));
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(left.is_empty());
+    }
 }

@@ -2,6 +2,9 @@
 //! pipeline, judged by analysis, written (and read back) by output. Times are
 //! µs since the Unix epoch, UTC.
 
+use crate::tls::Fingerprints;
+use crate::x509::CertInfo;
+
 /// One row of `handshakes`: a TCP connection in which TLS was seen, or a
 /// QUIC or DTLS connection.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -36,18 +39,8 @@ pub struct HandshakeRow {
     pub cipher_suite: Option<String>,
     /// Cipher suites the client offered, IANA names, in its order (GREASE left out).
     pub offered_cipher_suites: Vec<String>,
-    /// JA3 hash of the ClientHello.
-    pub ja3: Option<String>,
-    /// JA3 string before hashing.
-    pub ja3_full: Option<String>,
-    /// JA3S hash of the ServerHello.
-    pub ja3s: Option<String>,
-    /// JA3S string before hashing.
-    pub ja3s_full: Option<String>,
-    /// JA4 fingerprint of the ClientHello.
-    pub ja4: Option<String>,
-    /// JA4 raw (unhashed) form.
-    pub ja4_r: Option<String>,
+    /// JA3, JA3S and JA4 of the hellos, hashes and strings.
+    pub fingerprints: Fingerprints,
     /// Server certificate chain, SHA-256 of each DER, as sent (leaf first).
     pub cert_chain_sha256: Vec<String>,
     /// SHA-256 of the leaf certificate.
@@ -110,63 +103,18 @@ pub struct HandshakeRow {
     pub ech_aead_id: Option<i32>,
 }
 
-/// One row of `certificates`: a distinct certificate (by SHA-256 of its DER).
+/// One row of `certificates`: a distinct certificate (by SHA-256 of its DER),
+/// what [`CertInfo`] says of it, and where the run saw it.
+///
+/// The row reads as its certificate (`row.subject` is `row.info.subject`):
+/// detectors and reports ask the certificate's questions of rows. A row read
+/// back from a table holds only what the table stores, so `info.version` is
+/// 0 and `info.weak_signature` false there.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CertRow {
-    /// SHA-256 of the DER.
-    pub sha256: String,
-    /// SHA-1 of the DER (the thumbprint Windows shows).
-    pub sha1: String,
-    /// SHA-256 of the SubjectPublicKeyInfo, hex.
-    pub spki_sha256: String,
-    /// The same as a base64 pin (HPKP format).
-    pub spki_pin: String,
-    /// Subject distinguished name.
-    pub subject: String,
-    /// Issuer distinguished name.
-    pub issuer: String,
-    /// Subject common name.
-    pub subject_cn: Option<String>,
-    /// Issuer common name.
-    pub issuer_cn: Option<String>,
-    /// Serial number, hex.
-    pub serial: String,
-    /// Start of validity.
-    pub not_before: Option<i64>,
-    /// End of validity.
-    pub not_after: Option<i64>,
-    /// DNS names of the subjectAltName extension.
-    pub san_dns: Vec<String>,
-    /// IP addresses of the subjectAltName extension.
-    pub san_ip: Vec<String>,
-    /// Public key algorithm.
-    pub key_algorithm: String,
-    /// Public key size in bits.
-    pub key_bits: Option<i32>,
-    /// Named curve of an EC key.
-    pub curve: Option<String>,
-    /// Signature algorithm.
-    pub signature_algorithm: String,
-    /// Basic constraints CA flag.
-    pub is_ca: bool,
-    /// Basic constraints path length.
-    pub path_len: Option<i32>,
-    /// Subject equals issuer and the signature verifies with its own key.
-    pub self_signed: bool,
-    /// Key usage bits by name.
-    pub key_usage: Vec<String>,
-    /// Extended key usages by name.
-    pub ext_key_usage: Vec<String>,
-    /// Authority key identifier, hex.
-    pub authority_key_id: Option<String>,
-    /// Subject key identifier, hex.
-    pub subject_key_id: Option<String>,
-    /// Has an OCSP responder address.
-    pub has_ocsp: bool,
-    /// Has CRL distribution points.
-    pub has_crl: bool,
-    /// Carries embedded SCTs (Certificate Transparency).
-    pub has_sct: bool,
+    /// The certificate's parsed fields (hashes, names, validity, key,
+    /// extensions, `parse_error`).
+    pub info: CertInfo,
     /// Chain to a trusted root when first seen as a leaf (null for non-leaves).
     pub trusted: Option<bool>,
     /// Why that chain was not trusted.
@@ -177,10 +125,21 @@ pub struct CertRow {
     pub last_seen: i64,
     /// Connections that carried it.
     pub flow_count: i64,
-    /// Why the DER could not be parsed, if it could not.
-    pub parse_error: Option<String>,
     /// The certificate itself.
     pub der: Vec<u8>,
+}
+
+impl std::ops::Deref for CertRow {
+    type Target = CertInfo;
+    fn deref(&self) -> &CertInfo {
+        &self.info
+    }
+}
+
+impl std::ops::DerefMut for CertRow {
+    fn deref_mut(&mut self) -> &mut CertInfo {
+        &mut self.info
+    }
 }
 
 /// One row of `findings`.

@@ -244,10 +244,9 @@ mod tests {
     use crate::rows::Severity;
 
     fn minted(sha: &str, spki: &str, name: &str, first_use_s: i64) -> CertRow {
-        CertRow {
-            not_before: Some((first_use_s - 2 * 86_400) * 1_000_000),
-            ..cert(sha, "CN=Gateway CA", spki, &[name])
-        }
+        let mut c = cert(sha, "CN=Gateway CA", spki, &[name]);
+        c.not_before = Some((first_use_s - 2 * 86_400) * 1_000_000);
+        c
     }
 
     #[test]
@@ -289,11 +288,12 @@ mod tests {
     /// or on a served CA certificate is not this sign.
     #[test]
     fn leaf_on_its_issuers_key_fires_for_one_domain() {
-        let ca = CertRow {
-            is_ca: true,
-            self_signed: true,
-            subject: "CN=Web Gateway CA".into(),
-            ..cert("ca", "CN=Web Gateway CA", "kca", &[])
+        let ca = {
+            let mut c = cert("ca", "CN=Web Gateway CA", "kca", &[]);
+            c.is_ca = true;
+            c.self_signed = true;
+            c.subject = "CN=Web Gateway CA".into();
+            c
         };
         let mut h = vec![
             hs("1", "www.shop.test", "real", "10.0.0.1", 100),
@@ -320,9 +320,10 @@ mod tests {
         let f = analyze(&own, std::slice::from_ref(&ca), &Thresholds::default());
         assert!(f.iter().all(|f| f.kind != Kind::ForgingIssuer), "{f:#?}");
         // A cross-signed twin of a CA served as a leaf: a CA, not this sign.
-        let twin = CertRow {
-            is_ca: true,
-            ..cert("twin", "CN=Other Root", "kca", &["gw.shop.test"])
+        let twin = {
+            let mut c = cert("twin", "CN=Other Root", "kca", &["gw.shop.test"]);
+            c.is_ca = true;
+            c
         };
         let own = vec![hs("1", "gw.shop.test", "twin", "10.0.0.1", 100)];
         let f = analyze(&own, &[ca, twin], &Thresholds::default());
@@ -335,9 +336,10 @@ mod tests {
     /// names nobody else answered.
     #[test]
     fn minting_a_replacement_for_a_name_betrays_the_other_names() {
-        let backdated = |sha: &str, spki: &str, name: &str, first_use_s: i64| CertRow {
-            not_before: Some((first_use_s - 30 * 86_400) * 1_000_000),
-            ..cert(sha, "CN=Gateway CA", spki, &[name])
+        let backdated = |sha: &str, spki: &str, name: &str, first_use_s: i64| {
+            let mut c = cert(sha, "CN=Gateway CA", spki, &[name]);
+            c.not_before = Some((first_use_s - 30 * 86_400) * 1_000_000);
+            c
         };
         let h = vec![
             hs("1", "www.shop.test", "real", "10.0.0.1", 100),

@@ -114,9 +114,10 @@ mod tests {
             hs("2", "old.test", "o", "10.0.0.1", 1_000),
         ];
         let c = vec![
-            CertRow {
-                not_before: Some(880 * 1_000_000),
-                ..cert("n", "CN=CA", "k1", &["new.test"])
+            {
+                let mut c = cert("n", "CN=CA", "k1", &["new.test"]);
+                c.not_before = Some(880 * 1_000_000);
+                c
             },
             cert("o", "CN=CA", "k2", &["old.test"]),
         ];
@@ -129,10 +130,9 @@ mod tests {
     }
 
     fn fresh(sha: &str, issuer: &str, name: &str, first_use_s: i64) -> CertRow {
-        CertRow {
-            not_before: Some((first_use_s - 60) * 1_000_000),
-            ..cert(sha, issuer, &format!("k-{sha}"), &[name])
-        }
+        let mut c = cert(sha, issuer, &format!("k-{sha}"), &[name]);
+        c.not_before = Some((first_use_s - 60) * 1_000_000);
+        c
     }
 
     /// A fresh leaf for a name that another issuer answered too accuses; an
@@ -162,9 +162,10 @@ mod tests {
 
         // Self-signed: low.
         let s = vec![hs("1", "lab.test", "self", "10.0.0.1", 1_000)];
-        let c = vec![CertRow {
-            self_signed: true,
-            ..fresh("self", "CN=lab.test", "lab.test", 1_000)
+        let c = vec![{
+            let mut c = fresh("self", "CN=lab.test", "lab.test", 1_000);
+            c.self_signed = true;
+            c
         }];
         let f = analyze(&s, &c, &Thresholds::default());
         assert_eq!(f[0].severity, Severity::Low, "{f:#?}");

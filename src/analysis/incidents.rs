@@ -886,11 +886,10 @@ mod tests {
     use crate::rows::{CertRow, HandshakeRow};
 
     fn forged(sha: &str, name: &str) -> CertRow {
-        CertRow {
-            not_before: Some(-2 * 86_400 * 1_000_000 + 5_000_000),
-            authority_key_id: Some("aa".into()),
-            ..cert(sha, "CN=Evil Proxy CA", "proxykey", &[name])
-        }
+        let mut c = cert(sha, "CN=Evil Proxy CA", "proxykey", &[name]);
+        c.not_before = Some(-2 * 86_400 * 1_000_000 + 5_000_000);
+        c.authority_key_id = Some("aa".into());
+        c
     }
 
     fn scene() -> (Vec<HandshakeRow>, Vec<CertRow>) {
@@ -934,10 +933,11 @@ mod tests {
         let (mut h, mut c) = scene();
         for (i, name) in ["bank.test", "shop.test", "mail.test"].iter().enumerate() {
             let fake = format!("other{i}");
-            c.push(CertRow {
-                not_before: Some(-86_400 * 1_000_000 + 20_000_000),
-                authority_key_id: Some("bb".into()),
-                ..cert(&fake, "CN=Other Gateway", "gwkey", &[name])
+            c.push({
+                let mut c = cert(&fake, "CN=Other Gateway", "gwkey", &[name]);
+                c.not_before = Some(-86_400 * 1_000_000 + 20_000_000);
+                c.authority_key_id = Some("bb".into());
+                c
             });
             let mut x = hs_untrusted(&format!("o{i}"), name, &fake, "10.0.0.3", 20 + i as i64);
             x.alerts = vec!["client:fatal:unknown_ca".into()];

@@ -425,8 +425,8 @@ mod tests {
     use crate::analysis::testutil::{cert, hs, hs_untrusted};
     use crate::analysis::Kind;
     use crate::analysis::{analyze, Thresholds};
+    use crate::rows::HandshakeRow;
     use crate::rows::Severity;
-    use crate::rows::{CertRow, HandshakeRow};
 
     fn kinds(f: &[crate::rows::FindingRow], name: &str) -> Vec<(Kind, Severity)> {
         f.iter()
@@ -559,9 +559,10 @@ mod tests {
             for r in &mut h {
                 r.chain_trusted = trusted;
             }
-            let key = |sha: &str, aki: &str| CertRow {
-                authority_key_id: Some(aki.into()),
-                ..cert(sha, "CN=Issuing CA", sha, &["cloned.test"])
+            let key = |sha: &str, aki: &str| {
+                let mut c = cert(sha, "CN=Issuing CA", sha, &["cloned.test"]);
+                c.authority_key_id = Some(aki.into());
+                c
             };
             let c = vec![key("a", "aaaa"), key("b", "bbbb")];
             let f = analyze(&h, &c, &Thresholds::default());

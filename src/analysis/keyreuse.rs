@@ -158,7 +158,6 @@ mod tests {
     use crate::analysis::testutil::{cert, hs, hs_untrusted};
     use crate::analysis::Kind;
     use crate::analysis::{analyze, Thresholds};
-    use crate::rows::CertRow;
     use crate::rows::Severity;
 
     #[test]
@@ -224,11 +223,12 @@ mod tests {
             hs_untrusted("1", "www.bank.test", "a", "10.0.0.1", 1),
             hs_untrusted("2", "mail.corp.test", "b", "10.0.0.1", 2),
         ];
-        let ca_like = |sha: &str, name: &str| CertRow {
-            is_ca: true,
-            self_signed: true,
-            subject: format!("CN={name}"),
-            ..cert(sha, &format!("CN={name}"), "same", &[name])
+        let ca_like = |sha: &str, name: &str| {
+            let mut c = cert(sha, &format!("CN={name}"), "same", &[name]);
+            c.is_ca = true;
+            c.self_signed = true;
+            c.subject = format!("CN={name}");
+            c
         };
         let own = vec![
             ca_like("a", "www.bank.test"),

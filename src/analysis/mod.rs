@@ -1055,14 +1055,17 @@ pub(crate) mod testutil {
     /// A leaf certificate valid from 90 days before t=0.
     pub fn cert(sha: &str, issuer: &str, spki: &str, names: &[&str]) -> CertRow {
         CertRow {
-            sha256: sha.into(),
-            issuer: issuer.into(),
-            spki_sha256: spki.into(),
-            subject: format!("CN={}", names.first().copied().unwrap_or("x")),
-            san_dns: names.iter().map(|s| s.to_string()).collect(),
-            key_algorithm: "RSA".into(),
-            not_before: Some(-90 * 86_400 * 1_000_000),
-            not_after: Some(300 * 86_400 * 1_000_000),
+            info: crate::x509::CertInfo {
+                sha256: sha.into(),
+                issuer: issuer.into(),
+                spki_sha256: spki.into(),
+                subject: format!("CN={}", names.first().copied().unwrap_or("x")),
+                san_dns: names.iter().map(|s| s.to_string()).collect(),
+                key_algorithm: "RSA".into(),
+                not_before: Some(-90 * 86_400 * 1_000_000),
+                not_after: Some(300 * 86_400 * 1_000_000),
+                ..Default::default()
+            },
             ..Default::default()
         }
     }
@@ -1175,16 +1178,18 @@ mod tests {
     /// self-signed leaf marked CA, carry their own key.
     #[test]
     fn only_a_leaf_that_is_no_ca_is_on_a_ca_key() {
-        let ca = |sha: &str, self_signed: bool| CertRow {
-            is_ca: true,
-            self_signed,
-            ..cert(sha, "CN=Gateway CA", "kca", &[])
+        let ca = |sha: &str, self_signed: bool| {
+            let mut c = cert(sha, "CN=Gateway CA", "kca", &[]);
+            c.is_ca = true;
+            c.self_signed = self_signed;
+            c
         };
         let certs = vec![
             cert("forged", "CN=Gateway CA", "kca", &["a.test"]),
-            CertRow {
-                self_signed: true,
-                ..cert("selfsigned", "CN=b.test", "kca", &["b.test"])
+            {
+                let mut c = cert("selfsigned", "CN=b.test", "kca", &["b.test"]);
+                c.self_signed = true;
+                c
             },
             ca("root", true),
             ca("cross", false),

@@ -25,11 +25,10 @@ fn made(
     first_use_s: i64,
     age_s: i64,
 ) -> CertRow {
-    CertRow {
-        not_before: Some((first_use_s - age_s) * 1_000_000),
-        authority_key_id: Some(format!("aki-{issuer}")),
-        ..cert(sha, issuer, spki, names)
-    }
+    let mut c = cert(sha, issuer, spki, names);
+    c.not_before = Some((first_use_s - age_s) * 1_000_000);
+    c.authority_key_id = Some(format!("aki-{issuer}"));
+    c
 }
 
 /// A connection whose chain verified to one of Mozilla's roots of that day.
@@ -162,14 +161,16 @@ fn a_copied_issuer_name_accuses_only_the_names_it_forged() {
             1_000 + i as i64,
         ));
     }
-    let genuine = |sha: &str, n: &str| CertRow {
-        authority_key_id: Some("genuine-aki".into()),
-        ..cert(sha, name, &format!("k-{sha}"), &[n])
+    let genuine = |sha: &str, n: &str| {
+        let mut c = cert(sha, name, &format!("k-{sha}"), &[n]);
+        c.authority_key_id = Some("genuine-aki".into());
+        c
     };
-    let forged = |sha: &str, n: &str, t: i64| CertRow {
-        authority_key_id: Some("forger-aki".into()),
-        not_before: Some((t - 30) * 1_000_000),
-        ..cert(sha, name, &format!("k-{sha}"), &[n])
+    let forged = |sha: &str, n: &str, t: i64| {
+        let mut c = cert(sha, name, &format!("k-{sha}"), &[n]);
+        c.authority_key_id = Some("forger-aki".into());
+        c.not_before = Some((t - 30) * 1_000_000);
+        c
     };
     let c = vec![
         genuine("genuine-bank", "bank.test"),
@@ -272,10 +273,11 @@ fn a_fresh_lab_certificate_is_not_minted_for_the_connection() {
         public("3", "www.example.com", "x", 1_200),
     ];
     let c = vec![
-        CertRow {
-            self_signed: true,
-            subject: "CN=lab.test".into(),
-            ..made("self", "CN=lab.test", "k1", &["lab.test"], 1_000, 300)
+        {
+            let mut c = made("self", "CN=lab.test", "k1", &["lab.test"], 1_000, 300);
+            c.self_signed = true;
+            c.subject = "CN=lab.test".into();
+            c
         },
         made("lab-ca-leaf", "O=SomeOrg", "k2", &["dev.test"], 1_100, 480),
         cert("x", "CN=Public CA", "k3", &["www.example.com"]),
@@ -312,10 +314,8 @@ fn a_round_backdate_accuses_a_single_intercepted_name() {
             .any(|f| f.kind == Kind::UntrustedChain && f.severity == Severity::Medium),
         "{f:#?}"
     );
-    let lab = CertRow {
-        not_before: forged.not_before.map(|t| t - 37 * 60 * 1_000_000),
-        ..forged
-    };
+    let mut lab = forged;
+    lab.not_before = lab.not_before.map(|t| t - 37 * 60 * 1_000_000);
     let c = vec![lab, cert("x", "CN=Public CA", "k3", &["www.example.com"])];
     let f = analyze(&h, &c, &Thresholds::default());
     assert!(serious(&f).is_empty(), "{:#?}", serious(&f));

@@ -296,7 +296,10 @@ mod tests {
             cert_chain_sha256: vec![],
             chain_trusted: None,
             server_flight_bytes: flight,
-            ja3s: Some("j".into()),
+            fingerprints: crate::tls::Fingerprints {
+                ja3s: Some("j".into()),
+                ..Default::default()
+            },
             ..hs(id, "bank.test", "", client, 5)
         }
     }
@@ -375,11 +378,14 @@ mod tests {
     /// server's own flight; a proxy that answers itself sends another.
     #[test]
     fn a_proxy_that_answers_itself_changes_the_flight() {
-        let via = |id: &str, flight: i64, proxied: bool, ja4: &str| HandshakeRow {
-            ja4: Some(ja4.into()),
-            connect_target: proxied.then(|| "bank.test:443".to_string()),
-            server_ip: if proxied { "192.0.2.1" } else { "203.0.113.1" }.into(),
-            ..tls13(id, "10.0.0.1", flight)
+        let via = |id: &str, flight: i64, proxied: bool, ja4: &str| {
+            let mut h = HandshakeRow {
+                connect_target: proxied.then(|| "bank.test:443".to_string()),
+                server_ip: if proxied { "192.0.2.1" } else { "203.0.113.1" }.into(),
+                ..tls13(id, "10.0.0.1", flight)
+            };
+            h.fingerprints.ja4 = Some(ja4.into());
+            h
         };
         let go = "t13d1910h1_9dc949149365_97f8aa674fd9";
         let go_no_alpn = "t13d191000_9dc949149365_97f8aa674fd9";
@@ -416,7 +422,7 @@ mod tests {
         assert_eq!(judge(&once), None);
         // ... unless the proxy's ServerHello is another stack's (mitmproxy).
         let mut restacked = once.clone();
-        restacked[1].ja3s = Some("mitmproxy".into());
+        restacked[1].fingerprints.ja3s = Some("mitmproxy".into());
         assert_eq!(judge(&restacked).map(|f| f.0), Some(Severity::Medium));
         // A tunnel: the server's flight either way (a signature's bytes).
         let tunnel = [via("1", 1609, false, go), via("2", 1611, true, go)];

@@ -144,9 +144,10 @@ mod tests {
                 TrustReason::Expired,
             ),
         ];
-        let same = |sha: &str, issuer: &str| crate::rows::CertRow {
-            authority_key_id: Some(format!("aki-{issuer}")),
-            ..cert(sha, issuer, &format!("k-{sha}"), &["shop.test"])
+        let same = |sha: &str, issuer: &str| {
+            let mut c = cert(sha, issuer, &format!("k-{sha}"), &["shop.test"]);
+            c.authority_key_id = Some(format!("aki-{issuer}"));
+            c
         };
         let c = vec![same("renewed", "CN=Shop CA"), same("stale", "CN=Shop CA")];
         let f = analyze(&h, &c, &Thresholds::default());

@@ -9,7 +9,10 @@
 //! little-endian form is read), pcapng Custom, Name Resolution and
 //! Statistics blocks (skipped), per-packet options.
 
-use pcap_parser::pcapng::{Block, EnhancedPacketBlock};
+use pcap_parser::pcapng::{
+    Block, DecryptionSecretsBlock, EnhancedPacketBlock, InterfaceDescriptionBlock,
+    SimplePacketBlock,
+};
 use pcap_parser::{
     parse_block_be, parse_block_le, parse_pcap_frame, parse_pcap_frame_be,
     parse_pcap_frame_modified,
@@ -172,58 +175,11 @@ impl Walker {
         if rest.is_empty() && eof {
             return Step::End;
         }
-        if rest.len() < 12 {
-            return if eof {
-                Step::Damage(format!("block header cut after {} bytes", rest.len()))
-            } else {
-                Step::NeedMore
-            };
-        }
-        let raw_type = read_u32(rest, 0, false).unwrap_or(0);
-        let be = if raw_type == SHB_TYPE {
-            match read_u32(rest, 8, false) {
-                Some(BOM) => false,
-                Some(m) if m.swap_bytes() == BOM => true,
-                _ => return Step::Damage("section header with a bad byte-order magic".to_string()),
-            }
-        } else {
-            match big_endian {
-                Some(be) => *be,
-                None => {
-                    return Step::Damage(
-                        "pcapng stream does not start with a section header".to_string(),
-                    )
-                }
-            }
+        let (block, be, block_type) = match pcapng_extent(rest, eof, *big_endian) {
+            Ok(found) => found,
+            Err(step) => return step,
         };
-        let block_type = read_u32(rest, 0, be).unwrap_or(0);
-        let len32 = read_u32(rest, 4, be).unwrap_or(0);
-        let len = usize::try_from(len32).unwrap_or(usize::MAX);
-        if len < 12 || len & 3 != 0 {
-            return Step::Damage(format!(
-                "block of type {block_type:#x} claims {len32} bytes, not a multiple of 4 of at least 12"
-            ));
-        }
-        if len > MAX_BLOCK_BYTES {
-            return Step::Damage(format!(
-                "block of type {block_type:#x} claims {len32} bytes, over the {MAX_BLOCK_BYTES}-byte limit"
-            ));
-        }
-        let Some(block) = rest.get(..len) else {
-            return if eof {
-                Step::Damage(format!(
-                    "block of type {block_type:#x} claims {len32} bytes, {} remain in the stream",
-                    rest.len()
-                ))
-            } else {
-                Step::NeedMore
-            };
-        };
-        if read_u32(block, len - 4, be) != Some(len32) {
-            return Step::Damage(format!(
-                "block of type {block_type:#x}: trailing length differs from leading length {len32}"
-            ));
-        }
+        let len = block.len();
         let parsed = if be {
             parse_block_be(block)
         } else {
@@ -241,77 +197,167 @@ impl Walker {
             },
             IDB_TYPE => match parsed {
                 Ok((_, Block::InterfaceDescription(idb))) => {
-                    let units_per_sec = ts_units_per_sec(idb.if_tsresol).unwrap_or(1_000_000);
-                    // pcap-parser 0.17 reads if_tsoffset little-endian in every
-                    // section.
-                    let offset_s = if be {
-                        idb.if_tsoffset.swap_bytes()
-                    } else {
-                        idb.if_tsoffset
-                    };
-                    interfaces.push(Interface {
-                        linktype: u32::try_from(idb.linktype.0).unwrap_or(0),
-                        units_per_sec,
-                        offset_s,
-                    });
+                    interfaces.push(interface(&idb, be));
                     Step::Skip(len)
                 }
                 _ => damaged("interface description"),
             },
             EPB_TYPE => match parsed {
-                Ok((_, Block::EnhancedPacket(epb))) => {
-                    enhanced_packet(&epb, interfaces, last_ts_us, offset, pos, len)
-                }
+                Ok((_, Block::EnhancedPacket(epb))) => match enhanced_fields(&epb, len) {
+                    Ok(p) => timed_packet(&p, interfaces, last_ts_us, offset, pos, len),
+                    Err(damage) => damage,
+                },
                 _ => damaged("enhanced packet"),
             },
             SPB_TYPE => match parsed {
                 Ok((_, Block::SimplePacket(spb))) => {
-                    let Some(iface) = interfaces.first() else {
-                        return Step::Damage(
-                            "simple packet block before any interface".to_string(),
-                        );
-                    };
-                    let caplen = spb
-                        .data
-                        .len()
-                        .min(usize::try_from(spb.origlen).unwrap_or(usize::MAX));
-                    Step::Frame(
-                        FrameRef {
-                            ts_us: *last_ts_us,
-                            linktype: iface.linktype,
-                            start: pos.saturating_add(12),
-                            len: caplen,
-                            orig_len: spb.origlen,
-                            offset,
-                            interface: 0,
-                        },
-                        len,
-                    )
+                    simple_packet(&spb, interfaces, *last_ts_us, offset, pos, len)
                 }
                 _ => damaged("simple packet"),
             },
-            OBSOLETE_PB_TYPE => obsolete_packet(block, be, interfaces, last_ts_us, offset, pos),
+            OBSOLETE_PB_TYPE => match obsolete_fields(block, be) {
+                Ok(p) => timed_packet(&p, interfaces, last_ts_us, offset, pos, len),
+                Err(damage) => damage,
+            },
             DSB_TYPE => {
                 if let Ok((_, Block::DecryptionSecrets(dsb))) = parsed {
-                    // The parsed data keeps its padding to 4 bytes.
-                    let data = usize::try_from(dsb.secrets_len)
-                        .ok()
-                        .and_then(|n| dsb.data.get(..n))
-                        .unwrap_or(dsb.data);
-                    let keep = self.secrets_bytes.saturating_add(data.len());
-                    if keep <= MAX_DECRYPTION_SECRETS_BYTES {
-                        self.secrets_bytes = keep;
-                        self.secrets.push(DecryptionSecret {
-                            secrets_type: dsb.secrets_type.0,
-                            data: data.to_vec(),
-                        });
-                    }
+                    self.keep_secrets(&dsb);
                 }
                 Step::Skip(len)
             }
             _ => Step::Skip(len),
         }
     }
+
+    /// Keeps a Decryption Secrets Block's secrets, up to
+    /// [`MAX_DECRYPTION_SECRETS_BYTES`] over the walk.
+    fn keep_secrets(&mut self, dsb: &DecryptionSecretsBlock<'_>) {
+        // The parsed data keeps its padding to 4 bytes.
+        let data = usize::try_from(dsb.secrets_len)
+            .ok()
+            .and_then(|n| dsb.data.get(..n))
+            .unwrap_or(dsb.data);
+        let keep = self.secrets_bytes.saturating_add(data.len());
+        if keep <= MAX_DECRYPTION_SECRETS_BYTES {
+            self.secrets_bytes = keep;
+            self.secrets.push(DecryptionSecret {
+                secrets_type: dsb.secrets_type.0,
+                data: data.to_vec(),
+            });
+        }
+    }
+}
+
+/// The pcapng block at the start of `rest`, its byte order and its type,
+/// once its header and trailing length agree; or the step to take instead
+/// (more input, or the damage). `big_endian` is the current section's byte
+/// order, none before the first section header (pcapng §4.1).
+fn pcapng_extent(
+    rest: &[u8],
+    eof: bool,
+    big_endian: Option<bool>,
+) -> Result<(&[u8], bool, u32), Step> {
+    let more_or = |damage: String| {
+        if eof {
+            Step::Damage(damage)
+        } else {
+            Step::NeedMore
+        }
+    };
+    if rest.len() < 12 {
+        return Err(more_or(format!(
+            "block header cut after {} bytes",
+            rest.len()
+        )));
+    }
+    let raw_type = read_u32(rest, 0, false).unwrap_or(0);
+    let be = if raw_type == SHB_TYPE {
+        match read_u32(rest, 8, false) {
+            Some(BOM) => false,
+            Some(m) if m.swap_bytes() == BOM => true,
+            _ => {
+                return Err(Step::Damage(
+                    "section header with a bad byte-order magic".to_string(),
+                ))
+            }
+        }
+    } else {
+        big_endian.ok_or_else(|| {
+            Step::Damage("pcapng stream does not start with a section header".to_string())
+        })?
+    };
+    let block_type = read_u32(rest, 0, be).unwrap_or(0);
+    let len32 = read_u32(rest, 4, be).unwrap_or(0);
+    let len = usize::try_from(len32).unwrap_or(usize::MAX);
+    if len < 12 || len & 3 != 0 {
+        return Err(Step::Damage(format!(
+            "block of type {block_type:#x} claims {len32} bytes, not a multiple of 4 of at least 12"
+        )));
+    }
+    if len > MAX_BLOCK_BYTES {
+        return Err(Step::Damage(format!(
+            "block of type {block_type:#x} claims {len32} bytes, over the {MAX_BLOCK_BYTES}-byte limit"
+        )));
+    }
+    let Some(block) = rest.get(..len) else {
+        return Err(more_or(format!(
+            "block of type {block_type:#x} claims {len32} bytes, {} remain in the stream",
+            rest.len()
+        )));
+    };
+    if read_u32(block, len - 4, be) != Some(len32) {
+        return Err(Step::Damage(format!(
+            "block of type {block_type:#x}: trailing length differs from leading length {len32}"
+        )));
+    }
+    Ok((block, be, block_type))
+}
+
+/// An Interface Description Block's link type and clock.
+fn interface(idb: &InterfaceDescriptionBlock<'_>, be: bool) -> Interface {
+    let units_per_sec = ts_units_per_sec(idb.if_tsresol).unwrap_or(1_000_000);
+    // pcap-parser 0.17 reads if_tsoffset little-endian in every section.
+    let offset_s = if be {
+        idb.if_tsoffset.swap_bytes()
+    } else {
+        idb.if_tsoffset
+    };
+    Interface {
+        linktype: u32::try_from(idb.linktype.0).unwrap_or(0),
+        units_per_sec,
+        offset_s,
+    }
+}
+
+/// A Simple Packet Block: the first interface's packet, without a time of
+/// its own (it takes the last one seen), cut to its original length.
+fn simple_packet(
+    spb: &SimplePacketBlock<'_>,
+    interfaces: &[Interface],
+    last_ts_us: i64,
+    offset: u64,
+    pos: usize,
+    len: usize,
+) -> Step {
+    let Some(iface) = interfaces.first() else {
+        return Step::Damage("simple packet block before any interface".to_string());
+    };
+    let caplen = spb
+        .data
+        .len()
+        .min(usize::try_from(spb.origlen).unwrap_or(usize::MAX));
+    Step::Frame(
+        FrameRef {
+            ts_us: last_ts_us,
+            linktype: iface.linktype,
+            start: pos.saturating_add(12),
+            len: caplen,
+            orig_len: spb.origlen,
+            offset,
+            interface: 0,
+        },
+        len,
+    )
 }
 
 /// How a classic pcap file lays out its records.
@@ -400,59 +446,30 @@ fn pcap_record(
     )
 }
 
-fn enhanced_packet(
-    epb: &EnhancedPacketBlock<'_>,
-    interfaces: &[Interface],
-    last_ts_us: &mut i64,
-    offset: u64,
-    pos: usize,
-    len: usize,
-) -> Step {
+/// What an Enhanced Packet Block says of its packet, once its captured
+/// length fits the block.
+fn enhanced_fields(epb: &EnhancedPacketBlock<'_>, len: usize) -> Result<PacketFields, Step> {
     let caplen = usize::try_from(epb.caplen).unwrap_or(usize::MAX);
     if caplen > MAX_RECORD_BYTES || caplen > epb.data.len() {
-        return Step::Damage(format!(
+        return Err(Step::Damage(format!(
             "enhanced packet block claims {} captured bytes in a {len}-byte block",
             epb.caplen
-        ));
+        )));
     }
-    let Some(iface) = usize::try_from(epb.if_id)
-        .ok()
-        .and_then(|i| interfaces.get(i))
-    else {
-        return Step::Damage(format!(
-            "packet names interface {}, the section has {}",
-            epb.if_id,
-            interfaces.len()
-        ));
-    };
-    let ts_us = pcapng_ts_us(epb.ts_high, epb.ts_low, iface);
-    *last_ts_us = ts_us;
-    Step::Frame(
-        FrameRef {
-            ts_us,
-            linktype: iface.linktype,
-            start: pos.saturating_add(28),
-            len: caplen,
-            orig_len: epb.origlen,
-            offset,
-            interface: epb.if_id,
-        },
-        len,
-    )
+    Ok(PacketFields {
+        if_id: epb.if_id,
+        ts_high: epb.ts_high,
+        ts_low: epb.ts_low,
+        caplen,
+        orig_len: epb.origlen,
+    })
 }
 
 /// The obsolete Packet Block (type 2, pcapng draft section 4.6 of older
 /// revisions): interface id u16, drops u16, timestamp high and low, caplen,
 /// origlen, data. pcap-parser returns it as an unknown block, so it is read
 /// here.
-fn obsolete_packet(
-    block: &[u8],
-    be: bool,
-    interfaces: &[Interface],
-    last_ts_us: &mut i64,
-    offset: u64,
-    pos: usize,
-) -> Step {
+fn obsolete_fields(block: &[u8], be: bool) -> Result<PacketFields, Step> {
     let len = block.len();
     let fields = (
         read_u16(block, 8, be),
@@ -462,31 +479,66 @@ fn obsolete_packet(
         read_u32(block, 24, be),
     );
     let (Some(if_id), Some(ts_high), Some(ts_low), Some(caplen32), Some(orig_len)) = fields else {
-        return Step::Damage(format!("packet block of {len} bytes, less than its header"));
+        return Err(Step::Damage(format!(
+            "packet block of {len} bytes, less than its header"
+        )));
     };
     let caplen = usize::try_from(caplen32).unwrap_or(usize::MAX);
     if caplen > MAX_RECORD_BYTES || caplen > len.saturating_sub(32) {
-        return Step::Damage(format!(
+        return Err(Step::Damage(format!(
             "packet block claims {caplen32} captured bytes in a {len}-byte block"
-        ));
+        )));
     }
-    let Some(iface) = interfaces.get(usize::from(if_id)) else {
+    Ok(PacketFields {
+        if_id: u32::from(if_id),
+        ts_high,
+        ts_low,
+        caplen,
+        orig_len,
+    })
+}
+
+/// What an enhanced or obsolete packet block says of its packet.
+struct PacketFields {
+    if_id: u32,
+    ts_high: u32,
+    ts_low: u32,
+    /// Captured bytes, already checked against the block.
+    caplen: usize,
+    orig_len: u32,
+}
+
+/// The frame of a packet block with its own interface and time, which
+/// becomes the time of the simple packet blocks after it.
+fn timed_packet(
+    p: &PacketFields,
+    interfaces: &[Interface],
+    last_ts_us: &mut i64,
+    offset: u64,
+    pos: usize,
+    len: usize,
+) -> Step {
+    let Some(iface) = usize::try_from(p.if_id)
+        .ok()
+        .and_then(|i| interfaces.get(i))
+    else {
         return Step::Damage(format!(
-            "packet names interface {if_id}, the section has {}",
+            "packet names interface {}, the section has {}",
+            p.if_id,
             interfaces.len()
         ));
     };
-    let ts_us = pcapng_ts_us(ts_high, ts_low, iface);
+    let ts_us = pcapng_ts_us(p.ts_high, p.ts_low, iface);
     *last_ts_us = ts_us;
     Step::Frame(
         FrameRef {
             ts_us,
             linktype: iface.linktype,
             start: pos.saturating_add(28),
-            len: caplen,
-            orig_len,
+            len: p.caplen,
+            orig_len: p.orig_len,
             offset,
-            interface: u32::from(if_id),
+            interface: p.if_id,
         },
         len,
     )

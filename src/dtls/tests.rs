@@ -183,11 +183,16 @@ fn cookie_exchange_fragments_and_retransmissions() {
     assert_eq!(h.server_chain[0], certificate(3000)[6..]);
     assert_eq!(h.visibility, Visibility::Plain);
     assert!(
-        h.ja4.as_deref().unwrap().starts_with("dd2d0202"),
+        h.fingerprints
+            .ja4
+            .as_deref()
+            .unwrap()
+            .starts_with("dd2d0202"),
         "{:?}",
-        h.ja4
+        h.fingerprints.ja4
     );
     assert!(h
+        .fingerprints
         .ja3_full
         .as_deref()
         .unwrap()
@@ -224,9 +229,13 @@ fn dtls13_hello_retry_is_kept_and_certificate_encrypted() {
     assert_eq!(h.visibility, Visibility::Encrypted);
     // Offers DTLS 1.3 and 1.2: the highest is 1.3.
     assert!(
-        h.ja4.as_deref().unwrap().starts_with("dd3d0203"),
+        h.fingerprints
+            .ja4
+            .as_deref()
+            .unwrap()
+            .starts_with("dd3d0203"),
         "{:?}",
-        h.ja4
+        h.fingerprints.ja4
     );
     assert_eq!(h.app_bytes_server, 8);
 }

@@ -1550,9 +1550,9 @@ impl<'a> Ctx<'a> {
             bytes(h.app_bytes_client),
             bytes(h.app_bytes_server)
         );
-        esc_into(out, h.ja3.as_deref().unwrap_or(""));
+        esc_into(out, h.fingerprints.ja3.as_deref().unwrap_or(""));
         out.push_str("</code><br/><code>");
-        esc_into(out, h.ja4.as_deref().unwrap_or(""));
+        esc_into(out, h.fingerprints.ja4.as_deref().unwrap_or(""));
         out.push_str("</code></td><td><code>");
         esc_into(out, &h.flow_id);
         out.push_str("</code></td></tr>");

@@ -25,8 +25,11 @@ fn hs(
         server_ip: "203.0.113.10".into(),
         server_port: 443,
         sni: Some(sni.into()),
-        ja3: Some("f7e3efed3265ef03512f40b4510e7137".into()),
-        ja4: Some("t13d1516h2_8daaf6152771_02713d6af862".into()),
+        fingerprints: crate::tls::Fingerprints {
+            ja3: Some("f7e3efed3265ef03512f40b4510e7137".into()),
+            ja4: Some("t13d1516h2_8daaf6152771_02713d6af862".into()),
+            ..Default::default()
+        },
         cert_chain_sha256: leaf
             .map(|l| vec![l.to_string(), "root".into()])
             .unwrap_or_default(),
@@ -40,14 +43,17 @@ fn hs(
 
 fn cert(sha: &str, cn: &str, issuer: &str, trusted: Option<bool>) -> CertRow {
     CertRow {
-        sha256: sha.into(),
-        spki_pin: format!("pin-{sha}="),
-        subject: format!("CN={cn}"),
-        issuer: issuer.into(),
-        subject_cn: Some(cn.into()),
-        not_before: Some(T0 - 30_000_000),
-        not_after: Some(T0 + 86_400_000_000 * 365),
-        san_dns: vec![cn.into()],
+        info: crate::x509::CertInfo {
+            sha256: sha.into(),
+            spki_pin: format!("pin-{sha}="),
+            subject: format!("CN={cn}"),
+            issuer: issuer.into(),
+            subject_cn: Some(cn.into()),
+            not_before: Some(T0 - 30_000_000),
+            not_after: Some(T0 + 86_400_000_000 * 365),
+            san_dns: vec![cn.into()],
+            ..Default::default()
+        },
         trusted,
         first_seen: T0,
         last_seen: T0,
@@ -62,9 +68,10 @@ const EVIL_ISSUER: &str = "CN=<img src=x onerror=alert(1)>,O=\"Evil\" & Co";
 /// A small scan: one name intercepted by a hostile-named issuer, one benign.
 fn hostile() -> (Vec<HandshakeRow>, Vec<CertRow>, Vec<FindingRow>) {
     let good = "CN=Example TLS Issuing CA R3,O=Example Trust Services,C=US";
-    let forged = |sha: &str, cn: &str| CertRow {
-        spki_sha256: "k1".into(),
-        ..cert(sha, cn, EVIL_ISSUER, Some(false))
+    let forged = |sha: &str, cn: &str| {
+        let mut c = cert(sha, cn, EVIL_ISSUER, Some(false));
+        c.spki_sha256 = "k1".into();
+        c
     };
     let certs = vec![
         cert("aa", EVIL, good, Some(true)),
@@ -72,10 +79,13 @@ fn hostile() -> (Vec<HandshakeRow>, Vec<CertRow>, Vec<FindingRow>) {
         cert("cc", "quiet.test", good, Some(true)),
         forged("dd", "other.test"),
         CertRow {
-            sha256: "root".into(),
-            subject: good.into(),
-            issuer: "CN=Root".into(),
-            is_ca: true,
+            info: crate::x509::CertInfo {
+                sha256: "root".into(),
+                subject: good.into(),
+                issuer: "CN=Root".into(),
+                is_ca: true,
+                ..Default::default()
+            },
             ..Default::default()
         },
     ];

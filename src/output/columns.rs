@@ -1,6 +1,7 @@
 //! Rows to Arrow columns and back. Each table's columns are declared once, in
-//! `tables.rs`, through `Cols`: the same calls give the schema (with a
-//! description per field in its metadata) and the arrays.
+//! `tables.rs`, as a list of [`Spec`]s: a name, a description, and how a
+//! row's cell is taken out and put back. The same list gives the schema (with
+//! each description in its field's metadata), the arrays, and the reader.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,6 +14,69 @@ use arrow_array::{
     TimestampMicrosecondArray,
 };
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
+
+/// One column of a table: its name, what it holds, and its cells.
+pub struct Spec<R> {
+    /// Column name (snake_case, STYLE.md §6).
+    pub name: &'static str,
+    /// What a user reads in the schema.
+    pub desc: &'static str,
+    /// Its Arrow type, and how a row's cell is read and written.
+    pub cell: Cell<R>,
+}
+
+/// A column's type, with the functions that take a row's cell out (to
+/// write it) and put a read cell back into a row. A reader gets null for a
+/// column the table lacks, and its setter chooses what that means.
+pub enum Cell<R> {
+    /// A non-null string.
+    Text(fn(&R) -> &str, fn(&mut R, Option<String>)),
+    /// A nullable string.
+    TextOpt(fn(&R) -> Option<&str>, fn(&mut R, Option<String>)),
+    /// A list of strings, never null (empty instead).
+    List(fn(&R) -> &[String], fn(&mut R, Vec<String>)),
+    /// A list of codes (see `crate::codes`), each spelled by the getter.
+    Codes(fn(&R) -> Vec<&'static str>, fn(&mut R, Vec<String>)),
+    /// A UTC microsecond timestamp.
+    Time(fn(&R) -> Option<i64>, fn(&mut R, Option<i64>)),
+    /// A 32-bit integer.
+    Int32(fn(&R) -> Option<i32>, fn(&mut R, Option<i32>)),
+    /// A 64-bit integer.
+    Int64(fn(&R) -> Option<i64>, fn(&mut R, Option<i64>)),
+    /// A boolean.
+    Flag(fn(&R) -> Option<bool>, fn(&mut R, Option<bool>)),
+    /// Bytes, never null (empty instead).
+    Bytes(fn(&R) -> &[u8], fn(&mut R, Vec<u8>)),
+}
+
+impl<R> Cell<R> {
+    /// Puts the cell of row `i` of `col` into `row`.
+    fn read(&self, col: &Column<'_>, i: usize, row: &mut R) {
+        match self {
+            Cell::Text(_, set) | Cell::TextOpt(_, set) => set(row, col.text(i)),
+            Cell::List(_, set) | Cell::Codes(_, set) => set(row, col.list(i)),
+            Cell::Time(_, set) | Cell::Int64(_, set) => set(row, col.int(i)),
+            Cell::Int32(_, set) => set(row, col.int(i).and_then(|v| i32::try_from(v).ok())),
+            Cell::Flag(_, set) => set(row, col.flag(i)),
+            Cell::Bytes(_, set) => set(row, col.bytes(i)),
+        }
+    }
+}
+
+/// Fills `out` (one slot per row, left as they are past the batch's rows)
+/// with the rows of `batch`, column by column as `specs` declare them.
+pub fn read_into<R>(batch: &RecordBatch, out: &mut [R], specs: &[Spec<R>]) {
+    let cells = Cells::new(batch);
+    let columns: Vec<(Column<'_>, &Cell<R>)> = specs
+        .iter()
+        .map(|s| (cells.column(s.name), &s.cell))
+        .collect();
+    for (i, row) in out.iter_mut().enumerate().take(cells.len()) {
+        for (col, cell) in &columns {
+            cell.read(col, i, row);
+        }
+    }
+}
 
 /// Field metadata key holding a column's description.
 pub const DESCRIPTION_KEY: &str = "description";
@@ -33,13 +97,33 @@ fn list_type() -> DataType {
 }
 
 impl<'r, R> Cols<'r, R> {
-    /// Starts a table over `rows` (no rows give just the schema). Rows are
-    /// borrowed one by one, so a partition's rows need not be contiguous.
-    pub fn new(rows: impl IntoIterator<Item = &'r R>) -> Self {
-        Cols {
+    /// The columns `specs` declare over `rows` (no rows give just the
+    /// schema). Rows are borrowed one by one, so a partition's rows need not
+    /// be contiguous.
+    pub fn new(rows: impl IntoIterator<Item = &'r R>, specs: &[Spec<R>]) -> Self {
+        let mut c = Cols {
             rows: rows.into_iter().collect(),
             fields: Vec::new(),
             arrays: Vec::new(),
+        };
+        for s in specs {
+            c.column(s);
+        }
+        c
+    }
+
+    fn column(&mut self, s: &Spec<R>) {
+        let (name, desc) = (s.name, s.desc);
+        match s.cell {
+            Cell::Text(get, _) => self.text(name, desc, get),
+            Cell::TextOpt(get, _) => self.text_opt(name, desc, get),
+            Cell::List(get, _) => self.list(name, desc, get),
+            Cell::Codes(get, _) => self.codes(name, desc, get),
+            Cell::Time(get, _) => self.time(name, desc, get),
+            Cell::Int32(get, _) => self.int32(name, desc, get),
+            Cell::Int64(get, _) => self.int64(name, desc, get),
+            Cell::Flag(get, _) => self.flag(name, desc, get),
+            Cell::Bytes(get, _) => self.bytes(name, desc, get),
         }
     }
 
@@ -51,91 +135,74 @@ impl<'r, R> Cols<'r, R> {
     }
 
     /// A non-null string column.
-    pub fn text(&mut self, name: &str, desc: &str, f: impl Fn(&R) -> &str) -> &mut Self {
+    fn text(&mut self, name: &str, desc: &str, f: impl Fn(&R) -> &str) {
         let a = StringArray::from_iter_values(self.rows.iter().map(|r| f(r)));
         self.add(name, desc, DataType::Utf8, false, Arc::new(a));
-        self
     }
 
     /// A nullable string column.
-    pub fn text_opt(
-        &mut self,
-        name: &str,
-        desc: &str,
-        f: impl Fn(&R) -> Option<&str>,
-    ) -> &mut Self {
+    fn text_opt(&mut self, name: &str, desc: &str, f: impl Fn(&R) -> Option<&str>) {
         let a: StringArray = self.rows.iter().map(|r| f(r)).collect();
         self.add(name, desc, DataType::Utf8, true, Arc::new(a));
-        self
     }
 
     /// A list-of-strings column (never null; empty lists instead).
-    pub fn list(&mut self, name: &str, desc: &str, f: impl Fn(&R) -> &[String]) -> &mut Self {
-        let mut b = ListBuilder::new(StringBuilder::new());
-        for r in &self.rows {
+    fn list(&mut self, name: &str, desc: &str, f: impl Fn(&R) -> &[String]) {
+        self.string_lists(name, desc, |r, b| {
             for v in f(r) {
-                b.values().append_value(v);
+                b.append_value(v);
             }
-            b.append(true);
-        }
-        self.add(name, desc, list_type(), false, Arc::new(b.finish()));
-        self
+        });
     }
 
-    /// A list-of-strings column of codes (see `crate::codes`), each spelled
-    /// by `code` (never null; empty lists instead).
-    pub fn code_list<C: Copy + 'static>(
-        &mut self,
-        name: &str,
-        desc: &str,
-        f: impl Fn(&R) -> &[C],
-        code: impl Fn(C) -> &'static str,
-    ) -> &mut Self {
+    /// A list-of-strings column of codes (never null; empty lists instead).
+    fn codes(&mut self, name: &str, desc: &str, f: fn(&R) -> Vec<&'static str>) {
+        self.string_lists(name, desc, |r, b| {
+            for v in f(r) {
+                b.append_value(v);
+            }
+        });
+    }
+
+    /// A list-of-strings column whose values `put` appends, row by row.
+    fn string_lists(&mut self, name: &str, desc: &str, put: impl Fn(&R, &mut StringBuilder)) {
         let mut b = ListBuilder::new(StringBuilder::new());
         for r in &self.rows {
-            for v in f(r) {
-                b.values().append_value(code(*v));
-            }
+            put(r, b.values());
             b.append(true);
         }
         self.add(name, desc, list_type(), false, Arc::new(b.finish()));
-        self
     }
 
     /// A UTC microsecond timestamp column.
-    pub fn time(&mut self, name: &str, desc: &str, f: impl Fn(&R) -> Option<i64>) -> &mut Self {
+    fn time(&mut self, name: &str, desc: &str, f: impl Fn(&R) -> Option<i64>) {
         let a: TimestampMicrosecondArray = self.rows.iter().map(|r| f(r)).collect();
         let a = a.with_timezone("UTC");
         self.add(name, desc, timestamp_type(), true, Arc::new(a));
-        self
     }
 
     /// A 32-bit integer column.
-    pub fn int32(&mut self, name: &str, desc: &str, f: impl Fn(&R) -> Option<i32>) -> &mut Self {
+    fn int32(&mut self, name: &str, desc: &str, f: impl Fn(&R) -> Option<i32>) {
         let a: Int32Array = self.rows.iter().map(|r| f(r)).collect();
         self.add(name, desc, DataType::Int32, true, Arc::new(a));
-        self
     }
 
     /// A 64-bit integer column.
-    pub fn int64(&mut self, name: &str, desc: &str, f: impl Fn(&R) -> Option<i64>) -> &mut Self {
+    fn int64(&mut self, name: &str, desc: &str, f: impl Fn(&R) -> Option<i64>) {
         let a: Int64Array = self.rows.iter().map(|r| f(r)).collect();
         self.add(name, desc, DataType::Int64, true, Arc::new(a));
-        self
     }
 
     /// A boolean column.
-    pub fn flag(&mut self, name: &str, desc: &str, f: impl Fn(&R) -> Option<bool>) -> &mut Self {
+    fn flag(&mut self, name: &str, desc: &str, f: impl Fn(&R) -> Option<bool>) {
         let a: BooleanArray = self.rows.iter().map(|r| f(r)).collect();
         self.add(name, desc, DataType::Boolean, true, Arc::new(a));
-        self
     }
 
     /// A binary column.
-    pub fn bytes(&mut self, name: &str, desc: &str, f: impl Fn(&R) -> &[u8]) -> &mut Self {
+    fn bytes(&mut self, name: &str, desc: &str, f: impl Fn(&R) -> &[u8]) {
         let a = BinaryArray::from_iter_values(self.rows.iter().map(|r| f(r)));
         self.add(name, desc, DataType::Binary, false, Arc::new(a));
-        self
     }
 
     /// The schema declared so far.
@@ -189,7 +256,7 @@ pub struct Column<'b>(Option<&'b ArrayRef>);
 
 impl Column<'_> {
     /// A string cell.
-    pub fn text(&self, i: usize) -> Option<String> {
+    fn text(&self, i: usize) -> Option<String> {
         let c = self.0?;
         if c.is_null(i) {
             return None;
@@ -203,7 +270,7 @@ impl Column<'_> {
     }
 
     /// A list-of-strings cell (empty when null or absent).
-    pub fn list(&self, i: usize) -> Vec<String> {
+    fn list(&self, i: usize) -> Vec<String> {
         let Some(l) = self.0.and_then(|c| c.as_list_opt::<i32>()) else {
             return Vec::new();
         };
@@ -239,7 +306,7 @@ impl Column<'_> {
     }
 
     /// A boolean cell.
-    pub fn flag(&self, i: usize) -> Option<bool> {
+    fn flag(&self, i: usize) -> Option<bool> {
         let c = self.0?;
         if c.is_null(i) {
             return None;
@@ -248,7 +315,7 @@ impl Column<'_> {
     }
 
     /// A binary cell.
-    pub fn bytes(&self, i: usize) -> Vec<u8> {
+    fn bytes(&self, i: usize) -> Vec<u8> {
         let Some(c) = self.0 else {
             return Vec::new();
         };

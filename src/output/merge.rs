@@ -146,22 +146,8 @@ pub fn merge_scans(
             }
         }
     }
-    super::partition::write_table(
-        out,
-        &Layout::Single,
-        Table::Certificates,
-        Format::Parquet,
-        &merged.certificates,
-        |r| tables::certificates(r.iter().copied()).batch(),
-    )?;
-    super::partition::write_table(
-        out,
-        &Layout::Single,
-        Table::Files,
-        Format::Parquet,
-        &merged.files,
-        |r| tables::files(r.iter().copied()).batch(),
-    )?;
+    super::write_rows(out, Format::Parquet, &Layout::Single, &merged.certificates)?;
+    super::write_rows(out, Format::Parquet, &Layout::Single, &merged.files)?;
     // the detectors need neither the DER nor the sightings' exact order
     for c in &mut merged.certificates {
         c.der = Vec::new();
@@ -698,7 +684,10 @@ mod tests {
 
     fn cert(sha: &str, first: i64, trusted: bool) -> CertRow {
         CertRow {
-            sha256: sha.into(),
+            info: crate::x509::CertInfo {
+                sha256: sha.into(),
+                ..Default::default()
+            },
             first_seen: first,
             last_seen: first,
             flow_count: 1,
@@ -785,7 +774,11 @@ mod tests {
             sni: Some("a.test".into()),
             connect_target: Some("a.test:443".into()),
             tls_version: Some("TLS 1.3".into()),
-            ja3s: Some("abc".into()),
+            fingerprints: crate::tls::Fingerprints {
+                ja3: Some("not read".into()),
+                ja3s: Some("abc".into()),
+                ..Default::default()
+            },
             cert_visibility: "plain".into(),
             leaf_sha256: Some("aa".into()),
             cert_chain_sha256: vec!["aa".into(), "bb".into()],
@@ -798,7 +791,6 @@ mod tests {
             server_bytes: 3,
             app_bytes_client: 4,
             app_bytes_server: 5,
-            ja3: Some("not read".into()),
             ..Default::default()
         };
         write_tables(

@@ -123,31 +123,13 @@ pub fn write_row_tables(
 ) -> Result<Vec<PathBuf>, Error> {
     prepare_dir(dir)?;
     let (h, others) = rayon::join(
-        || {
-            partition::write_table(dir, layout, Table::Handshakes, format, handshakes, |r| {
-                tables::handshakes(r.iter().copied()).batch()
-            })
-        },
+        || write_rows(dir, format, layout, handshakes),
         || -> Result<Vec<PathBuf>, Error> {
             let mut written = Vec::new();
             if let Some(files) = files {
-                written.extend(partition::write_table(
-                    dir,
-                    layout,
-                    Table::Files,
-                    format,
-                    files,
-                    |r| tables::files(r.iter().copied()).batch(),
-                )?);
+                written.extend(write_rows(dir, format, layout, files)?);
             }
-            written.extend(partition::write_table(
-                dir,
-                layout,
-                Table::Certificates,
-                format,
-                certificates,
-                |r| tables::certificates(r.iter().copied()).batch(),
-            )?);
+            written.extend(write_rows(dir, format, layout, certificates)?);
             Ok(written)
         },
     );
@@ -163,9 +145,7 @@ pub fn write_findings_table(
     layout: &Layout,
     findings: &[FindingRow],
 ) -> Result<Vec<PathBuf>, Error> {
-    partition::write_table(dir, layout, Table::Findings, format, findings, |r| {
-        tables::findings(r.iter().copied()).batch()
-    })
+    write_rows(dir, format, layout, findings)
 }
 
 /// The incidents table of a scan, in `layout`.
@@ -175,9 +155,7 @@ pub fn write_incidents_table(
     layout: &Layout,
     incidents: &[IncidentRow],
 ) -> Result<Vec<PathBuf>, Error> {
-    partition::write_table(dir, layout, Table::Incidents, format, incidents, |r| {
-        tables::incidents(r.iter().copied()).batch()
-    })
+    write_rows(dir, format, layout, incidents)
 }
 
 /// Writes (or replaces) the `incidents` table of a scan folder, one file.
@@ -202,6 +180,13 @@ pub trait TableRow: Sync + Sized {
     const TABLE: Table;
     /// The rows as one record batch.
     fn batch(rows: &[&Self]) -> Result<RecordBatch, String>;
+}
+
+impl TableRow for HandshakeRow {
+    const TABLE: Table = Table::Handshakes;
+    fn batch(rows: &[&Self]) -> Result<RecordBatch, String> {
+        tables::handshakes(rows.iter().copied()).batch()
+    }
 }
 
 impl TableRow for CertRow {
@@ -241,6 +226,16 @@ pub fn stage<R: TableRow>(
     rows: &[R],
 ) -> Result<stream::Staged, Error> {
     partition::write_table_staged(dir, layout, R::TABLE, format, rows, R::batch)
+}
+
+/// Writes a table of rows in memory and commits it: the files written.
+pub fn write_rows<R: TableRow>(
+    dir: &Path,
+    format: Format,
+    layout: &Layout,
+    rows: &[R],
+) -> Result<Vec<PathBuf>, Error> {
+    stage(dir, format, layout, rows)?.commit()
 }
 
 /// An empty stream of table `R`, in `format` and `layout`.
@@ -752,10 +747,13 @@ mod tests {
             ..Default::default()
         };
         let c = CertRow {
-            sha256: "aa".into(),
-            san_dns: vec!["www.example.test".into()],
-            not_before: Some(0),
-            key_bits: Some(2048),
+            info: crate::x509::CertInfo {
+                sha256: "aa".into(),
+                san_dns: vec!["www.example.test".into()],
+                not_before: Some(0),
+                key_bits: Some(2048),
+                ..Default::default()
+            },
             der: vec![1, 2, 3],
             ..Default::default()
         };
@@ -772,30 +770,7 @@ mod tests {
 
     #[test]
     fn incidents_round_trip_in_both_layouts() {
-        let i = IncidentRow {
-            incident_id: "i1".into(),
-            severity: crate::rows::Severity::High,
-            verdict: "intercepted".into(),
-            interceptor: "CN=Proxy CA".into(),
-            interceptor_issuer: Some("CN=Proxy CA".into()),
-            interceptor_key_sha256: None,
-            interceptor_product: Some("mitmproxy".into()),
-            interceptor_path: vec!["explicit proxy 192.0.2.1:3128 (HTTP or SOCKS CONNECT)".into()],
-            issuers: vec!["CN=Proxy CA".into()],
-            cert_sha256: vec!["aa".into()],
-            names: vec!["www.example.test".into()],
-            clients: vec!["192.0.2.10".into()],
-            first_seen: 1,
-            last_seen: 2,
-            connections: 3,
-            accepted_connections: 2,
-            refused_connections: 1,
-            bytes_to_server: 10,
-            bytes_to_client: 20,
-            bytes_estimated: false,
-            finding_ids: vec!["x".into()],
-            summary: "one sentence".into(),
-        };
+        let i = tables::tests::full_incident();
         for layout in [
             Layout::Single,
             Layout::Hive {

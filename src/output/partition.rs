@@ -102,19 +102,7 @@ pub fn capture_date(ts_us: i64) -> String {
 /// Writes one table in `layout` from rows in memory: record batches of
 /// [`BUILD_ROWS`] rows are built on every core, a few at a time, and
 /// streamed (see [`TableStream`]); the table replaces the old one when
-/// complete. Returns the files written.
-pub(super) fn write_table<R: Sync>(
-    dir: &Path,
-    layout: &Layout,
-    table: Table,
-    format: Format,
-    rows: &[R],
-    to_batch: impl Fn(&[&R]) -> Result<RecordBatch, String> + Sync,
-) -> Result<Vec<PathBuf>, Error> {
-    write_table_staged(dir, layout, table, format, rows, to_batch)?.commit()
-}
-
-/// [`write_table`] without the commit.
+/// the [`Staged`] is committed.
 pub(super) fn write_table_staged<R: Sync>(
     dir: &Path,
     layout: &Layout,

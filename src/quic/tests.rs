@@ -364,10 +364,13 @@ fn rfc_client_and_server_initials_make_one_quic_connection() {
         let hs = only_handshake(&recs);
         let ch = hs.client_hello.as_ref().unwrap();
         assert_eq!(ch.sni.as_deref(), Some("example.com"), "{v}");
-        assert!(hs.ja4.as_deref().unwrap().starts_with("q13d"), "{v}");
+        assert!(
+            hs.fingerprints.ja4.as_deref().unwrap().starts_with("q13d"),
+            "{v}"
+        );
         assert_eq!(hs.version, Some(0x0304));
         assert_eq!(hs.cipher, Some(0x1301));
-        assert!(hs.ja3s.is_some());
+        assert!(hs.fingerprints.ja3s.is_some());
         assert_eq!(hs.visibility, Visibility::Encrypted);
         assert_eq!(recs[0].transport, "quic");
         assert_eq!(recs[0].client, addr(CLIENT));
@@ -723,7 +726,10 @@ fn every_draft_and_mvfst_family_makes_a_connection() {
         let hs = only_handshake(&recs);
         let ch = hs.client_hello.as_ref().unwrap();
         assert_eq!(ch.sni.as_deref(), Some("example.com"), "{wire:#x}");
-        assert!(hs.ja4.as_deref().unwrap().starts_with("q13d"), "{wire:#x}");
+        assert!(
+            hs.fingerprints.ja4.as_deref().unwrap().starts_with("q13d"),
+            "{wire:#x}"
+        );
         assert_eq!(hs.cipher, Some(0x1301), "{wire:#x}");
         assert!(
             recs[0].anomalies.is_empty(),
@@ -774,7 +780,10 @@ fn issue_30_gquic_t050_t051_initials_make_a_connection() {
         let hs = only_handshake(&recs);
         let ch = hs.client_hello.as_ref().unwrap();
         assert_eq!(ch.sni.as_deref(), Some("example.com"), "{wire:#x}");
-        assert!(hs.ja4.as_deref().unwrap().starts_with("q13d"), "{wire:#x}");
+        assert!(
+            hs.fingerprints.ja4.as_deref().unwrap().starts_with("q13d"),
+            "{wire:#x}"
+        );
         assert_eq!(hs.cipher, Some(0x1301), "{wire:#x}");
         assert!(
             recs[0].anomalies.is_empty(),

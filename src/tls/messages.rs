@@ -139,8 +139,8 @@ fn from_messages(
     if let Some(prefix) = ja4_prefix {
         if let Some(ch) = &h.client_hello {
             let (j4, j4r) = ja::ja4_with_prefix(ch, prefix);
-            h.ja4 = Some(j4);
-            h.ja4_r = Some(j4r);
+            h.fingerprints.ja4 = Some(j4);
+            h.fingerprints.ja4_r = Some(j4r);
         }
     }
     Some(h)
@@ -288,7 +288,12 @@ mod tests {
         let h = handshake_from_messages(&client_hello(), &server_hello([9; 32]), 1, true).unwrap();
         let ch = h.client_hello.as_ref().unwrap();
         assert_eq!(ch.sni.as_deref(), Some("example.com"));
-        assert!(h.ja4.as_deref().unwrap().starts_with("q13d0103h3_"));
+        assert!(h
+            .fingerprints
+            .ja4
+            .as_deref()
+            .unwrap()
+            .starts_with("q13d0103h3_"));
         assert_eq!(h.version, Some(0x0304));
         assert_eq!(h.visibility, Visibility::Encrypted);
         assert!(h.anomalies.is_empty(), "{:?}", h.anomalies);

@@ -239,6 +239,25 @@ impl ServerHello {
     }
 }
 
+/// The fingerprints of a connection's hellos, each as its hash and the
+/// string hashed: JA3 and JA3S (Salesforce), JA4 (FoxIO). The handshakes
+/// table carries them as they are.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Fingerprints {
+    /// JA3 MD5 of the first ClientHello.
+    pub ja3: Option<String>,
+    /// JA3 string of the first ClientHello.
+    pub ja3_full: Option<String>,
+    /// JA3S MD5 of the ServerHello.
+    pub ja3s: Option<String>,
+    /// JA3S string of the ServerHello.
+    pub ja3s_full: Option<String>,
+    /// JA4 of the first ClientHello.
+    pub ja4: Option<String>,
+    /// JA4_r (raw, sorted) of the first ClientHello.
+    pub ja4_r: Option<String>,
+}
+
 /// Everything learnt about the TLS handshake of one connection.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Handshake {
@@ -270,18 +289,8 @@ pub struct Handshake {
     pub visibility: Visibility,
     /// Alerts, in order.
     pub alerts: Vec<Alert>,
-    /// JA3 MD5 of the first ClientHello.
-    pub ja3: Option<String>,
-    /// JA3 string of the first ClientHello.
-    pub ja3_full: Option<String>,
-    /// JA3S MD5 of the ServerHello.
-    pub ja3s: Option<String>,
-    /// JA3S string of the ServerHello.
-    pub ja3s_full: Option<String>,
-    /// JA4 of the first ClientHello.
-    pub ja4: Option<String>,
-    /// JA4_r (raw, sorted) of the first ClientHello.
-    pub ja4_r: Option<String>,
+    /// JA3, JA3S and JA4 of the hellos.
+    pub fingerprints: Fingerprints,
     /// Size of the server's handshake flight after its ServerHello. TLS 1.3:
     /// the encrypted records (headers included) sent before the client's
     /// first encrypted record, i.e. EncryptedExtensions..Finished. TLS ≤ 1.2:

@@ -765,11 +765,11 @@ impl Session {
         }
         if self.hs.client_hello.is_none() {
             let (full, h) = ja::ja3(&ch);
-            self.hs.ja3_full = Some(full);
-            self.hs.ja3 = Some(h);
+            self.hs.fingerprints.ja3_full = Some(full);
+            self.hs.fingerprints.ja3 = Some(h);
             let (j4, j4r) = ja::ja4(&ch, false);
-            self.hs.ja4 = Some(j4);
-            self.hs.ja4_r = Some(j4r);
+            self.hs.fingerprints.ja4 = Some(j4);
+            self.hs.fingerprints.ja4_r = Some(j4r);
             self.hs.client_hello = Some(ch);
         } else if self.hs.client_hello2.is_none() && self.hs.server_hello.is_none() {
             // The answer to a HelloRetryRequest, even when the capture
@@ -809,8 +809,8 @@ impl Session {
                 self.hs.version = Some(sh.version());
                 self.hs.cipher = Some(sh.cipher);
                 let (full, h) = ja::ja3s(&sh);
-                self.hs.ja3s_full = Some(full);
-                self.hs.ja3s = Some(h);
+                self.hs.fingerprints.ja3s_full = Some(full);
+                self.hs.fingerprints.ja3s = Some(h);
             }
             self.hs.hello_retry_request = Some(sh);
             return;
@@ -822,8 +822,8 @@ impl Session {
         self.hs.version = Some(sh.version());
         self.hs.cipher = Some(sh.cipher);
         let (full, h) = ja::ja3s(&sh);
-        self.hs.ja3s_full = Some(full);
-        self.hs.ja3s = Some(h);
+        self.hs.fingerprints.ja3s_full = Some(full);
+        self.hs.fingerprints.ja3s = Some(h);
         self.hs.server_hello = Some(sh);
     }
 

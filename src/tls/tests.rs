@@ -142,16 +142,19 @@ fn edge_vector_ja3_ja4() {
     assert!(s.is_tls());
     let h = s.finish().unwrap();
     assert_eq!(
-        h.ja4.as_deref(),
+        h.fingerprints.ja4.as_deref(),
         Some("t13d1516h2_8daaf6152771_e5627efa2ab1")
     );
     assert_eq!(
-        h.ja4_r.as_deref(),
+        h.fingerprints.ja4_r.as_deref(),
         Some("t13d1516h2_002f,0035,009c,009d,1301,1302,1303,c013,c014,c02b,c02c,c02f,c030,cca8,cca9_0005,000a,000b,000d,0012,0015,0017,001b,0023,002b,002d,0033,4469,ff01_0403,0804,0401,0503,0805,0501,0806,0601")
     );
-    assert_eq!(h.ja3.as_deref(), Some("34fcb8e0ef812f18e760b52314a54fd0"));
     assert_eq!(
-        h.ja3_full.as_deref(),
+        h.fingerprints.ja3.as_deref(),
+        Some("34fcb8e0ef812f18e760b52314a54fd0")
+    );
+    assert_eq!(
+        h.fingerprints.ja3_full.as_deref(),
         Some("771,4865-4866-4867-49195-49199-49196-49200-52393-52392-49171-49172-156-157-47-53,13-0-10-5-11-43-27-65281-51-17513-45-35-23-18-16-21,29-23-24,0")
     );
     let ch = h.client_hello.unwrap();
@@ -171,9 +174,15 @@ fn edge_vector_ja3_ja4() {
 fn github_vector_ja3_ja3s() {
     let s = run(&[(Side::A, &unhex(GITHUB_CH)), (Side::B, &unhex(GITHUB_SH))]);
     let h = s.finish().unwrap();
-    assert_eq!(h.ja3.as_deref(), Some("06a92bf69b367389d2feb0d70501ddfe"));
-    assert_eq!(h.ja3s.as_deref(), Some("d2e6f7ef558ea8036c7e21b163b2d1af"));
-    assert_eq!(h.ja3s_full.as_deref(), Some("769,5,0-65281"));
+    assert_eq!(
+        h.fingerprints.ja3.as_deref(),
+        Some("06a92bf69b367389d2feb0d70501ddfe")
+    );
+    assert_eq!(
+        h.fingerprints.ja3s.as_deref(),
+        Some("d2e6f7ef558ea8036c7e21b163b2d1af")
+    );
+    assert_eq!(h.fingerprints.ja3s_full.as_deref(), Some("769,5,0-65281"));
     assert_eq!(h.version, Some(0x0301));
     assert_eq!(h.cipher, Some(5));
     assert_eq!(
@@ -256,7 +265,10 @@ fn split_at_every_byte() {
             got.as_ref().map(|h| &h.server_chain),
             whole.as_ref().map(|h| &h.server_chain)
         );
-        assert_eq!(got.as_ref().map(|h| &h.ja3), whole.as_ref().map(|h| &h.ja3));
+        assert_eq!(
+            got.as_ref().map(|h| &h.fingerprints.ja3),
+            whole.as_ref().map(|h| &h.fingerprints.ja3)
+        );
         assert_eq!(
             got.as_ref().map(|h| &h.client_chain),
             whole.as_ref().map(|h| &h.client_chain)
@@ -290,7 +302,7 @@ fn byte_by_byte() {
     let h = sess.finish().unwrap();
     assert_eq!(h.server_chain, whole.server_chain);
     assert_eq!(h.app_bytes_server, whole.app_bytes_server);
-    assert_eq!(h.ja4, whole.ja4);
+    assert_eq!(h.fingerprints.ja4, whole.fingerprints.ja4);
 }
 
 #[test]
@@ -441,7 +453,7 @@ fn hello_retry_request() {
     assert_eq!(h.cipher, Some(0x1301));
     assert_eq!(h.visibility, Visibility::Encrypted);
     assert_eq!(
-        h.ja4.as_deref(),
+        h.fingerprints.ja4.as_deref(),
         Some("t13d1516h2_8daaf6152771_e5627efa2ab1")
     );
     assert!(h.anomalies.is_empty(), "{:?}", h.anomalies);
@@ -469,8 +481,14 @@ fn issue_30_hello_retry_request_alone_gives_version_and_cipher() {
     assert!(h.server_hello.is_none());
     assert_eq!(h.version, Some(0x0304));
     assert_eq!(h.cipher, Some(0x1301));
-    assert_eq!(h.ja3s_full.as_deref(), Some("771,4865,51-44-43"));
-    assert_eq!(h.ja3s.as_deref(), Some("5e782992dd22a63dd5c0ebc97e3f3843"));
+    assert_eq!(
+        h.fingerprints.ja3s_full.as_deref(),
+        Some("771,4865,51-44-43")
+    );
+    assert_eq!(
+        h.fingerprints.ja3s.as_deref(),
+        Some("5e782992dd22a63dd5c0ebc97e3f3843")
+    );
 }
 
 #[test]
@@ -533,7 +551,7 @@ fn sslv2_client_hello() {
     assert!(ch.sslv2);
     assert_eq!(ch.ciphers, vec![0x35, 0x2f]);
     assert_eq!(ch.sslv2_ciphers, vec![0x0007_00c0]);
-    assert_eq!(h.ja3_full.as_deref(), Some("769,53-47,,,"));
+    assert_eq!(h.fingerprints.ja3_full.as_deref(), Some("769,53-47,,,"));
     assert!(h.anomalies.contains(&Anomaly::Sslv2Hello));
     assert_eq!(h.cipher, Some(5));
 }

@@ -14,7 +14,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use sha1::Digest as _;
 use x509_parser::certificate::X509Certificate;
-use x509_parser::extensions::{GeneralName, ParsedExtension};
+use x509_parser::extensions::{ExtendedKeyUsage, GeneralName, KeyUsage, ParsedExtension};
 use x509_parser::oid_registry::{Oid, OID_PKCS1_RSASSAPSS};
 use x509_parser::prelude::FromDer;
 use x509_parser::public_key::RSAPublicKey;
@@ -46,9 +46,9 @@ pub struct CertInfo {
     /// Serial number, lowercase hex, without leading zero octets.
     pub serial: String,
     /// Start of validity, µs since the Unix epoch (saturating).
-    pub not_before_us: Option<i64>,
+    pub not_before: Option<i64>,
     /// End of validity, µs since the Unix epoch (saturating).
-    pub not_after_us: Option<i64>,
+    pub not_after: Option<i64>,
     /// SAN dNSName entries, as encoded (not lowercased).
     pub san_dns: Vec<String>,
     /// SAN iPAddress entries, in `std::net` text form.
@@ -422,6 +422,48 @@ fn is_self_signed(cert: &X509Certificate<'_>, aki: Option<&[u8]>, ski: Option<&[
     }
 }
 
+/// The key usage bits set, by RFC 5280 §4.2.1.3 name.
+fn key_usage_names(ku: &KeyUsage) -> Vec<String> {
+    let names = [
+        (ku.digital_signature(), "digitalSignature"),
+        (ku.non_repudiation(), "nonRepudiation"),
+        (ku.key_encipherment(), "keyEncipherment"),
+        (ku.data_encipherment(), "dataEncipherment"),
+        (ku.key_agreement(), "keyAgreement"),
+        (ku.key_cert_sign(), "keyCertSign"),
+        (ku.crl_sign(), "cRLSign"),
+        (ku.encipher_only(), "encipherOnly"),
+        (ku.decipher_only(), "decipherOnly"),
+    ];
+    set_names(&names)
+}
+
+/// The extended key usages, by RFC 5280 §4.2.1.12 name, then any other
+/// purpose as a dotted OID.
+fn ext_key_usage_names(eku: &ExtendedKeyUsage<'_>) -> Vec<String> {
+    let names = [
+        (eku.server_auth, "serverAuth"),
+        (eku.client_auth, "clientAuth"),
+        (eku.code_signing, "codeSigning"),
+        (eku.email_protection, "emailProtection"),
+        (eku.time_stamping, "timeStamping"),
+        (eku.ocsp_signing, "OCSPSigning"),
+        (eku.any, "anyExtendedKeyUsage"),
+    ];
+    let mut out = set_names(&names);
+    out.extend(eku.other.iter().map(|o| o.to_id_string()));
+    out
+}
+
+/// The names whose flag is set, in order.
+fn set_names(flags: &[(bool, &str)]) -> Vec<String> {
+    flags
+        .iter()
+        .filter(|(set, _)| *set)
+        .map(|(_, n)| (*n).to_owned())
+        .collect()
+}
+
 fn to_us(seconds: i64) -> i64 {
     seconds.saturating_mul(1_000_000)
 }
@@ -460,7 +502,25 @@ impl CertInfo {
         info
     }
 
+    /// Fills every field but the DER's hashes from a parsed certificate.
     fn fill(&mut self, cert: &X509Certificate<'_>) {
+        self.fill_identity(cert);
+        let key = key_facts(cert.public_key());
+        self.key_algorithm = key.algorithm;
+        self.key_bits = key.bits;
+        self.curve = key.curve;
+        self.signature_algorithm = signature_name(&cert.signature_algorithm);
+        self.weak_signature =
+            signature_is_weak(&cert.signature_algorithm, &self.signature_algorithm);
+        self.version = u8::try_from(cert.version().0.saturating_add(1)).unwrap_or(u8::MAX);
+        let (aki, ski) = self.fill_extensions(cert);
+        self.authority_key_id = aki.map(hex_lower);
+        self.subject_key_id = ski.map(hex_lower);
+        self.self_signed = is_self_signed(cert, aki, ski);
+    }
+
+    /// Key hashes, names, serial and validity.
+    fn fill_identity(&mut self, cert: &X509Certificate<'_>) {
         let spki_digest = sha2::Sha256::digest(cert.public_key().raw);
         self.spki_sha256 = hex_lower(&spki_digest);
         self.spki_pin = base64(&spki_digest);
@@ -475,74 +535,32 @@ impl CertInfo {
             .count()
             .min(serial.len().saturating_sub(1));
         self.serial = hex_lower(serial.get(skip..).unwrap_or(serial));
-        self.not_before_us = Some(to_us(cert.validity().not_before.timestamp()));
-        self.not_after_us = Some(to_us(cert.validity().not_after.timestamp()));
-        let key = key_facts(cert.public_key());
-        self.key_algorithm = key.algorithm;
-        self.key_bits = key.bits;
-        self.curve = key.curve;
-        self.signature_algorithm = signature_name(&cert.signature_algorithm);
-        self.weak_signature =
-            signature_is_weak(&cert.signature_algorithm, &self.signature_algorithm);
-        self.version = u8::try_from(cert.version().0.saturating_add(1)).unwrap_or(u8::MAX);
+        self.not_before = Some(to_us(cert.validity().not_before.timestamp()));
+        self.not_after = Some(to_us(cert.validity().not_after.timestamp()));
+    }
+
+    /// The extensions' fields (RFC 5280 §4.2); returns the authority and
+    /// subject key identifiers, which self-signature needs too.
+    fn fill_extensions<'a>(
+        &mut self,
+        cert: &'a X509Certificate<'_>,
+    ) -> (Option<&'a [u8]>, Option<&'a [u8]>) {
         let mut aki = None;
         let mut ski = None;
         for ext in cert.extensions() {
             match ext.parsed_extension() {
                 ParsedExtension::SubjectAlternativeName(san) => {
                     for gn in &san.general_names {
-                        match gn {
-                            GeneralName::DNSName(d) => self.san_dns.push((*d).to_owned()),
-                            GeneralName::IPAddress(ip) => {
-                                // A SAN iPAddress is 4 or 16 octets (RFC 5280 §4.2.1.6);
-                                // other lengths are kept visible as hex.
-                                let text =
-                                    ip_text(ip).unwrap_or_else(|| format!("#{}", hex_lower(ip)));
-                                self.san_ip.push(text);
-                            }
-                            _ => {}
-                        }
+                        self.add_san(gn);
                     }
                 }
                 ParsedExtension::BasicConstraints(bc) => {
                     self.is_ca = bc.ca;
                     self.path_len = bc.path_len_constraint;
                 }
-                ParsedExtension::KeyUsage(ku) => {
-                    let names = [
-                        (ku.digital_signature(), "digitalSignature"),
-                        (ku.non_repudiation(), "nonRepudiation"),
-                        (ku.key_encipherment(), "keyEncipherment"),
-                        (ku.data_encipherment(), "dataEncipherment"),
-                        (ku.key_agreement(), "keyAgreement"),
-                        (ku.key_cert_sign(), "keyCertSign"),
-                        (ku.crl_sign(), "cRLSign"),
-                        (ku.encipher_only(), "encipherOnly"),
-                        (ku.decipher_only(), "decipherOnly"),
-                    ];
-                    self.key_usage = names
-                        .iter()
-                        .filter(|(set, _)| *set)
-                        .map(|(_, n)| (*n).to_owned())
-                        .collect();
-                }
+                ParsedExtension::KeyUsage(ku) => self.key_usage = key_usage_names(ku),
                 ParsedExtension::ExtendedKeyUsage(eku) => {
-                    let names = [
-                        (eku.server_auth, "serverAuth"),
-                        (eku.client_auth, "clientAuth"),
-                        (eku.code_signing, "codeSigning"),
-                        (eku.email_protection, "emailProtection"),
-                        (eku.time_stamping, "timeStamping"),
-                        (eku.ocsp_signing, "OCSPSigning"),
-                        (eku.any, "anyExtendedKeyUsage"),
-                    ];
-                    self.ext_key_usage = names
-                        .iter()
-                        .filter(|(set, _)| *set)
-                        .map(|(_, n)| (*n).to_owned())
-                        .collect();
-                    self.ext_key_usage
-                        .extend(eku.other.iter().map(|o| o.to_id_string()));
+                    self.ext_key_usage = ext_key_usage_names(eku);
                 }
                 ParsedExtension::AuthorityKeyIdentifier(a) => {
                     aki = a.key_identifier.as_ref().map(|k| k.0);
@@ -564,9 +582,21 @@ impl CertInfo {
                 self.has_sct = true;
             }
         }
-        self.authority_key_id = aki.map(hex_lower);
-        self.subject_key_id = ski.map(hex_lower);
-        self.self_signed = is_self_signed(cert, aki, ski);
+        (aki, ski)
+    }
+
+    /// One subjectAltName entry: DNS names and IP addresses are kept.
+    fn add_san(&mut self, gn: &GeneralName<'_>) {
+        match gn {
+            GeneralName::DNSName(d) => self.san_dns.push((*d).to_owned()),
+            GeneralName::IPAddress(ip) => {
+                // A SAN iPAddress is 4 or 16 octets (RFC 5280 §4.2.1.6);
+                // other lengths are kept visible as hex.
+                let text = ip_text(ip).unwrap_or_else(|| format!("#{}", hex_lower(ip)));
+                self.san_ip.push(text);
+            }
+            _ => {}
+        }
     }
 
     /// The key is below the accepted size: RSA/DSA < 2048 bits, EC < 224 bits.
@@ -581,7 +611,7 @@ impl CertInfo {
 
     /// `at_us` (µs since the epoch) is inside the validity period (both ends included).
     pub fn is_valid_at(&self, at_us: i64) -> bool {
-        matches!((self.not_before_us, self.not_after_us), (Some(b), Some(a)) if b <= at_us && at_us <= a)
+        matches!((self.not_before, self.not_after), (Some(b), Some(a)) if b <= at_us && at_us <= a)
     }
 }
 
@@ -624,8 +654,8 @@ mod tests {
         assert!(!ecdsa.is_ca && !ecdsa.self_signed);
         assert_eq!(ecdsa.version, 3);
         // notBefore=Oct 14 13:14:19 2026 GMT, notAfter=Oct 14 13:14:19 2027 GMT
-        assert_eq!(ecdsa.not_before_us, Some(1_791_983_659_000_000));
-        assert_eq!(ecdsa.not_after_us, Some(1_823_519_659_000_000));
+        assert_eq!(ecdsa.not_before, Some(1_791_983_659_000_000));
+        assert_eq!(ecdsa.not_after, Some(1_823_519_659_000_000));
 
         let rsa = CertInfo::parse(&pem_certs(fixtures::API_SHOP_RSA)[0]);
         assert_eq!(

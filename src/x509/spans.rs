@@ -68,8 +68,8 @@ impl CertSet {
             .filter_map(|sha| self.infos.get(sha.as_ref()))
             .flat_map(|i| {
                 [
-                    i.not_before_us.map(sec),
-                    i.not_after_us.map(|us| sec(us).saturating_add(1)),
+                    i.not_before.map(sec),
+                    i.not_after.map(|us| sec(us).saturating_add(1)),
                 ]
             })
             .flatten()

@@ -439,24 +439,56 @@ impl TrustStore {
         let Some((&leaf_der, _)) = chain.split_first() else {
             return ChainVerdict::failed(TrustReason::EmptyChain);
         };
-        let sent: Vec<Option<Facts<'_>>> = chain
-            .iter()
-            .take(MAX_CHAIN_CERTS)
-            .map(|d| Facts::parse(d))
-            .collect();
+        let sent = parse_each(chain);
         let Some(leaf) = sent.first().and_then(Option::as_ref) else {
             return ChainVerdict::failed(TrustReason::Unparsable);
         };
         let at_s = at_us.div_euclid(1_000_000);
-        let pool: Vec<Option<Facts<'_>>> = known_intermediates
-            .iter()
-            .take(MAX_CHAIN_CERTS)
-            .map(|d| Facts::parse(d))
-            .collect();
-
+        let pool = parse_each(known_intermediates);
         let mut verdict = ChainVerdict::default();
+        let shape = self.shape(&sent, &pool, leaf, at_s, &mut verdict);
+        // Paths to a root not trusted at the time are refused while webpki
+        // builds them, so that it goes on to other paths; the last refusal
+        // names the reason.
+        let refused: Cell<Option<TrustReason>> = Cell::new(None);
+        match self.webpki_path(leaf_der, chain, known_intermediates, leaf, at_s, &refused) {
+            Ok(found) => {
+                verdict.root_public = found.root.as_ref().is_some_and(|r| r.1);
+                verdict.root_removed = found.root.as_ref().is_some_and(|r| r.2);
+                verdict.root_subject = found.root.map(|r| r.0);
+                verdict.missing_intermediate = found.used_pool;
+                verdict.expired = false;
+                verdict.not_yet_valid = false;
+                // webpki checks the keys that sign, not the leaf's own key.
+                if leaf.weak_key_at(at_s) || found.weak_key {
+                    verdict.reason = Some(TrustReason::WeakKey);
+                } else {
+                    verdict.trusted = true;
+                }
+            }
+            Err(err) => {
+                verdict.detail = Some(format!("{err:?}"));
+                let why = self.refusal(&err, leaf, &shape, &verdict, refused.get());
+                verdict.reason = Some(why);
+            }
+        }
+        verdict
+    }
+
+    /// What the sent certificates show before any signature is checked:
+    /// their order, the top of their path, whether an intermediate is
+    /// missing, validity at `at_s` (all set in `verdict`), and what the
+    /// reason for a refusal weighs.
+    fn shape(
+        &self,
+        sent: &[Option<Facts<'_>>],
+        pool: &[Option<Facts<'_>>],
+        leaf: &Facts<'_>,
+        at_s: i64,
+        verdict: &mut ChainVerdict,
+    ) -> Shape {
         // The path the sent certificates form by issuer links, from the leaf.
-        let path = sent_path(&sent);
+        let path = sent_path(sent);
         verdict.unordered = path.iter().enumerate().any(|(pos, &i)| pos != i);
         let path_facts: Vec<&Facts<'_>> = path
             .iter()
@@ -470,7 +502,6 @@ impl TrustStore {
         let reaches_store = path_facts.iter().any(|f| {
             self.anchor_index(f.subject, f.spki).is_some() || self.by_subject.contains_key(f.issuer)
         });
-        let issuer_in_pool = pool.iter().flatten().any(|p| p.subject == top.issuer);
         // Something is missing when the chain stops short of the store and of
         // a self-issued root. It is an intermediate when the leaf came alone,
         // or when another connection sent the top's issuer as an
@@ -486,12 +517,29 @@ impl TrustStore {
             !top_self_issued && !reaches_store && (top_is_leaf || issuer_is_intermediate);
         verdict.expired = path_facts.iter().any(|f| f.not_after < at_s);
         verdict.not_yet_valid = path_facts.iter().any(|f| f.not_before > at_s);
-        let weak_signature = path_facts
-            .iter()
-            .any(|f| f.weak_signature_at(at_s) && !f.self_signed);
-        let weak_key = path_facts.iter().any(|f| f.weak_key_at(at_s));
+        Shape {
+            structurally_unknown: !reaches_store
+                && (top_self_issued || !pool.iter().flatten().any(|p| p.subject == top.issuer)),
+            issuer_is_intermediate,
+            weak_signature: path_facts
+                .iter()
+                .any(|f| f.weak_signature_at(at_s) && !f.self_signed),
+            weak_key: path_facts.iter().any(|f| f.weak_key_at(at_s)),
+        }
+    }
 
-        // Path building and signatures: rustls-webpki.
+    /// Path building and signatures, by rustls-webpki, at `at_s`: the path
+    /// found, or webpki's error. A path to an anchor not trusted at the time
+    /// is refused, its reason left in `refused`.
+    fn webpki_path(
+        &self,
+        leaf_der: &[u8],
+        chain: &[&[u8]],
+        known_intermediates: &[&[u8]],
+        leaf: &Facts<'_>,
+        at_s: i64,
+        refused: &Cell<Option<TrustReason>>,
+    ) -> Result<FoundPath, webpki::Error> {
         let leaf_cert = CertificateDer::from(leaf_der);
         let intermediates: Vec<CertificateDer<'_>> = chain
             .iter()
@@ -502,9 +550,6 @@ impl TrustStore {
             .collect();
         let time =
             UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(at_s).unwrap_or(0)));
-        // Paths to a root not trusted at the time are refused here, so that
-        // webpki goes on to other paths; the last refusal names the reason.
-        let refused: Cell<Option<TrustReason>> = Cell::new(None);
         let trusted_then = |path: &webpki::VerifiedPath<'_>| -> Result<(), webpki::Error> {
             let anchor = path.anchor();
             let Some(i) = self.anchor_index(&anchor.subject, &anchor.subject_public_key_info)
@@ -516,89 +561,80 @@ impl TrustStore {
                 webpki::Error::UnknownIssuer
             })
         };
-        let webpki_result = EndEntityCert::try_from(&leaf_cert).and_then(|ee| {
-            ee.verify_for_usage(
-                algorithms_at(at_s),
-                &self.anchors,
-                &intermediates,
-                time,
-                KeyUsage::server_auth(),
-                None,
-                Some(&trusted_then),
-            )
-            .map(|path| {
-                let anchor = path.anchor();
-                // Named only here, for the chains that reach an anchor.
-                let root = self
-                    .anchor_index(&anchor.subject, &anchor.subject_public_key_info)
-                    .map(|i| {
-                        let window = self.mozilla.get(i).and_then(Option::as_ref);
-                        let user = self.user.get(i).copied().unwrap_or(false);
-                        (
-                            name_text_from_contents(&anchor.subject),
-                            window.is_some(),
-                            !user && window.is_some_and(|w| !w.current()),
-                        )
-                    });
-                let used_pool = path
-                    .intermediate_certificates()
-                    .any(|c| !chain.iter().skip(1).any(|s| *s == c.der().as_ref()));
-                let path_weak_key = path
-                    .intermediate_certificates()
-                    .any(|c| Facts::parse(c.der().as_ref()).is_some_and(|f| f.weak_key_at(at_s)));
-                (root, used_pool, path_weak_key)
-            })
-        });
+        let ee = EndEntityCert::try_from(&leaf_cert)?;
+        let path = ee.verify_for_usage(
+            algorithms_at(at_s),
+            &self.anchors,
+            &intermediates,
+            time,
+            KeyUsage::server_auth(),
+            None,
+            Some(&trusted_then),
+        )?;
+        let anchor = path.anchor();
+        // Named only here, for the chains that reach an anchor.
+        let root = self
+            .anchor_index(&anchor.subject, &anchor.subject_public_key_info)
+            .map(|i| {
+                let window = self.mozilla.get(i).and_then(Option::as_ref);
+                let user = self.user.get(i).copied().unwrap_or(false);
+                (
+                    name_text_from_contents(&anchor.subject),
+                    window.is_some(),
+                    !user && window.is_some_and(|w| !w.current()),
+                )
+            });
+        Ok(FoundPath {
+            root,
+            used_pool: path
+                .intermediate_certificates()
+                .any(|c| !chain.iter().skip(1).any(|s| *s == c.der().as_ref())),
+            weak_key: path
+                .intermediate_certificates()
+                .any(|c| Facts::parse(c.der().as_ref()).is_some_and(|f| f.weak_key_at(at_s))),
+        })
+    }
 
-        match webpki_result {
-            Ok((root, used_pool, path_weak_key)) => {
-                verdict.root_public = root.as_ref().is_some_and(|r| r.1);
-                verdict.root_removed = root.as_ref().is_some_and(|r| r.2);
-                verdict.root_subject = root.map(|r| r.0);
-                verdict.missing_intermediate = used_pool;
-                verdict.expired = false;
-                verdict.not_yet_valid = false;
-                // webpki checks the keys that sign, not the leaf's own key.
-                if leaf.weak_key_at(at_s) || path_weak_key {
-                    verdict.reason = Some(TrustReason::WeakKey);
-                } else {
-                    verdict.trusted = true;
-                }
-            }
-            Err(err) => {
-                verdict.detail = Some(format!("{err:?}"));
-                let leaf_in_store = self.anchor_index(leaf.subject, leaf.spki).is_some();
-                let structurally_unknown = !reaches_store && (top_self_issued || !issuer_in_pool);
-                verdict.reason = Some(if leaf.self_signed && !leaf_in_store {
-                    TrustReason::SelfSigned
-                } else if let Some(why) = refused.get() {
-                    why
-                } else if (structurally_unknown || matches!(err, webpki::Error::UnknownIssuer))
-                    && verdict.missing_intermediate
-                    && (leaf.public_hint || issuer_is_intermediate)
-                {
-                    // The server left out the intermediate, and the leaf
-                    // says where a browser fetches it (or carries CT
-                    // timestamps, so a public CA made it), or another
-                    // connection sent it: a misconfiguration that clients
-                    // repair, not an unknown issuer.
-                    TrustReason::IncompleteChain
-                } else if structurally_unknown || matches!(err, webpki::Error::UnknownIssuer) {
-                    TrustReason::UnknownIssuer
-                } else if weak_signature {
-                    TrustReason::WeakSignature
-                } else if weak_key {
-                    TrustReason::WeakKey
-                } else if verdict.expired {
-                    TrustReason::Expired
-                } else if verdict.not_yet_valid {
-                    TrustReason::NotYetValid
-                } else {
-                    map_error(&err)
-                });
-            }
+    /// Why a chain webpki refused with `err` is not trusted: the first
+    /// that holds of self-signed, a root not trusted then (`refused`), an
+    /// incomplete chain, an unknown issuer, a weak signature or key,
+    /// validity, and webpki's own error.
+    fn refusal(
+        &self,
+        err: &webpki::Error,
+        leaf: &Facts<'_>,
+        shape: &Shape,
+        verdict: &ChainVerdict,
+        refused: Option<TrustReason>,
+    ) -> TrustReason {
+        let leaf_in_store = self.anchor_index(leaf.subject, leaf.spki).is_some();
+        let unknown = shape.structurally_unknown || matches!(err, webpki::Error::UnknownIssuer);
+        if leaf.self_signed && !leaf_in_store {
+            TrustReason::SelfSigned
+        } else if let Some(why) = refused {
+            why
+        } else if unknown
+            && verdict.missing_intermediate
+            && (leaf.public_hint || shape.issuer_is_intermediate)
+        {
+            // The server left out the intermediate, and the leaf says where
+            // a browser fetches it (or carries CT timestamps, so a public CA
+            // made it), or another connection sent it: a misconfiguration
+            // that clients repair, not an unknown issuer.
+            TrustReason::IncompleteChain
+        } else if unknown {
+            TrustReason::UnknownIssuer
+        } else if shape.weak_signature {
+            TrustReason::WeakSignature
+        } else if shape.weak_key {
+            TrustReason::WeakKey
+        } else if verdict.expired {
+            TrustReason::Expired
+        } else if verdict.not_yet_valid {
+            TrustReason::NotYetValid
+        } else {
+            map_error(err)
         }
-        verdict
     }
 
     /// As [`TrustStore::verify`], then checks that the leaf covers `name`
@@ -619,6 +655,40 @@ impl TrustStore {
         }
         verdict
     }
+}
+
+/// What the sent certificates say about a refusal, before webpki speaks.
+struct Shape {
+    /// The path stops short of the store, at a self-issued certificate or
+    /// at an issuer no connection sent.
+    structurally_unknown: bool,
+    /// Another connection sent the top's issuer, as an intermediate.
+    issuer_is_intermediate: bool,
+    /// A certificate of the path (not a self-signed one) is signed with a
+    /// hash refused at the time.
+    weak_signature: bool,
+    /// A key of the path is below what was accepted at the time.
+    weak_key: bool,
+}
+
+/// A path webpki verified.
+struct FoundPath {
+    /// Its anchor, when it is one of the store's: name, whether Mozilla's,
+    /// whether removed from Mozilla's store since (and not a user root).
+    root: Option<(String, bool, bool)>,
+    /// It took an intermediate another connection sent.
+    used_pool: bool,
+    /// One of its intermediates has a key below what was accepted then.
+    weak_key: bool,
+}
+
+/// Each certificate's trust facts (`None` where one does not parse), at
+/// most [`MAX_CHAIN_CERTS`].
+fn parse_each<'a>(ders: &[&'a [u8]]) -> Vec<Option<Facts<'a>>> {
+    ders.iter()
+        .take(MAX_CHAIN_CERTS)
+        .map(|d| Facts::parse(d))
+        .collect()
 }
 
 /// Indices into `sent` of the path from the leaf (index 0) following issuer

@@ -45,8 +45,8 @@ fn essence(h: &HandshakeRow) -> String {
         h.sni,
         h.tls_version,
         h.cipher_suite,
-        h.ja3,
-        h.ja4,
+        h.fingerprints.ja3,
+        h.fingerprints.ja4,
         h.cert_chain_sha256,
         h.alerts,
         h.cert_visibility,
@@ -157,7 +157,11 @@ fn snap_length_cut_keeps_what_was_captured() {
         assert_eq!(rows.len(), 17, "snap {snap}");
         let count = |f: fn(&HandshakeRow) -> bool| rows.iter().filter(|h| f(h)).count();
         assert_eq!(count(|h| h.tls_version.is_some()), versions, "snap {snap}");
-        assert_eq!(count(|h| h.ja3s.is_some()), versions, "snap {snap}");
+        assert_eq!(
+            count(|h| h.fingerprints.ja3s.is_some()),
+            versions,
+            "snap {snap}"
+        );
         assert_eq!(count(|h| h.sni.is_some()), snis, "snap {snap}");
         assert_eq!(count(|h| h.leaf_sha256.is_some()), 0, "snap {snap}");
     }

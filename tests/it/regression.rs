@@ -45,7 +45,7 @@ fn issue_4_client_hello_in_the_syn_of_tcp_fast_open_is_parsed() {
         .expect("the TFO connection");
     assert_eq!(h.sni.as_deref(), Some("icloud.com"));
     assert_eq!(
-        h.ja3_full.as_deref(),
+        h.fingerprints.ja3_full.as_deref(),
         Some("771,4865-4866-4867-49196-49195-52393-49200-49199-52392-49162-49161-49172-49171-157-156-53-47-49160-49170-10,0-23-65281-10-11-35-16-5-13-18-51-45-43-27-21,29-23-24-25,0")
     );
 }
@@ -302,7 +302,10 @@ fn issue_30_several_synacks_bogus_first_bytes_and_hrr_only_keep_their_rows() {
     let h = row(40003);
     assert_eq!(h.tls_version.as_deref(), Some("TLS 1.3"));
     assert_eq!(h.cipher_suite.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
-    assert_eq!(h.ja3s_full.as_deref(), Some("771,4865,51-44-43"));
+    assert_eq!(
+        h.fingerprints.ja3s_full.as_deref(),
+        Some("771,4865,51-44-43")
+    );
 }
 
 #[test]
