@@ -1335,39 +1335,51 @@ mod tests {
         let ep = |last: u8, port: u16| {
             std::net::SocketAddr::new(std::net::Ipv4Addr::new(192, 0, 2, last).into(), port)
         };
-        let seg = |src, dst, frame| Segment {
-            src,
-            dst,
-            seq: 0,
-            ack: 0,
-            flags: 0,
-            ttl: 64,
-            payload: &[],
-            ts_us: 0,
-            file: 0,
-            frame,
+        let seg = |src: std::net::SocketAddr, dst: std::net::SocketAddr, frame| {
+            let seg = decode::TcpSegment {
+                src: src.ip(),
+                dst: dst.ip(),
+                src_port: src.port(),
+                dst_port: dst.port(),
+                seq: 0,
+                ack: 0,
+                flags: 0,
+                window: 0,
+                ttl: 64,
+                payload: &[],
+                tunnel: None,
+                vlan: None,
+            };
+            let at = Stamp {
+                ts_us: 0,
+                file: 0,
+                frame,
+            };
+            (seg, at)
         };
         let server = ep(1, 443);
         let mut routed = Routed::new(64);
         for frame in 0..64u64 {
             let client = ep(2, 40_000 + (frame % 8) as u16);
             if frame % 2 == 0 {
-                routed.push(seg(client, server, frame));
+                let (g, at) = seg(client, server, frame);
+                routed.push(g, at);
             } else {
-                routed.push(seg(server, client, frame));
+                let (g, at) = seg(server, client, frame);
+                routed.push(g, at);
             }
         }
         routed.index();
         let mut seen = 0;
         let mut shard_of_flow = std::collections::HashMap::new();
         for s in 0..FLOW_SHARDS {
-            let frames: Vec<u64> = routed.shard(s).map(|g| g.frame).collect();
+            let frames: Vec<u64> = routed.shard(s).map(|(_, at)| at.frame).collect();
             assert!(
                 frames.windows(2).all(|w| w[0] < w[1]),
                 "shard {s}: {frames:?}"
             );
-            for g in routed.shard(s) {
-                let key = crate::flow::FlowKey::new(g.src, g.dst);
+            for (g, _) in routed.shard(s) {
+                let key = crate::flow::FlowKey::new(g.src_addr(), g.dst_addr());
                 assert_eq!(*shard_of_flow.entry(key).or_insert(s), s);
             }
             seen += frames.len();
