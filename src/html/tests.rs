@@ -4,6 +4,7 @@
 
 use super::text::esc;
 use super::*;
+use crate::rows::Severity;
 
 const T0: i64 = 1_795_871_671_000_000;
 
