@@ -18,6 +18,7 @@
 //! and one entry per flow id a finding names (the findings table's own
 //! evidence); nothing per connection otherwise.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::rows::{CertRow, FindingRow, HandshakeRow, IncidentRow, Severity};
@@ -327,17 +328,6 @@ pub(super) struct Evidence {
 /// Inserts `c` into `list`, which keeps the `MAX_EVIDENCE_ROWS` earliest
 /// candidates (one per key when `by_key`).
 fn keep_candidate(list: &mut Vec<Cand>, c: &Conn, by_key: bool) {
-    let full = list.len() >= MAX_EVIDENCE_ROWS;
-    let latest = list
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.at.cmp(&b.1.at))
-        .map(|(i, x)| (i, x.at.clone()));
-    if let (true, Some((_, l))) = (full, &latest) {
-        if !l.is_after(c.row) {
-            return;
-        }
-    }
     let key = (c.issuer, c.trust, c.client);
     if by_key {
         if let Some(x) = list.iter_mut().find(|x| x.key == key) {
@@ -347,17 +337,20 @@ fn keep_candidate(list: &mut Vec<Cand>, c: &Conn, by_key: bool) {
             return;
         }
     }
-    let cand = Cand {
+    let cand = || Cand {
         at: Earliest::of(c.row),
         key,
     };
-    match (full, latest) {
-        (true, Some((i, _))) => {
-            if let Some(slot) = list.get_mut(i) {
-                *slot = cand;
-            }
-        }
-        _ => list.push(cand),
+    if list.len() < MAX_EVIDENCE_ROWS {
+        list.push(cand());
+        return;
+    }
+    let latest = list
+        .iter_mut()
+        .max_by(|a, b| a.at.cmp(&b.at))
+        .filter(|l| l.at.is_after(c.row));
+    if let Some(slot) = latest {
+        *slot = cand();
     }
 }
 
@@ -565,6 +558,9 @@ pub(super) struct Counter<'a> {
     finding_views: Vec<Vec<u32>>,
     classes: Vec<Class>,
     class_ix: HashMap<(Option<u32>, u32), u32>,
+    class_of_views: HashMap<Vec<u32>, u32>,
+    /// Per view: its classes.
+    view_classes: Vec<Vec<u32>>,
     pub evidence: Vec<Evidence>,
 }
 
@@ -578,6 +574,7 @@ impl<'a> Counter<'a> {
     ) -> Self {
         let finding_order = finding_order(findings);
         let heads = view_heads(findings, &finding_order);
+        let n_views = heads.len();
         let view_of_name: HashMap<&'a str, u32> = heads
             .iter()
             .enumerate()
@@ -630,6 +627,8 @@ impl<'a> Counter<'a> {
             finding_views,
             classes: Vec::new(),
             class_ix: HashMap::new(),
+            class_of_views: HashMap::new(),
+            view_classes: vec![Vec::new(); n_views],
             evidence: vec![Evidence::default(); findings.len()],
         }
     }
@@ -787,7 +786,10 @@ impl<'a> Counter<'a> {
         }
     }
 
-    /// The class of connections in `view`'s name named by finding set `set`.
+    /// The class of connections in `view`'s name named by finding set
+    /// `set`: one per distinct set of sections they appear in, so the
+    /// connections of a finding spanning 500 names, whatever other findings
+    /// name them, mostly share one class.
     fn class(&mut self, view: Option<u32>, set: u32) -> usize {
         if let Some(&c) = self.class_ix.get(&(view, set)) {
             return c as usize;
@@ -800,27 +802,43 @@ impl<'a> Counter<'a> {
         }
         views.sort_unstable();
         views.dedup();
-        self.classes.push(Class {
-            views,
-            agg: Agg::default(),
-        });
-        let c = self.classes.len() - 1;
-        self.class_ix
-            .insert((view, set), u32::try_from(c).unwrap_or(u32::MAX));
-        c
+        let c = match self.class_of_views.get(&views) {
+            Some(&c) => c,
+            None => {
+                let c = u32::try_from(self.classes.len()).unwrap_or(u32::MAX);
+                for &v in &views {
+                    if let Some(list) = self.view_classes.get_mut(v as usize) {
+                        list.push(c);
+                    }
+                }
+                self.class_of_views.insert(views.clone(), c);
+                self.classes.push(Class {
+                    views,
+                    agg: Agg::default(),
+                });
+                c
+            }
+        };
+        self.class_ix.insert((view, set), c);
+        c as usize
     }
 
-    /// Each view's aggregate: the merge of its classes.
-    pub(super) fn view_aggs(&self) -> Vec<Agg> {
-        let mut aggs = vec![Agg::default(); self.heads.len()];
-        for cl in &self.classes {
-            for &v in &cl.views {
-                if let Some(a) = aggs.get_mut(v as usize) {
-                    a.merge(&cl.agg);
+    /// A view's aggregate: the merge of its classes, made when asked for
+    /// and not kept (merged, each would hold every client of a finding
+    /// spanning all names).
+    pub(super) fn view_agg(&self, v: usize) -> Cow<'_, Agg> {
+        let classes = self.view_classes.get(v).map_or(&[][..], Vec::as_slice);
+        let agg_of = |c: &u32| self.classes.get(*c as usize).map(|cl| &cl.agg);
+        match classes {
+            [one] => agg_of(one).map_or_else(|| Cow::Owned(Agg::default()), Cow::Borrowed),
+            many => {
+                let mut agg = Agg::default();
+                for a in many.iter().filter_map(agg_of) {
+                    agg.merge(a);
                 }
+                Cow::Owned(agg)
             }
         }
-        aggs
     }
 
     /// Flow ids finding `f` lists.
@@ -892,7 +910,6 @@ impl Plan {
 /// tables.
 pub(super) struct Binner<'a> {
     pub counter: Counter<'a>,
-    pub aggs: Vec<Agg>,
     pub plans: Vec<Plan>,
     /// Per class: indices into `plans`.
     class_plans: Vec<Vec<usize>>,
@@ -905,7 +922,6 @@ impl<'a> Binner<'a> {
     /// Plans the shown timelines and evidence rows from the first pass.
     pub(super) fn new(mut counter: Counter<'a>) -> Self {
         counter.flows.rewind();
-        let aggs = counter.view_aggs();
         let mut plans = Vec::new();
         let mut plan_of_view: HashMap<u32, usize> = HashMap::new();
         let mut wanted: HashSet<Box<str>> = HashSet::new();
@@ -915,12 +931,10 @@ impl<'a> Binner<'a> {
                     wanted.extend(e.picked().into_iter().map(|p| p.flow));
                 }
             }
-            match aggs.get(v) {
-                Some(a) if a.conns > 0 => {
-                    plan_of_view.insert(u32::try_from(v).unwrap_or(u32::MAX), plans.len());
-                    plans.push(Plan::new(v, a, &counter));
-                }
-                _ => {}
+            let agg = counter.view_agg(v);
+            if agg.conns > 0 {
+                plan_of_view.insert(u32::try_from(v).unwrap_or(u32::MAX), plans.len());
+                plans.push(Plan::new(v, &agg, &counter));
             }
         }
         let class_plans = counter
@@ -935,7 +949,6 @@ impl<'a> Binner<'a> {
             .collect();
         Binner {
             counter,
-            aggs,
             plans,
             class_plans,
             wanted,

@@ -245,7 +245,7 @@ impl<'a> Model<'a> {
             .iter()
             .enumerate()
             .map(|(v, head)| {
-                let agg = b.aggs.get(v).cloned().unwrap_or_default();
+                let agg = c.view_agg(v);
                 name_view(c, &remap, &issuers, head, &agg, plans.remove(&v))
             })
             .collect();
