@@ -302,13 +302,32 @@ pub(super) struct Cand {
     key: (Option<u32>, Trust, u32),
 }
 
-/// Connections of one finding with one leaf issuer and trust.
+/// Connections of something: how many, the distinct ids (clients, names)
+/// among them, and their first and last start.
 #[derive(Debug, Clone)]
-pub(super) struct Group {
+pub(super) struct Tally {
     pub count: usize,
-    pub clients: HashSet<u32>,
+    pub ids: BTreeSet<u32>,
     pub first: i64,
     pub last: i64,
+}
+
+impl Tally {
+    fn new() -> Self {
+        Tally {
+            count: 0,
+            ids: BTreeSet::new(),
+            first: i64::MAX,
+            last: i64::MIN,
+        }
+    }
+
+    fn add(&mut self, ts: i64, id: u32) {
+        self.count += 1;
+        self.ids.insert(id);
+        self.first = self.first.min(ts);
+        self.last = self.last.max(ts);
+    }
 }
 
 /// What a finding's evidence shows, aggregated over its connections.
@@ -317,7 +336,7 @@ pub(super) struct Evidence {
     /// Connections of the handshakes table the finding names.
     pub found: usize,
     /// Keyed by raw issuer id.
-    pub groups: HashMap<(Option<u32>, Trust), Group>,
+    pub groups: HashMap<(Option<u32>, Trust), Tally>,
     /// The earliest connection of each of the first (issuer, trust, client)
     /// keys, at most [`MAX_EVIDENCE_ROWS`] keys.
     firsts: Vec<Cand>,
@@ -358,16 +377,10 @@ impl Evidence {
     fn add(&mut self, c: &Conn) {
         let ts = c.row.ts_start;
         self.found += 1;
-        let g = self.groups.entry((c.issuer, c.trust)).or_insert(Group {
-            count: 0,
-            clients: HashSet::new(),
-            first: i64::MAX,
-            last: i64::MIN,
-        });
-        g.count += 1;
-        g.clients.insert(c.client);
-        g.first = g.first.min(ts);
-        g.last = g.last.max(ts);
+        self.groups
+            .entry((c.issuer, c.trust))
+            .or_insert_with(Tally::new)
+            .add(ts, c.client);
         keep_candidate(&mut self.firsts, c, true);
         keep_candidate(&mut self.earliest, c, false);
     }
@@ -408,15 +421,6 @@ pub(super) struct NameCount {
     pub conns: usize,
     /// Trusted, untrusted, not evaluated, not visible.
     pub trust: [usize; 4],
-    pub first: i64,
-    pub last: i64,
-}
-
-/// A client that received a certificate an incident presented.
-#[derive(Debug, Clone)]
-pub(super) struct ClientCount {
-    pub conns: usize,
-    pub names: BTreeSet<u32>,
     pub first: i64,
     pub last: i64,
 }
@@ -544,7 +548,9 @@ pub(super) struct Counter<'a> {
     pub name_clients: HashSet<(u32, u32)>,
     pub name_servers: HashSet<(u32, u32)>,
     pub name_issuers: HashSet<(u32, u32)>,
-    pub hit_clients: HashMap<u32, ClientCount>,
+    /// Clients that received a certificate an incident presented, with
+    /// their names.
+    pub hit_clients: HashMap<u32, Tally>,
     pub files: HashSet<Box<str>>,
     pub rows: usize,
     /// Earliest start and latest end of any connection.
@@ -773,16 +779,10 @@ impl<'a> Counter<'a> {
             }
         }
         if c.hit {
-            let e = self.hit_clients.entry(c.client).or_insert(ClientCount {
-                conns: 0,
-                names: BTreeSet::new(),
-                first: i64::MAX,
-                last: i64::MIN,
-            });
-            e.conns += 1;
-            e.names.insert(c.name);
-            e.first = e.first.min(ts);
-            e.last = e.last.max(ts);
+            self.hit_clients
+                .entry(c.client)
+                .or_insert_with(Tally::new)
+                .add(ts, c.name);
         }
     }
 

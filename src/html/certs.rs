@@ -121,11 +121,7 @@ impl Model<'_> {
         out.push_str("</dd>");
         out.push_str("<dt>SPKI pin</dt><dd>");
         esc_into(out, &c.spki_pin);
-        let shared = self
-            .spki_count
-            .get(c.spki_sha256.as_str())
-            .copied()
-            .unwrap_or(0);
+        let shared = self.key_shared(c);
         if shared > 1 {
             let _ = write!(
                 out,

@@ -13,6 +13,11 @@
 //! in evidence follow as cards (subject, issuer, validity, SANs, SPKI pin,
 //! chain); names without findings close the page in a collapsed table.
 //!
+//! The tables are folded into a model as they are read (`build`: two passes
+//! over the handshakes a batch at a time; `model`: roles, colours, display
+//! order); each part of the page renders from it in its own module
+//! (`page`, `verdict`, `names`, `evidence`, `certs`, `others`).
+//!
 //! Left out: no script, font, image or style sheet is fetched (it opens from a
 //! USB stick) and no JavaScript runs; collapsing uses `<details>`. Large scans
 //! are capped (see the `MAX_*` constants) with "and K more" notes pointing to
@@ -54,32 +59,9 @@ pub const MAX_OTHER_NAMES: usize = 1000;
 /// Rows of a timeline; further clients share one row.
 pub const MAX_TIMELINE_ROWS: usize = 16;
 
-/// The `handshakes` columns the page reads; `certsift report` reads only
-/// these (a test renders from all columns and from these alone and compares):
-/// [`COUNT_COLUMNS`] in its first pass, [`BIN_COLUMNS`] in its second.
-pub const HANDSHAKE_COLUMNS: &[&str] = &[
-    "flow_id",
-    "file",
-    "ts_start",
-    "ts_end",
-    "client_ip",
-    "client_port",
-    "server_ip",
-    "server_port",
-    "sni",
-    "tls_version",
-    "ja3",
-    "ja4",
-    "cert_chain_sha256",
-    "leaf_sha256",
-    "cert_visibility",
-    "chain_trusted",
-    "trust_reason",
-    "app_bytes_client",
-    "app_bytes_server",
-];
-
-/// The `handshakes` columns of the first pass, which counts.
+/// The `handshakes` columns of the first pass, which counts. The page reads
+/// only these and [`BIN_COLUMNS`] (a test renders from all columns and from
+/// these alone and compares).
 pub const COUNT_COLUMNS: &[&str] = &[
     "flow_id",
     "file",

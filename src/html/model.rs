@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::rows::{CertRow, FindingRow, HandshakeRow, IncidentRow, Severity};
 
-use super::build::{Agg, Binner, Counter, Earliest, Group, IssuerCount, Plan};
+use super::build::{Agg, Binner, Counter, Earliest, IssuerCount, Plan, Tally};
 use super::svg::{Bins, Series, Trust, HIDDEN_COLOR};
 use super::text::short_dn;
 use super::{RenderOptions, MAX_NAME_SECTIONS};
@@ -314,6 +314,14 @@ impl<'a> Model<'a> {
         self.chain_of.get(*self.cert.get(leaf)?)?.as_deref()
     }
 
+    /// How many certificates share this one's key.
+    pub(super) fn key_shared(&self, c: &CertRow) -> usize {
+        self.spki_count
+            .get(c.spki_sha256.as_str())
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// The display index of the issuer of a certificate.
     pub(super) fn issuer_of_cert(&self, c: &CertRow) -> Option<usize> {
         self.issuer_ix.get(c.issuer.as_str()).copied()
@@ -432,7 +440,7 @@ fn evidence_view(c: &Counter, remap: &[usize], f: usize) -> EvidenceView {
             picked: Vec::new(),
         };
     };
-    let mut groups: BTreeMap<(Option<usize>, Trust), &Group> = BTreeMap::new();
+    let mut groups: BTreeMap<(Option<usize>, Trust), &Tally> = BTreeMap::new();
     for ((ix, trust), g) in &e.groups {
         groups.insert((ix.map(|i| display(remap, i)), *trust), g);
     }
@@ -445,7 +453,7 @@ fn evidence_view(c: &Counter, remap: &[usize], f: usize) -> EvidenceView {
                 issuer,
                 trust,
                 conns: g.count,
-                clients: g.clients.len(),
+                clients: g.ids.len(),
                 first: g.first,
                 last: g.last,
             })
@@ -501,14 +509,14 @@ fn intercepted_clients(c: &Counter) -> Vec<ClientView> {
         .iter()
         .map(|(id, cl)| {
             let mut names: Vec<String> = cl
-                .names
+                .ids
                 .iter()
                 .map(|n| c.names.name(*n).to_string())
                 .collect();
             names.sort();
             ClientView {
                 ip: c.clients.name(*id).to_string(),
-                conns: cl.conns,
+                conns: cl.count,
                 names,
                 first: cl.first,
                 last: cl.last,
