@@ -169,8 +169,6 @@ fn analyze(
 /// `certsift report`: one HTML page of a finished scan.
 fn report(scan_dir: &Path, out: &Path, title: String, verbose: bool) -> anyhow::Result<u8> {
     let t0 = std::time::Instant::now();
-    let scan = output::read_scan_columns(scan_dir, Some(certsift::html::HANDSHAKE_COLUMNS))?;
-    let t_read = t0.elapsed();
     let opts = certsift::html::RenderOptions {
         title,
         generated_at: std::time::SystemTime::now()
@@ -182,22 +180,14 @@ fn report(scan_dir: &Path, out: &Path, title: String, verbose: bool) -> anyhow::
             .map(|p| (p.pattern.clone(), p.product.clone()))
             .collect(),
     };
-    let page = certsift::html::render(
-        &scan.handshakes,
-        &scan.certificates,
-        &scan.findings,
-        &scan.incidents,
-        &opts,
-    );
+    let page = certsift::html::render_dir(scan_dir, &opts)?;
     let t_render = t0.elapsed();
     output::write_atomically(out, page.as_bytes())?;
     if verbose {
         eprintln!(
-            "read {} connections in {:.2} s, rendered {} KiB in {:.2} s, wrote in {:.2} s",
-            scan.handshakes.len(),
-            t_read.as_secs_f64(),
+            "read the tables and rendered {} KiB in {:.2} s, wrote in {:.2} s",
             page.len() / 1024,
-            (t_render - t_read).as_secs_f64(),
+            t_render.as_secs_f64(),
             (t0.elapsed() - t_render).as_secs_f64()
         );
     }

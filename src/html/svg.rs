@@ -5,6 +5,7 @@
 //! the count in their tooltip, so the drawing stays bounded whatever the number
 //! of connections. The legend is HTML, written by the caller.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::text::{axis_label, datetime, esc_into};
@@ -34,19 +35,6 @@ impl Trust {
     }
 }
 
-/// One connection on the timeline.
-#[derive(Debug, Clone, Copy)]
-pub struct Mark {
-    /// Index into [`Timeline::rows`].
-    pub row: usize,
-    /// Start of the connection, µs since the epoch.
-    pub ts: i64,
-    /// Index into [`Timeline::series`]; `None` when no certificate was seen.
-    pub series: Option<usize>,
-    /// How the chain was judged.
-    pub trust: Trust,
-}
-
 /// One colour on the timeline: a leaf issuer.
 #[derive(Debug, Clone)]
 pub struct Series {
@@ -56,6 +44,85 @@ pub struct Series {
     pub color: &'static str,
 }
 
+/// The time axis of one timeline: the connections' first and last start,
+/// widened to a second at least and padded 3% each side.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scale {
+    t0: i64,
+    t1: i64,
+}
+
+impl Scale {
+    /// The axis for connections starting from `first` to `last` (µs).
+    pub fn new(first: i64, last: i64) -> Scale {
+        let (mut t0, mut t1) = (first, last);
+        if t1 - t0 < 1_000_000 {
+            let mid = t0 / 2 + t1 / 2;
+            t0 = mid - 500_000;
+            t1 = mid + 500_000;
+        }
+        // Pad 3% each side so the first and last marks are not cut.
+        let pad = (t1 - t0) / 33;
+        Scale {
+            t0: t0 - pad,
+            t1: t1 + pad,
+        }
+    }
+
+    fn span(self) -> i64 {
+        self.t1 - self.t0
+    }
+
+    /// The pixel column of time `ts`.
+    pub fn x(self, ts: i64) -> i64 {
+        let num = i128::from(ts - self.t0) * i128::from(PLOT_W);
+        let off = i64::try_from(num / i128::from(self.span().max(1))).unwrap_or(0);
+        LABEL_W + off.clamp(0, PLOT_W)
+    }
+}
+
+/// Connections that land on the same pixel of the same row with the same
+/// issuer and trust: the first and last start and how many.
+#[derive(Debug, Clone, Copy)]
+struct Cell {
+    first: i64,
+    last: i64,
+    count: usize,
+}
+
+/// The marks of one timeline, merged per pixel as they are added: bounded
+/// by rows × pixels × issuers × trusts, whatever the number of connections.
+#[derive(Debug, Clone, Default)]
+pub struct Bins {
+    scale: Scale,
+    /// Keyed (trust, row, x, series): untrusted sorts last, drawn on top.
+    cells: BTreeMap<(Trust, usize, i64, Option<usize>), Cell>,
+}
+
+impl Bins {
+    /// No marks yet, on `scale`.
+    pub fn new(scale: Scale) -> Bins {
+        Bins {
+            scale,
+            cells: BTreeMap::new(),
+        }
+    }
+
+    /// One connection starting at `ts` in `row`, of issuer `series` (an
+    /// index into [`Timeline::series`]; `None` when no certificate was seen).
+    pub fn add(&mut self, row: usize, ts: i64, series: Option<usize>, trust: Trust) {
+        let x = self.scale.x(ts);
+        let cell = self.cells.entry((trust, row, x, series)).or_insert(Cell {
+            first: ts,
+            last: ts,
+            count: 0,
+        });
+        cell.first = cell.first.min(ts);
+        cell.last = cell.last.max(ts);
+        cell.count += 1;
+    }
+}
+
 /// Everything needed to draw one timeline.
 #[derive(Debug, Clone, Default)]
 pub struct Timeline {
@@ -63,8 +130,8 @@ pub struct Timeline {
     pub rows: Vec<String>,
     /// Issuers.
     pub series: Vec<Series>,
-    /// Connections.
-    pub marks: Vec<Mark>,
+    /// Connections, merged per pixel.
+    pub bins: Bins,
     /// Time of the first connection that received an interceptor's
     /// certificate, drawn as a labelled vertical line.
     pub onset: Option<i64>,
@@ -82,6 +149,7 @@ const TOP: i64 = 22;
 const ROW_H: i64 = 22;
 const AXIS_H: i64 = 26;
 const MAX_LABEL_CHARS: usize = 26;
+const PLOT_W: i64 = WIDTH - LABEL_W - RIGHT_PAD;
 
 /// Nice tick steps, µs.
 const STEPS: [i64; 20] = [
@@ -165,34 +233,13 @@ fn tick_step(span: i64) -> i64 {
 impl Timeline {
     /// The SVG element. Empty string when there is nothing to draw.
     pub fn render(&self) -> String {
-        if self.marks.is_empty() || self.rows.is_empty() {
+        if self.bins.cells.is_empty() || self.rows.is_empty() {
             return String::new();
         }
-        let (mut t0, mut t1) = self
-            .marks
-            .iter()
-            .fold((i64::MAX, i64::MIN), |(a, b), m| (a.min(m.ts), b.max(m.ts)));
-        if t1 - t0 < 1_000_000 {
-            let mid = t0 / 2 + t1 / 2;
-            t0 = mid - 500_000;
-            t1 = mid + 500_000;
-        }
-        // Pad 3% each side so the first and last marks are not cut.
-        let pad = (t1 - t0) / 33;
-        t0 -= pad;
-        t1 += pad;
-        let span = t1 - t0;
-        let plot_w = WIDTH - LABEL_W - RIGHT_PAD;
-        let x_of = |ts: i64| -> i64 {
-            let num = i128::from(ts - t0) * i128::from(plot_w);
-            let off = i64::try_from(num / i128::from(span.max(1))).unwrap_or(0);
-            LABEL_W + off.clamp(0, plot_w)
-        };
         let n_rows = i64::try_from(self.rows.len()).unwrap_or(i64::MAX / 2);
         let plot_bottom = TOP + n_rows * ROW_H;
         let height = plot_bottom + AXIS_H;
-
-        let mut out = String::with_capacity(4096 + self.marks.len().min(4096) * 160);
+        let mut out = String::with_capacity(4096 + self.bins.cells.len().min(4096) * 160);
         let _ = write!(
             out,
             r#"<svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img" aria-label=""#
@@ -202,14 +249,22 @@ impl Timeline {
         out.push_str("<title>");
         esc_into(&mut out, &self.caption);
         out.push_str("</title>");
+        self.row_stripes(&mut out);
+        self.axis(&mut out, plot_bottom);
+        self.onset_line(&mut out, plot_bottom);
+        self.marks(&mut out);
+        out.push_str("</svg>");
+        out
+    }
 
-        // Rows: stripes and labels.
+    /// Rows: stripes and labels.
+    fn row_stripes(&self, out: &mut String) {
         for (i, label) in self.rows.iter().enumerate() {
             let y = TOP + i64::try_from(i).unwrap_or(0) * ROW_H;
             if i % 2 == 0 {
                 let _ = write!(
                     out,
-                    r##"<rect x="{LABEL_W}" y="{y}" width="{plot_w}" height="{ROW_H}" fill="#f3f5f8"/>"##
+                    r##"<rect x="{LABEL_W}" y="{y}" width="{PLOT_W}" height="{ROW_H}" fill="#f3f5f8"/>"##
                 );
             }
             let _ = write!(
@@ -218,16 +273,20 @@ impl Timeline {
                 LABEL_W - 8,
                 y + ROW_H / 2 + 4
             );
-            esc_into(&mut out, &truncate(label, MAX_LABEL_CHARS));
+            esc_into(out, &truncate(label, MAX_LABEL_CHARS));
             if label.chars().count() > MAX_LABEL_CHARS {
                 out.push_str("<title>");
-                esc_into(&mut out, label);
+                esc_into(out, label);
                 out.push_str("</title>");
             }
             out.push_str("</text>");
         }
+    }
 
-        // Axis and grid.
+    /// The time axis and its grid lines.
+    fn axis(&self, out: &mut String, plot_bottom: i64) {
+        let scale = self.bins.scale;
+        let (t0, t1, span) = (scale.t0, scale.t1, scale.span());
         let step = tick_step(span);
         let with_date = span >= 86_400_000_000
             || (t0.div_euclid(86_400_000_000) != t1.div_euclid(86_400_000_000));
@@ -235,11 +294,11 @@ impl Timeline {
         let _ = write!(
             out,
             r##"<line x1="{LABEL_W}" y1="{plot_bottom}" x2="{}" y2="{plot_bottom}" stroke="#555"/>"##,
-            LABEL_W + plot_w
+            LABEL_W + PLOT_W
         );
         let mut tick = (t0.div_euclid(step) + 1) * step;
         while tick < t1 {
-            let x = x_of(tick);
+            let x = scale.x(tick);
             let _ = write!(
                 out,
                 r##"<line x1="{x}" y1="{TOP}" x2="{x}" y2="{}" stroke="#d5d9e0" stroke-width="1"/><text x="{x}" y="{}" class="tl" text-anchor="middle">{}</text>"##,
@@ -249,69 +308,87 @@ impl Timeline {
             );
             tick += step;
         }
+    }
 
-        // Onset of interception.
-        if let Some(onset) = self.onset {
-            let x = x_of(onset);
-            let anchor = if x > LABEL_W + plot_w * 3 / 4 {
-                "end"
-            } else {
-                "start"
-            };
-            let tx = if anchor == "end" { x - 4 } else { x + 4 };
-            let _ = write!(
-                out,
-                r##"<line x1="{x}" y1="{}" x2="{x}" y2="{plot_bottom}" stroke="#c62828" stroke-width="1.5" stroke-dasharray="4 3"/><text x="{tx}" y="{}" class="onset" text-anchor="{anchor}">first interceptor certificate {}</text>"##,
-                TOP - 14,
-                TOP - 6,
-                datetime(onset)
-            );
-        }
+    /// The dashed line at the onset of interception.
+    fn onset_line(&self, out: &mut String, plot_bottom: i64) {
+        let Some(onset) = self.onset else {
+            return;
+        };
+        let x = self.bins.scale.x(onset);
+        let anchor = if x > LABEL_W + PLOT_W * 3 / 4 {
+            "end"
+        } else {
+            "start"
+        };
+        let tx = if anchor == "end" { x - 4 } else { x + 4 };
+        let _ = write!(
+            out,
+            r##"<line x1="{x}" y1="{}" x2="{x}" y2="{plot_bottom}" stroke="#c62828" stroke-width="1.5" stroke-dasharray="4 3"/><text x="{tx}" y="{}" class="onset" text-anchor="{anchor}">first interceptor certificate {}</text>"##,
+            TOP - 14,
+            TOP - 6,
+            datetime(onset)
+        );
+    }
 
-        // Marks, deduplicated per pixel; untrusted drawn last, on top.
-        let mut placed: Vec<(Trust, usize, i64, Option<usize>, i64)> = self
-            .marks
-            .iter()
-            .map(|m| (m.trust, m.row, x_of(m.ts), m.series, m.ts))
-            .collect();
-        placed.sort_unstable();
-        let mut i = 0;
-        while let Some(&(trust, row, x, series, ts)) = placed.get(i) {
-            let mut j = i + 1;
-            let mut last_ts = ts;
-            while let Some(&(t2, r2, x2, s2, ts2)) = placed.get(j) {
-                if (t2, r2, x2, s2) != (trust, row, x, series) {
-                    break;
-                }
-                last_ts = ts2;
-                j += 1;
-            }
-            let count = j - i;
-            i = j;
+    /// One symbol per cell, with its tooltip.
+    fn marks(&self, out: &mut String) {
+        for (&(trust, row, x, series), cell) in &self.bins.cells {
             let y = TOP + i64::try_from(row).unwrap_or(0) * ROW_H + ROW_H / 2;
             let (color, who) = match series.and_then(|s| self.series.get(s)) {
                 Some(s) => (s.color, s.label.as_str()),
                 None => (HIDDEN_COLOR, "no certificate seen"),
             };
             out.push_str("<g>");
-            symbol(&mut out, x, y, trust, color);
+            symbol(out, x, y, trust, color);
             out.push_str("<title>");
             let row_label = self.rows.get(row).map(String::as_str).unwrap_or("");
-            let mut tip = format!("{} · {row_label} · {who} · {}", datetime(ts), trust.label());
-            if count > 1 {
-                let _ = write!(tip, " · {count} connections until {}", datetime(last_ts));
+            let mut tip = format!(
+                "{} · {row_label} · {who} · {}",
+                datetime(cell.first),
+                trust.label()
+            );
+            if cell.count > 1 {
+                let _ = write!(
+                    tip,
+                    " · {} connections until {}",
+                    cell.count,
+                    datetime(cell.last)
+                );
             }
-            esc_into(&mut out, &tip);
+            esc_into(out, &tip);
             out.push_str("</title></g>");
         }
-        out.push_str("</svg>");
-        out
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sample_bins(n: usize) -> Bins {
+        let t0 = 1_795_871_671_000_000;
+        let last = t0 + i64::try_from(n.saturating_sub(1)).unwrap_or(0) * 1_000;
+        let mut bins = Bins::new(Scale::new(t0, last));
+        for i in 0..n {
+            let hidden = i % 5 == 4;
+            let trust = if hidden {
+                Trust::Hidden
+            } else if i % 2 == 0 {
+                Trust::Trusted
+            } else {
+                Trust::Untrusted
+            };
+            let series = if hidden { None } else { Some(i % 2) };
+            bins.add(
+                i % 2,
+                t0 + i64::try_from(i).unwrap_or(0) * 1_000,
+                series,
+                trust,
+            );
+        }
+        bins
+    }
 
     fn sample(n: usize) -> Timeline {
         Timeline {
@@ -326,20 +403,7 @@ mod tests {
                     color: "#d62728",
                 },
             ],
-            marks: (0..n)
-                .map(|i| Mark {
-                    row: i % 2,
-                    ts: 1_795_871_671_000_000 + i64::try_from(i).unwrap_or(0) * 1_000,
-                    series: if i % 5 == 4 { None } else { Some(i % 2) },
-                    trust: if i % 5 == 4 {
-                        Trust::Hidden
-                    } else if i % 2 == 0 {
-                        Trust::Trusted
-                    } else {
-                        Trust::Untrusted
-                    },
-                })
-                .collect(),
+            bins: sample_bins(n),
             onset: Some(1_795_871_671_001_000),
             caption: "timeline of a&b".into(),
         }

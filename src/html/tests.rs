@@ -4,6 +4,7 @@
 
 use super::text::esc;
 use super::*;
+use crate::rows::Severity;
 
 const T0: i64 = 1_795_871_671_000_000;
 
@@ -422,4 +423,66 @@ fn render_time_100k_connections() {
         html.len()
     );
     assert!(best < std::time::Duration::from_secs(1));
+}
+
+/// The evidence table, chosen as the rows stream by in any order, shows
+/// what the page always showed: the first connection of each (issuer,
+/// trust, client) in time order, then the earliest others, up to the cap,
+/// and counts the rest.
+#[test]
+fn evidence_rows_are_picked_as_from_a_sorted_list() {
+    let (_, certs, _) = hostile();
+    let n = 60;
+    let rows: Vec<HandshakeRow> = (0..n)
+        .map(|i| {
+            let evil = i % 3 == 0;
+            hs(
+                &format!("f{i:02}"),
+                T0 + i64::from((i * 37) % n) * 1_000_000,
+                &format!("192.0.2.{}", i % 7),
+                "x.test",
+                Some(if evil { "bb" } else { "aa" }),
+                Some(!evil),
+            )
+        })
+        .collect();
+    let finding = FindingRow {
+        finding_id: "f".into(),
+        kind: crate::analysis::Kind::IssuerDivergence,
+        severity: Severity::High,
+        sni: Some("x.test".into()),
+        names: vec!["x.test".into()],
+        flow_ids: rows.iter().map(|h| h.flow_id.clone()).collect(),
+        ..Default::default()
+    };
+    let html = render(&rows, &certs, &[finding], &[], &RenderOptions::default());
+    let mut by_time: Vec<&HandshakeRow> = rows.iter().collect();
+    by_time.sort_by(|a, b| (a.ts_start, &a.flow_id).cmp(&(b.ts_start, &b.flow_id)));
+    let mut keys = std::collections::HashSet::new();
+    let mut picked: Vec<&HandshakeRow> = by_time
+        .iter()
+        .copied()
+        .filter(|h| keys.insert((h.leaf_sha256.clone(), h.client_ip.clone())))
+        .collect();
+    for h in &by_time {
+        if picked.len() < MAX_EVIDENCE_ROWS && !picked.iter().any(|p| p.flow_id == h.flow_id) {
+            picked.push(h);
+        }
+    }
+    picked.sort_by(|a, b| (a.ts_start, &a.flow_id).cmp(&(b.ts_start, &b.flow_id)));
+    let table = html
+        .split("<table class=\"conns\">")
+        .nth(1)
+        .and_then(|t| t.split("</table>").next())
+        .unwrap_or_default();
+    let shown: Vec<&str> = table
+        .split("<code>")
+        .filter_map(|c| c.split_once("</code></td></tr>").map(|(id, _)| id))
+        .collect();
+    let expected: Vec<&str> = picked.iter().map(|h| h.flow_id.as_str()).collect();
+    assert_eq!(shown, expected);
+    assert!(html.contains(&format!(
+        "and {} more connections",
+        rows.len() - MAX_EVIDENCE_ROWS
+    )));
 }

@@ -270,7 +270,7 @@ impl Column<'_> {
     }
 
     /// A list-of-strings cell (empty when null or absent).
-    fn list(&self, i: usize) -> Vec<String> {
+    pub(crate) fn list(&self, i: usize) -> Vec<String> {
         let Some(l) = self.0.and_then(|c| c.as_list_opt::<i32>()) else {
             return Vec::new();
         };

@@ -500,6 +500,28 @@ pub fn each_handshake_batch(
     Ok(())
 }
 
+/// Calls `f` with each flow id the findings of a scan folder list, as
+/// (row of the finding in table order, flow id), reading only that column a
+/// batch at a time: the ids grow with the connections, and
+/// [`read_scan_light`] leaves them out.
+pub fn each_finding_flow_id(dir: &Path, mut f: impl FnMut(usize, &str)) -> Result<(), Error> {
+    let mut row = 0;
+    for path in partition::table_files(dir, Table::Findings)? {
+        for b in table_batches(&path, 8192, Some(&["flow_ids"]))? {
+            let b = b?;
+            let cells = columns::Cells::new(&b);
+            let ids = cells.column("flow_ids");
+            for i in 0..cells.len() {
+                for id in ids.list(i) {
+                    f(row, &id);
+                }
+                row += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Every row of one table, from all its files (either layout).
 fn read_table<R: Send + Default>(
     dir: &Path,
