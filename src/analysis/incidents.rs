@@ -23,12 +23,12 @@
 //! out: low and info findings (they stay findings), and telling two
 //! interceptors apart that share one CA key (they are one incident).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use sha2::{Digest, Sha256};
 
 use super::Kind;
-use super::{clients::subnets, Connection, Evidence};
+use super::{clients::subnets, Connection, Evidence, FlowId, Found};
 use crate::rows::{CertRow, FindingRow, IncidentRow, Severity};
 use crate::words::plural_s;
 
@@ -182,9 +182,10 @@ fn serious(f: &FindingRow) -> bool {
 }
 
 /// The facts behind the medium and high findings of one group.
-pub fn facts(ev: &Evidence<'_>, findings: &[FindingRow]) -> Facts {
+pub fn facts(ev: &Evidence<'_>, findings: &[Found]) -> Facts {
     let accused: BTreeSet<&str> = findings
         .iter()
+        .map(|f| &f.row)
         .filter(|f| serious(f))
         .flat_map(|f| f.accused_sha256.iter().map(String::as_str))
         .collect();
@@ -301,24 +302,34 @@ fn issuer_key<'e>(
 
 /// The connections of each medium or high finding that accuses no
 /// certificate, by finding id.
-fn unattributed(ev: &Evidence<'_>, findings: &[FindingRow]) -> BTreeMap<String, FlowStats> {
+fn unattributed(ev: &Evidence<'_>, findings: &[Found]) -> BTreeMap<String, FlowStats> {
     let mut out = BTreeMap::new();
-    let unattributed: Vec<&FindingRow> = findings
+    let unattributed: Vec<&Found> = findings
         .iter()
-        .filter(|f| serious(f) && f.accused_sha256.is_empty())
+        .filter(|f| serious(&f.row) && f.row.accused_sha256.is_empty())
         .collect();
     if unattributed.is_empty() {
         return out;
     }
-    let by_id: HashMap<&str, &Connection> =
-        ev.handshakes.iter().map(|h| (&*h.flow_id, h)).collect();
+    // Only the connections these findings name are indexed: they are few
+    // beside the group's, which may be hundreds of thousands.
+    let wanted: HashSet<&FlowId> = unattributed
+        .iter()
+        .flat_map(|f| f.flow_ids.iter())
+        .collect();
+    let by_id: HashMap<&FlowId, &Connection> = ev
+        .handshakes
+        .iter()
+        .filter(|h| wanted.contains(&&h.flow_id))
+        .map(|h| (&h.flow_id, h))
+        .collect();
     for f in unattributed {
         let flows: Vec<&Connection> = f
             .flow_ids
             .iter()
-            .filter_map(|id| by_id.get(id.as_str()).copied())
+            .filter_map(|id| by_id.get(id).copied())
             .collect();
-        out.insert(f.finding_id.clone(), FlowStats::of(ev, &flows));
+        out.insert(f.row.finding_id.clone(), FlowStats::of(ev, &flows));
     }
     out
 }

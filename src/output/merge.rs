@@ -46,7 +46,7 @@ use super::{
 };
 use crate::analysis::{
     analyze_connections_run, analyze_group_facts, finding_order, incidents, normalize_name,
-    sort_findings, Connection, Facts, Grouper, Grouping, Interner, Thresholds,
+    sort_findings, Connection, Facts, Found, Grouper, Grouping, Interner, Thresholds,
 };
 use crate::error::Error;
 use crate::rows::{CertRow, FileRow, FindingRow, HandshakeRow, IncidentRow};
@@ -262,19 +262,26 @@ pub(crate) fn judge_groups(
         let run = spill.join(format!("findings-{g}.parquet"));
         let schema = std::sync::Arc::new(tables::findings(&[]).schema());
         let mut w = TableWriter::spill(&run, schema)?;
-        for chunk in found.chunks(FINDINGS_BATCH) {
+        // Flow ids become strings a batch of findings at a time.
+        let mut found = found.into_iter().peekable();
+        while found.peek().is_some() {
+            let chunk: Vec<FindingRow> = found
+                .by_ref()
+                .take(FINDINGS_BATCH)
+                .map(Found::into_row)
+                .collect();
             w.write(
-                &tables::findings(chunk)
+                &tables::findings(&chunk)
                     .batch()
                     .map_err(|e| spill_err(&run, e))?,
             )?;
+            light.extend(chunk.into_iter().map(|mut f| {
+                f.flow_ids = Vec::new();
+                f
+            }));
         }
         w.close()?;
         runs.push(run);
-        light.extend(found.into_iter().map(|mut f| {
-            f.flow_ids = Vec::new();
-            f
-        }));
     }
     merge_runs(&runs, findings)?;
     sort_findings(&mut light);
@@ -744,7 +751,11 @@ mod tests {
         let cfg = Thresholds::default();
         let m = merge_scans(&dirs, out.path(), &cfg, u64::MAX).unwrap();
         assert_eq!((m.rows_read, m.duplicates, m.renamed), (4, 1, 1));
-        let ids: Vec<&str> = m.connections.iter().map(|c| &*c.flow_id).collect();
+        let ids: Vec<String> = m
+            .connections
+            .iter()
+            .map(|c| c.flow_id.to_string())
+            .collect();
         assert_eq!(ids.len(), 3);
         assert!(ids[2].starts_with("f2-"), "{ids:?}");
         crate::output::write_findings(out.path(), &[]).unwrap();
