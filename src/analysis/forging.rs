@@ -34,7 +34,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::Connection;
 use super::Kind;
 use super::{finding, name_key, Evidence, LeafInfo};
 use crate::rows::{FindingRow, Severity};
@@ -65,13 +64,7 @@ pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
         } else {
             Severity::Medium
         };
-        let flows: Vec<&Connection> = leaves
-            .iter()
-            .filter_map(|l| ev.leaf_flows.get(l))
-            .flatten()
-            .copied()
-            .collect();
-        let names: BTreeSet<String> = flows.iter().filter_map(|h| name_key(h)).collect();
+        let (flows, names) = ev.flows_and_names(&leaves);
         let summary = work.summary(issuer, &signs, &names, &ev.outcome(&flows).sentence());
         let sni = (names.len() == 1)
             .then(|| names.iter().next().cloned())

@@ -12,9 +12,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::Connection;
 use super::Kind;
-use super::{finding, name_key, Evidence, Product};
+use super::{finding, Evidence, Product};
 use crate::rows::{CertRow, FindingRow, Severity};
 
 /// The registrable domains these leaves speak for together (their names
@@ -46,15 +45,9 @@ pub fn key_reuse(ev: &Evidence<'_>) -> Vec<FindingRow> {
         if all.len() < ev.cfg.key_reuse_min_domains || all.len() <= widest {
             continue;
         }
-        let flows: Vec<&Connection> = leaves
-            .iter()
-            .filter_map(|l| ev.leaf_flows.get(l))
-            .flatten()
-            .copied()
-            .collect();
+        let (flows, names) = ev.flows_and_names(&leaves);
         let signs = Signs::of(ev, key, &leaves);
         let issuers: BTreeSet<String> = leaves.iter().map(|l| ev.issuer_of(l)).collect();
-        let names: BTreeSet<String> = flows.iter().filter_map(|h| name_key(h)).collect();
         let summary = format!(
             "one public key ({}…) is used by {} certificates for {} unrelated domains ({}), \
              issued by {}{}; the signature of a forging proxy; they were {}",

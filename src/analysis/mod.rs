@@ -402,6 +402,22 @@ impl<'a> Evidence<'a> {
         a
     }
 
+    /// The connections that carried these leaves, leaf after leaf, and the
+    /// name keys they were judged under.
+    pub fn flows_and_names(
+        &self,
+        leaves: &BTreeSet<&str>,
+    ) -> (Vec<&'a Connection>, BTreeSet<String>) {
+        let flows: Vec<&Connection> = leaves
+            .iter()
+            .filter_map(|l| self.leaf_flows.get(l))
+            .flatten()
+            .copied()
+            .collect();
+        let names = flows.iter().filter_map(|h| name_key(h)).collect();
+        (flows, names)
+    }
+
     /// Whether every connection of a group carried one and the same leaf
     /// (the common case, which most detectors skip).
     pub fn single_leaf(flows: &[&Connection]) -> bool {
