@@ -6,7 +6,7 @@
 //! the merged table, so a batch (8 Ki rows) is the most of them held whole;
 //! what stays in memory is one 24-byte entry per flow id to drop
 //! duplicates, the certificate rows (one per distinct certificate), and
-//! either one [`Connection`] per connection (about 300 bytes, strings
+//! either one [`Connection`] per connection (about 190 bytes, strings
 //! shared) or, above `max_in_memory` rows, only the [`Grouper`]'s graph
 //! (four bytes per row): [`write_findings`] then reads the connections back
 //! one group at a time from spill files.
@@ -46,7 +46,7 @@ use super::{
 };
 use crate::analysis::{
     analyze_connections_run, analyze_group_facts, finding_order, incidents, normalize_name,
-    sort_findings, Connection, Facts, Found, Grouper, Grouping, Interner, Thresholds,
+    sort_findings, Connection, Facts, Grouper, Grouping, Interner, Thresholds,
 };
 use crate::error::Error;
 use crate::rows::{CertRow, FileRow, FindingRow, HandshakeRow, IncidentRow};
@@ -246,7 +246,9 @@ pub(crate) fn judge_groups(
         // held up to twice a large group (300 MB of 888k connections, in
         // heaptrack) and copied it on the way.
         let mut connections = Vec::with_capacity(usize::try_from(table_rows(path)?).unwrap_or(0));
-        for batch in table_batches(path, BATCH_ROWS, None)? {
+        // A batch becomes whole `HandshakeRow`s before it is reduced: at
+        // 64 Ki rows they were the peak of loading a large group.
+        for batch in table_batches(path, MERGE_BATCH_ROWS, None)? {
             let rows = rows_of(&[batch?], tables::handshakes_into)?;
             connections.extend(rows.iter().map(|h| Connection::from_row(h, &mut interner)));
         }
@@ -262,14 +264,17 @@ pub(crate) fn judge_groups(
         let run = spill.join(format!("findings-{g}.parquet"));
         let schema = std::sync::Arc::new(tables::findings(&[]).schema());
         let mut w = TableWriter::spill(&run, schema)?;
-        // Flow ids become strings a batch of findings at a time.
+        // Flow ids become strings a batch of findings at a time, a batch
+        // bounded by its findings and by the flow ids they name.
         let mut found = found.into_iter().peekable();
         while found.peek().is_some() {
-            let chunk: Vec<FindingRow> = found
-                .by_ref()
-                .take(FINDINGS_BATCH)
-                .map(Found::into_row)
-                .collect();
+            let mut chunk: Vec<FindingRow> = Vec::new();
+            let mut ids = 0;
+            while chunk.len() < FINDINGS_BATCH && ids < FINDINGS_BATCH_IDS {
+                let Some(f) = found.next() else { break };
+                ids += f.flow_ids.len();
+                chunk.push(f.into_row());
+            }
             w.write(
                 &tables::findings(&chunk)
                     .batch()
@@ -291,6 +296,10 @@ pub(crate) fn judge_groups(
 /// Findings per record batch when findings are spilled and merged: one
 /// finding may list a million flow ids.
 const FINDINGS_BATCH: usize = 256;
+
+/// Flow ids per record batch of spilled findings, a finding at least: as
+/// strings and in the batch, each takes about 60 bytes.
+const FINDINGS_BATCH_IDS: usize = 64 * 1024;
 
 /// Merges sorted runs of findings (each a Parquet file in the order of
 /// [`finding_order`]) into `out`'s `findings` table, a batch of each run in
