@@ -34,7 +34,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::Connection;
 use super::Kind;
 use super::{finding, name_key, Evidence, LeafInfo};
 use crate::rows::{FindingRow, Severity};
@@ -53,13 +52,63 @@ pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
     }
     let mut out = Vec::new();
     for ((issuer, key_id), leaves) in by_issuer {
+        let Some(work) = Work::of(ev, (issuer, key_id), &leaves) else {
+            continue;
+        };
+        let signs = work.signs(ev, &leaves);
+        if signs.is_empty() {
+            continue;
+        }
+        let severity = if signs.len() >= 2 {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
+        let (flows, names) = ev.flows_and_names(&leaves);
+        let summary = work.summary(issuer, &signs, &names, &ev.outcome(&flows).sentence());
+        let sni = (names.len() == 1)
+            .then(|| names.iter().next().cloned())
+            .flatten();
+        out.push(finding(
+            Kind::ForgingIssuer,
+            severity,
+            sni.as_deref(),
+            &flows,
+            leaves.iter().map(|s| s.to_string()).collect(),
+            BTreeSet::from([issuer.to_string()]),
+            summary,
+        ));
+    }
+    out
+}
+
+/// What one issuer's leaves show of how they were made.
+struct Work<'e, 'i> {
+    infos: Vec<&'i LeafInfo<'e>>,
+    domains: BTreeSet<&'i String>,
+    /// Issued under a root Mozilla trusted that day: volume, freshness and
+    /// renewals on one key are what public CAs do. Only a sign no public CA
+    /// shows counts (a CA's own key on a leaf).
+    public: bool,
+    /// Leaves, not CAs themselves, that carry a CA certificate's key.
+    on_ca_key: Vec<&'i str>,
+    /// Leaves for at least `forging_issuer_min_domains` unrelated domains.
+    many: bool,
+    /// Leaves minted at first use (see `Evidence::minted_sign`).
+    minted: usize,
+    /// Most of its leaves were.
+    minting: bool,
+    /// Names another issuer answered too, when it was minting.
+    replaced: BTreeSet<String>,
+}
+
+impl<'e, 'i> Work<'e, 'i> {
+    /// The evidence about one issuer, when it is worth judging: leaves for
+    /// many domains, a leaf on a CA's key, or replacements minted for names
+    /// another issuer answered.
+    fn of(ev: &'i Evidence<'e>, issuer: (&str, &str), leaves: &BTreeSet<&'i str>) -> Option<Self> {
         let infos: Vec<&LeafInfo<'_>> = leaves.iter().filter_map(|l| ev.leaf(l)).collect();
         let domains: BTreeSet<&String> = infos.iter().flat_map(|i| i.domains.iter()).collect();
-        // Issued under a root Mozilla trusted that day: volume, freshness and
-        // renewals on one key are what public CAs do. Only a sign no public
-        // CA shows counts (a CA's own key on a leaf).
-        let public = infos.iter().any(|i| i.public);
-        // Leaves, not CAs themselves, that carry a CA certificate's key.
         let on_ca_key: Vec<&str> = leaves
             .iter()
             .copied()
@@ -69,34 +118,49 @@ pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
         let minted = infos.iter().filter(|i| ev.minted_sign(i)).count();
         let minting = minted * 2 >= leaves.len() && minted > 0;
         let replaced = if minting {
-            names_answered_by_others(ev, (issuer, key_id), &leaves)
+            names_answered_by_others(ev, issuer, leaves)
         } else {
             BTreeSet::new()
         };
         if !many && on_ca_key.is_empty() && replaced.is_empty() {
-            continue;
+            return None;
         }
-        let shared = if public {
+        Some(Work {
+            public: infos.iter().any(|i| i.public),
+            infos,
+            domains,
+            on_ca_key,
+            many,
+            minted,
+            minting,
+            replaced,
+        })
+    }
+
+    /// The signs of forgery, in words; none, and there is no finding.
+    fn signs(&self, ev: &Evidence<'_>, leaves: &BTreeSet<&str>) -> Vec<String> {
+        let shared = if self.public {
             None
         } else {
-            keys_across_domains(ev, &leaves)
+            keys_across_domains(ev, leaves)
         };
         let product = leaves.iter().find_map(|l| ev.product_of_leaf(l));
-        let spoofed = infos.iter().find_map(|i| i.spoofed_ca);
+        let spoofed = self.infos.iter().find_map(|i| i.spoofed_ca);
         // An issuer no trust store of that day knew, minting for many
         // unrelated names, in a run whose trust store covers the network.
         // Leaves with Certificate Transparency timestamps were logged, so a
         // public CA made them: a chain that could not be built here says
         // nothing against them.
-        let unknown = !public
-            && many
+        let unknown = !self.public
+            && self.many
             && ev.any_trusted
-            && infos.iter().all(|i| !i.logged)
+            && self.infos.iter().all(|i| !i.logged)
             && leaves.iter().any(|l| ev.leaf_unknown_issuer(l));
         let mut signs = Vec::new();
-        if minting {
+        if self.minting {
             signs.push(format!(
-                "{minted} of {} leaves were minted at first use",
+                "{} of {} leaves were minted at first use",
+                self.minted,
                 leaves.len()
             ));
         }
@@ -106,12 +170,12 @@ pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
                 plural_s(keys)
             ));
         }
-        if !on_ca_key.is_empty() {
+        if !self.on_ca_key.is_empty() {
             signs.push(format!(
                 "{} of {} lea{} the public key of a CA certificate",
-                on_ca_key.len(),
+                self.on_ca_key.len(),
                 leaves.len(),
-                if on_ca_key.len() == 1 {
+                if self.on_ca_key.len() == 1 {
                     "f carries"
                 } else {
                     "ves carry"
@@ -130,66 +194,46 @@ pub fn forging_issuer(ev: &Evidence<'_>) -> Vec<FindingRow> {
         if unknown {
             signs.push("no trust store of the time knew the issuer".into());
         }
-        if signs.is_empty() {
-            continue;
-        }
-        let severity = if signs.len() >= 2 {
-            Severity::High
-        } else {
-            Severity::Medium
-        };
-        let flows: Vec<&Connection> = leaves
-            .iter()
-            .filter_map(|l| ev.leaf_flows.get(l))
-            .flatten()
-            .copied()
-            .collect();
-        let names: BTreeSet<String> = flows.iter().filter_map(|h| name_key(h)).collect();
+        signs
+    }
+
+    /// What the issuer did, by the strongest reason it was judged.
+    fn summary(
+        &self,
+        issuer: &str,
+        signs: &[String],
+        names: &BTreeSet<String>,
+        outcome: &str,
+    ) -> String {
         let listed = |v: Vec<&str>| v.into_iter().take(6).collect::<Vec<_>>().join(", ");
-        let summary = if many {
+        if self.many {
             format!(
                 "{issuer} issued leaf certificates for {} unrelated domains ({}) and {}: \
-                 a certificate-forging interceptor; its certificates were {}",
-                domains.len(),
-                listed(domains.iter().map(|d| d.as_str()).collect()),
+                 a certificate-forging interceptor; its certificates were {outcome}",
+                self.domains.len(),
+                listed(self.domains.iter().map(|d| d.as_str()).collect()),
                 signs.join(", "),
-                ev.outcome(&flows).sentence()
             )
-        } else if !on_ca_key.is_empty() {
+        } else if !self.on_ca_key.is_empty() {
             format!(
                 "{issuer} issued leaf certificates for {} ({}); no CA gives a server a CA's \
                  key pair, a forging proxy does (Squid's ssl-bump signs over its CA's key): \
-                 a certificate-forging interceptor; its certificates were {}",
+                 a certificate-forging interceptor; its certificates were {outcome}",
                 listed(names.iter().map(String::as_str).collect()),
                 signs.join(", "),
-                ev.outcome(&flows).sentence()
             )
         } else {
             format!(
                 "{issuer} issued leaf certificates for {} ({}), and for {} another issuer's \
                  certificate was served too: it minted a replacement at the moment of the \
                  connection, as a certificate-forging interceptor does; its certificates \
-                 were {}",
+                 were {outcome}",
                 listed(names.iter().map(String::as_str).collect()),
                 signs.join(", "),
-                listed(replaced.iter().map(String::as_str).collect()),
-                ev.outcome(&flows).sentence()
+                listed(self.replaced.iter().map(String::as_str).collect()),
             )
-        };
-        let sni = (names.len() == 1)
-            .then(|| names.iter().next().cloned())
-            .flatten();
-        out.push(finding(
-            Kind::ForgingIssuer,
-            severity,
-            sni.as_deref(),
-            &flows,
-            leaves.iter().map(|s| s.to_string()).collect(),
-            BTreeSet::from([issuer.to_string()]),
-            summary,
-        ));
+        }
     }
-    out
 }
 
 /// Keys that these leaves share across unrelated domains (a renewal on the

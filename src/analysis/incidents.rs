@@ -23,12 +23,12 @@
 //! out: low and info findings (they stay findings), and telling two
 //! interceptors apart that share one CA key (they are one incident).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use sha2::{Digest, Sha256};
 
 use super::Kind;
-use super::{clients::subnets, Connection, Evidence};
+use super::{clients::subnets, Connection, Evidence, FlowId, Found};
 use crate::rows::{CertRow, FindingRow, IncidentRow, Severity};
 use crate::words::plural_s;
 
@@ -182,81 +182,28 @@ fn serious(f: &FindingRow) -> bool {
 }
 
 /// The facts behind the medium and high findings of one group.
-pub fn facts(ev: &Evidence<'_>, findings: &[FindingRow]) -> Facts {
+pub fn facts(ev: &Evidence<'_>, findings: &[Found]) -> Facts {
     let accused: BTreeSet<&str> = findings
         .iter()
+        .map(|f| &f.row)
         .filter(|f| serious(f))
         .flat_map(|f| f.accused_sha256.iter().map(String::as_str))
         .collect();
     let mut out = Facts::default();
-    let mut ca_by_subject: Option<HashMap<&str, Vec<&CertRow>>> = None;
+    let mut cas = CaIndex::default();
     for &leaf in &accused {
         let Some(flows) = ev.leaf_flows.get(leaf) else {
             continue;
         };
         let cert = ev.cert(leaf);
         let mut stats = FlowStats::of(ev, flows);
-        for name in &stats.names {
-            let Ok(i) = ev.groups.binary_search_by(|(k, _)| k.as_str().cmp(name)) else {
-                continue;
-            };
-            let Some((_, group)) = ev.groups.get(i) else {
-                continue;
-            };
-            for h in group {
-                let genuine = h
-                    .leaf_sha256
-                    .as_deref()
-                    .is_some_and(|l| !accused.contains(l));
-                if genuine && stats.servers.contains(&*h.server_ip) {
-                    stats.other_ttls.extend(h.server_ttl);
-                }
-            }
-        }
-        let issuer_key = cert.and_then(|c| {
-            if c.self_signed || (!c.subject.is_empty() && c.subject == c.issuer) {
-                return Some(c.spki_sha256.clone()).filter(|k| !k.is_empty());
-            }
-            let fits = |ca: &CertRow| {
-                ca.subject == c.issuer
-                    && !ca.spki_sha256.is_empty()
-                    && match (&c.authority_key_id, &ca.subject_key_id) {
-                        (Some(a), Some(s)) => a == s,
-                        _ => true,
-                    }
-            };
-            let sent = flows.iter().take(8).find_map(|h| {
-                h.cert_chain_sha256
-                    .iter()
-                    .skip(1)
-                    .filter_map(|s| ev.cert(s))
-                    .find(|ca| fits(ca))
-            });
-            let found = sent.or_else(|| {
-                let index = ca_by_subject.get_or_insert_with(|| {
-                    let mut m: HashMap<&str, Vec<&CertRow>> = HashMap::new();
-                    for ca in ev.certs.values() {
-                        if ca.is_ca {
-                            m.entry(ca.subject.as_str()).or_default().push(ca);
-                        }
-                    }
-                    for v in m.values_mut() {
-                        v.sort_by(|a, b| a.sha256.cmp(&b.sha256));
-                    }
-                    m
-                });
-                index
-                    .get(c.issuer.as_str())
-                    .and_then(|v| v.iter().copied().find(|ca| fits(ca)))
-            });
-            found.map(|ca| ca.spki_sha256.clone())
-        });
+        stats.other_ttls = genuine_ttls(ev, &stats, &accused);
         out.leaves.insert(
             leaf.to_string(),
             LeafFacts {
                 issuer: cert.map(|c| c.issuer.clone()).unwrap_or_default(),
                 authority_key_id: cert.and_then(|c| c.authority_key_id.clone()),
-                issuer_key,
+                issuer_key: cert.and_then(|c| issuer_key(ev, c, flows, &mut cas)),
                 spki: cert.map(|c| c.spki_sha256.clone()).unwrap_or_default(),
                 product: ev.product_of_leaf(leaf).map(|p| p.product.clone()),
                 category: ev.product_of_leaf(leaf).map(|p| p.category.clone()),
@@ -265,22 +212,124 @@ pub fn facts(ev: &Evidence<'_>, findings: &[FindingRow]) -> Facts {
             },
         );
     }
-    let unattributed: Vec<&FindingRow> = findings
-        .iter()
-        .filter(|f| serious(f) && f.accused_sha256.is_empty())
-        .collect();
-    if !unattributed.is_empty() {
-        let by_id: HashMap<&str, &Connection> =
-            ev.handshakes.iter().map(|h| (&*h.flow_id, h)).collect();
-        for f in unattributed {
-            let flows: Vec<&Connection> = f
-                .flow_ids
-                .iter()
-                .filter_map(|id| by_id.get(id.as_str()).copied())
-                .collect();
-            out.unattributed
-                .insert(f.finding_id.clone(), FlowStats::of(ev, &flows));
+    out.unattributed = unattributed(ev, findings);
+    out
+}
+
+/// The server TTLs of the connections to the same names and servers as
+/// `stats` that carried a leaf nobody accused: the genuine server's
+/// distance.
+fn genuine_ttls(ev: &Evidence<'_>, stats: &FlowStats, accused: &BTreeSet<&str>) -> BTreeSet<i32> {
+    let mut ttls = BTreeSet::new();
+    for name in &stats.names {
+        let Ok(i) = ev.groups.binary_search_by(|(k, _)| k.as_str().cmp(name)) else {
+            continue;
+        };
+        let Some((_, group)) = ev.groups.get(i) else {
+            continue;
+        };
+        for h in group {
+            let genuine = h
+                .leaf_sha256
+                .as_deref()
+                .is_some_and(|l| !accused.contains(l));
+            if genuine && stats.servers.contains(&*h.server_ip) {
+                ttls.extend(h.server_ttl);
+            }
         }
+    }
+    ttls
+}
+
+/// The CA certificates of the run by subject, built when first needed.
+#[derive(Default)]
+struct CaIndex<'e>(Option<HashMap<&'e str, Vec<&'e CertRow>>>);
+
+impl<'e> CaIndex<'e> {
+    fn by_subject(&mut self, ev: &Evidence<'e>, subject: &str) -> &[&'e CertRow] {
+        let index = self.0.get_or_insert_with(|| {
+            let mut m: HashMap<&str, Vec<&CertRow>> = HashMap::new();
+            for ca in ev.certs.values() {
+                if ca.is_ca {
+                    m.entry(ca.subject.as_str()).or_default().push(ca);
+                }
+            }
+            for v in m.values_mut() {
+                v.sort_by(|a, b| a.sha256.cmp(&b.sha256));
+            }
+            m
+        });
+        index.get(subject).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The SPKI SHA-256 of the CA that issued `c`: the leaf's own key when it
+/// is self-issued, else that of a CA certificate of the chains it came in,
+/// else of one seen elsewhere in the run, whose subject is its issuer (and
+/// whose key id is its authority key id, when both are known).
+fn issuer_key<'e>(
+    ev: &Evidence<'e>,
+    c: &CertRow,
+    flows: &[&Connection],
+    cas: &mut CaIndex<'e>,
+) -> Option<String> {
+    if c.self_signed || (!c.subject.is_empty() && c.subject == c.issuer) {
+        return Some(c.spki_sha256.clone()).filter(|k| !k.is_empty());
+    }
+    let fits = |ca: &CertRow| {
+        ca.subject == c.issuer
+            && !ca.spki_sha256.is_empty()
+            && match (&c.authority_key_id, &ca.subject_key_id) {
+                (Some(a), Some(s)) => a == s,
+                _ => true,
+            }
+    };
+    let sent = flows.iter().take(8).find_map(|h| {
+        h.cert_chain_sha256
+            .iter()
+            .skip(1)
+            .filter_map(|s| ev.cert(s))
+            .find(|ca| fits(ca))
+    });
+    let found = sent.or_else(|| {
+        cas.by_subject(ev, c.issuer.as_str())
+            .iter()
+            .copied()
+            .find(|ca| fits(ca))
+    });
+    found.map(|ca| ca.spki_sha256.clone())
+}
+
+/// The connections of each medium or high finding that accuses no
+/// certificate, by finding id.
+fn unattributed(ev: &Evidence<'_>, findings: &[Found]) -> BTreeMap<String, FlowStats> {
+    let mut out = BTreeMap::new();
+    let unattributed: Vec<&Found> = findings
+        .iter()
+        .filter(|f| serious(&f.row) && f.row.accused_sha256.is_empty())
+        .collect();
+    if unattributed.is_empty() {
+        return out;
+    }
+    // Only the connections these findings name are indexed: they are few
+    // beside the group's, which may be hundreds of thousands.
+    let wanted: HashSet<&FlowId> = unattributed
+        .iter()
+        .flat_map(|f| f.flow_ids.iter())
+        .collect();
+    let by_id: HashMap<&FlowId, &Connection> = ev
+        .handshakes
+        .iter()
+        .filter(|h| wanted.contains(&&h.flow_id))
+        .map(|h| (&h.flow_id, h))
+        .collect();
+    for f in unattributed {
+        let flows: Vec<&Connection> = f
+            .flow_ids
+            .iter()
+            .filter_map(|id| by_id.get(id).copied())
+            .collect();
+        out.insert(f.row.finding_id.clone(), FlowStats::of(ev, &flows));
     }
     out
 }
@@ -358,58 +407,8 @@ pub fn incidents(findings: &[FindingRow], facts: &Facts) -> Vec<IncidentRow> {
         .collect();
     let leaves: Vec<&str> = leaves.into_iter().collect();
     let index: HashMap<&str, usize> = leaves.iter().enumerate().map(|(i, l)| (*l, i)).collect();
-    let mut uf = UnionFind((0..leaves.len()).collect());
-    let mut first_of: HashMap<String, usize> = HashMap::new();
-    for (i, leaf) in leaves.iter().enumerate() {
-        let Some(f) = facts.leaves.get(*leaf) else {
-            continue;
-        };
-        for key in identity(leaf, f) {
-            match first_of.get(&key) {
-                Some(&j) => uf.union(i, j),
-                None => {
-                    first_of.insert(key, i);
-                }
-            }
-        }
-    }
-    // A finding that cannot tell which of several issuers is the
-    // interceptor (a divergence where no side verified or showed a sign)
-    // accuses them all: one story, one incident. A finding whose accused
-    // leaves show forging signs names each interceptor apart.
-    for &fi in &serious_ix {
-        let Some(f) = findings.get(fi) else { continue };
-        let told_apart = f
-            .accused_sha256
-            .iter()
-            .any(|l| facts.leaves.get(l.as_str()).is_some_and(|x| x.suspect));
-        if told_apart {
-            continue;
-        }
-        let mut ix = f
-            .accused_sha256
-            .iter()
-            .filter_map(|l| index.get(l.as_str()));
-        if let Some(&first) = ix.next() {
-            for &other in ix {
-                uf.union(first, other);
-            }
-        }
-    }
-    let mut drafts: BTreeMap<usize, Draft<'_>> = BTreeMap::new();
-    for (i, leaf) in leaves.iter().enumerate() {
-        let root = uf.find(i);
-        let d = drafts.entry(root).or_default();
-        d.leaves.push(leaf);
-        if let Some(f) = facts.leaves.get(*leaf) {
-            d.stats.add(&f.stats);
-            d.identity.extend(
-                identity(leaf, f)
-                    .into_iter()
-                    .filter(|k| !k.starts_with("key:")),
-            );
-        }
-    }
+    let mut uf = interceptors(&leaves, &index, &serious_ix, findings, facts);
+    let mut drafts = drafts(&leaves, &mut uf, facts);
     let mut loose: Vec<usize> = Vec::new();
     for &fi in &serious_ix {
         let Some(f) = findings.get(fi) else { continue };
@@ -419,71 +418,15 @@ pub fn incidents(findings: &[FindingRow], facts: &Facts) -> Vec<IncidentRow> {
             .filter_map(|l| index.get(l.as_str()))
             .map(|&i| uf.find(i))
             .collect();
-        if !roots.is_empty() {
-            for r in roots {
-                if let Some(d) = drafts.get_mut(&r) {
-                    d.findings.insert(fi);
-                }
+        if roots.is_empty() {
+            if !attach_unaccusing(&mut drafts, fi, f, facts) {
+                loose.push(fi);
             }
             continue;
         }
-        // No certificate accused: the interceptor answering for its names,
-        // on its servers when one does.
-        let stats = facts.unattributed.get(&f.finding_id);
-        let names: BTreeSet<&str> = f
-            .names
-            .iter()
-            .map(String::as_str)
-            .chain(
-                stats
-                    .iter()
-                    .flat_map(|s| s.names.iter().map(String::as_str)),
-            )
-            .collect();
-        let by_name: Vec<usize> = drafts
-            .iter()
-            .filter(|(_, d)| d.stats.names.iter().any(|n| names.contains(n.as_str())))
-            .map(|(r, _)| *r)
-            .collect();
-        let by_server: Vec<usize> = by_name
-            .iter()
-            .copied()
-            .filter(|r| {
-                drafts.get(r).is_some_and(|d| {
-                    stats.is_some_and(|s| !s.servers.is_disjoint(&d.stats.servers))
-                })
-            })
-            .collect();
-        // Else the same answering machine: the same CONNECT proxy, or the
-        // same client and the same server distances (the interceptor's TTL,
-        // and the genuine server's when known).
-        let same_machine = |d: &Draft<'_>| {
-            stats.is_some_and(|s| {
-                !s.proxies.is_disjoint(&d.stats.proxies)
-                    || (!s.clients.is_disjoint(&d.stats.clients)
-                        && !s.ttls.is_disjoint(&d.stats.ttls)
-                        && (d.stats.other_ttls.is_empty()
-                            || !s.ttls.is_disjoint(&d.stats.other_ttls)))
-            })
-        };
-        let to = if !by_server.is_empty() {
-            by_server
-        } else if !by_name.is_empty() {
-            by_name
-        } else {
-            drafts
-                .iter()
-                .filter(|(_, d)| same_machine(d))
-                .map(|(r, _)| *r)
-                .collect()
-        };
-        if to.is_empty() {
-            loose.push(fi);
-        }
-        for r in to {
+        for r in roots {
             if let Some(d) = drafts.get_mut(&r) {
                 d.findings.insert(fi);
-                d.names.extend(names.iter().map(|n| n.to_string()));
             }
         }
     }
@@ -504,6 +447,141 @@ pub fn incidents(findings: &[FindingRow], facts: &Facts) -> Vec<IncidentRow> {
             .then_with(|| a.incident_id.cmp(&b.incident_id))
     });
     rows
+}
+
+/// Joins the accused leaves (indices into `leaves`) that are one
+/// interceptor: those sharing an issuer or a key, and those one finding
+/// accuses without telling them apart.
+fn interceptors(
+    leaves: &[&str],
+    index: &HashMap<&str, usize>,
+    serious_ix: &[usize],
+    findings: &[FindingRow],
+    facts: &Facts,
+) -> UnionFind {
+    let mut uf = UnionFind((0..leaves.len()).collect());
+    let mut first_of: HashMap<String, usize> = HashMap::new();
+    for (i, leaf) in leaves.iter().enumerate() {
+        let Some(f) = facts.leaves.get(*leaf) else {
+            continue;
+        };
+        for key in identity(leaf, f) {
+            match first_of.get(&key) {
+                Some(&j) => uf.union(i, j),
+                None => {
+                    first_of.insert(key, i);
+                }
+            }
+        }
+    }
+    // A finding that cannot tell which of several issuers is the
+    // interceptor (a divergence where no side verified or showed a sign)
+    // accuses them all: one story, one incident. A finding whose accused
+    // leaves show forging signs names each interceptor apart.
+    for &fi in serious_ix {
+        let Some(f) = findings.get(fi) else { continue };
+        let told_apart = f
+            .accused_sha256
+            .iter()
+            .any(|l| facts.leaves.get(l.as_str()).is_some_and(|x| x.suspect));
+        if told_apart {
+            continue;
+        }
+        let mut ix = f
+            .accused_sha256
+            .iter()
+            .filter_map(|l| index.get(l.as_str()));
+        if let Some(&first) = ix.next() {
+            for &other in ix {
+                uf.union(first, other);
+            }
+        }
+    }
+    uf
+}
+
+/// One draft incident per interceptor, with its leaves' connections.
+fn drafts<'f>(leaves: &[&'f str], uf: &mut UnionFind, facts: &Facts) -> BTreeMap<usize, Draft<'f>> {
+    let mut drafts: BTreeMap<usize, Draft<'_>> = BTreeMap::new();
+    for (i, leaf) in leaves.iter().enumerate() {
+        let root = uf.find(i);
+        let d = drafts.entry(root).or_default();
+        d.leaves.push(leaf);
+        if let Some(f) = facts.leaves.get(*leaf) {
+            d.stats.add(&f.stats);
+            d.identity.extend(
+                identity(leaf, f)
+                    .into_iter()
+                    .filter(|k| !k.starts_with("key:")),
+            );
+        }
+    }
+    drafts
+}
+
+/// Attaches finding `fi`, which accuses no certificate, to the interceptor
+/// answering for its names, on its servers when one does, else to the same
+/// answering machine; false when none fits.
+fn attach_unaccusing(
+    drafts: &mut BTreeMap<usize, Draft<'_>>,
+    fi: usize,
+    f: &FindingRow,
+    facts: &Facts,
+) -> bool {
+    let stats = facts.unattributed.get(&f.finding_id);
+    let names: BTreeSet<&str> = f
+        .names
+        .iter()
+        .map(String::as_str)
+        .chain(
+            stats
+                .iter()
+                .flat_map(|s| s.names.iter().map(String::as_str)),
+        )
+        .collect();
+    let by_name: Vec<usize> = drafts
+        .iter()
+        .filter(|(_, d)| d.stats.names.iter().any(|n| names.contains(n.as_str())))
+        .map(|(r, _)| *r)
+        .collect();
+    let by_server: Vec<usize> = by_name
+        .iter()
+        .copied()
+        .filter(|r| {
+            drafts
+                .get(r)
+                .is_some_and(|d| stats.is_some_and(|s| !s.servers.is_disjoint(&d.stats.servers)))
+        })
+        .collect();
+    // Else the same answering machine: the same CONNECT proxy, or the same
+    // client and the same server distances (the interceptor's TTL, and the
+    // genuine server's when known).
+    let same_machine = |d: &Draft<'_>| {
+        stats.is_some_and(|s| {
+            !s.proxies.is_disjoint(&d.stats.proxies)
+                || (!s.clients.is_disjoint(&d.stats.clients)
+                    && !s.ttls.is_disjoint(&d.stats.ttls)
+                    && (d.stats.other_ttls.is_empty() || !s.ttls.is_disjoint(&d.stats.other_ttls)))
+        })
+    };
+    let to = if !by_server.is_empty() {
+        by_server
+    } else if !by_name.is_empty() {
+        by_name
+    } else {
+        drafts
+            .iter()
+            .filter(|(_, d)| same_machine(d))
+            .map(|(r, _)| *r)
+            .collect()
+    };
+    for &r in &to {
+        if let Some(d) = drafts.get_mut(&r) {
+            d.findings.insert(fi);
+            d.names.extend(names.iter().map(|n| n.to_string()));
+        }
+    }
+    !to.is_empty()
 }
 
 fn verdict_rank(v: &str) -> u8 {
@@ -575,12 +653,74 @@ fn certificate_incident(d: &Draft<'_>, findings: &[FindingRow], facts: &Facts) -
     let mut all = d.stats.clone();
     all.names.extend(d.names.iter().cloned());
     let s = &all;
-    // The issuer the strongest and most findings accuse leads, then the one
-    // of most connections; ties go to the smaller name.
+    let (mut issuers, main) = lead_issuer(d, findings, facts);
+    let (key, product) = interceptor_key_and_product(d, facts, main);
+    let kinds: BTreeSet<Kind> = d
+        .findings
+        .iter()
+        .filter_map(|&i| findings.get(i))
+        .map(|f| f.kind)
+        .collect();
+    let path = interceptor_path(s, &kinds);
+    let verdict = if sev < Severity::High {
+        SUSPECTED
+    } else if s.accepted > 0 {
+        INTERCEPTED
+    } else if s.refused > 0 {
+        REFUSED
+    } else {
+        SUSPECTED
+    };
+    issuers.sort();
+    let mut who = main.unwrap_or("an unknown issuer").to_string();
+    if let Some((p, category)) = &product {
+        who.push_str(&format!(" ({p}, {category})"));
+    }
+    if issuers.len() > 1 {
+        who.push_str(&format!(
+            " and {} more issuer{}",
+            issuers.len() - 1,
+            plural_s(issuers.len() - 1)
+        ));
+    }
+    let interceptor = if path.is_empty() {
+        who.clone()
+    } else {
+        format!("{who}; {}", path.join("; "))
+    };
+    let mut certs: Vec<String> = d.leaves.iter().map(|l| l.to_string()).collect();
+    certs.sort();
+    let summary = sentence(verdict, &who, s, key.is_none(), &kinds);
+    with_stats(
+        s,
+        IncidentRow {
+            incident_id: incident_id(&d.identity),
+            severity: sev,
+            verdict: verdict.to_string(),
+            interceptor,
+            interceptor_issuer: main.map(str::to_string),
+            interceptor_key_sha256: key,
+            interceptor_product: product.map(|(p, _)| p),
+            interceptor_path: path,
+            issuers,
+            cert_sha256: certs,
+            finding_ids: finding_ids(&d.findings, findings),
+            summary,
+            ..IncidentRow::default()
+        },
+    )
+}
+
+/// The issuers of an incident's leaves (names, the unknown left out), and
+/// the one that leads: the one the strongest and most findings accuse,
+/// then the one of most connections; ties go to the smaller name.
+fn lead_issuer<'f>(
+    d: &Draft<'_>,
+    findings: &[FindingRow],
+    facts: &'f Facts,
+) -> (Vec<String>, Option<&'f str>) {
     let mut by_issuer: BTreeMap<&str, (Option<Severity>, usize, i64)> = BTreeMap::new();
-    let mut certs: Vec<String> = Vec::with_capacity(d.leaves.len());
     for leaf in &d.leaves {
-        certs.push(leaf.to_string());
         if let Some(f) = facts.leaves.get(*leaf) {
             by_issuer.entry(f.issuer.as_str()).or_default().2 += f.stats.connections;
         }
@@ -599,7 +739,6 @@ fn certificate_incident(d: &Draft<'_>, findings: &[FindingRow], facts: &Facts) -
             }
         }
     }
-    certs.sort();
     let main = by_issuer
         .iter()
         .fold(
@@ -611,35 +750,45 @@ fn certificate_incident(d: &Draft<'_>, findings: &[FindingRow], facts: &Facts) -
         )
         .map(|(i, _)| i)
         .filter(|i| !i.is_empty());
+    let issuers = by_issuer
+        .keys()
+        .filter(|i| !i.is_empty())
+        .map(|i| i.to_string())
+        .collect();
+    (issuers, main)
+}
+
+/// The interceptor's signing key and product (with its category): the
+/// leading issuer's, else any leaf's of the incident.
+fn interceptor_key_and_product(
+    d: &Draft<'_>,
+    facts: &Facts,
+    main: Option<&str>,
+) -> (Option<String>, Option<(String, String)>) {
     let of_main = || {
         d.leaves
             .iter()
             .filter_map(|l| facts.leaves.get(*l))
             .filter(move |f| Some(f.issuer.as_str()) == main)
     };
-    let key = of_main().find_map(|f| f.issuer_key.clone()).or_else(|| {
-        d.leaves
-            .iter()
-            .filter_map(|l| facts.leaves.get(*l))
-            .find_map(|f| f.issuer_key.clone())
-    });
+    let any = || d.leaves.iter().filter_map(|l| facts.leaves.get(*l));
+    let key = of_main()
+        .find_map(|f| f.issuer_key.clone())
+        .or_else(|| any().find_map(|f| f.issuer_key.clone()));
     let with_product = |f: &LeafFacts| {
         f.product
             .clone()
             .map(|p| (p, f.category.clone().unwrap_or_default()))
     };
-    let product = of_main().find_map(with_product).or_else(|| {
-        d.leaves
-            .iter()
-            .filter_map(|l| facts.leaves.get(*l))
-            .find_map(with_product)
-    });
-    let kinds: BTreeSet<Kind> = d
-        .findings
-        .iter()
-        .filter_map(|&i| findings.get(i))
-        .map(|f| f.kind)
-        .collect();
+    let product = of_main()
+        .find_map(with_product)
+        .or_else(|| any().find_map(with_product));
+    (key, product)
+}
+
+/// Where the interceptor sat: explicit proxies, a server TTL other than
+/// the genuine server's, the path of some clients only.
+fn interceptor_path(s: &FlowStats, kinds: &BTreeSet<Kind>) -> Vec<String> {
     let mut path: Vec<String> = s
         .proxies
         .iter()
@@ -668,56 +817,7 @@ fn certificate_incident(d: &Draft<'_>, findings: &[FindingRow], facts: &Facts) -
              for the same names at the same time"
         ));
     }
-    let verdict = if sev < Severity::High {
-        SUSPECTED
-    } else if s.accepted > 0 {
-        INTERCEPTED
-    } else if s.refused > 0 {
-        REFUSED
-    } else {
-        SUSPECTED
-    };
-    let mut issuers: Vec<String> = by_issuer
-        .keys()
-        .filter(|i| !i.is_empty())
-        .map(|i| i.to_string())
-        .collect();
-    issuers.sort();
-    let mut who = main.unwrap_or("an unknown issuer").to_string();
-    if let Some((p, category)) = &product {
-        who.push_str(&format!(" ({p}, {category})"));
-    }
-    if issuers.len() > 1 {
-        who.push_str(&format!(
-            " and {} more issuer{}",
-            issuers.len() - 1,
-            plural_s(issuers.len() - 1)
-        ));
-    }
-    let interceptor = if path.is_empty() {
-        who.clone()
-    } else {
-        format!("{who}; {}", path.join("; "))
-    };
-    let summary = sentence(verdict, &who, s, key.is_none(), &kinds);
-    with_stats(
-        s,
-        IncidentRow {
-            incident_id: incident_id(&d.identity),
-            severity: sev,
-            verdict: verdict.to_string(),
-            interceptor,
-            interceptor_issuer: main.map(str::to_string),
-            interceptor_key_sha256: key,
-            interceptor_product: product.map(|(p, _)| p),
-            interceptor_path: path,
-            issuers,
-            cert_sha256: certs,
-            finding_ids: finding_ids(&d.findings, findings),
-            summary,
-            ..IncidentRow::default()
-        },
-    )
+    path
 }
 
 /// The row's connection facts: names, clients, span, counts and bytes.

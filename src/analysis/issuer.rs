@@ -104,6 +104,9 @@ pub fn divergence(ev: &Evidence<'_>) -> Vec<FindingRow> {
     out
 }
 
+/// A finding's kind, severity and the end of its summary: why.
+type Verdict = (Kind, Severity, String);
+
 fn diverging(
     ev: &Evidence<'_>,
     name: &str,
@@ -112,21 +115,38 @@ fn diverging(
     leaves: BTreeSet<String>,
     issuers: BTreeSet<String>,
 ) -> FindingRow {
-    let anchors: BTreeSet<&str> = by_issuer
-        .values()
-        .flat_map(|s| s.anchors.iter().copied())
-        .collect();
-    let one_root = anchors.len() == 1;
-    let any_suspect = by_issuer.values().any(|s| s.suspect);
-    // issuers overlap when one starts before another ends
-    let mut spans: Vec<(i64, i64)> = by_issuer.values().map(|s| (s.first, s.last)).collect();
-    spans.sort();
-    let overlap = spans.windows(2).any(|w| w[1].0 <= w[0].1);
-    let path = path_change(by_issuer);
     // One issuer name on several keys: a CA that re-keyed, or a copy of its
     // name (certificate-cloning interceptors copy the whole chain's names).
     let copied = issuers.len() < by_issuer.len();
-    let detail: Vec<String> = by_issuer
+    let (kind, severity, tail) = interception(ev, by_issuer)
+        .or_else(|| unverified(ev, by_issuer, copied))
+        .unwrap_or_else(|| verified(by_issuer));
+    let count = if copied {
+        format!(
+            "{} issuer keys under {} issuer name{}",
+            by_issuer.len(),
+            issuers.len(),
+            plural_s(issuers.len())
+        )
+    } else {
+        format!("{} different issuers", issuers.len())
+    };
+    let summary = format!(
+        "{name} was answered by leaf certificates from {count}: {}; {tail}",
+        sides_detail(ev, by_issuer, copied).join(", ")
+    );
+    let mut f = finding(kind, severity, Some(name), flows, leaves, issuers, summary);
+    f.accused_sha256 = accused(by_issuer);
+    f
+}
+
+/// "issuer [key k] (3 connections)" for each side.
+fn sides_detail(
+    ev: &Evidence<'_>,
+    by_issuer: &BTreeMap<(&str, &str), Side<'_>>,
+    copied: bool,
+) -> Vec<String> {
+    by_issuer
         .iter()
         .map(|((_, key_id), side)| {
             let leaf = side.leaves.iter().next().copied().unwrap_or_default();
@@ -144,40 +164,39 @@ fn diverging(
                 plural_s(side.flows.len())
             )
         })
-        .collect();
+        .collect()
+}
+
+/// One side looks like an interceptor's, or verified beside an issuer no
+/// trust store knew: "high", told with the outcome of that side.
+fn interception(
+    ev: &Evidence<'_>,
+    by_issuer: &BTreeMap<(&str, &str), Side<'_>>,
+) -> Option<Verdict> {
+    let flows_of = |keep: fn(&Side<'_>) -> bool| -> Vec<&Connection> {
+        by_issuer
+            .values()
+            .filter(|s| keep(s))
+            .flat_map(|s| s.flows.iter().copied())
+            .collect()
+    };
     // the outcome that matters is that of the suspect side(s)
-    let suspect_flows: Vec<&Connection> = by_issuer
-        .values()
-        .filter(|s| s.suspect)
-        .flat_map(|s| s.flows.iter().copied())
-        .collect();
-    // One side verified (to a root of that day or one given with
-    // --trust-store), another side's issuer was known to no trust store:
-    // the classic interception, or a forgery.
-    let unknown_flows: Vec<&Connection> = by_issuer
-        .values()
-        .filter(|s| s.unknown)
-        .flat_map(|s| s.flows.iter().copied())
-        .collect();
-    // Only self-issued certificates: no CA, so no CA's forgery to find.
-    let self_issued_only = by_issuer.values().all(|s| {
-        s.leaves
-            .iter()
-            .all(|l| ev.leaf(l).is_some_and(|i| i.self_signed))
-    });
-    let verified_beside_unknown =
-        !unknown_flows.is_empty() && by_issuer.values().any(|s| !s.unknown && s.verified);
-    let (kind, severity, tail) = if any_suspect {
-        (
+    if by_issuer.values().any(|s| s.suspect) {
+        return Some((
             Kind::IssuerDivergence,
             Severity::High,
             format!(
                 "one of them is likely an interceptor; its certificate was {}",
-                ev.outcome(&suspect_flows).sentence()
+                ev.outcome(&flows_of(|s| s.suspect)).sentence()
             ),
-        )
-    } else if verified_beside_unknown {
-        (
+        ));
+    }
+    // One side verified (to a root of that day or one given with
+    // --trust-store), another side's issuer was known to no trust store:
+    // the classic interception, or a forgery.
+    let unknown_flows = flows_of(|s| s.unknown);
+    if !unknown_flows.is_empty() && by_issuer.values().any(|s| !s.unknown && s.verified) {
+        return Some((
             Kind::IssuerDivergence,
             Severity::High,
             format!(
@@ -185,14 +204,37 @@ fn diverging(
                  store: an interceptor's certificate, or a forged one; it was {}",
                 ev.outcome(&unknown_flows).sentence()
             ),
-        )
-    } else if self_issued_only && !by_issuer.values().any(|s| s.verified) && path.is_none() {
+        ));
+    }
+    None
+}
+
+/// Issuers whose chains did not all verify, or intermediates of one root.
+fn unverified(
+    ev: &Evidence<'_>,
+    by_issuer: &BTreeMap<(&str, &str), Side<'_>>,
+    copied: bool,
+) -> Option<Verdict> {
+    let anchors: BTreeSet<&str> = by_issuer
+        .values()
+        .flat_map(|s| s.anchors.iter().copied())
+        .collect();
+    // Only self-issued certificates: no CA, so no CA's forgery to find.
+    let self_issued_only = by_issuer.values().all(|s| {
+        s.leaves
+            .iter()
+            .all(|l| ev.leaf(l).is_some_and(|i| i.self_signed))
+    });
+    let untrusted = by_issuer.values().any(|s| s.untrusted);
+    let (kind, severity, why) = if self_issued_only
+        && !by_issuer.values().any(|s| s.verified)
+        && path_change(by_issuer).is_none()
+    {
         (
             Kind::IssuerDivergence,
             Severity::Low,
             "every certificate is self-issued and none verified: a test or appliance server \
-             that made its own certificates anew, answering from the same place"
-                .into(),
+             that made its own certificates anew, answering from the same place",
         )
     } else if copied && !by_issuer.values().all(|s| s.verified) {
         (
@@ -200,37 +242,43 @@ fn diverging(
             Severity::Medium,
             "one issuer name signed with different keys, and not every chain verified: a \
              copy of the issuer's name on another key, as certificate-cloning interceptors \
-             make, or a CA that re-keyed (is --trust-store set?)"
-                .into(),
+             make, or a CA that re-keyed (is --trust-store set?)",
         )
-    } else if one_root {
+    } else if anchors.len() == 1 {
         (
             Kind::IssuerRotation,
             Severity::Low,
-            "all lead to the same root; consistent with a CA rotating its intermediates".into(),
+            "all lead to the same root; consistent with a CA rotating its intermediates",
         )
-    } else if by_issuer.values().any(|s| s.untrusted)
+    } else if untrusted
         && !ev.any_trusted
-        && !overlap
-        && path.is_none()
+        && !overlap(by_issuer)
+        && path_change(by_issuer).is_none()
     {
         (
             Kind::IssuerDivergence,
             Severity::Low,
             "no chain of this run verified, so the trust store does not cover this network \
              (pass --trust-store with its roots); each issuer took over from the previous one, \
-             answering from the same place: consistent with a change of CA"
-                .into(),
+             answering from the same place: consistent with a change of CA",
         )
-    } else if by_issuer.values().any(|s| s.untrusted) {
+    } else if untrusted {
         (
             Kind::IssuerDivergence,
             Severity::Medium,
             "the chains could not all be verified (is --trust-store set?), so either issuer \
-             may be an interceptor"
-                .into(),
+             may be an interceptor",
         )
-    } else if by_issuer.values().all(|s| s.public) {
+    } else {
+        return None;
+    };
+    Some((kind, severity, why.into()))
+}
+
+/// Every chain verified: several public CAs, issuers overlapping in time,
+/// a takeover not on the server, or a change of CA.
+fn verified(by_issuer: &BTreeMap<(&str, &str), Side<'_>>) -> Verdict {
+    if by_issuer.values().all(|s| s.public) {
         (
             Kind::IssuerDivergence,
             Severity::Low,
@@ -239,7 +287,7 @@ fn diverging(
              same: Certificate Transparency logs tell)"
                 .into(),
         )
-    } else if overlap {
+    } else if overlap(by_issuer) {
         (
             Kind::IssuerDivergence,
             Severity::Medium,
@@ -247,7 +295,7 @@ fn diverging(
              can be a mis-issued or inspection certificate"
                 .into(),
         )
-    } else if let Some(why) = path {
+    } else if let Some(why) = path_change(by_issuer) {
         (
             Kind::IssuerDivergence,
             Severity::Medium,
@@ -265,23 +313,19 @@ fn diverging(
              consistent with a change of CA"
                 .into(),
         )
-    };
-    let count = if copied {
-        format!(
-            "{} issuer keys under {} issuer name{}",
-            by_issuer.len(),
-            issuers.len(),
-            plural_s(issuers.len())
-        )
-    } else {
-        format!("{} different issuers", issuers.len())
-    };
-    let summary = format!(
-        "{name} was answered by leaf certificates from {count}: {}; {tail}",
-        detail.join(", ")
-    );
-    // The accused side: the suspect one(s), else the one no trust store
-    // knew, else the side(s) that did not verify, else every side.
+    }
+}
+
+/// Whether issuers overlap in time: one starts before another ends.
+fn overlap(by_issuer: &BTreeMap<(&str, &str), Side<'_>>) -> bool {
+    let mut spans: Vec<(i64, i64)> = by_issuer.values().map(|s| (s.first, s.last)).collect();
+    spans.sort();
+    spans.windows(2).any(|w| w[1].0 <= w[0].1)
+}
+
+/// The accused side: the suspect one(s), else the one no trust store knew,
+/// else the side(s) that did not verify, else every side.
+fn accused(by_issuer: &BTreeMap<(&str, &str), Side<'_>>) -> Vec<String> {
     let side_leaves = |keep: &dyn Fn(&Side<'_>) -> bool| -> Vec<&str> {
         by_issuer
             .values()
@@ -302,9 +346,7 @@ fn diverging(
     let mut accused: Vec<String> = accused.into_iter().map(str::to_string).collect();
     accused.sort();
     accused.dedup();
-    let mut f = finding(kind, severity, Some(name), flows, leaves, issuers, summary);
-    f.accused_sha256 = accused;
-    f
+    accused
 }
 
 /// Whether the issuers of one name answered from different places, which

@@ -12,10 +12,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::Connection;
 use super::Kind;
-use super::{finding, name_key, Evidence};
-use crate::rows::{FindingRow, Severity};
+use super::{finding, Evidence, Product};
+use crate::rows::{CertRow, FindingRow, Severity};
 
 /// The registrable domains these leaves speak for together (their names
 /// and the names clients asked for when they were served), and the most any
@@ -36,19 +35,8 @@ pub(super) fn domain_spread<'e>(
 
 /// The key reuse detector.
 pub fn key_reuse(ev: &Evidence<'_>) -> Vec<FindingRow> {
-    let mut by_key: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for leaf in ev.leaf_flows.keys() {
-        if let Some(c) = ev.cert(leaf) {
-            if !c.spki_sha256.is_empty() {
-                by_key
-                    .entry(c.spki_sha256.as_str())
-                    .or_default()
-                    .insert(leaf);
-            }
-        }
-    }
     let mut out = Vec::new();
-    for (key, leaves) in by_key {
+    for (key, leaves) in leaves_by_key(ev) {
         if leaves.len() < 2 {
             continue;
         }
@@ -57,67 +45,9 @@ pub fn key_reuse(ev: &Evidence<'_>) -> Vec<FindingRow> {
         if all.len() < ev.cfg.key_reuse_min_domains || all.len() <= widest {
             continue;
         }
-        let flows: Vec<&Connection> = leaves
-            .iter()
-            .filter_map(|l| ev.leaf_flows.get(l))
-            .flatten()
-            .copied()
-            .collect();
-        // The key is a CA's, and a leaf on it is neither a CA nor
-        // self-signed (see `on_ca_key`).
-        let ca = ev
-            .ca_keys
-            .get(key)
-            .filter(|_| leaves.iter().any(|l| ev.leaf(l).is_some_and(|i| i.ca_key)));
-        let unknown = leaves.iter().any(|l| ev.leaf_unknown_issuer(l));
-        let product = leaves.iter().find_map(|l| ev.product_of_leaf(l));
-        // Minting counts only for CA-issued leaves of issuers that are not
-        // public (see `Evidence::minted_sign`).
-        let minted = leaves
-            .iter()
-            .filter_map(|l| ev.leaf(l))
-            .filter(|i| ev.minted_sign(i))
-            .count();
-        let spoofed = leaves
-            .iter()
-            .find_map(|l| ev.leaf(l).and_then(|i| i.spoofed_ca));
-        let all_trusted = leaves.iter().all(|l| ev.leaf_trusted(l));
-        // Self-signed certificates made on one key (a test suite's, an
-        // appliance family's) are no CA's forgeries.
-        let all_self_signed = leaves
-            .iter()
-            .all(|l| ev.leaf(l).is_some_and(|i| i.self_signed));
-        let severity = if ca.is_some() || product.is_some() || spoofed.is_some() {
-            Severity::High
-        } else if all_trusted || all_self_signed {
-            Severity::Low
-        } else if minted > 0 || (unknown && ev.any_trusted) {
-            Severity::High
-        } else {
-            Severity::Medium
-        };
+        let (flows, names) = ev.flows_and_names(&leaves);
+        let signs = Signs::of(ev, key, &leaves);
         let issuers: BTreeSet<String> = leaves.iter().map(|l| ev.issuer_of(l)).collect();
-        let names: BTreeSet<String> = flows.iter().filter_map(|h| name_key(h)).collect();
-        let mut why = Vec::new();
-        if let Some(c) = ca {
-            why.push(format!("it is the key of the CA certificate {}", c.subject));
-        }
-        if let Some(p) = product {
-            why.push(format!("the issuer matches {} ({})", p.product, p.category));
-        }
-        if minted > 0 {
-            why.push(format!("{minted} of them were minted at first use"));
-        }
-        if let Some(c) = spoofed {
-            why.push(format!("the chain spoofs a root's key with {c}"));
-        }
-        if all_trusted {
-            why.push("every chain verified (shared hosting can explain it)".into());
-        } else if all_self_signed {
-            why.push(
-                "every certificate is self-signed (made on one key, not minted by a CA)".into(),
-            );
-        }
         let summary = format!(
             "one public key ({}…) is used by {} certificates for {} unrelated domains ({}), \
              issued by {}{}; the signature of a forging proxy; they were {}",
@@ -130,11 +60,7 @@ pub fn key_reuse(ev: &Evidence<'_>) -> Vec<FindingRow> {
                 .collect::<Vec<_>>()
                 .join(", "),
             issuers.iter().cloned().collect::<Vec<_>>().join(" and "),
-            if why.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", why.join("; "))
-            },
+            signs.reasons(),
             ev.outcome(&flows).sentence()
         );
         let sni = (names.len() == 1)
@@ -142,7 +68,7 @@ pub fn key_reuse(ev: &Evidence<'_>) -> Vec<FindingRow> {
             .flatten();
         out.push(finding(
             Kind::KeyReuse,
-            severity,
+            signs.severity(ev),
             sni.as_deref(),
             &flows,
             leaves.iter().map(|s| s.to_string()).collect(),
@@ -151,6 +77,107 @@ pub fn key_reuse(ev: &Evidence<'_>) -> Vec<FindingRow> {
         ));
     }
     out
+}
+
+/// The leaves of the run by their public key (SPKI SHA-256).
+fn leaves_by_key<'e>(ev: &Evidence<'e>) -> BTreeMap<&'e str, BTreeSet<&'e str>> {
+    let mut by_key: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for &leaf in ev.leaf_flows.keys() {
+        if let Some(c) = ev.cert(leaf) {
+            if !c.spki_sha256.is_empty() {
+                by_key
+                    .entry(c.spki_sha256.as_str())
+                    .or_default()
+                    .insert(leaf);
+            }
+        }
+    }
+    by_key
+}
+
+/// What the leaves sharing one key show.
+struct Signs<'e> {
+    /// The key is a CA certificate's, and a leaf on it is neither a CA nor
+    /// self-signed (see `on_ca_key`).
+    ca: Option<&'e CertRow>,
+    /// An issuer no trust store knew.
+    unknown: bool,
+    product: Option<&'static Product>,
+    /// Leaves minted at first use; minting counts only for CA-issued leaves
+    /// of issuers that are not public (see `Evidence::minted_sign`).
+    minted: usize,
+    spoofed: Option<&'e str>,
+    all_trusted: bool,
+    /// Self-signed certificates made on one key (a test suite's, an
+    /// appliance family's) are no CA's forgeries.
+    all_self_signed: bool,
+}
+
+impl<'e> Signs<'e> {
+    fn of(ev: &Evidence<'e>, key: &str, leaves: &BTreeSet<&str>) -> Self {
+        Signs {
+            ca: ev
+                .ca_keys
+                .get(key)
+                .copied()
+                .filter(|_| leaves.iter().any(|l| ev.leaf(l).is_some_and(|i| i.ca_key))),
+            unknown: leaves.iter().any(|l| ev.leaf_unknown_issuer(l)),
+            product: leaves.iter().find_map(|l| ev.product_of_leaf(l)),
+            minted: leaves
+                .iter()
+                .filter_map(|l| ev.leaf(l))
+                .filter(|i| ev.minted_sign(i))
+                .count(),
+            spoofed: leaves
+                .iter()
+                .find_map(|l| ev.leaf(l).and_then(|i| i.spoofed_ca)),
+            all_trusted: leaves.iter().all(|l| ev.leaf_trusted(l)),
+            all_self_signed: leaves
+                .iter()
+                .all(|l| ev.leaf(l).is_some_and(|i| i.self_signed)),
+        }
+    }
+
+    fn severity(&self, ev: &Evidence<'_>) -> Severity {
+        if self.ca.is_some() || self.product.is_some() || self.spoofed.is_some() {
+            Severity::High
+        } else if self.all_trusted || self.all_self_signed {
+            Severity::Low
+        } else if self.minted > 0 || (self.unknown && ev.any_trusted) {
+            Severity::High
+        } else {
+            Severity::Medium
+        }
+    }
+
+    /// " (it is the key of the CA certificate X; ...)", or nothing.
+    fn reasons(&self) -> String {
+        let mut why = Vec::new();
+        if let Some(c) = self.ca {
+            why.push(format!("it is the key of the CA certificate {}", c.subject));
+        }
+        if let Some(p) = self.product {
+            why.push(format!("the issuer matches {} ({})", p.product, p.category));
+        }
+        if self.minted > 0 {
+            why.push(format!("{} of them were minted at first use", self.minted));
+        }
+        if let Some(c) = self.spoofed {
+            why.push(format!("the chain spoofs a root's key with {c}"));
+        }
+        if self.all_trusted {
+            why.push("every chain verified (shared hosting can explain it)".into());
+        } else if self.all_self_signed {
+            why.push(
+                "every certificate is self-signed (made on one key, not minted by a CA)".into(),
+            );
+        }
+        if why.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", why.join("; "))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ use crate::words::plural_s;
 
 pub use kinds::{Detector, Kind, Role, DETECTORS};
 
-pub use connection::{Connection, Interner, List};
+pub use connection::{Connection, FlowId, Interner, List, Sym};
 pub use groups::{Globals, Grouper, Grouping};
 pub use incidents::{incidents, Facts, FlowStats, LeafFacts, INTERCEPTED, REFUSED, SUSPECTED};
 pub use products::{match_product, products, word_match, Product};
@@ -252,26 +252,7 @@ impl<'a> Evidence<'a> {
         cfg: &'a Thresholds,
         globals: Option<Globals>,
     ) -> Self {
-        let mut map: HashMap<Cow<'a, str>, Vec<&'a Connection>> = HashMap::new();
-        let mut leaf_flows: DigestMap<'a, Vec<&'a Connection>> = DigestMap::default();
-        let mut any_trusted = false;
-        let mut app_bytes_counted = false;
-        for h in handshakes {
-            if let Some(key) = name_key_cow(h) {
-                map.entry(key).or_default().push(h);
-            }
-            if let Some(leaf) = &h.leaf_sha256 {
-                leaf_flows.entry(leaf.as_ref()).or_default().push(h);
-            }
-            any_trusted |= h.chain_trusted == Some(true);
-            app_bytes_counted |= h.app_bytes_client > 0 || h.app_bytes_server > 0;
-        }
-        let mut groups: Vec<(String, Vec<&'a Connection>)> =
-            map.into_iter().map(|(k, v)| (k.into_owned(), v)).collect();
-        groups.sort_by(|a, b| a.0.cmp(&b.0));
-        for (_, flows) in &mut groups {
-            flows.sort_by(|a, b| flow_order(a, b));
-        }
+        let (groups, leaf_flows, mut any_trusted, mut app_bytes_counted) = index(handshakes);
         let named = groups
             .iter()
             .filter_map(|(name, flows)| {
@@ -283,9 +264,6 @@ impl<'a> Evidence<'a> {
                 (!v.is_empty()).then(|| (name.clone(), v))
             })
             .collect();
-        for flows in leaf_flows.values_mut() {
-            flows.sort_by(|a, b| flow_order(a, b));
-        }
         if let Some(g) = globals {
             any_trusted = g.any_trusted;
             app_bytes_counted = g.app_bytes_counted;
@@ -306,107 +284,138 @@ impl<'a> Evidence<'a> {
             any_trusted,
             app_bytes_counted,
         };
+        ev.leaves = ev.leaf_infos();
+        ev
+    }
+
+    /// What is known about each leaf, and how many minted leaves each
+    /// issuer (name and signing key) has: a CA minting at first use for
+    /// several names is a forger; one fresh certificate alone is what a new
+    /// deployment shows.
+    fn leaf_infos(&self) -> DigestMap<'a, LeafInfo<'a>> {
         let mut dn_products: HashMap<&'a str, Option<&'static Product>> = HashMap::new();
         let mut product_of =
             |dn: &'a str| *dn_products.entry(dn).or_insert_with(|| match_product(dn));
         let mut leaves: DigestMap<'a, LeafInfo<'a>> = DigestMap::default();
-        leaves.reserve(ev.leaf_flows.len());
-        for (&leaf, flows) in &ev.leaf_flows {
-            let cert = ev.certs.get(leaf).copied();
-            let issuer = cert.map_or("(unknown issuer)", |c| c.issuer.as_str());
-            let mut product = cert.and_then(|c| product_of(c.issuer.as_str()));
-            if product.is_none() {
-                if let Some(h) = flows.first() {
-                    product = h.cert_chain_sha256.iter().skip(1).find_map(|s| {
-                        let cc = ev.certs.get(&**s)?;
-                        product_of(cc.subject.as_str()).or_else(|| product_of(cc.issuer.as_str()))
-                    });
-                }
-            }
-            let mut domains: BTreeSet<String> = cert
-                .map(cert_names)
-                .unwrap_or_default()
-                .iter()
-                .map(|n| registrable_domain(n))
-                .collect();
-            let snis: std::collections::HashSet<&str> =
-                flows.iter().filter_map(|h| h.sni.as_deref()).collect();
-            domains.extend(snis.into_iter().map(registrable_domain));
-            domains.retain(|d| !d.is_empty());
-            let public = flows
-                .iter()
-                .any(|h| h.chain_trusted == Some(true) && h.root_public == Some(true));
-            // A vendor's own CA on the vendor's own services (a Sophos CA
-            // for a sophos.com host) is its PKI, not its inspection product;
-            // nor is anything a public CA issued.
-            if public || product.is_some_and(|p| vendor_own(p, issuer, &domains)) {
-                product = None;
-            }
-            let spoofed_ca = flows.first().and_then(|h| {
-                h.cert_chain_sha256.iter().find_map(|s| {
-                    let c = ev.certs.get(&**s)?;
-                    (c.is_ca && c.curve.as_deref() == Some("explicit"))
-                        .then_some(c.subject.as_str())
-                })
-            });
-            leaves.insert(
-                leaf,
-                LeafInfo {
-                    issuer,
-                    product,
-                    unknown_issuer: flows.iter().any(|h| h.untrusted_by_unknown_issuer()),
-                    trusted: flows.iter().any(|h| h.chain_trusted == Some(true)),
-                    minted: ev.compute_minted(leaf),
-                    backdated: ev
-                        .age_at_first_use(leaf)
-                        .is_some_and(|age| backdated_at_age(age, ev.cfg)),
-                    public,
-                    self_signed: cert.is_some_and(|c| {
-                        c.self_signed || (!c.subject.is_empty() && c.subject == c.issuer)
-                    }),
-                    issuer_minted: 0,
-                    logged: cert.is_some_and(|c| c.has_sct),
-                    spoofed_ca,
-                    ca_key: cert.is_some_and(|c| on_ca_key(c, |k| ev.ca_keys.contains_key(k))),
-                    domains,
-                    anchors: {
-                        let mut a: Vec<&'a str> = Vec::new();
-                        let mut seen_last: Vec<Option<&'a str>> = Vec::new();
-                        for h in flows {
-                            let last = h.cert_chain_sha256.last().map(|s| &**s);
-                            if seen_last.contains(&last) {
-                                continue;
-                            }
-                            seen_last.push(last);
-                            if let Some(x) = ev.anchor(h) {
-                                if !a.contains(&x) {
-                                    a.push(x);
-                                }
-                            }
-                        }
-                        a.sort_unstable();
-                        a
-                    },
-                },
-            );
+        leaves.reserve(self.leaf_flows.len());
+        for (&leaf, flows) in &self.leaf_flows {
+            leaves.insert(leaf, self.leaf_info(leaf, flows, &mut product_of));
         }
-        // How many minted leaves each issuer (name and signing key) has: a
-        // CA minting at first use for several names is a forger; one fresh
-        // certificate alone is what a new deployment shows.
         let mut minted_by_issuer: HashMap<(&str, &str), usize> = HashMap::new();
         for (&leaf, info) in &leaves {
-            if ev.minted_sign(info) {
-                *minted_by_issuer.entry(ev.issuer_id(leaf)).or_default() += 1;
+            if self.minted_sign(info) {
+                *minted_by_issuer.entry(self.issuer_id(leaf)).or_default() += 1;
             }
         }
         for (&leaf, info) in leaves.iter_mut() {
             info.issuer_minted = minted_by_issuer
-                .get(&ev.issuer_id(leaf))
+                .get(&self.issuer_id(leaf))
                 .copied()
                 .unwrap_or(0);
         }
-        ev.leaves = leaves;
-        ev
+        leaves
+    }
+
+    /// The facts about one leaf and the connections that carried it, but
+    /// for `issuer_minted`, which needs every leaf's.
+    fn leaf_info(
+        &self,
+        leaf: &'a str,
+        flows: &[&'a Connection],
+        product_of: &mut impl FnMut(&'a str) -> Option<&'static Product>,
+    ) -> LeafInfo<'a> {
+        let cert = self.certs.get(leaf).copied();
+        let issuer = cert.map_or("(unknown issuer)", |c| c.issuer.as_str());
+        let mut product = cert.and_then(|c| product_of(c.issuer.as_str()));
+        if product.is_none() {
+            if let Some(h) = flows.first() {
+                product = h.cert_chain_sha256.iter().skip(1).find_map(|s| {
+                    let cc = self.certs.get(&**s)?;
+                    product_of(cc.subject.as_str()).or_else(|| product_of(cc.issuer.as_str()))
+                });
+            }
+        }
+        let mut domains: BTreeSet<String> = cert
+            .map(cert_names)
+            .unwrap_or_default()
+            .iter()
+            .map(|n| registrable_domain(n))
+            .collect();
+        let snis: std::collections::HashSet<&str> =
+            flows.iter().filter_map(|h| h.sni.as_deref()).collect();
+        domains.extend(snis.into_iter().map(registrable_domain));
+        domains.retain(|d| !d.is_empty());
+        let public = flows
+            .iter()
+            .any(|h| h.chain_trusted == Some(true) && h.root_public == Some(true));
+        // A vendor's own CA on the vendor's own services (a Sophos CA for a
+        // sophos.com host) is its PKI, not its inspection product; nor is
+        // anything a public CA issued.
+        if public || product.is_some_and(|p| vendor_own(p, issuer, &domains)) {
+            product = None;
+        }
+        let spoofed_ca = flows.first().and_then(|h| {
+            h.cert_chain_sha256.iter().find_map(|s| {
+                let c = self.certs.get(&**s)?;
+                (c.is_ca && c.curve.as_deref() == Some("explicit")).then_some(c.subject.as_str())
+            })
+        });
+        LeafInfo {
+            issuer,
+            product,
+            unknown_issuer: flows.iter().any(|h| h.untrusted_by_unknown_issuer()),
+            trusted: flows.iter().any(|h| h.chain_trusted == Some(true)),
+            minted: self.compute_minted(leaf),
+            backdated: self
+                .age_at_first_use(leaf)
+                .is_some_and(|age| backdated_at_age(age, self.cfg)),
+            public,
+            self_signed: cert
+                .is_some_and(|c| c.self_signed || (!c.subject.is_empty() && c.subject == c.issuer)),
+            issuer_minted: 0,
+            logged: cert.is_some_and(|c| c.has_sct),
+            spoofed_ca,
+            ca_key: cert.is_some_and(|c| on_ca_key(c, |k| self.ca_keys.contains_key(k))),
+            domains,
+            anchors: self.anchors(flows),
+        }
+    }
+
+    /// The distinct roots these connections' chains lead to, sorted, each
+    /// distinct last certificate looked at once.
+    fn anchors(&self, flows: &[&Connection]) -> Vec<&'a str> {
+        let mut a: Vec<&'a str> = Vec::new();
+        let mut seen_last: Vec<Option<&str>> = Vec::new();
+        for h in flows {
+            let last = h.cert_chain_sha256.last().map(|s| &**s);
+            if seen_last.contains(&last) {
+                continue;
+            }
+            seen_last.push(last);
+            if let Some(x) = self.anchor(h) {
+                if !a.contains(&x) {
+                    a.push(x);
+                }
+            }
+        }
+        a.sort_unstable();
+        a
+    }
+
+    /// The connections that carried these leaves, leaf after leaf, and the
+    /// name keys they were judged under.
+    pub fn flows_and_names(
+        &self,
+        leaves: &BTreeSet<&str>,
+    ) -> (Vec<&'a Connection>, BTreeSet<String>) {
+        let flows: Vec<&Connection> = leaves
+            .iter()
+            .filter_map(|l| self.leaf_flows.get(l))
+            .flatten()
+            .copied()
+            .collect();
+        let names = flows.iter().filter_map(|h| name_key(h)).collect();
+        (flows, names)
     }
 
     /// Whether every connection of a group carried one and the same leaf
@@ -687,6 +696,49 @@ fn minted_at_age(age: i64, cfg: &Thresholds) -> bool {
     (0..=cfg.fresh_cert_max_age_secs).contains(&age) || backdated_at_age(age, cfg)
 }
 
+/// What [`index`] finds: connections by name and by leaf, whether any chain
+/// was trusted, whether any row counted application bytes.
+type Index<'a> = (
+    Vec<(String, Vec<&'a Connection>)>,
+    DigestMap<'a, Vec<&'a Connection>>,
+    bool,
+    bool,
+);
+
+/// The connections by name key (keys in order) and by leaf, each in
+/// (time, flow id) order; whether any chain was trusted; whether any row
+/// counted application bytes.
+fn index(handshakes: &[Connection]) -> Index<'_> {
+    let mut map: HashMap<Cow<'_, str>, Vec<&Connection>> = HashMap::new();
+    let mut leaf_flows: DigestMap<'_, Vec<&Connection>> = DigestMap::default();
+    let mut any_trusted = false;
+    let mut app_bytes_counted = false;
+    for h in handshakes {
+        if let Some(key) = name_key_cow(h) {
+            map.entry(key).or_default().push(h);
+        }
+        if let Some(leaf) = &h.leaf_sha256 {
+            leaf_flows.entry(leaf.as_ref()).or_default().push(h);
+        }
+        any_trusted |= h.chain_trusted == Some(true);
+        app_bytes_counted |= h.app_bytes_client > 0 || h.app_bytes_server > 0;
+    }
+    let mut groups: Vec<(String, Vec<&Connection>)> =
+        map.into_iter().map(|(k, v)| (k.into_owned(), v)).collect();
+    groups.sort_by(|a, b| a.0.cmp(&b.0));
+    // Vectors grown by doubling hold up to twice the connections of a large
+    // group: trimmed once filled.
+    for (_, flows) in &mut groups {
+        flows.sort_by(|a, b| flow_order(a, b));
+        flows.shrink_to_fit();
+    }
+    for flows in leaf_flows.values_mut() {
+        flows.sort_by(|a, b| flow_order(a, b));
+        flows.shrink_to_fit();
+    }
+    (groups, leaf_flows, any_trusted, app_bytes_counted)
+}
+
 fn flow_order(a: &Connection, b: &Connection) -> std::cmp::Ordering {
     a.ts_start
         .cmp(&b.ts_start)
@@ -863,7 +915,8 @@ pub fn analyze_group(
     baseline: Option<(&[HandshakeRow], &[CertRow])>,
     globals: Option<Globals>,
 ) -> Vec<FindingRow> {
-    analyze_group_facts(handshakes, certs, cfg, baseline, globals).0
+    let (found, _) = analyze_group_facts(handshakes, certs, cfg, baseline, globals);
+    found.into_iter().map(Found::into_row).collect()
 }
 
 /// Findings and incidents of a run in one pass (see [`incidents`]).
@@ -884,44 +937,83 @@ pub fn analyze_connections_run(
     cfg: &Thresholds,
     baseline: Option<(&[HandshakeRow], &[CertRow])>,
 ) -> (Vec<FindingRow>, Vec<IncidentRow>) {
-    let (findings, facts) = analyze_group_facts(handshakes, certs, cfg, baseline, None);
+    let (found, facts) = analyze_group_facts(handshakes, certs, cfg, baseline, None);
+    let findings: Vec<FindingRow> = found.into_iter().map(Found::into_row).collect();
     let incidents = incidents(&findings, &facts);
     (findings, incidents)
 }
 
-/// [`analyze_group`], plus the compact facts about the leaves its medium
-/// and high findings accuse, from which [`incidents`] builds the run's
-/// incidents once every group was judged.
+/// A finding whose connections are held as [`FlowId`]s until it is
+/// written: the findings of one large group name millions of connections,
+/// which as strings took 40 bytes each, while the group's connections were
+/// still in memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    /// The finding, `flow_ids` empty.
+    pub row: FindingRow,
+    /// Its flow ids, in the order of the strings.
+    pub flow_ids: Vec<FlowId>,
+}
+
+impl Found {
+    fn new(mut row: FindingRow) -> Found {
+        let flow_ids = std::mem::take(&mut row.flow_ids)
+            .iter()
+            .map(|id| FlowId::parse(id))
+            .collect();
+        Found { row, flow_ids }
+    }
+
+    /// The finding with its flow ids written out.
+    pub fn into_row(self) -> FindingRow {
+        let Found { mut row, flow_ids } = self;
+        row.flow_ids = flow_ids.iter().map(FlowId::to_string).collect();
+        row
+    }
+}
+
+/// [`analyze_group`], its findings' flow ids kept compact (see [`Found`]),
+/// plus the compact facts about the leaves its medium and high findings
+/// accuse, from which [`incidents`] builds the run's incidents once every
+/// group was judged.
 pub fn analyze_group_facts(
     handshakes: &[Connection],
     certs: &[CertRow],
     cfg: &Thresholds,
     baseline: Option<(&[HandshakeRow], &[CertRow])>,
     globals: Option<Globals>,
-) -> (Vec<FindingRow>, Facts) {
+) -> (Vec<Found>, Facts) {
     let ev = Evidence::with_globals(handshakes, certs, cfg, globals);
-    let mut findings = issuer::divergence(&ev);
-    findings.extend(untrusted::untrusted_chain(&ev));
-    findings.extend(untrusted::incomplete_chain(&ev));
-    findings.extend(validity::validity(&ev));
-    findings.extend(keyreuse::key_reuse(&ev));
-    findings.extend(forging::forging_issuer(&ev));
-    findings.extend(fresh::fresh_certificate(&ev));
-    findings.extend(clients::client_scoped(&ev));
-    findings.extend(rejection::rejection(&ev));
-    findings.extend(products::inspection_product(&ev));
+    // Each detector's findings are made compact as they come, so that only
+    // one detector's flow ids are ever held as strings.
+    let mut findings: Vec<Found> = Vec::new();
+    let mut add = |found: Vec<FindingRow>| findings.extend(found.into_iter().map(Found::new));
+    add(issuer::divergence(&ev));
+    add(untrusted::untrusted_chain(&ev));
+    add(untrusted::incomplete_chain(&ev));
+    add(validity::validity(&ev));
+    add(keyreuse::key_reuse(&ev));
+    add(forging::forging_issuer(&ev));
+    add(fresh::fresh_certificate(&ev));
+    add(clients::client_scoped(&ev));
+    add(rejection::rejection(&ev));
+    add(products::inspection_product(&ev));
     if let Some((bh, bc)) = baseline {
-        findings.extend(baseline::deviation(&ev, bh, bc));
+        add(baseline::deviation(&ev, bh, bc));
     }
     let corroborated: BTreeSet<String> = findings
         .iter()
-        .filter(|f| f.severity >= Severity::Medium)
-        .flat_map(|f| f.names.iter().cloned())
+        .filter(|f| f.row.severity >= Severity::Medium)
+        .flat_map(|f| f.row.names.iter().cloned())
         .collect();
-    findings.extend(shape::shape_change(&ev, &corroborated));
+    findings.extend(
+        shape::shape_change(&ev, &corroborated)
+            .into_iter()
+            .map(Found::new),
+    );
     // A medium or high finding accuses the leaves it judges, unless its
     // detector narrowed them to one side; low and info findings accuse none.
-    for f in &mut findings {
+    for Found { row: f, .. } in &mut findings {
         if f.severity < Severity::Medium {
             f.accused_sha256.clear();
         } else if f.accused_sha256.is_empty() {
@@ -933,7 +1025,7 @@ pub fn analyze_group_facts(
                 .collect();
         }
     }
-    sort_findings(&mut findings);
+    findings.sort_by(|a, b| finding_order(&a.row, &b.row));
     let facts = incidents::facts(&ev, &findings);
     (findings, facts)
 }

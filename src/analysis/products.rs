@@ -9,7 +9,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
-use super::Connection;
 use super::Kind;
 use super::{finding, Evidence};
 use crate::rows::{FindingRow, Severity};
@@ -125,13 +124,7 @@ pub fn inspection_product(ev: &Evidence<'_>) -> Vec<FindingRow> {
     }
     let mut out = Vec::new();
     for (issuer, (p, leaves)) in by_issuer {
-        let flows: Vec<&Connection> = leaves
-            .iter()
-            .filter_map(|l| ev.leaf_flows.get(l))
-            .flatten()
-            .copied()
-            .collect();
-        let names: BTreeSet<String> = flows.iter().filter_map(|h| super::name_key(h)).collect();
+        let (flows, names) = ev.flows_and_names(&leaves);
         let severity = match p.category.as_str() {
             "tool" | "adware" => Severity::High,
             _ => Severity::Medium,

@@ -21,56 +21,39 @@ use crate::x509::TrustReason;
 /// A finding kind, what it means, and which connections show it.
 type Problem = (Kind, &'static str, fn(&Connection) -> bool);
 
+/// The problems judged, each on its own.
+const PROBLEMS: [Problem; 4] = [
+    (
+        Kind::NameMismatch,
+        "a certificate that does not cover the name",
+        |h| h.sni_matches_leaf == Some(false),
+    ),
+    (Kind::SelfSigned, "a self-signed certificate", |h| {
+        h.untrusted_for(&[TrustReason::SelfSigned])
+    }),
+    (
+        Kind::Expired,
+        "a certificate outside its validity at that time",
+        |h| h.untrusted_for(&[TrustReason::Expired, TrustReason::NotYetValid]),
+    ),
+    (
+        Kind::WeakCertificate,
+        "a certificate with a weak key or signature",
+        |h| h.untrusted_for(&[TrustReason::WeakKey, TrustReason::WeakSignature]),
+    ),
+];
+
 /// The validity detector.
 pub fn validity(ev: &Evidence<'_>) -> Vec<FindingRow> {
     let mut out = Vec::new();
     for (name, flows) in ev.by_name() {
-        let problems: [Problem; 4] = [
-            (
-                Kind::NameMismatch,
-                "a certificate that does not cover the name",
-                |h| h.sni_matches_leaf == Some(false),
-            ),
-            (Kind::SelfSigned, "a self-signed certificate", |h| {
-                h.untrusted_for(&[TrustReason::SelfSigned])
-            }),
-            (
-                Kind::Expired,
-                "a certificate outside its validity at that time",
-                |h| h.untrusted_for(&[TrustReason::Expired, TrustReason::NotYetValid]),
-            ),
-            (
-                Kind::WeakCertificate,
-                "a certificate with a weak key or signature",
-                |h| h.untrusted_for(&[TrustReason::WeakKey, TrustReason::WeakSignature]),
-            ),
-        ];
-        for (kind, what, is_bad) in problems {
+        for (kind, what, is_bad) in PROBLEMS {
             let bad: Vec<&Connection> = flows.iter().copied().filter(|h| is_bad(h)).collect();
             if bad.is_empty() {
                 continue;
             }
             let leaves = super::leaf_set(&bad);
-            // other certificates for the name that do not share the problem
-            let others: BTreeSet<&str> = flows
-                .iter()
-                .filter(|h| !is_bad(h))
-                .filter_map(|h| h.leaf_sha256.as_deref())
-                .filter(|l| !leaves.contains(*l))
-                .collect();
-            // Only a certificate that was valid while the problem was served
-            // could have been the genuine answer then: a site that served a
-            // good certificate in 2014 and a mismatching one in 2017 was
-            // misconfigured in 2017, not intercepted.
-            let valid_then = |l: &str| {
-                ev.cert(l).is_none_or(|c| {
-                    bad.iter().any(|h| {
-                        c.not_before.is_none_or(|nb| nb <= h.ts_start)
-                            && c.not_after.is_none_or(|na| h.ts_start <= na)
-                    })
-                })
-            };
-            let others: BTreeSet<&str> = others.into_iter().filter(|l| valid_then(l)).collect();
+            let others = good_alternatives(ev, flows, &bad, &leaves, is_bad);
             // The same CA (name and key) issued the good certificate too: a
             // backend that missed a renewal, or a default virtual host's
             // certificate, not someone else answering.
@@ -84,35 +67,8 @@ pub fn validity(ev: &Evidence<'_>) -> Vec<FindingRow> {
             } else {
                 Severity::Medium
             };
+            let summary = summary(ev, name, what, &bad, &leaves, others.len(), same_ca);
             let issuers: BTreeSet<String> = leaves.iter().map(|l| ev.issuer_of(l)).collect();
-            let described: BTreeSet<String> =
-                leaves.iter().map(|l| ev.describe_issuer(l)).collect();
-            let summary = format!(
-                "{name}: {} connection{} presented {what}, issued by {}{}; it was {}",
-                bad.len(),
-                plural_s(bad.len()),
-                described.into_iter().collect::<Vec<_>>().join(" and "),
-                if others.is_empty() {
-                    ", and no other certificate valid at that time was seen for this name \
-                     (misconfiguration rather than interception)"
-                        .to_string()
-                } else if same_ca {
-                    format!(
-                        ", while other connections got {} other certificate{} of the same CA \
-                         without the problem (a stale or misrouted backend, not another party)",
-                        others.len(),
-                        plural_s(others.len())
-                    )
-                } else {
-                    format!(
-                        ", while other connections got {} other certificate{} without the \
-                         problem, valid at that time",
-                        others.len(),
-                        plural_s(others.len())
-                    )
-                },
-                ev.outcome(&bad).sentence()
-            );
             out.push(finding(
                 kind,
                 severity,
@@ -125,6 +81,73 @@ pub fn validity(ev: &Evidence<'_>) -> Vec<FindingRow> {
         }
     }
     out
+}
+
+/// The other certificates of the name that do not share the problem and
+/// were valid while it was served: only those could have been the genuine
+/// answer then (a site that served a good certificate in 2014 and a
+/// mismatching one in 2017 was misconfigured in 2017, not intercepted).
+fn good_alternatives<'a>(
+    ev: &Evidence<'_>,
+    flows: &[&'a Connection],
+    bad: &[&Connection],
+    leaves: &BTreeSet<String>,
+    is_bad: fn(&Connection) -> bool,
+) -> BTreeSet<&'a str> {
+    let valid_then = |l: &str| {
+        ev.cert(l).is_none_or(|c| {
+            bad.iter().any(|h| {
+                c.not_before.is_none_or(|nb| nb <= h.ts_start)
+                    && c.not_after.is_none_or(|na| h.ts_start <= na)
+            })
+        })
+    };
+    let others: BTreeSet<&str> = flows
+        .iter()
+        .filter(|h| !is_bad(h))
+        .filter_map(|h| h.leaf_sha256.as_deref())
+        .filter(|l| !leaves.contains(*l))
+        .collect();
+    others.into_iter().filter(|l| valid_then(l)).collect()
+}
+
+/// "name: 3 connections presented ..., issued by X, while ...; it was ...".
+fn summary(
+    ev: &Evidence<'_>,
+    name: &str,
+    what: &str,
+    bad: &[&Connection],
+    leaves: &BTreeSet<String>,
+    others: usize,
+    same_ca: bool,
+) -> String {
+    let described: BTreeSet<String> = leaves.iter().map(|l| ev.describe_issuer(l)).collect();
+    format!(
+        "{name}: {} connection{} presented {what}, issued by {}{}; it was {}",
+        bad.len(),
+        plural_s(bad.len()),
+        described.into_iter().collect::<Vec<_>>().join(" and "),
+        if others == 0 {
+            ", and no other certificate valid at that time was seen for this name \
+             (misconfiguration rather than interception)"
+                .to_string()
+        } else if same_ca {
+            format!(
+                ", while other connections got {} other certificate{} of the same CA \
+                 without the problem (a stale or misrouted backend, not another party)",
+                others,
+                plural_s(others)
+            )
+        } else {
+            format!(
+                ", while other connections got {} other certificate{} without the \
+                 problem, valid at that time",
+                others,
+                plural_s(others)
+            )
+        },
+        ev.outcome(bad).sentence()
+    )
 }
 
 #[cfg(test)]

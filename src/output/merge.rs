@@ -6,7 +6,7 @@
 //! the merged table, so a batch (8 Ki rows) is the most of them held whole;
 //! what stays in memory is one 24-byte entry per flow id to drop
 //! duplicates, the certificate rows (one per distinct certificate), and
-//! either one [`Connection`] per connection (about 300 bytes, strings
+//! either one [`Connection`] per connection (about 190 bytes, strings
 //! shared) or, above `max_in_memory` rows, only the [`Grouper`]'s graph
 //! (four bytes per row): [`write_findings`] then reads the connections back
 //! one group at a time from spill files.
@@ -232,7 +232,9 @@ pub(crate) fn judge_groups(
         // held up to twice a large group (300 MB of 888k connections, in
         // heaptrack) and copied it on the way.
         let mut connections = Vec::with_capacity(usize::try_from(table_rows(path)?).unwrap_or(0));
-        for batch in table_batches(path, BATCH_ROWS, None)? {
+        // A batch becomes whole `HandshakeRow`s before it is reduced: at
+        // 64 Ki rows they were the peak of loading a large group.
+        for batch in table_batches(path, MERGE_BATCH_ROWS, None)? {
             let rows = rows_of(&[batch?], tables::handshakes_into)?;
             connections.extend(rows.iter().map(|h| Connection::from_row(h, &mut interner)));
         }
@@ -248,19 +250,29 @@ pub(crate) fn judge_groups(
         let run = spill.join(format!("findings-{g}.parquet"));
         let schema = std::sync::Arc::new(tables::findings(&[]).schema());
         let mut w = TableWriter::spill(&run, schema)?;
-        for chunk in found.chunks(FINDINGS_BATCH) {
+        // Flow ids become strings a batch of findings at a time, a batch
+        // bounded by its findings and by the flow ids they name.
+        let mut found = found.into_iter().peekable();
+        while found.peek().is_some() {
+            let mut chunk: Vec<FindingRow> = Vec::new();
+            let mut ids = 0;
+            while chunk.len() < FINDINGS_BATCH && ids < FINDINGS_BATCH_IDS {
+                let Some(f) = found.next() else { break };
+                ids += f.flow_ids.len();
+                chunk.push(f.into_row());
+            }
             w.write(
-                &tables::findings(chunk)
+                &tables::findings(&chunk)
                     .batch()
                     .map_err(|e| spill_err(&run, e))?,
             )?;
+            light.extend(chunk.into_iter().map(|mut f| {
+                f.flow_ids = Vec::new();
+                f
+            }));
         }
         w.close()?;
         runs.push(run);
-        light.extend(found.into_iter().map(|mut f| {
-            f.flow_ids = Vec::new();
-            f
-        }));
     }
     merge_runs(&runs, findings)?;
     sort_findings(&mut light);
@@ -270,6 +282,10 @@ pub(crate) fn judge_groups(
 /// Findings per record batch when findings are spilled and merged: one
 /// finding may list a million flow ids.
 const FINDINGS_BATCH: usize = 256;
+
+/// Flow ids per record batch of spilled findings, a finding at least: as
+/// strings and in the batch, each takes about 60 bytes.
+const FINDINGS_BATCH_IDS: usize = 64 * 1024;
 
 /// Merges sorted runs of findings (each a Parquet file in the order of
 /// [`finding_order`]) into `out`'s `findings` table, a batch of each run in
@@ -733,7 +749,11 @@ mod tests {
         let cfg = Thresholds::default();
         let m = merge_scans(&dirs, out.path(), &cfg, u64::MAX).unwrap();
         assert_eq!((m.rows_read, m.duplicates, m.renamed), (4, 1, 1));
-        let ids: Vec<&str> = m.connections.iter().map(|c| &*c.flow_id).collect();
+        let ids: Vec<String> = m
+            .connections
+            .iter()
+            .map(|c| c.flow_id.to_string())
+            .collect();
         assert_eq!(ids.len(), 3);
         assert!(ids[2].starts_with("f2-"), "{ids:?}");
         crate::output::write_findings(out.path(), &[]).unwrap();
