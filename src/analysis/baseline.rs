@@ -6,10 +6,10 @@
 //! leaf from a known issuer or with a known key (a renewal). Names absent
 //! from the baseline are left to the other detectors.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use super::Kind;
-use super::{finding, row_name_key, Connection, Evidence};
+use super::{row_name_key, Connection, Evidence};
 use crate::rows::{CertRow, FindingRow, HandshakeRow, Severity};
 use crate::words::plural_s;
 
@@ -71,9 +71,6 @@ pub fn deviation(
                 continue;
             }
             let leaves = super::leaf_set(&group);
-            let issuers: BTreeSet<String> = leaves.iter().map(|l| ev.issuer_of(l)).collect();
-            let described: BTreeSet<String> =
-                leaves.iter().map(|l| ev.describe_issuer(l)).collect();
             let mut base_issuers: Vec<&str> = k.issuers.iter().copied().collect();
             base_issuers.sort();
             let summary = format!(
@@ -81,7 +78,7 @@ pub fn deviation(
                  ({}; the baseline knows {}); {}",
                 leaves.len(),
                 plural_s(leaves.len()),
-                described.into_iter().collect::<Vec<_>>().join(" and "),
+                ev.describe_issuers(&leaves),
                 if severity == Severity::High {
                     "an issuer and key the baseline never saw for it"
                 } else {
@@ -90,15 +87,7 @@ pub fn deviation(
                 base_issuers.join(" and "),
                 ev.outcome(&group).sentence()
             );
-            out.push(finding(
-                kind,
-                severity,
-                Some(name),
-                &group,
-                leaves,
-                issuers,
-                summary,
-            ));
+            out.push(ev.name_finding(kind, severity, name, &group, leaves, summary));
         }
     }
     out

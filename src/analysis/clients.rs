@@ -151,7 +151,7 @@ fn judge(ev: &Evidence<'_>, name: &str, split: &Split<'_, '_>) -> Option<Finding
             .iter()
             .filter_map(|h| h.leaf_sha256.as_deref().map(str::to_string)),
     );
-    let issuers: BTreeSet<String> = all_leaves.iter().map(|l| ev.issuer_of(l)).collect();
+    let issuers = ev.issuers_of(&all_leaves);
     // Both sides are compared: the one with a forging sign (or an issuer no
     // trust store knew) is accused, so that the mirror finding of the
     // genuine side accuses the interceptor too.

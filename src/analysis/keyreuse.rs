@@ -47,7 +47,7 @@ pub fn key_reuse(ev: &Evidence<'_>) -> Vec<FindingRow> {
         }
         let (flows, names) = ev.flows_and_names(&leaves);
         let signs = Signs::of(ev, key, &leaves);
-        let issuers: BTreeSet<String> = leaves.iter().map(|l| ev.issuer_of(l)).collect();
+        let issuers = ev.issuers_of(&leaves);
         let summary = format!(
             "one public key ({}…) is used by {} certificates for {} unrelated domains ({}), \
              issued by {}{}; the signature of a forging proxy; they were {}",

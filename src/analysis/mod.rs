@@ -650,6 +650,41 @@ impl<'a> Evidence<'a> {
             None => issuer,
         }
     }
+
+    /// The distinct issuer DNs of these leaves (see [`Evidence::issuer_of`]):
+    /// what a finding's `issuers` column holds.
+    pub fn issuers_of<S: AsRef<str>>(
+        &self,
+        leaves: impl IntoIterator<Item = S>,
+    ) -> BTreeSet<String> {
+        leaves
+            .into_iter()
+            .map(|l| self.issuer_of(l.as_ref()))
+            .collect()
+    }
+
+    /// The distinct descriptions of these leaves' issuers (see
+    /// [`Evidence::describe_issuer`]) in order, joined for a summary:
+    /// "CN=A and CN=B (matches P: proxy)".
+    pub fn describe_issuers(&self, leaves: &BTreeSet<String>) -> String {
+        let described: BTreeSet<String> = leaves.iter().map(|l| self.describe_issuer(l)).collect();
+        described.into_iter().collect::<Vec<_>>().join(" and ")
+    }
+
+    /// The finding about one name: these connections, the leaves they
+    /// carried and those leaves' issuers (see [`finding`]).
+    pub fn name_finding(
+        &self,
+        kind: Kind,
+        severity: Severity,
+        name: &str,
+        flows: &[&Connection],
+        leaves: BTreeSet<String>,
+        summary: String,
+    ) -> FindingRow {
+        let issuers = self.issuers_of(&leaves);
+        finding(kind, severity, Some(name), flows, leaves, issuers, summary)
+    }
 }
 
 /// The distinct leaves these connections carried.

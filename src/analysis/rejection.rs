@@ -11,8 +11,8 @@
 use std::collections::BTreeSet;
 
 use super::Connection;
+use super::Evidence;
 use super::Kind;
-use super::{finding, Evidence};
 use crate::rows::{FindingRow, Severity};
 use crate::words::plural_s;
 
@@ -69,8 +69,6 @@ pub fn rejection(ev: &Evidence<'_>) -> Vec<FindingRow> {
         } else {
             Severity::Low
         };
-        let issuers: BTreeSet<String> = leaves.iter().map(|l| ev.issuer_of(l)).collect();
-        let described: BTreeSet<String> = leaves.iter().map(|l| ev.describe_issuer(l)).collect();
         let clients: BTreeSet<&str> = refused.iter().map(|h| h.client_ip.as_ref()).collect();
         let summary = format!(
             "{name}: {} client{} refused the server's certificate ({}) on {} connection{}{}{}; \
@@ -80,13 +78,10 @@ pub fn rejection(ev: &Evidence<'_>) -> Vec<FindingRow> {
             alerts.into_iter().collect::<Vec<_>>().join(", "),
             refused.len(),
             plural_s(refused.len()),
-            if described.is_empty() {
+            if leaves.is_empty() {
                 String::new()
             } else {
-                format!(
-                    ", a certificate issued by {}",
-                    described.into_iter().collect::<Vec<_>>().join(" and ")
-                )
+                format!(", a certificate issued by {}", ev.describe_issuers(&leaves))
             },
             if differs {
                 ", while other connections to the name accepted another certificate"
@@ -100,13 +95,12 @@ pub fn rejection(ev: &Evidence<'_>) -> Vec<FindingRow> {
                  lacks its root, not interception evidence"
             }
         );
-        out.push(finding(
+        out.push(ev.name_finding(
             Kind::CertificateRejected,
             severity,
-            Some(name),
+            name,
             &refused,
             leaves,
-            issuers,
             summary,
         ));
     }

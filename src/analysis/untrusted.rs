@@ -12,8 +12,8 @@
 use std::collections::BTreeSet;
 
 use super::Connection;
+use super::Evidence;
 use super::Kind;
-use super::{finding, Evidence};
 use crate::rows::{FindingRow, Severity};
 use crate::words::plural_s;
 use crate::x509::TrustReason;
@@ -35,8 +35,6 @@ pub fn untrusted_chain(ev: &Evidence<'_>) -> Vec<FindingRow> {
             .filter(|h| h.chain_trusted == Some(true))
             .count();
         let leaves = super::leaf_set(&bad);
-        let issuers: BTreeSet<String> = leaves.iter().map(|l| ev.issuer_of(l)).collect();
-        let described: BTreeSet<String> = leaves.iter().map(|l| ev.describe_issuer(l)).collect();
         let reasons: BTreeSet<&str> = bad
             .iter()
             .filter_map(|h| h.trust_reason.map(TrustReason::as_str))
@@ -83,19 +81,11 @@ pub fn untrusted_chain(ev: &Evidence<'_>) -> Vec<FindingRow> {
             } else {
                 reasons.into_iter().collect::<Vec<_>>().join(", ")
             },
-            described.into_iter().collect::<Vec<_>>().join(" and "),
+            ev.describe_issuers(&leaves),
             ev.outcome(&bad).sentence()
         );
         let accused = ev.accuse(leaves.iter().map(String::as_str));
-        let mut f = finding(
-            Kind::UntrustedChain,
-            severity,
-            Some(name),
-            &bad,
-            leaves,
-            issuers,
-            summary,
-        );
+        let mut f = ev.name_finding(Kind::UntrustedChain, severity, name, &bad, leaves, summary);
         f.accused_sha256 = accused;
         out.push(f);
     }
@@ -122,22 +112,23 @@ pub fn incomplete_chain(ev: &Evidence<'_>) -> Vec<FindingRow> {
             continue;
         }
         let leaves = super::leaf_set(&bad);
-        let issuers: BTreeSet<String> = leaves.iter().map(|l| ev.issuer_of(l)).collect();
         let summary = format!(
             "{name}: {} connection{} presented a chain without the intermediate that issued \
              the leaf ({}); browsers complete such chains themselves, so this is a server \
              misconfiguration, not interception evidence",
             bad.len(),
             plural_s(bad.len()),
-            issuers.iter().cloned().collect::<Vec<_>>().join(" and "),
+            ev.issuers_of(&leaves)
+                .into_iter()
+                .collect::<Vec<_>>()
+                .join(" and "),
         );
-        out.push(finding(
+        out.push(ev.name_finding(
             Kind::IncompleteChain,
             Severity::Low,
-            Some(name),
+            name,
             &bad,
             leaves,
-            issuers,
             summary,
         ));
     }

@@ -12,8 +12,8 @@
 use std::collections::BTreeSet;
 
 use super::Connection;
+use super::Evidence;
 use super::Kind;
-use super::{finding, Evidence};
 use crate::rows::{FindingRow, Severity};
 use crate::words::plural_s;
 use crate::x509::TrustReason;
@@ -68,16 +68,7 @@ pub fn validity(ev: &Evidence<'_>) -> Vec<FindingRow> {
                 Severity::Medium
             };
             let summary = summary(ev, name, what, &bad, &leaves, others.len(), same_ca);
-            let issuers: BTreeSet<String> = leaves.iter().map(|l| ev.issuer_of(l)).collect();
-            out.push(finding(
-                kind,
-                severity,
-                Some(name),
-                &bad,
-                leaves,
-                issuers,
-                summary,
-            ));
+            out.push(ev.name_finding(kind, severity, name, &bad, leaves, summary));
         }
     }
     out
@@ -121,12 +112,11 @@ fn summary(
     others: usize,
     same_ca: bool,
 ) -> String {
-    let described: BTreeSet<String> = leaves.iter().map(|l| ev.describe_issuer(l)).collect();
     format!(
         "{name}: {} connection{} presented {what}, issued by {}{}; it was {}",
         bad.len(),
         plural_s(bad.len()),
-        described.into_iter().collect::<Vec<_>>().join(" and "),
+        ev.describe_issuers(leaves),
         if others == 0 {
             ", and no other certificate valid at that time was seen for this name \
              (misconfiguration rather than interception)"
