@@ -94,12 +94,18 @@ pub fn divergence(ev: &Evidence<'_>) -> Vec<FindingRow> {
             continue;
         }
         let issuers: BTreeSet<String> = by_issuer.keys().map(|s| s.0.to_string()).collect();
-        let finding_row = if by_issuer.len() > 1 {
-            diverging(ev, name, flows, &by_issuer, leaves, issuers)
-        } else {
-            same_issuer(ev, name, flows, &by_issuer, leaves, issuers)
+        let answered = Answered {
+            name,
+            flows,
+            by_issuer,
+            leaves,
+            issuers,
         };
-        out.push(finding_row);
+        out.push(if answered.by_issuer.len() > 1 {
+            diverging(ev, answered)
+        } else {
+            same_issuer(ev, answered)
+        });
     }
     out
 }
@@ -107,14 +113,27 @@ pub fn divergence(ev: &Evidence<'_>) -> Vec<FindingRow> {
 /// A finding's kind, severity and the end of its summary: why.
 type Verdict = (Kind, Severity, String);
 
-fn diverging(
-    ev: &Evidence<'_>,
-    name: &str,
-    flows: &[&Connection],
-    by_issuer: &BTreeMap<(&str, &str), Side<'_>>,
+/// One name's connections with a visible leaf, by issuer, with at least two
+/// leaves: what both verdicts read.
+struct Answered<'a> {
+    name: &'a str,
+    flows: &'a [&'a Connection],
+    by_issuer: BTreeMap<(&'a str, &'a str), Side<'a>>,
+    /// Every leaf of every side.
     leaves: BTreeSet<String>,
+    /// Every side's issuer DN.
     issuers: BTreeSet<String>,
-) -> FindingRow {
+}
+
+/// Leaves from several issuers (names, or keys under one name).
+fn diverging(ev: &Evidence<'_>, answered: Answered<'_>) -> FindingRow {
+    let Answered {
+        name,
+        flows,
+        ref by_issuer,
+        leaves,
+        issuers,
+    } = answered;
     // One issuer name on several keys: a CA that re-keyed, or a copy of its
     // name (certificate-cloning interceptors copy the whole chain's names).
     let copied = issuers.len() < by_issuer.len();
@@ -404,22 +423,19 @@ fn ttls_at(s: &Side<'_>, addr: (&str, i32)) -> BTreeSet<i32> {
         .collect()
 }
 
-fn same_issuer(
-    ev: &Evidence<'_>,
-    name: &str,
-    flows: &[&Connection],
-    by_issuer: &BTreeMap<(&str, &str), Side<'_>>,
-    leaves: BTreeSet<String>,
-    issuers: BTreeSet<String>,
-) -> FindingRow {
-    let issuer = issuers.iter().next().cloned().unwrap_or_default();
-    let algs: BTreeSet<&str> = leaves
+/// Several leaves of one issuer: a renewal, RSA and ECDSA side by side, or
+/// a load balancer.
+fn same_issuer(ev: &Evidence<'_>, a: Answered<'_>) -> FindingRow {
+    let issuer = a.issuers.iter().next().cloned().unwrap_or_default();
+    let algs: BTreeSet<&str> = a
+        .leaves
         .iter()
         .filter_map(|l| ev.cert(l))
         .map(|c| c.key_algorithm.as_str())
         .collect();
     // a renewal: each leaf's connections all come after the previous leaf's
-    let mut spans: Vec<(i64, i64)> = leaves
+    let mut spans: Vec<(i64, i64)> = a
+        .leaves
         .iter()
         .filter_map(|l| {
             let f = ev.leaf_flows.get(l.as_str())?;
@@ -435,11 +451,12 @@ fn same_issuer(
     } else {
         "several certificates behind a load balancer or CDN"
     };
-    let suspect = by_issuer.values().any(|s| s.suspect);
+    let suspect = a.by_issuer.values().any(|s| s.suspect);
     let summary = format!(
-        "{name} was answered by {} different leaf certificates, all from {issuer}; \
+        "{} was answered by {} different leaf certificates, all from {issuer}; \
          consistent with {why}{}",
-        leaves.len(),
+        a.name,
+        a.leaves.len(),
         if suspect {
             " (the issuer itself is examined by other findings)"
         } else {
@@ -454,10 +471,10 @@ fn same_issuer(
     finding(
         Kind::MultipleLeavesSameIssuer,
         severity,
-        Some(name),
-        flows,
-        leaves,
-        issuers,
+        Some(a.name),
+        a.flows,
+        a.leaves,
+        a.issuers,
         summary,
     )
 }
