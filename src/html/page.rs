@@ -8,7 +8,7 @@ use crate::words::count;
 
 use super::model::{Model, NameView};
 use super::svg::{legend_symbol, Trust, HIDDEN_COLOR};
-use super::text::{datetime, duration, esc_into};
+use super::text::{datetime, esc_into, span_into};
 use super::STYLE;
 
 impl Model<'_> {
@@ -62,15 +62,7 @@ impl Model<'_> {
             count(self.certs.len(), "certificate", "certificates"),
             count(self.findings.len(), "finding", "findings"),
         );
-        if span.0 <= span.1 {
-            let _ = write!(
-                out,
-                "<br/>Traffic from {} to {} ({})",
-                datetime(span.0),
-                datetime(span.1),
-                duration(span.1 - span.0)
-            );
-        }
+        span_into(out, "<br/>Traffic ", span, false);
         if self.opts.generated_at != 0 {
             let _ = write!(
                 out,

@@ -162,6 +162,23 @@ pub fn duration(us: i64) -> String {
     }
 }
 
+/// Appends `lead` and "from A to B (D)" for a span of µs timestamps
+/// (first, last), the two times in bold when `bold`; nothing when the span
+/// is empty (first after last, as a fold over no rows leaves it).
+pub fn span_into(out: &mut String, lead: &str, span: (i64, i64), bold: bool) {
+    if span.0 > span.1 {
+        return;
+    }
+    let (open, close) = if bold { ("<b>", "</b>") } else { ("", "") };
+    let _ = write!(
+        out,
+        "{lead}from {open}{}{close} to {open}{}{close} ({})",
+        datetime(span.0),
+        datetime(span.1),
+        duration(span.1 - span.0)
+    );
+}
+
 /// A byte count for people: `0 B`, `912 B`, `4.2 kB`, `17.0 MB`.
 pub fn bytes(n: i64) -> String {
     const UNITS: [&str; 4] = ["kB", "MB", "GB", "TB"];
@@ -255,6 +272,15 @@ mod tests {
     fn durations_and_dns() {
         assert_eq!(duration(129_000_000), "2 min 9 s");
         assert_eq!(duration(500), "0 ms");
+        let mut s = String::new();
+        span_into(&mut s, ", ", (0, 129_000_000), true);
+        assert_eq!(
+            s,
+            ", from <b>1970-01-01 00:00:00 UTC</b> to <b>1970-01-01 00:02:09 UTC</b> (2 min 9 s)"
+        );
+        let before = s.clone();
+        span_into(&mut s, ", ", (i64::MAX, i64::MIN), true);
+        assert_eq!(s, before, "an empty span adds nothing");
         assert_eq!(bytes(912), "912 B");
         assert_eq!(bytes(4_200), "4.2 kB");
         assert_eq!(bytes(17_000_000), "17.0 MB");

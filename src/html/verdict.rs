@@ -8,7 +8,7 @@ use crate::rows::{IncidentRow, Severity};
 use crate::words::count;
 
 use super::model::{ClientView, Model, NameView};
-use super::text::{anchor, bytes, datetime, duration, esc_into, short_dn};
+use super::text::{anchor, bytes, datetime, esc_into, short_dn, span_into};
 use super::{more, trust_counts, MAX_VERDICT_ROWS};
 
 impl Model<'_> {
@@ -91,15 +91,7 @@ impl Model<'_> {
                     )
                 );
             }
-            if span.0 <= span.1 {
-                let _ = write!(
-                    out,
-                    ", from <b>{}</b> to <b>{}</b> ({})",
-                    datetime(span.0),
-                    datetime(span.1),
-                    duration(span.1 - span.0)
-                );
-            }
+            span_into(out, ", ", span, true);
             out.push_str(".</p>");
         }
         let low = names_at(Severity::Low) + names_at(Severity::Info);
