@@ -284,8 +284,8 @@ mod tests {
     use crate::analysis::testutil::{cert, hs};
     use crate::analysis::Kind;
     use crate::analysis::{analyze, Thresholds};
-    use crate::rows::CertRow;
     use crate::rows::Severity;
+    use crate::rows::{CertRow, FindingRow};
 
     fn minted(sha: &str, spki: &str, name: &str, first_use_s: i64) -> CertRow {
         let mut c = cert(sha, "CN=Gateway CA", spki, &[name]);
@@ -293,19 +293,26 @@ mod tests {
         c
     }
 
-    #[test]
-    fn issuer_minting_for_many_domains_fires() {
+    /// The findings over one connection to each of three unrelated domains
+    /// (first used at 100, 200 and 300 s), with leaves made by
+    /// `leaf(sha, spki, name, first_use_s)`.
+    fn three_domains(leaf: fn(&str, &str, &str, i64) -> CertRow) -> Vec<FindingRow> {
         let h = vec![
             hs("1", "a.one.test", "a", "10.0.0.1", 100),
             hs("2", "b.two.test", "b", "10.0.0.1", 200),
             hs("3", "c.three.test", "c", "10.0.0.1", 300),
         ];
         let c = vec![
-            minted("a", "k1", "a.one.test", 100),
-            minted("b", "k2", "b.two.test", 200),
-            minted("c", "k3", "c.three.test", 300),
+            leaf("a", "k1", "a.one.test", 100),
+            leaf("b", "k2", "b.two.test", 200),
+            leaf("c", "k3", "c.three.test", 300),
         ];
-        let f = analyze(&h, &c, &Thresholds::default());
+        analyze(&h, &c, &Thresholds::default())
+    }
+
+    #[test]
+    fn issuer_minting_for_many_domains_fires() {
+        let f = three_domains(minted);
         let g = f.iter().find(|f| f.kind == Kind::ForgingIssuer).unwrap();
         assert_eq!(g.severity, Severity::Medium);
         assert_eq!(g.names.len(), 3);
@@ -313,17 +320,7 @@ mod tests {
 
     #[test]
     fn public_ca_with_old_distinct_leaves_does_not_fire() {
-        let h = vec![
-            hs("1", "a.one.test", "a", "10.0.0.1", 100),
-            hs("2", "b.two.test", "b", "10.0.0.1", 200),
-            hs("3", "c.three.test", "c", "10.0.0.1", 300),
-        ];
-        let c = vec![
-            cert("a", "CN=Public CA", "k1", &["a.one.test"]),
-            cert("b", "CN=Public CA", "k2", &["b.two.test"]),
-            cert("c", "CN=Public CA", "k3", &["c.three.test"]),
-        ];
-        let f = analyze(&h, &c, &Thresholds::default());
+        let f = three_domains(|sha, spki, name, _| cert(sha, "CN=Public CA", spki, &[name]));
         assert!(f.is_empty(), "{f:#?}");
     }
 
