@@ -150,13 +150,13 @@ mod tests {
     /// beside the genuine: medium.
     #[test]
     fn a_stale_backend_of_the_same_ca_is_low() {
-        let h = vec![
-            hs("1", "shop.test", "renewed", "10.0.0.1", 100),
-            failing(
-                hs("2", "shop.test", "stale", "10.0.0.2", 200),
-                TrustReason::Expired,
-            ),
-        ];
+        let h = good_then_failing(
+            "shop.test",
+            "renewed",
+            "stale",
+            TrustReason::Expired,
+            [100, 200],
+        );
         let same = |sha: &str, issuer: &str| {
             let mut c = cert(sha, issuer, &format!("k-{sha}"), &["shop.test"]);
             c.authority_key_id = Some(format!("aki-{issuer}"));
@@ -182,6 +182,22 @@ mod tests {
             trust_reason: Some(reason),
             ..h
         }
+    }
+
+    /// A connection to `name` from 10.0.0.1 that verified with leaf `good`
+    /// at `at[0]` s, then one from 10.0.0.2 with leaf `bad`, failing for
+    /// `reason`, at `at[1]` s.
+    fn good_then_failing(
+        name: &str,
+        good: &str,
+        bad: &str,
+        reason: TrustReason,
+        at: [i64; 2],
+    ) -> Vec<HandshakeRow> {
+        vec![
+            hs("1", name, good, "10.0.0.1", at[0]),
+            failing(hs("2", name, bad, "10.0.0.2", at[1]), reason),
+        ]
     }
 
     #[test]
@@ -213,13 +229,7 @@ mod tests {
 
     #[test]
     fn self_signed_next_to_a_good_certificate_is_medium() {
-        let h = vec![
-            hs("1", "bank.test", "a", "10.0.0.1", 1),
-            failing(
-                hs("2", "bank.test", "s", "10.0.0.2", 2),
-                TrustReason::SelfSigned,
-            ),
-        ];
+        let h = good_then_failing("bank.test", "a", "s", TrustReason::SelfSigned, [1, 2]);
         let c = vec![
             cert("a", "CN=CA", "k1", &["bank.test"]),
             cert("s", "CN=bank.test", "k2", &["bank.test"]),
