@@ -697,24 +697,45 @@ impl Session {
     }
 
     fn on_handshake_bytes(&mut self, side: Side, payload: &[u8]) {
-        let d = self.dir_mut(side);
-        d.hs.extend_from_slice(payload);
-        let hs = std::mem::take(&mut d.hs);
+        let mut pending = std::mem::take(&mut self.dir_mut(side).hs);
+        // Most records hold whole messages: read them where they lie and
+        // copy only a message cut by the record's end.
+        if pending.is_empty() {
+            let Some(used) = self.handshake_messages(side, payload) else {
+                return;
+            };
+            let rest = payload.get(used..).unwrap_or_default();
+            if !rest.is_empty() {
+                self.dir_mut(side).hs = pending_message(rest);
+            }
+            return;
+        }
+        pending.extend_from_slice(payload);
+        let Some(used) = self.handshake_messages(side, &pending) else {
+            return;
+        };
+        pending.drain(..used.min(pending.len()));
+        self.dir_mut(side).hs = pending;
+    }
+
+    /// Reads the whole handshake messages at the start of `hs`; returns how
+    /// many bytes they took, or `None` once this side is done.
+    fn handshake_messages(&mut self, side: Side, hs: &[u8]) -> Option<usize> {
         let mut pos = 0usize;
         loop {
             let rest = hs.get(pos..).unwrap_or(&[]);
             let (Some(&ty), Some(l)) = (rest.first(), rest.get(1..4)) else {
-                break;
+                return Some(pos);
             };
             let len = l.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
             if len > MAX_HANDSHAKE_MSG_LEN {
                 self.anomaly(Anomaly::HandshakeTooLarge);
                 self.dir_mut(side).done = true;
-                return;
+                return None;
             }
             let end = 4usize.saturating_add(len);
             let Some(body) = rest.get(4..end) else {
-                break;
+                return Some(pos);
             };
             pos = pos.saturating_add(end);
             let d = self.dir_mut(side);
@@ -722,7 +743,7 @@ impl Session {
             if d.hs_bytes > MAX_HANDSHAKE_BYTES {
                 self.anomaly(Anomaly::HandshakeCap);
                 self.dir_mut(side).done = true;
-                return;
+                return None;
             }
             if side != self.client() && self.hs.server_hello.is_some() && ty != HT_SERVER_HELLO {
                 self.hs.server_flight_bytes =
@@ -730,11 +751,9 @@ impl Session {
             }
             self.on_message(side, ty, body);
             if self.dir(side).done {
-                return;
+                return None;
             }
         }
-        let rest = hs.get(pos..).unwrap_or(&[]);
-        self.dir_mut(side).hs = rest.to_vec();
     }
 
     fn on_message(&mut self, side: Side, ty: u8, body: &[u8]) {
@@ -901,3 +920,20 @@ pub fn decrypt_ended(ended: &mut [FlowRecord<Handshake>], keys: &KeyLog) {
         }
     }
 }
+
+/// A copy of the start of a handshake message cut by a record's end, with
+/// room for the length it announces (within [`PENDING_RESERVE_CAP`]), so the
+/// records that complete it do not grow it step by step.
+fn pending_message(start: &[u8]) -> Vec<u8> {
+    let announced = start.get(1..4).map_or(0, |l| {
+        l.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b))
+    });
+    let want = announced.saturating_add(4).min(PENDING_RESERVE_CAP);
+    let mut v = Vec::with_capacity(want.max(start.len()));
+    v.extend_from_slice(start);
+    v
+}
+
+/// The most a cut handshake message reserves ahead of its bytes: a
+/// certificate chain's usual size, not the hostile 16 MiB a length may claim.
+const PENDING_RESERVE_CAP: usize = 32 * 1024;
