@@ -706,7 +706,7 @@ impl Session {
             };
             let rest = payload.get(used..).unwrap_or_default();
             if !rest.is_empty() {
-                self.dir_mut(side).hs = pending_message(rest);
+                self.dir_mut(side).hs = rest.to_vec();
             }
             return;
         }
@@ -920,20 +920,3 @@ pub fn decrypt_ended(ended: &mut [FlowRecord<Handshake>], keys: &KeyLog) {
         }
     }
 }
-
-/// A copy of the start of a handshake message cut by a record's end, with
-/// room for the length it announces (within [`PENDING_RESERVE_CAP`]), so the
-/// records that complete it do not grow it step by step.
-fn pending_message(start: &[u8]) -> Vec<u8> {
-    let announced = start.get(1..4).map_or(0, |l| {
-        l.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b))
-    });
-    let want = announced.saturating_add(4).min(PENDING_RESERVE_CAP);
-    let mut v = Vec::with_capacity(want.max(start.len()));
-    v.extend_from_slice(start);
-    v
-}
-
-/// The most a cut handshake message reserves ahead of its bytes: a
-/// certificate chain's usual size, not the hostile 16 MiB a length may claim.
-const PENDING_RESERVE_CAP: usize = 32 * 1024;
