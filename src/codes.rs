@@ -101,20 +101,6 @@ macro_rules! ordered_by_code {
 }
 pub(crate) use ordered_by_code;
 
-/// The codes a column may hold, for `certsift schema`: `None` for a column
-/// of free text.
-pub fn column_codes(table: &str, column: &str) -> Option<Vec<CodeLine>> {
-    match (table, column) {
-        ("handshakes", "anomalies") => Some(crate::error::Anomaly::lines()),
-        ("handshakes", "trust_reason") | ("certificates", "validation_reason") => {
-            Some(crate::x509::TrustReason::lines())
-        }
-        ("findings", "kind") => Some(crate::analysis::Kind::lines()),
-        ("findings" | "incidents", "severity") => Some(crate::rows::Severity::lines()),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,7 +159,7 @@ mod tests {
         let mut with_codes = 0;
         for (table, schema) in crate::output::schemas() {
             for f in schema.fields() {
-                if column_codes(table, f.name()).is_some() {
+                if crate::output::column_codes(table, f.name()).is_some() {
                     with_codes += 1;
                 }
             }
@@ -245,10 +231,10 @@ mod tests {
     #[test]
     fn schema_lists_the_code_columns() {
         assert_eq!(
-            column_codes("handshakes", "anomalies").map(|l| l.len()),
+            crate::output::column_codes("handshakes", "anomalies").map(|l| l.len()),
             Some(Anomaly::ALL.len())
         );
-        assert!(column_codes("certificates", "validation_reason").is_some());
-        assert!(column_codes("findings", "summary").is_none());
+        assert!(crate::output::column_codes("certificates", "validation_reason").is_some());
+        assert!(crate::output::column_codes("findings", "summary").is_none());
     }
 }

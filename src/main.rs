@@ -212,7 +212,7 @@ fn schema() -> anyhow::Result<u8> {
                         "nullable": f.is_nullable(),
                         "description": f.metadata().get(output::DESCRIPTION_KEY),
                     });
-                    if let Some(codes) = certsift::codes::column_codes(name, f.name()) {
+                    if let Some(codes) = certsift::output::column_codes(name, f.name()) {
                         col["codes"] = codes
                             .iter()
                             .map(|c| serde_json::json!({"code": c.code, "description": c.description}))

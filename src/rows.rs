@@ -2,6 +2,8 @@
 //! pipeline, judged by analysis, written (and read back) by output. Times are
 //! µs since the Unix epoch, UTC.
 
+/// Defined with the finding kinds; findings and incidents rows hold it.
+pub use crate::analysis::kinds::Severity;
 use crate::tls::Fingerprints;
 use crate::x509::CertInfo;
 
@@ -148,7 +150,7 @@ pub struct FindingRow {
     /// Stable id of the finding.
     pub finding_id: String,
     /// What was found.
-    pub kind: crate::analysis::Kind,
+    pub kind: crate::analysis::kinds::Kind,
     /// How strongly it points at interception.
     pub severity: Severity,
     /// The server name, null when the finding spans names.
@@ -226,34 +228,6 @@ pub struct IncidentRow {
     pub finding_ids: Vec<String>,
     /// One sentence a responder reads first.
     pub summary: String,
-}
-
-crate::codes::codes! {
-    /// Severity levels, ordered (DESIGN.md: medium and high are interception
-    /// evidence a responder must look at; low and info an inconsistency a
-    /// legitimate deployment explains).
-    #[derive(PartialOrd, Ord)]
-    pub enum Severity {
-        Info = "info", "context, nothing wrong";
-        Low = "low", "an inconsistency a legitimate deployment explains";
-        Medium = "medium", "interception evidence to look at";
-        High = "high", "strong interception evidence";
-    }
-}
-
-impl Default for Severity {
-    /// The lowest level: what an empty row holds.
-    fn default() -> Severity {
-        Severity::Info
-    }
-}
-
-impl Severity {
-    /// The level a table spells `s`; a name this build does not know reads
-    /// as the lowest (as an absent one would).
-    pub fn parse_lenient(s: &str) -> Severity {
-        Severity::parse(s).unwrap_or_default()
-    }
 }
 
 /// One row of `files`: what one input file held and what became of it.

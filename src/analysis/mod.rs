@@ -18,7 +18,7 @@ mod groups;
 mod incidents;
 mod issuer;
 mod keyreuse;
-mod kinds;
+pub mod kinds;
 #[cfg(test)]
 mod precision_tests;
 mod products;
@@ -33,10 +33,10 @@ use std::fmt::Write as _;
 
 use sha2::{Digest, Sha256};
 
-use crate::rows::{CertRow, FindingRow, HandshakeRow, IncidentRow, Severity};
+use crate::rows::{CertRow, FindingRow, HandshakeRow, IncidentRow};
 use crate::words::plural_s;
 
-pub use kinds::{Detector, Kind, Role, DETECTORS};
+pub use kinds::{Detector, Kind, Role, Severity, DETECTORS};
 
 pub use connection::{Connection, FlowId, Interner, List, Sym};
 pub use groups::{Globals, Grouper, Grouping};

@@ -741,6 +741,20 @@ fn jsonl_batches(
     })))
 }
 
+/// The codes a column may hold, for `certsift schema`: `None` for a column
+/// of free text.
+pub fn column_codes(table: &str, column: &str) -> Option<Vec<crate::codes::CodeLine>> {
+    match (table, column) {
+        ("handshakes", "anomalies") => Some(crate::error::Anomaly::lines()),
+        ("handshakes", "trust_reason") | ("certificates", "validation_reason") => {
+            Some(crate::x509::TrustReason::lines())
+        }
+        ("findings", "kind") => Some(crate::analysis::Kind::lines()),
+        ("findings" | "incidents", "severity") => Some(crate::rows::Severity::lines()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
