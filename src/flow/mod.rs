@@ -23,15 +23,17 @@
 //! closed by RST or by FIN from both ends), or when a new SYN reuses its
 //! 4-tuple after FIN/RST or with another initial sequence number.
 
+mod datagram;
 mod reassembly;
 mod table;
 mod tcp;
 mod types;
 
 pub use crate::hash::{FastHasher, FastMap};
+pub use datagram::{Datagram, DatagramConn, DatagramShard, Step, Traffic};
 pub use reassembly::{Chunk, Counters, Reassembler};
-pub use table::{Ended, Table};
+pub use table::{ended_into, Ended, Table};
 pub use tcp::{Shard, ShardStats};
 pub use types::{
-    Activity, DatagramStats, FlowKey, FlowLimits, FlowRecord, Side, Stamp, StreamConsumer,
+    Activity, DatagramStats, Endpoint, FlowKey, FlowLimits, FlowRecord, Side, Stamp, StreamConsumer,
 };
