@@ -66,7 +66,6 @@ pub struct Conn {
     /// Rank of the first HelloVerifyRequest.
     hvr_order: Option<u32>,
     alerts: Vec<SeenAlert>,
-    anomalies: Vec<Anomaly>,
 }
 
 /// The first clear handshake fragment of a datagram, if its first record
@@ -116,7 +115,6 @@ impl DatagramConn for Conn {
             order: 0,
             hvr_order: None,
             alerts: Vec::new(),
-            anomalies: Vec::new(),
         })
     }
 
@@ -131,7 +129,7 @@ impl DatagramConn for Conn {
         let cid = self.cid_len.get(side).copied().flatten();
         let (recs, damaged) = record::split(d.payload, cid);
         if damaged {
-            self.note(Anomaly::DtlsMalformedRecord);
+            self.traffic.note(Anomaly::DtlsMalformedRecord);
         }
         for r in recs {
             match r {
@@ -215,19 +213,12 @@ impl DatagramConn for Conn {
         }
         FlowRecord {
             handshake,
-            anomalies: self.anomalies,
             ..self.traffic.record(c, "dtls")
         }
     }
 }
 
 impl Conn {
-    fn note(&mut self, code: Anomaly) {
-        if !self.anomalies.contains(&code) {
-            self.anomalies.push(code);
-        }
-    }
-
     fn has_complete(&self, side: usize, ty: u8) -> bool {
         self.reasm
             .get(side)
@@ -293,7 +284,7 @@ impl Conn {
     fn handshake_record(&mut self, side: usize, fragment: &[u8]) {
         let (frags, damaged) = record::fragments(fragment);
         if damaged {
-            self.note(Anomaly::DtlsMalformedFragment);
+            self.traffic.note(Anomaly::DtlsMalformedFragment);
         }
         for f in frags {
             let order = self.order;
@@ -307,8 +298,8 @@ impl Conn {
                 self.order = self.order.saturating_add(1);
             }
             match outcome {
-                Outcome::Conflict => self.note(Anomaly::DtlsFragmentConflict),
-                Outcome::Capped => self.note(Anomaly::DtlsHandshakeCap),
+                Outcome::Conflict => self.traffic.note(Anomaly::DtlsFragmentConflict),
+                Outcome::Capped => self.traffic.note(Anomaly::DtlsHandshakeCap),
                 Outcome::Added | Outcome::Duplicate => {}
             }
             match f.msg_type {
@@ -397,10 +388,10 @@ impl Conn {
             out.extend_from_slice(&body);
         }
         if incomplete {
-            self.note(Anomaly::DtlsHandshakeIncomplete);
+            self.traffic.note(Anomaly::DtlsHandshakeIncomplete);
         }
         if malformed {
-            self.note(Anomaly::DtlsMalformedHello);
+            self.traffic.note(Anomaly::DtlsMalformedHello);
         }
         out
     }

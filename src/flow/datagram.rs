@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 
 use super::table::{ended_into, Table};
 use super::types::{Activity, DatagramStats, Endpoint, FlowKey, FlowLimits, FlowRecord, Stamp};
+use crate::error::Anomaly;
 
 /// One UDP datagram as the datagram transports need it; borrows the payload.
 #[derive(Debug, Clone, Copy)]
@@ -123,8 +124,9 @@ impl<C: DatagramConn> DatagramShard<C> {
     }
 }
 
-/// What a datagram connection counts whatever it carries. Directions are
-/// indexed by sender: 0 for the first datagram's sender, 1 for its peer.
+/// What a datagram connection counts whatever it carries, and the
+/// anomalies noted on it. Directions are indexed by sender: 0 for the
+/// first datagram's sender, 1 for its peer.
 #[derive(Debug, Clone)]
 pub struct Traffic {
     peers: [SocketAddr; 2],
@@ -133,6 +135,7 @@ pub struct Traffic {
     packets: [u64; 2],
     bytes: [u64; 2],
     ttl: [Option<u8>; 2],
+    anomalies: Vec<Anomaly>,
 }
 
 impl Traffic {
@@ -150,6 +153,7 @@ impl Traffic {
             packets: [0; 2],
             bytes: [0; 2],
             ttl: [None; 2],
+            anomalies: Vec::new(),
         }
     }
 
@@ -169,6 +173,13 @@ impl Traffic {
             *p += 1;
             *b = b.saturating_add(d.payload.len() as u64);
             t.get_or_insert(d.ttl);
+        }
+    }
+
+    /// Notes `code` on the connection, once.
+    pub fn note(&mut self, code: Anomaly) {
+        if !self.anomalies.contains(&code) {
+            self.anomalies.push(code);
         }
     }
 
@@ -192,16 +203,20 @@ impl Traffic {
     }
 
     /// The record of the connection whose client sent direction `client`,
-    /// over `transport`; the rest of it (handshake, anomalies) is the
-    /// transport's to fill.
-    pub fn record<H>(&self, client: usize, transport: &'static str) -> FlowRecord<H> {
+    /// over `transport`, with the anomalies noted; the handshake and its
+    /// decryption are the transport's to fill.
+    pub fn record<H>(self, client: usize, transport: &'static str) -> FlowRecord<H> {
         let client = client.min(1);
-        FlowRecord::new(
+        let rec = FlowRecord::new(
             transport,
             self.first,
             self.last,
             self.endpoint(client),
             self.endpoint(1 - client),
-        )
+        );
+        FlowRecord {
+            anomalies: self.anomalies,
+            ..rec
+        }
     }
 }

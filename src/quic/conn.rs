@@ -62,7 +62,6 @@ pub struct Conn {
     handshake_bytes: [usize; 2],
     app_bytes: [u64; 2],
     closes: Vec<(usize, u64, i64)>,
-    anomalies: Vec<Anomaly>,
 }
 
 impl Activity for Conn {
@@ -108,7 +107,6 @@ impl DatagramConn for Conn {
             handshake_bytes: [0; 2],
             app_bytes: [0; 2],
             closes: Vec::new(),
-            anomalies: Vec::new(),
         })
     }
 
@@ -118,7 +116,7 @@ impl DatagramConn for Conn {
         self.traffic.count(side, d);
         let (packets, malformed) = packet::split(d.payload);
         if malformed {
-            self.note(Anomaly::QuicMalformedPacket);
+            self.traffic.note(Anomaly::QuicMalformedPacket);
         }
         for (i, p) in packets.iter().enumerate() {
             match p {
@@ -126,18 +124,18 @@ impl DatagramConn for Conn {
                 Packet::VersionNegotiation { .. } => {
                     if side == SERVER {
                         self.version_negotiated = true;
-                        self.note(Anomaly::QuicVersionNegotiation);
+                        self.traffic.note(Anomaly::QuicVersionNegotiation);
                     }
                 }
-                Packet::OtherVersion(..) => self.note(Anomaly::QuicUnsupportedVersion),
+                Packet::OtherVersion(..) => self.traffic.note(Anomaly::QuicUnsupportedVersion),
                 Packet::Long(l) => match l.kind {
                     Kind::ZeroRtt => {
                         self.add_app(side, l.bytes.len());
-                        self.note(Anomaly::Quic0rtt);
+                        self.traffic.note(Anomaly::Quic0rtt);
                     }
                     Kind::Retry => {
                         if side == SERVER {
-                            self.note(Anomaly::QuicRetry);
+                            self.traffic.note(Anomaly::QuicRetry);
                             if self.retry_cids.len() < MAX_RETRIES {
                                 self.retry_cids.push(l.scid.to_vec());
                             }
@@ -154,7 +152,7 @@ impl DatagramConn for Conn {
                             } else if i == 0 {
                                 return Step::Restart;
                             } else {
-                                self.note(Anomaly::QuicInitialUndecryptable);
+                                self.traffic.note(Anomaly::QuicInitialUndecryptable);
                             }
                         }
                     }
@@ -173,13 +171,13 @@ impl DatagramConn for Conn {
             };
             let (capped, conflict, gap) = (st.capped, st.conflict, st.has_gap());
             if capped {
-                self.note(Anomaly::QuicCryptoCap);
+                self.traffic.note(Anomaly::QuicCryptoCap);
             }
             if conflict {
-                self.note(Anomaly::QuicCryptoConflict);
+                self.traffic.note(Anomaly::QuicCryptoConflict);
             }
             if gap {
-                self.note(Anomaly::QuicCryptoGap);
+                self.traffic.note(Anomaly::QuicCryptoGap);
             }
         }
         let client_stream = self.initial.first().map_or(&[][..], |s| s.contiguous());
@@ -202,19 +200,12 @@ impl DatagramConn for Conn {
         FlowRecord {
             handshake,
             decryption,
-            anomalies: self.anomalies,
             ..self.traffic.record(CLIENT, "quic")
         }
     }
 }
 
 impl Conn {
-    fn note(&mut self, code: Anomaly) {
-        if !self.anomalies.contains(&code) {
-            self.anomalies.push(code);
-        }
-    }
-
     fn add_app(&mut self, side: usize, n: usize) {
         if let Some(a) = self.app_bytes.get_mut(side) {
             *a = a.saturating_add(n as u64);
@@ -230,7 +221,7 @@ impl Conn {
         };
         let total = bytes.saturating_add(l.bytes.len());
         if total > MAX_QUIC_HANDSHAKE_PACKET_BYTES {
-            self.note(Anomaly::QuicHandshakeCap);
+            self.traffic.note(Anomaly::QuicHandshakeCap);
             return;
         }
         *bytes = total;
@@ -267,7 +258,7 @@ impl Conn {
                 }
             }
         }
-        self.note(Anomaly::QuicInitialUndecryptable);
+        self.traffic.note(Anomaly::QuicInitialUndecryptable);
         Opened::No
     }
 
@@ -277,7 +268,7 @@ impl Conn {
         }
         let f = frames::parse_for(v, payload);
         if f.malformed {
-            self.note(Anomaly::QuicMalformedFrame);
+            self.traffic.note(Anomaly::QuicMalformedFrame);
         }
         if let Some(code) = f.close {
             self.close(side, code, ts);
