@@ -6,6 +6,10 @@
 //!   the least recently active eighth when full). The TCP shards here and
 //!   the QUIC and DTLS shards (`crate::quic`, `crate::dtls`) all keep their
 //!   connections in one.
+//! - [`DatagramShard`]: connections over UDP, one shard type for the
+//!   QUIC and DTLS stages, which say what a connection is
+//!   ([`DatagramConn`]); [`Traffic`] is what each counts whatever it
+//!   carries, and how that becomes its record.
 //! - [`Shard`]: TCP connections. Each direction has a [`Reassembler`]
 //!   whose in-order bytes go to a [`StreamConsumer`] (the TLS stage's
 //!   session); once the consumer wants no more of a direction, that
