@@ -16,16 +16,12 @@
 //! such (first ClientHello, then the second). Records of epoch > 0 and
 //! unified-header records are encrypted: only their size is counted.
 
-use std::net::SocketAddr;
-
 use super::reassembly::{Outcome, Reassembly};
 use super::record::{self, Record, CT_ALERT, CT_CCS, CT_HANDSHAKE};
 use crate::error::Anomaly;
-use crate::flow::{Activity, FlowRecord};
+use crate::flow::{Activity, Datagram, DatagramConn, FlowRecord, Step, Traffic};
+use crate::limits::MAX_DTLS_CONNS_PER_SHARD;
 use crate::tls::{self, Alert, Handshake, Side, Visibility};
-
-/// One UDP datagram (the QUIC stage's plain type, shared by both).
-pub use crate::quic::Datagram;
 
 /// HandshakeType values (RFC 6347 §4.3.2, RFC 9147 §5).
 const HT_CLIENT_HELLO: u8 = 1;
@@ -41,16 +37,6 @@ const EXT_CONNECTION_ID_DRAFT: u16 = 53;
 /// Most alerts kept per connection.
 const MAX_ALERTS: usize = 16;
 
-/// What a datagram did to its connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    /// Taken.
-    Continue,
-    /// A new ClientHello on the same 4-tuple after a ServerHello: end this
-    /// connection and start another with this datagram.
-    Restart,
-}
-
 /// An alert record as seen, before the client's side is settled.
 struct SeenAlert {
     sender: usize,
@@ -61,15 +47,13 @@ struct SeenAlert {
     ts_us: i64,
 }
 
-pub(super) struct Conn {
-    /// Index 0: the first sender.
-    peers: [SocketAddr; 2],
+/// One DTLS connection of a shard.
+pub struct Conn {
+    /// Direction 0 is the first sender's.
+    traffic: Traffic,
     /// Index of the ClientHello's sender, once known.
     client: Option<usize>,
     reasm: [Reassembly; 2],
-    packets: [u64; 2],
-    bytes: [u64; 2],
-    ttl: [Option<u8>; 2],
     /// Bytes of encrypted (or unsplittable) records per sender.
     encrypted: [u64; 2],
     /// Sent a ChangeCipherSpec (DTLS ≤ 1.2).
@@ -82,11 +66,6 @@ pub(super) struct Conn {
     /// Rank of the first HelloVerifyRequest.
     hvr_order: Option<u32>,
     alerts: Vec<SeenAlert>,
-    anomalies: Vec<Anomaly>,
-    file: u32,
-    first_frame: u64,
-    ts_start: i64,
-    ts_last: i64,
 }
 
 /// The first clear handshake fragment of a datagram, if its first record
@@ -107,14 +86,18 @@ fn first_fragment(payload: &[u8]) -> Option<record::Fragment<'_>> {
 
 impl Activity for Conn {
     fn last_seen(&self) -> i64 {
-        self.ts_last
+        self.traffic.last_seen()
     }
 }
 
-impl Conn {
+impl DatagramConn for Conn {
+    type Context = ();
+    type Output = Handshake;
+    const MAX_PER_SHARD: usize = MAX_DTLS_CONNS_PER_SHARD;
+
     /// A connection for `d` when it opens with a hello (or a
     /// HelloVerifyRequest) in a clear handshake record.
-    pub(super) fn start(d: &Datagram<'_>) -> Option<Conn> {
+    fn start(d: &Datagram<'_>) -> Option<Conn> {
         let f = first_fragment(d.payload)?;
         if !matches!(
             f.msg_type,
@@ -123,86 +106,30 @@ impl Conn {
             return None;
         }
         Some(Conn {
-            peers: [d.src, d.dst],
+            traffic: Traffic::new(d),
             client: None,
             reasm: [Reassembly::default(), Reassembly::default()],
-            packets: [0; 2],
-            bytes: [0; 2],
-            ttl: [None; 2],
             encrypted: [0; 2],
             ccs: [false; 2],
             cid_len: [None; 2],
             order: 0,
             hvr_order: None,
             alerts: Vec::new(),
-            anomalies: Vec::new(),
-            file: d.file,
-            first_frame: d.frame,
-            ts_start: d.ts_us,
-            ts_last: d.ts_us,
         })
     }
 
-    fn note(&mut self, code: Anomaly) {
-        if !self.anomalies.contains(&code) {
-            self.anomalies.push(code);
-        }
-    }
-
-    fn has_complete(&self, side: usize, ty: u8) -> bool {
-        self.reasm
-            .get(side)
-            .is_some_and(|r| r.messages.iter().any(|m| m.ty == ty && m.complete()))
-    }
-
-    /// A ClientHello at message_seq 0 from the client, other than the one
-    /// kept, after the server's ServerHello: the client started over.
-    fn is_new_client_hello(&self, side: usize, d: &Datagram<'_>) -> bool {
-        if self.client != Some(side) || !self.has_complete(1 - side, HT_SERVER_HELLO) {
-            return false;
-        }
-        let Some(f) = first_fragment(d.payload) else {
-            return false;
-        };
-        if f.msg_type != HT_CLIENT_HELLO || f.message_seq != 0 {
-            return false;
-        }
-        let Some(old) = self.reasm.get(side).and_then(|r| {
-            r.messages
-                .iter()
-                .find(|m| m.ty == HT_CLIENT_HELLO && m.seq == 0)
-        }) else {
-            return false;
-        };
-        let off = usize::try_from(f.offset).unwrap_or(usize::MAX);
-        let same = usize::try_from(f.length).is_ok_and(|l| l == old.body.len())
-            && old
-                .body
-                .get(off..off.saturating_add(f.data.len()))
-                .is_some_and(|b| b == f.data);
-        !same
-    }
-
     /// Takes one datagram of this connection's 4-tuple.
-    pub(super) fn push(&mut self, d: &Datagram<'_>) -> Step {
-        let side = usize::from(d.src != self.peers[0]);
+    fn push(&mut self, d: &Datagram<'_>) -> Step {
+        let side = self.traffic.side(d);
+        // A new ClientHello after a ServerHello: the client started over.
         if self.is_new_client_hello(side, d) {
             return Step::Restart;
         }
-        self.ts_last = self.ts_last.max(d.ts_us);
-        if let (Some(p), Some(b), Some(t)) = (
-            self.packets.get_mut(side),
-            self.bytes.get_mut(side),
-            self.ttl.get_mut(side),
-        ) {
-            *p += 1;
-            *b = b.saturating_add(d.payload.len() as u64);
-            t.get_or_insert(d.ttl);
-        }
+        self.traffic.count(side, d);
         let cid = self.cid_len.get(side).copied().flatten();
         let (recs, damaged) = record::split(d.payload, cid);
         if damaged {
-            self.note(Anomaly::DtlsMalformedRecord);
+            self.traffic.note(Anomaly::DtlsMalformedRecord);
         }
         for r in recs {
             match r {
@@ -237,6 +164,95 @@ impl Conn {
         Step::Continue
     }
 
+    /// Ends the connection.
+    fn finish(mut self, _: &()) -> FlowRecord<Handshake> {
+        let c = self.client.unwrap_or(0);
+        let s = 1 - c;
+        let client_stream = self.tls_stream(c, true);
+        let server_stream = self.tls_stream(s, false);
+        let mut handshake = tls::handshake_from_dtls_messages(
+            &client_stream,
+            &server_stream,
+            self.traffic.first_seen(),
+        );
+        if let Some(h) = handshake.as_mut() {
+            h.app_bytes_client = self.encrypted.get(c).copied().unwrap_or(0);
+            h.app_bytes_server = self.encrypted.get(s).copied().unwrap_or(0);
+            h.first_ts_us = Some(self.traffic.first_seen());
+            h.last_ts_us = Some(self.traffic.last_seen());
+            // An abbreviated handshake: ServerHello then ChangeCipherSpec,
+            // no Certificate, the session id echoed or a ticket offered
+            // (RFC 5246 §7.3, RFC 5077 §3.1).
+            let resumed = match (&h.client_hello, &h.server_hello) {
+                (Some(ch), Some(sh)) => {
+                    ch.has_session_ticket
+                        || (!sh.session_id.is_empty() && ch.session_id == sh.session_id)
+                }
+                _ => false,
+            };
+            if h.visibility == Visibility::Absent
+                && self.ccs.get(s).copied().unwrap_or(false)
+                && !self.has_complete(s, HT_CERTIFICATE)
+                && resumed
+            {
+                h.visibility = Visibility::Resumed;
+            }
+            for a in &self.alerts {
+                if h.alerts.len() >= tls::MAX_ALERTS {
+                    break;
+                }
+                h.alerts.push(Alert {
+                    side: if a.sender == c { Side::A } else { Side::B },
+                    level: a.level,
+                    description: a.description,
+                    encrypted: a.encrypted,
+                    after_server_certificate: a.after_server_certificate,
+                    ts_us: a.ts_us,
+                });
+            }
+        }
+        FlowRecord {
+            handshake,
+            ..self.traffic.record(c, "dtls")
+        }
+    }
+}
+
+impl Conn {
+    fn has_complete(&self, side: usize, ty: u8) -> bool {
+        self.reasm
+            .get(side)
+            .is_some_and(|r| r.messages.iter().any(|m| m.ty == ty && m.complete()))
+    }
+
+    /// A ClientHello at message_seq 0 from the client, other than the one
+    /// kept, after the server's ServerHello: the client started over.
+    fn is_new_client_hello(&self, side: usize, d: &Datagram<'_>) -> bool {
+        if self.client != Some(side) || !self.has_complete(1 - side, HT_SERVER_HELLO) {
+            return false;
+        }
+        let Some(f) = first_fragment(d.payload) else {
+            return false;
+        };
+        if f.msg_type != HT_CLIENT_HELLO || f.message_seq != 0 {
+            return false;
+        }
+        let Some(old) = self.reasm.get(side).and_then(|r| {
+            r.messages
+                .iter()
+                .find(|m| m.ty == HT_CLIENT_HELLO && m.seq == 0)
+        }) else {
+            return false;
+        };
+        let off = usize::try_from(f.offset).unwrap_or(usize::MAX);
+        let same = usize::try_from(f.length).is_ok_and(|l| l == old.body.len())
+            && old
+                .body
+                .get(off..off.saturating_add(f.data.len()))
+                .is_some_and(|b| b == f.data);
+        !same
+    }
+
     fn add_encrypted(&mut self, side: usize, n: usize) {
         if let Some(e) = self.encrypted.get_mut(side) {
             *e = e.saturating_add(n as u64);
@@ -268,7 +284,7 @@ impl Conn {
     fn handshake_record(&mut self, side: usize, fragment: &[u8]) {
         let (frags, damaged) = record::fragments(fragment);
         if damaged {
-            self.note(Anomaly::DtlsMalformedFragment);
+            self.traffic.note(Anomaly::DtlsMalformedFragment);
         }
         for f in frags {
             let order = self.order;
@@ -282,8 +298,8 @@ impl Conn {
                 self.order = self.order.saturating_add(1);
             }
             match outcome {
-                Outcome::Conflict => self.note(Anomaly::DtlsFragmentConflict),
-                Outcome::Capped => self.note(Anomaly::DtlsHandshakeCap),
+                Outcome::Conflict => self.traffic.note(Anomaly::DtlsFragmentConflict),
+                Outcome::Capped => self.traffic.note(Anomaly::DtlsHandshakeCap),
                 Outcome::Added | Outcome::Duplicate => {}
             }
             match f.msg_type {
@@ -372,80 +388,12 @@ impl Conn {
             out.extend_from_slice(&body);
         }
         if incomplete {
-            self.note(Anomaly::DtlsHandshakeIncomplete);
+            self.traffic.note(Anomaly::DtlsHandshakeIncomplete);
         }
         if malformed {
-            self.note(Anomaly::DtlsMalformedHello);
+            self.traffic.note(Anomaly::DtlsMalformedHello);
         }
         out
-    }
-
-    /// Ends the connection.
-    pub(super) fn finish(mut self) -> FlowRecord<Handshake> {
-        let c = self.client.unwrap_or(0);
-        let s = 1 - c;
-        let client_stream = self.tls_stream(c, true);
-        let server_stream = self.tls_stream(s, false);
-        let mut handshake =
-            tls::handshake_from_dtls_messages(&client_stream, &server_stream, self.ts_start);
-        if let Some(h) = handshake.as_mut() {
-            h.app_bytes_client = self.encrypted.get(c).copied().unwrap_or(0);
-            h.app_bytes_server = self.encrypted.get(s).copied().unwrap_or(0);
-            h.first_ts_us = Some(self.ts_start);
-            h.last_ts_us = Some(self.ts_last);
-            // An abbreviated handshake: ServerHello then ChangeCipherSpec,
-            // no Certificate, the session id echoed or a ticket offered
-            // (RFC 5246 §7.3, RFC 5077 §3.1).
-            let resumed = match (&h.client_hello, &h.server_hello) {
-                (Some(ch), Some(sh)) => {
-                    ch.has_session_ticket
-                        || (!sh.session_id.is_empty() && ch.session_id == sh.session_id)
-                }
-                _ => false,
-            };
-            if h.visibility == Visibility::Absent
-                && self.ccs.get(s).copied().unwrap_or(false)
-                && !self.has_complete(s, HT_CERTIFICATE)
-                && resumed
-            {
-                h.visibility = Visibility::Resumed;
-            }
-            for a in &self.alerts {
-                if h.alerts.len() >= tls::MAX_ALERTS {
-                    break;
-                }
-                h.alerts.push(Alert {
-                    side: if a.sender == c { Side::A } else { Side::B },
-                    level: a.level,
-                    description: a.description,
-                    encrypted: a.encrypted,
-                    after_server_certificate: a.after_server_certificate,
-                    ts_us: a.ts_us,
-                });
-            }
-        }
-        let (client, server) = (
-            self.peers.get(c).copied().unwrap_or(self.peers[0]),
-            self.peers.get(s).copied().unwrap_or(self.peers[1]),
-        );
-        FlowRecord {
-            client,
-            server,
-            file: self.file,
-            first_frame: self.first_frame,
-            ts_start: self.ts_start,
-            ts_end: self.ts_last,
-            packets: self.packets.iter().sum(),
-            client_bytes: self.bytes.get(c).copied().unwrap_or(0),
-            server_bytes: self.bytes.get(s).copied().unwrap_or(0),
-            client_ttl: self.ttl.get(c).copied().flatten(),
-            server_ttl: self.ttl.get(s).copied().flatten(),
-            syn_seen: false,
-            handshake,
-            decryption: None,
-            anomalies: self.anomalies,
-            transport: "dtls",
-        }
     }
 }
 

@@ -34,13 +34,10 @@ pub mod record;
 #[cfg(test)]
 mod tests;
 
-pub use conn::Datagram;
+/// One UDP datagram (the flow stage's plain type, shared with QUIC).
+pub use crate::flow::Datagram;
 
-use conn::{Conn, Step};
-
-use crate::flow::{DatagramStats, FlowKey, FlowLimits, FlowRecord, Table};
-use crate::limits::MAX_DTLS_CONNS_PER_SHARD;
-use crate::tls::Handshake;
+use crate::flow::DatagramShard;
 
 /// Whether a UDP payload may be DTLS: a plausible record header, or a
 /// DTLS 1.3 unified header. Cheap: the pipeline asks it of every UDP
@@ -57,62 +54,23 @@ pub fn is_candidate(payload: &[u8]) -> bool {
 pub use crate::flow::DatagramStats as ShardStats;
 
 /// The DTLS connections of one shard. Owned by one worker at a time.
-pub struct Shard {
-    table: Table<Conn>,
-    /// Connections ended so far, in the order they ended.
-    pub finished: Vec<FlowRecord<Handshake>>,
-}
+pub type Shard = DatagramShard<conn::Conn>;
 
+/// DTLS connections end with nothing from outside (no key log is applied).
 impl Shard {
-    /// An empty shard with these caps (the flow table's idle timeout; live
-    /// connections at most the smaller of its cap and
-    /// [`MAX_DTLS_CONNS_PER_SHARD`]).
-    pub fn with_limits(limits: FlowLimits) -> Shard {
-        let cap = limits.max_flows_per_shard.min(MAX_DTLS_CONNS_PER_SHARD);
-        Shard {
-            table: Table::new(limits, cap),
-            finished: Vec::new(),
-        }
-    }
-
-    /// Live connections.
-    pub fn live(&self) -> usize {
-        self.table.len()
-    }
-
-    /// What this shard counted.
-    pub fn stats(&self) -> ShardStats {
-        DatagramStats::of(&self.table)
-    }
-
     /// Takes one UDP datagram that [`is_candidate`] accepted; datagrams
     /// must arrive in capture order.
     pub fn push(&mut self, d: &Datagram<'_>) {
-        let finished = &mut self.finished;
-        self.table.packet(
-            FlowKey::new(d.src, d.dst),
-            d.ts_us,
-            |conn| conn.push(d) == Step::Continue,
-            || {
-                let mut conn = Conn::start(d)?;
-                conn.push(d);
-                Some(conn)
-            },
-            |old, why| finished.push(why.mark(old.finish())),
-        );
+        self.push_with(d, &());
     }
 
     /// Ends connections idle for longer than the timeout at capture time `now`.
     pub fn expire(&mut self, now: i64) {
-        let finished = &mut self.finished;
-        self.table
-            .expire(now, |conn, why| finished.push(why.mark(conn.finish())));
+        self.expire_with(now, &());
     }
 
     /// Ends every live connection (end of the input set).
     pub fn finish_all(&mut self) {
-        let finished = &mut self.finished;
-        self.table
-            .finish_all(|conn, why| finished.push(why.mark(conn.finish())));
+        self.finish_all_with(&());
     }
 }

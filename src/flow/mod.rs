@@ -6,6 +6,10 @@
 //!   the least recently active eighth when full). The TCP shards here and
 //!   the QUIC and DTLS shards (`crate::quic`, `crate::dtls`) all keep their
 //!   connections in one.
+//! - [`DatagramShard`]: connections over UDP, one shard type for the
+//!   QUIC and DTLS stages, which say what a connection is
+//!   ([`DatagramConn`]); [`Traffic`] is what each counts whatever it
+//!   carries, and how that becomes its record.
 //! - [`Shard`]: TCP connections. Each direction has a [`Reassembler`]
 //!   whose in-order bytes go to a [`StreamConsumer`] (the TLS stage's
 //!   session); once the consumer wants no more of a direction, that
@@ -23,15 +27,17 @@
 //! closed by RST or by FIN from both ends), or when a new SYN reuses its
 //! 4-tuple after FIN/RST or with another initial sequence number.
 
+mod datagram;
 mod reassembly;
 mod table;
 mod tcp;
 mod types;
 
 pub use crate::hash::{FastHasher, FastMap};
+pub use datagram::{Datagram, DatagramConn, DatagramShard, Step, Traffic};
 pub use reassembly::{Chunk, Counters, Reassembler};
-pub use table::{Ended, Table};
+pub use table::{ended_into, Ended, Table};
 pub use tcp::{Shard, ShardStats};
 pub use types::{
-    Activity, DatagramStats, FlowKey, FlowLimits, FlowRecord, Side, Stamp, StreamConsumer,
+    Activity, DatagramStats, Endpoint, FlowKey, FlowLimits, FlowRecord, Side, Stamp, StreamConsumer,
 };

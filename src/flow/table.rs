@@ -206,6 +206,16 @@ impl<C: Activity> Table<C> {
     }
 }
 
+/// The `ended` callback of a shard that keeps its ended connections as
+/// records: each is made one by `finish`, marked with why it ended
+/// ([`Ended::mark`]) and appended to `out`.
+pub fn ended_into<'o, C, H>(
+    out: &'o mut Vec<FlowRecord<H>>,
+    mut finish: impl FnMut(C) -> FlowRecord<H> + 'o,
+) -> impl FnMut(C, Ended) + 'o {
+    move |conn, why| out.push(why.mark(finish(conn)))
+}
+
 impl DatagramStats {
     /// The counters of a datagram shard that keeps its connections in
     /// `table`.

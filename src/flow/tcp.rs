@@ -11,9 +11,11 @@
 
 use std::net::SocketAddr;
 
-use super::reassembly::{Chunk, Reassembler};
-use super::table::{Ended, Table};
-use super::types::{Activity, FlowKey, FlowLimits, FlowRecord, Side, Stamp, StreamConsumer};
+use super::reassembly::{Chunk, Counters, Reassembler};
+use super::table::{ended_into, Ended, Table};
+use super::types::{
+    Activity, Endpoint, FlowKey, FlowLimits, FlowRecord, Side, Stamp, StreamConsumer,
+};
 use crate::decode::{tcp_flags as flags, TcpSegment};
 use crate::error::Anomaly;
 
@@ -97,9 +99,8 @@ struct Conn<C> {
     fin: [bool; 2],
     /// RST seen.
     reset: bool,
-    file: u32,
-    first_frame: u64,
-    ts_start: i64,
+    /// Where and when the first packet was captured.
+    first: Stamp,
     ts_last: i64,
 }
 
@@ -131,9 +132,7 @@ impl<C: StreamConsumer> Conn<C> {
             closing: false,
             fin: [false; 2],
             reset: false,
-            file: at.file,
-            first_frame: at.frame,
-            ts_start: at.ts_us,
+            first: at,
             ts_last: at.ts_us,
         }
     }
@@ -237,28 +236,23 @@ impl<C: StreamConsumer> Conn<C> {
             Some((out, side)) => (Some(out), side),
             None => (None, Side::A),
         };
-        let (client, server, cdir, sdir, cc, sc) = if client_side == Side::A {
-            (self.a, self.b, &da, &db, ca, cb)
+        let end = |addr: SocketAddr, dir: &Direction, c: Counters| Endpoint {
+            addr,
+            packets: dir.packets,
+            bytes: c.segment_bytes,
+            ttl: dir.ttl,
+        };
+        let (a, b) = (end(self.a, &da, ca), end(self.b, &db, cb));
+        let (client, server) = if client_side == Side::A {
+            (a, b)
         } else {
-            (self.b, self.a, &db, &da, cb, ca)
+            (b, a)
         };
         FlowRecord {
-            client,
-            server,
-            file: self.file,
-            first_frame: self.first_frame,
-            ts_start: self.ts_start,
-            ts_end: self.ts_last,
-            packets: da.packets + db.packets,
-            client_bytes: cc.segment_bytes,
-            server_bytes: sc.segment_bytes,
-            client_ttl: cdir.ttl,
-            server_ttl: sdir.ttl,
             syn_seen: self.syn_seq.is_some(),
             handshake,
-            decryption: None,
             anomalies,
-            transport: "tcp",
+            ..FlowRecord::new("tcp", self.first, self.ts_last, client, server)
         }
     }
 }
@@ -362,16 +356,14 @@ impl<C: StreamConsumer> Shard<C> {
 
     /// Ends connections idle for longer than the timeout at capture time `now`.
     pub fn expire(&mut self, now: i64) {
-        let finished = &mut self.finished;
-        self.table
-            .expire(now, |conn, why| finished.push(why.mark(conn.finish())));
+        let end = ended_into(&mut self.finished, |c: Box<Conn<C>>| c.finish());
+        self.table.expire(now, end);
     }
 
     /// Ends every live connection (end of the input set).
     pub fn finish_all(&mut self) {
-        let finished = &mut self.finished;
-        self.table
-            .finish_all(|conn, why| finished.push(why.mark(conn.finish())));
+        let end = ended_into(&mut self.finished, |c: Box<Conn<C>>| c.finish());
+        self.table.finish_all(end);
     }
 }
 

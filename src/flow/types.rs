@@ -168,7 +168,50 @@ pub struct FlowRecord<H> {
     pub transport: &'static str,
 }
 
+/// One end of a finished connection, as its record shows it.
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoint {
+    /// Its address.
+    pub addr: SocketAddr,
+    /// Packets it sent.
+    pub packets: u64,
+    /// Payload bytes it sent.
+    pub bytes: u64,
+    /// IP TTL of its first packet.
+    pub ttl: Option<u8>,
+}
+
 impl<H> FlowRecord<H> {
+    /// The record of a connection over `transport` between `client` and
+    /// `server`, whose first packet was captured at `first` and last one at
+    /// `ts_end`; no SYN, handshake, decryption or anomaly yet.
+    pub fn new(
+        transport: &'static str,
+        first: Stamp,
+        ts_end: i64,
+        client: Endpoint,
+        server: Endpoint,
+    ) -> FlowRecord<H> {
+        FlowRecord {
+            client: client.addr,
+            server: server.addr,
+            file: first.file,
+            first_frame: first.frame,
+            ts_start: first.ts_us,
+            ts_end,
+            packets: client.packets + server.packets,
+            client_bytes: client.bytes,
+            server_bytes: server.bytes,
+            client_ttl: client.ttl,
+            server_ttl: server.ttl,
+            syn_seen: false,
+            handshake: None,
+            decryption: None,
+            anomalies: Vec::new(),
+            transport,
+        }
+    }
+
     /// The record of a connection a full table gave up (anomaly
     /// `flow_evicted`).
     pub fn into_evicted(mut self) -> FlowRecord<H> {

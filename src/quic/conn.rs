@@ -16,44 +16,15 @@
 //! connection otherwise. A server that switches to a compatible version
 //! (v1 to v2, RFC 9368) keeps the keys' DCID; keys are derived per version.
 
-use std::net::SocketAddr;
-
 use super::crypto::{quic_suite, Keys, Suite, Version};
 use super::frames::{self, CryptoStream};
 use super::packet::{self, Kind, Long, Packet};
 use crate::error::Anomaly;
-use crate::flow::{Activity, FlowRecord};
-use crate::limits::{MAX_QUIC_CRYPTO_BYTES, MAX_QUIC_HANDSHAKE_PACKET_BYTES};
+use crate::flow::{Activity, Datagram, DatagramConn, FlowRecord, Step, Traffic};
+use crate::limits::{
+    MAX_QUIC_CONNS_PER_SHARD, MAX_QUIC_CRYPTO_BYTES, MAX_QUIC_HANDSHAKE_PACKET_BYTES,
+};
 use crate::tls::{self, Alert, Decryption, Handshake, KeyLog, SecretLabel, Side, Visibility};
-
-/// One UDP datagram as the QUIC stage needs it; borrows the payload.
-#[derive(Debug, Clone, Copy)]
-pub struct Datagram<'a> {
-    /// Sender.
-    pub src: SocketAddr,
-    /// Receiver.
-    pub dst: SocketAddr,
-    /// IP TTL or hop limit.
-    pub ttl: u8,
-    /// UDP payload.
-    pub payload: &'a [u8],
-    /// Capture time, µs since the Unix epoch.
-    pub ts_us: i64,
-    /// Index of the capture file in the run.
-    pub file: u32,
-    /// Index of the frame in its file.
-    pub frame: u64,
-}
-
-/// What a datagram did to its connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    /// Taken.
-    Continue,
-    /// A client Initial for another connection on the same 4-tuple: end
-    /// this one and start a new one with this datagram.
-    Restart,
-}
 
 /// Most Retry connection ids remembered (a second Retry is ignored by
 /// clients, RFC 9000 §17.2.5.2, but is still evidence).
@@ -75,9 +46,10 @@ enum Opened {
     No,
 }
 
-pub(super) struct Conn {
-    client: SocketAddr,
-    server: SocketAddr,
+/// One QUIC connection of a shard.
+pub struct Conn {
+    /// Direction 0 is the client's: a connection starts at its Initial.
+    traffic: Traffic,
     /// The DCID the Initial keys derive from.
     basis: Vec<u8>,
     /// Initial keys (client, server) per version seen.
@@ -89,27 +61,28 @@ pub(super) struct Conn {
     handshake: [Vec<Vec<u8>>; 2],
     handshake_bytes: [usize; 2],
     app_bytes: [u64; 2],
-    packets: [u64; 2],
-    bytes: [u64; 2],
-    ttl: [Option<u8>; 2],
     closes: Vec<(usize, u64, i64)>,
-    anomalies: Vec<Anomaly>,
-    file: u32,
-    first_frame: u64,
-    ts_start: i64,
-    ts_last: i64,
 }
 
 impl Activity for Conn {
     fn last_seen(&self) -> i64 {
-        self.ts_last
+        self.traffic.last_seen()
     }
 }
 
-impl Conn {
+impl DatagramConn for Conn {
+    /// The key log that opens Handshake packets.
+    type Context = KeyLog;
+    type Output = Handshake;
+    const MAX_PER_SHARD: usize = MAX_QUIC_CONNS_PER_SHARD;
+
     /// A connection for `d` when its first packet is a client Initial that
     /// opens under keys from its own DCID.
-    pub(super) fn start(d: &Datagram<'_>) -> Option<Conn> {
+    fn start(d: &Datagram<'_>) -> Option<Conn> {
+        // Only a long header can start a connection (RFC 9000 §17.2).
+        if d.payload.first().is_none_or(|b| b & 0x80 == 0) {
+            return None;
+        }
         let (packets, _) = packet::split(d.payload);
         let Some(Packet::Long(l)) = packets.first() else {
             return None;
@@ -120,8 +93,7 @@ impl Conn {
         let (c, s) = Keys::initial(l.version, l.dcid)?;
         packet::open(l, &c, None)?;
         Some(Conn {
-            client: d.src,
-            server: d.dst,
+            traffic: Traffic::new(d),
             basis: l.dcid.to_vec(),
             keys: vec![(l.version, c, s)],
             retry_cids: Vec::new(),
@@ -134,40 +106,17 @@ impl Conn {
             handshake: [Vec::new(), Vec::new()],
             handshake_bytes: [0; 2],
             app_bytes: [0; 2],
-            packets: [0; 2],
-            bytes: [0; 2],
-            ttl: [None; 2],
             closes: Vec::new(),
-            anomalies: Vec::new(),
-            file: d.file,
-            first_frame: d.frame,
-            ts_start: d.ts_us,
-            ts_last: d.ts_us,
         })
     }
 
-    fn note(&mut self, code: Anomaly) {
-        if !self.anomalies.contains(&code) {
-            self.anomalies.push(code);
-        }
-    }
-
     /// Takes one datagram of this connection's 4-tuple.
-    pub(super) fn push(&mut self, d: &Datagram<'_>) -> Step {
-        let side = if d.src == self.client { CLIENT } else { SERVER };
-        self.ts_last = self.ts_last.max(d.ts_us);
-        if let (Some(p), Some(b), Some(t)) = (
-            self.packets.get_mut(side),
-            self.bytes.get_mut(side),
-            self.ttl.get_mut(side),
-        ) {
-            *p += 1;
-            *b = b.saturating_add(d.payload.len() as u64);
-            t.get_or_insert(d.ttl);
-        }
+    fn push(&mut self, d: &Datagram<'_>) -> Step {
+        let side = self.traffic.side(d);
+        self.traffic.count(side, d);
         let (packets, malformed) = packet::split(d.payload);
         if malformed {
-            self.note(Anomaly::QuicMalformedPacket);
+            self.traffic.note(Anomaly::QuicMalformedPacket);
         }
         for (i, p) in packets.iter().enumerate() {
             match p {
@@ -175,18 +124,18 @@ impl Conn {
                 Packet::VersionNegotiation { .. } => {
                     if side == SERVER {
                         self.version_negotiated = true;
-                        self.note(Anomaly::QuicVersionNegotiation);
+                        self.traffic.note(Anomaly::QuicVersionNegotiation);
                     }
                 }
-                Packet::OtherVersion(..) => self.note(Anomaly::QuicUnsupportedVersion),
+                Packet::OtherVersion(..) => self.traffic.note(Anomaly::QuicUnsupportedVersion),
                 Packet::Long(l) => match l.kind {
                     Kind::ZeroRtt => {
                         self.add_app(side, l.bytes.len());
-                        self.note(Anomaly::Quic0rtt);
+                        self.traffic.note(Anomaly::Quic0rtt);
                     }
                     Kind::Retry => {
                         if side == SERVER {
-                            self.note(Anomaly::QuicRetry);
+                            self.traffic.note(Anomaly::QuicRetry);
                             if self.retry_cids.len() < MAX_RETRIES {
                                 self.retry_cids.push(l.scid.to_vec());
                             }
@@ -203,7 +152,7 @@ impl Conn {
                             } else if i == 0 {
                                 return Step::Restart;
                             } else {
-                                self.note(Anomaly::QuicInitialUndecryptable);
+                                self.traffic.note(Anomaly::QuicInitialUndecryptable);
                             }
                         }
                     }
@@ -213,6 +162,50 @@ impl Conn {
         Step::Continue
     }
 
+    /// Ends the connection: hellos from the Initial streams, certificates
+    /// from the Handshake packets when `keys` has their secrets.
+    fn finish(mut self, keys: &KeyLog) -> FlowRecord<Handshake> {
+        for i in [CLIENT, SERVER] {
+            let Some(st) = self.initial.get(i) else {
+                continue;
+            };
+            let (capped, conflict, gap) = (st.capped, st.conflict, st.has_gap());
+            if capped {
+                self.traffic.note(Anomaly::QuicCryptoCap);
+            }
+            if conflict {
+                self.traffic.note(Anomaly::QuicCryptoConflict);
+            }
+            if gap {
+                self.traffic.note(Anomaly::QuicCryptoGap);
+            }
+        }
+        let client_stream = self.initial.first().map_or(&[][..], |s| s.contiguous());
+        let server_stream = self.initial.get(SERVER).map_or(&[][..], |s| s.contiguous());
+        let mut handshake = tls::handshake_from_messages(
+            client_stream,
+            server_stream,
+            self.traffic.first_seen(),
+            true,
+        );
+        let decryption = handshake.as_mut().and_then(|h| {
+            h.app_bytes_client = self.app_bytes.first().copied().unwrap_or(0);
+            h.app_bytes_server = self.app_bytes.get(SERVER).copied().unwrap_or(0);
+            h.server_flight_bytes = self.handshake_bytes.get(SERVER).copied().unwrap_or(0) as u64;
+            h.last_ts_us = Some(self.traffic.last_seen());
+            let outcome = self.decrypt(h, keys);
+            self.add_alerts(h);
+            (outcome != Decryption::NotApplicable).then_some(outcome.as_str())
+        });
+        FlowRecord {
+            handshake,
+            decryption,
+            ..self.traffic.record(CLIENT, "quic")
+        }
+    }
+}
+
+impl Conn {
     fn add_app(&mut self, side: usize, n: usize) {
         if let Some(a) = self.app_bytes.get_mut(side) {
             *a = a.saturating_add(n as u64);
@@ -228,7 +221,7 @@ impl Conn {
         };
         let total = bytes.saturating_add(l.bytes.len());
         if total > MAX_QUIC_HANDSHAKE_PACKET_BYTES {
-            self.note(Anomaly::QuicHandshakeCap);
+            self.traffic.note(Anomaly::QuicHandshakeCap);
             return;
         }
         *bytes = total;
@@ -265,7 +258,7 @@ impl Conn {
                 }
             }
         }
-        self.note(Anomaly::QuicInitialUndecryptable);
+        self.traffic.note(Anomaly::QuicInitialUndecryptable);
         Opened::No
     }
 
@@ -275,7 +268,7 @@ impl Conn {
         }
         let f = frames::parse_for(v, payload);
         if f.malformed {
-            self.note(Anomaly::QuicMalformedFrame);
+            self.traffic.note(Anomaly::QuicMalformedFrame);
         }
         if let Some(code) = f.close {
             self.close(side, code, ts);
@@ -309,57 +302,6 @@ impl Conn {
             .and_then(|(_, c, _)| packet::open(l, c, None))
         {
             self.take_initial(CLIENT, v, pn, &payload, ts);
-        }
-    }
-
-    /// Ends the connection: hellos from the Initial streams, certificates
-    /// from the Handshake packets when `keys` has their secrets.
-    pub(super) fn finish(mut self, keys: &KeyLog) -> FlowRecord<Handshake> {
-        for i in [CLIENT, SERVER] {
-            let Some(st) = self.initial.get(i) else {
-                continue;
-            };
-            let (capped, conflict, gap) = (st.capped, st.conflict, st.has_gap());
-            if capped {
-                self.note(Anomaly::QuicCryptoCap);
-            }
-            if conflict {
-                self.note(Anomaly::QuicCryptoConflict);
-            }
-            if gap {
-                self.note(Anomaly::QuicCryptoGap);
-            }
-        }
-        let client_stream = self.initial.first().map_or(&[][..], |s| s.contiguous());
-        let server_stream = self.initial.get(SERVER).map_or(&[][..], |s| s.contiguous());
-        let mut handshake =
-            tls::handshake_from_messages(client_stream, server_stream, self.ts_start, true);
-        let decryption = handshake.as_mut().and_then(|h| {
-            h.app_bytes_client = self.app_bytes.first().copied().unwrap_or(0);
-            h.app_bytes_server = self.app_bytes.get(SERVER).copied().unwrap_or(0);
-            h.server_flight_bytes = self.handshake_bytes.get(SERVER).copied().unwrap_or(0) as u64;
-            h.last_ts_us = Some(self.ts_last);
-            let outcome = self.decrypt(h, keys);
-            self.add_alerts(h);
-            (outcome != Decryption::NotApplicable).then_some(outcome.as_str())
-        });
-        FlowRecord {
-            client: self.client,
-            server: self.server,
-            file: self.file,
-            first_frame: self.first_frame,
-            ts_start: self.ts_start,
-            ts_end: self.ts_last,
-            packets: self.packets.iter().sum(),
-            client_bytes: self.bytes.first().copied().unwrap_or(0),
-            server_bytes: self.bytes.get(SERVER).copied().unwrap_or(0),
-            client_ttl: self.ttl.first().copied().flatten(),
-            server_ttl: self.ttl.get(SERVER).copied().flatten(),
-            syn_seen: false,
-            handshake,
-            decryption,
-            anomalies: self.anomalies,
-            transport: "quic",
         }
     }
 
@@ -431,7 +373,7 @@ impl Conn {
             }
         }
         for code in closes {
-            self.close(side, code, self.ts_last);
+            self.close(side, code, self.traffic.last_seen());
         }
         Some((stream, failed))
     }

@@ -38,78 +38,34 @@ pub mod packet;
 #[cfg(test)]
 mod tests;
 
-pub use conn::Datagram;
+/// One UDP datagram (the flow stage's plain type, shared with DTLS).
+pub use crate::flow::Datagram;
 
-use conn::{Conn, Step};
-
-use crate::flow::{DatagramStats, FlowKey, FlowLimits, FlowRecord, Table};
-use crate::limits::MAX_QUIC_CONNS_PER_SHARD;
-use crate::tls::{Handshake, KeyLog};
+use crate::flow::DatagramShard;
+use crate::tls::KeyLog;
 
 /// Counters of one QUIC shard.
 pub use crate::flow::DatagramStats as ShardStats;
 
 /// The QUIC connections of one shard. Owned by one worker at a time.
-pub struct Shard {
-    table: Table<Conn>,
-    /// Connections ended so far, in the order they ended.
-    pub finished: Vec<FlowRecord<Handshake>>,
-}
+pub type Shard = DatagramShard<conn::Conn>;
 
+/// What QUIC adds to the generic datagram shard: the key log, which opens
+/// the Handshake packets of every connection that ends.
 impl Shard {
-    /// An empty shard with these caps (the flow table's idle timeout; live
-    /// connections at most the smaller of its cap and
-    /// [`MAX_QUIC_CONNS_PER_SHARD`]).
-    pub fn with_limits(limits: FlowLimits) -> Shard {
-        let cap = limits.max_flows_per_shard.min(MAX_QUIC_CONNS_PER_SHARD);
-        Shard {
-            table: Table::new(limits, cap),
-            finished: Vec::new(),
-        }
-    }
-
-    /// Live connections.
-    pub fn live(&self) -> usize {
-        self.table.len()
-    }
-
-    /// What this shard counted.
-    pub fn stats(&self) -> ShardStats {
-        DatagramStats::of(&self.table)
-    }
-
     /// Takes one UDP datagram; datagrams must arrive in capture order.
     /// `keys` decrypts the Handshake packets of connections this ends.
     pub fn push(&mut self, d: &Datagram<'_>, keys: &KeyLog) {
-        let finished = &mut self.finished;
-        self.table.packet(
-            FlowKey::new(d.src, d.dst),
-            d.ts_us,
-            |conn| conn.push(d) == Step::Continue,
-            || {
-                // Only a long header can start a connection (RFC 9000 §17.2).
-                if d.payload.first().is_none_or(|b| b & 0x80 == 0) {
-                    return None;
-                }
-                let mut conn = Conn::start(d)?;
-                conn.push(d);
-                Some(conn)
-            },
-            |old, why| finished.push(why.mark(old.finish(keys))),
-        );
+        self.push_with(d, keys);
     }
 
     /// Ends connections idle for longer than the timeout at capture time `now`.
     pub fn expire(&mut self, now: i64, keys: &KeyLog) {
-        let finished = &mut self.finished;
-        self.table
-            .expire(now, |conn, why| finished.push(why.mark(conn.finish(keys))));
+        self.expire_with(now, keys);
     }
 
     /// Ends every live connection (end of the input set).
     pub fn finish_all(&mut self, keys: &KeyLog) {
-        let finished = &mut self.finished;
-        self.table
-            .finish_all(|conn, why| finished.push(why.mark(conn.finish(keys))));
+        self.finish_all_with(keys);
     }
 }

@@ -405,10 +405,23 @@ impl Handshake {
                 self.decrypt_client(suite, cs, &flight.client);
             }
         }
+        self.conclude_decryption(compressed, server.alert.is_some(), bad)
+    }
+
+    /// The outcome of a decrypted server flight, TLS over TCP or QUIC:
+    /// decrypted when the server's certificate was read; failed otherwise,
+    /// with an anomaly saying why (a compressed Certificate, a server
+    /// alert, a malformed message, or no Certificate at all).
+    pub(super) fn conclude_decryption(
+        &mut self,
+        compressed: bool,
+        alert: bool,
+        bad: bool,
+    ) -> Decryption {
         if self.server_chain.is_empty() {
             self.note(if compressed {
                 Anomaly::CompressedCertificate
-            } else if server.alert.is_some() {
+            } else if alert {
                 Anomaly::DecryptedServerAlert
             } else if bad {
                 Anomaly::DecryptedUnparsable

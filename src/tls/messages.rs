@@ -175,21 +175,9 @@ impl Handshake {
         }
         let (cmsgs, _) = until_finished(client);
         self.apply_client_messages(&cmsgs);
-        if self.server_chain.is_empty() {
-            self.note(if compressed {
-                Anomaly::CompressedCertificate
-            } else if bad {
-                Anomaly::DecryptedUnparsable
-            } else {
-                Anomaly::DecryptedNoCertificate
-            });
-            return Decryption::Failed;
-        }
-        if bad {
-            self.note(Anomaly::DecryptedUnparsable);
-        }
-        self.visibility = Visibility::Decrypted;
-        Decryption::Decrypted
+        // A QUIC server's alert ends the connection in a CONNECTION_CLOSE,
+        // not in the decrypted stream.
+        self.conclude_decryption(compressed, false, bad)
     }
 
     /// What the capture shows of the server's answer to an ECH offer
