@@ -1,5 +1,7 @@
-//! The whole scan, end to end, on a corpus capture from testdata: capture walk,
-//! decode, reassembly, TLS, certificates, analysis and Parquet output.
+//! The whole scan, end to end (capture walk, decode, reassembly, TLS,
+//! certificates, analysis and Parquet output), on a corpus capture from
+//! testdata and on the two synthetic kinds of the speed issue (bulk and
+//! handshake-dense, see `common::synthetic`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -10,9 +12,7 @@ use certsift::pipeline::{scan, Config};
 use certsift::report::Report;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-fn bench(c: &mut Criterion) {
-    let root = common::repo().join("testdata/captures");
-    let input = root.join("s01_baseline_direct.pcap");
+fn scan_bench(c: &mut Criterion, name: &str, input: std::path::PathBuf, samples: usize) {
     let size = std::fs::metadata(&input).map(|m| m.len()).unwrap_or(0);
     let out = tempfile::tempdir().expect("tempdir");
     let cfg = Config {
@@ -34,11 +34,21 @@ fn bench(c: &mut Criterion) {
     let report = Report::silent();
     let mut g = c.benchmark_group("pipeline");
     g.throughput(Throughput::Bytes(size));
-    g.sample_size(20);
-    g.bench_function("scan_s01", |b| {
-        b.iter(|| scan(&cfg, &report).expect("scan"))
-    });
+    g.sample_size(samples);
+    g.bench_function(name, |b| b.iter(|| scan(&cfg, &report).expect("scan")));
     g.finish();
+}
+
+fn bench(c: &mut Criterion) {
+    let corpus = common::repo().join("testdata/captures/s01_baseline_direct.pcap");
+    scan_bench(c, "scan_s01", corpus, 20);
+    scan_bench(c, "scan_bulk_64M", common::synthetic("bulk", "64M"), 10);
+    scan_bench(
+        c,
+        "scan_handshake_16M",
+        common::synthetic("handshake", "16M"),
+        10,
+    );
 }
 
 criterion_group!(benches, bench);

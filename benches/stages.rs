@@ -1,6 +1,10 @@
-//! One benchmark per stage, on real data from testdata: walking a capture's
-//! records, decoding its frames, TLS parsing of whole connections, certificate
-//! parsing, and encoding the handshakes table as Parquet.
+//! One benchmark per stage: walking a capture's records, decoding its
+//! frames, TLS parsing of whole connections, each on three captures (a
+//! corpus capture from testdata, and the two kinds of the speed issue built
+//! from testdata's real handshakes by `scripts/synth_capture.py`: bulk, where
+//! nearly every packet is application data, and handshake-dense, with no
+//! bulk at all); then certificate parsing and encoding the handshakes table
+//! as Parquet.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -19,13 +23,12 @@ fn testdata(rel: &str) -> std::path::PathBuf {
     common::repo().join("testdata").join(rel)
 }
 
-fn bench(c: &mut Criterion) {
-    let path = testdata("captures/s01_baseline_direct.pcap");
-    let bytes = std::fs::read(&path).unwrap();
+fn capture_stages(c: &mut Criterion, kind: &str, path: &std::path::Path) {
+    let bytes = std::fs::read(path).unwrap();
     let size = bytes.len() as u64;
-    let capture = Capture::from_bytes(&path, bytes).unwrap();
+    let capture = Capture::from_bytes(path, bytes).unwrap();
 
-    let mut g = c.benchmark_group("stages");
+    let mut g = c.benchmark_group(format!("stages/{kind}"));
     g.throughput(Throughput::Bytes(size));
     g.bench_function("capture_walk", |b| {
         b.iter(|| {
@@ -39,6 +42,9 @@ fn bench(c: &mut Criterion) {
     });
     let mut windows = capture.windows();
     let win = windows.next_window(1 << 16, 64 << 20).unwrap().unwrap();
+    // Decoding and reassembly run on the first window (the whole of the
+    // corpus capture, up to 65,536 frames of the larger ones): per frame.
+    g.throughput(Throughput::Elements(win.frames.len() as u64));
     g.bench_function("decode", |b| {
         b.iter(|| {
             let mut tcp = 0;
@@ -80,6 +86,12 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+fn bench(c: &mut Criterion) {
+    capture_stages(c, "corpus", &testdata("captures/s01_baseline_direct.pcap"));
+    capture_stages(c, "bulk", &common::synthetic("bulk", "64M"));
+    capture_stages(c, "handshake", &common::synthetic("handshake", "16M"));
 
     let pem = std::fs::read_to_string(testdata("x509/pki/issuing-ca.pem")).unwrap();
     let b64: String = pem
