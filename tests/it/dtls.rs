@@ -4,20 +4,13 @@
 //! (`expected-tshark.tsv` of the peer captures, TShark 4.0.17), and the JA4
 //! Arkime publishes for its captures.
 
-use crate::scan;
+use crate::handshake_rows;
 use serde_json::Value;
 
+/// One capture's DTLS rows, by client port.
 fn dtls_rows(capture: &str) -> Vec<Value> {
-    let (dir, out) = scan(&[capture], &["--format", "jsonl"]);
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "{capture}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = std::fs::read_to_string(dir.path().join("handshakes.jsonl")).unwrap();
-    let mut rows: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+    let mut rows: Vec<Value> = handshake_rows(&[capture])
+        .into_iter()
         .filter(|r| r["transport"] == "dtls")
         .collect();
     rows.sort_by_key(|r| r["client_port"].as_u64());

@@ -93,6 +93,22 @@ pub fn scan(captures: &[&str], extra: &[&str]) -> (tempfile::TempDir, Output) {
     scan_trusting(captures, "trust-anchors.pem", extra)
 }
 
+/// Scans `captures` as JSON lines and returns the handshakes rows in file
+/// order; the scan must end with exit code 0 or 1 (findings allowed).
+pub fn handshake_rows(captures: &[&str]) -> Vec<serde_json::Value> {
+    let (dir, out) = scan(captures, &["--format", "jsonl"]);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{captures:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read_to_string(dir.path().join("handshakes.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 /// The trust store a capture's clients had: `testdata/pki/NAME.pem` when the
 /// capture ships its own (captures made outside the corpus), else the
 /// corpus's.

@@ -3,21 +3,12 @@
 //! must be exactly the published ones (FoxIO's JA4 snapshots, suricata-verify
 //! and Arkime expectations, zeek's ssl.log, tshark's SNI for the rest).
 
-use crate::scan;
+use crate::handshake_rows;
 use serde_json::Value;
 
 /// Scans one capture and returns its handshake rows.
 fn rows(capture: &str) -> Vec<Value> {
-    let (dir, out) = scan(&[capture], &["--format", "jsonl"]);
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "{capture}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = std::fs::read_to_string(dir.path().join("handshakes.jsonl")).unwrap();
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    handshake_rows(&[capture])
 }
 
 /// The rows of transport quic of one capture's scan.

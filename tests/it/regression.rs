@@ -248,16 +248,8 @@ fn issue_30_client_hellos_inside_gtp_u_and_capwap_are_found() {
     let input = tempfile::tempdir().unwrap();
     let path = input.path().join("issue_30_tunnels.pcap");
     std::fs::write(&path, pcap(&frames)).unwrap();
-    let (dir, out) = crate::scan(&[path.to_str().unwrap()], &["--format", "jsonl"]);
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = std::fs::read_to_string(dir.path().join("handshakes.jsonl")).unwrap();
-    let mut found: Vec<(u64, String)> = text
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+    let mut found: Vec<(u64, String)> = crate::handshake_rows(&[path.to_str().unwrap()])
+        .iter()
         .map(|r| {
             (
                 r["client_port"].as_u64().unwrap_or(0),
@@ -270,7 +262,7 @@ fn issue_30_client_hellos_inside_gtp_u_and_capwap_are_found() {
         .iter()
         .map(|(_, p, s)| (u64::from(*p), s.to_string()))
         .collect();
-    assert_eq!(found, want, "{text}");
+    assert_eq!(found, want);
 }
 
 #[test]

@@ -3,21 +3,12 @@
 //! against tshark), and TLS inside OpenVPN control channels over TCP
 //! (Arkime's openvpn_synthetic.pcap).
 
-use crate::scan;
+use crate::handshake_rows;
 use serde_json::Value;
 
+/// One capture's handshakes rows, by client port.
 fn rows(capture: &str) -> Vec<Value> {
-    let (dir, out) = scan(&[capture], &["--format", "jsonl"]);
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "{capture}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = std::fs::read_to_string(dir.path().join("handshakes.jsonl")).unwrap();
-    let mut rows: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .collect();
+    let mut rows = handshake_rows(&[capture]);
     rows.sort_by_key(|r| r["client_port"].as_u64());
     rows
 }
