@@ -352,14 +352,22 @@ RFC8448_HRR = bytes.fromhex(
 )
 
 
-def issue30_frames():
-    f = []
+def tcp_sender(f):
+    """A function that appends to `f` one Ethernet/IPv4 TCP segment between
+    10.0.0.1:sport (the client) and 10.0.0.2:443, in the direction c2s says."""
 
     def send(c2s, sport, seq, ack, flags, payload=b""):
         src, dst = (SRC4, DST4) if c2s else (DST4, SRC4)
         ports = (sport, 443) if c2s else (443, sport)
         body = tcp_ack(payload, ports[0], ports[1], seq, ack, flags)
         f.append(eth(0x0800, ipv4(6, body, src=src, dst=dst)))
+
+    return send
+
+
+def issue30_frames():
+    f = []
+    send = tcp_sender(f)
 
     syn, synack, ack, psh = 0x02, 0x12, 0x10, 0x18
     ch, sh = CLIENT_HELLO, SERVER_HELLO
@@ -432,12 +440,7 @@ def tls13_server_hello(random, extra=b""):
 
 def ech_frames():
     f = []
-
-    def send(c2s, sport, seq, ack, flags, payload=b""):
-        src, dst = (SRC4, DST4) if c2s else (DST4, SRC4)
-        ports = (sport, 443) if c2s else (443, sport)
-        body = tcp_ack(payload, ports[0], ports[1], seq, ack, flags)
-        f.append(eth(0x0800, ipv4(6, body, src=src, dst=dst)))
+    send = tcp_sender(f)
 
     def hello(sport, seq, ack, ch):
         # The ClientHello crosses a segment boundary (1400-byte MSS).
